@@ -1,0 +1,2 @@
+// Outputs: placeholder until its issue lands; see docs/ARCHITECTURE.md.
+import EventModel

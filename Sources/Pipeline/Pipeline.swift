@@ -1,0 +1,2 @@
+// Pipeline: placeholder until its issue lands; see docs/ARCHITECTURE.md.
+import EventModel

@@ -1,0 +1,2 @@
+// StateStore: placeholder until its issue lands; see docs/ARCHITECTURE.md.
+import EventModel
