@@ -1,2 +1,0 @@
-// Outputs: placeholder until its issue lands; see docs/ARCHITECTURE.md.
-import EventModel
