@@ -82,11 +82,16 @@ public struct EventTime: Sendable, Hashable, Comparable, Codable, CustomStringCo
         if let slash = (0..<min(n, 6)).first(where: { s[$0] == UInt8(ascii: "/") }), slash > 0 {
             _ = slash
             guard let mo = varDigits(max: 2), expect(47), let d = varDigits(max: 2), expect(47), let y = varDigits(max: 4) else { return nil }
-            var h: Int64 = 0, mi: Int64 = 0, se: Int64 = 0
+            var h: Int64 = 0, mi: Int64 = 0, se: Int64 = 0, frac: Int64 = 0
+            _ = expect(44)   // Log Analytics portal exports write `4/28/2021, 2:08:45.221 PM`
             if expect(0x20) {
                 guard let hh = varDigits(max: 2), expect(58), let mm = digits(2) else { return nil }
                 h = hh; mi = mm
                 if expect(58) { guard let ss = digits(2) else { return nil }; se = ss }
+                if expect(46) {
+                    var scale: Int64 = 100_000_000
+                    while p < n, s[p] >= 48, s[p] <= 57 { frac += Int64(s[p] - 48) * scale; scale /= 10; p += 1 }
+                }
                 while p < n, s[p] == 0x20 { p += 1 }
                 if p + 1 < n {
                     let a = s[p] | 0x20
@@ -94,7 +99,7 @@ public struct EventTime: Sendable, Hashable, Comparable, Codable, CustomStringCo
                     if a == UInt8(ascii: "a"), h == 12 { h = 0 }
                 }
             }
-            return make(y, mo, d, h, mi, se, 0, 0)
+            return make(y, mo, d, h, mi, se, frac, 0)
         }
 
         guard let y = digits(4), expect(45), let mo = digits(2), expect(45), let d = digits(2) else { return nil }

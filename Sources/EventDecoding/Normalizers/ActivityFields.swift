@@ -1,0 +1,162 @@
+import EventModel
+import FastJSON
+
+/// Activity Log and resource-log fields, from the three shapes that carry them: the
+/// diagnostic-setting export (`time`, `operationName`, `resultType`, `identity.claims`), the
+/// REST/portal shape (`eventTimestamp`, `operationName.value`, `status.value`, `caller`,
+/// `claims`, `httpRequest.clientIpAddress`) and Log Analytics columns (`TimeGenerated`,
+/// `OperationNameValue`, `CategoryValue`, `ActivityStatusValue`, `Caller`, `_ResourceId`).
+/// The spellings do not collide in meaning, so one precedence list per field serves all three.
+enum ActivityFields {
+    /// Activity Log categories (`Write`/`Delete`/`Action` are the legacy export spellings of
+    /// Administrative).
+    static let activityCategories: [StaticString] = [
+        "administrative", "security", "servicehealth", "resourcehealth", "alert", "autoscale",
+        "recommendation", "policy", "write", "delete", "action",
+    ]
+    static let legacyAdministrative: [StaticString] = ["write", "delete", "action"]
+
+    static func fill(_ e: inout Event, _ r: Scanned<RootKey>) {
+        let la = e.shape == .logAnalytics
+        e.time = FieldText.time(r[.time]) ?? FieldText.time(r[.eventTimestamp]) ?? FieldText.time(r[.timeGenerated])
+            ?? FieldText.time(r[.timeGeneratedUTC])
+        if let name = r.text(.operationNameValue) ?? r.text(.operationName) {
+            e.operationName = name
+            e.operation = FieldText.lowercasedASCII(name)
+        }
+        let categoryNode = r[.categoryValue] ?? r[.category]
+        e.category = categoryNode.flatMap(FieldText.text) ?? (la ? r.text(.type) : nil)
+        e.result = r.text(.resultType) ?? r.text(.activityStatusValue) ?? r.text(.activityStatus) ?? r.text(.status)
+        e.resultSignature = r.text(.resultSignature) ?? r.text(.activitySubstatusValue) ?? r.text(.activitySubstatus)
+            ?? r.text(.subStatus)
+        e.level = FieldText.level(r[.level])
+        e.correlationId = r.text(.correlationId)
+        e.resource = FieldText.resource(r.text(.resourceId) ?? r.text(.underscoreResourceId))
+        // Log Analytics `TenantId` is the workspace id, not the Entra tenant.
+        if !la { e.tenantId = r.text(.tenantId) }
+        e.caller = r.text(.caller).map(trimmed)
+        var ip = r.text(.callerIpAddress)
+        if ip == nil, let http = r[.httpRequest], http.type == .object {
+            ip = IdentityKey.table.withScan(http) { $0.text(.clientIpAddress) }
+        }
+        e.callerIP = FieldText.address(ip)
+        if let identity = r[.identity], identity.type == .object {
+            fillIdentity(&e, identity)
+        } else if let claims = r[.claims] ?? r[.claimsD], claims.type == .object {
+            fillClaims(&e, claims)
+        }
+
+        // Storage logs: status at the top level instead of resultType.
+        if let code = r[.statusCode] {
+            if e.resultSignature == nil { e.resultSignature = FieldText.text(code) }
+            if e.result == nil {
+                e.result = r.text(.statusText) ?? r[.properties].flatMap { p in
+                    PropertyKey.table.withScan(p) { $0.text(.metricResponseType) }
+                }
+            }
+        } else if e.result == nil {
+            e.result = r.text(.statusText)
+        }
+
+        e.kind = kind(e, categoryNode, r)
+        if e.kind == .activity, FieldText.equalsAny(categoryNode, legacyAdministrative) {
+            e.category = properties(r) { $0.text(.eventCategory) } ?? "Administrative"
+        } else if e.kind == .defenderAlert {
+            fillSecurityAlert(&e, r)
+        }
+    }
+
+    /// Activity for Activity Log categories, and, without a category, for ARM operation names
+    /// (`Microsoft.X/…`); Defender alert for the `Security` category; resource log otherwise.
+    static func kind(_ e: Event, _ category: JSONValue?, _ r: Scanned<RootKey>) -> EventKind {
+        if e.shape == .logAnalytics {
+            guard r.has(.operationNameValue) || r.has(.categoryValue) || FieldText.equalsAny(r[.type], ["azureactivity"]) else {
+                return .resourceLog
+            }
+            return FieldText.equalsAny(category, ["security"]) ? .defenderAlert : .activity
+        }
+        if let category {
+            if FieldText.equalsAny(category, ["security"]) { return .defenderAlert }
+            return FieldText.equalsAny(category, activityCategories) ? .activity : .resourceLog
+        }
+        if e.shape == .activityREST { return .activity }
+        let arm = r[.operationName].map(FieldText.unwrapped).map { v in
+            v.withStringBytes { FieldText.hasPrefixFolded($0, "microsoft.") && $0.contains(UInt8(ascii: "/")) }
+        } ?? false
+        return arm ? .activity : .resourceLog
+    }
+
+    /// Activity Log `Security` category: a Defender alert carried in the Activity Log.
+    static func fillSecurityAlert(_ e: inout Event, _ r: Scanned<RootKey>) {
+        properties(r) { p in
+            e.severity = p.text(.severity).flatMap(Severity.init(lenient:))
+            e.title = p.text(.alertDisplayName) ?? p.text(.title)
+            if e.resource == nil, let entity = p.text(.compromisedEntity) { e.resource = FieldText.resource(entity) }
+        }
+        // resourceId = …/providers/Microsoft.Security/locations/<loc>/alerts/<alertId>
+        if let raw = e.resource?.raw { e.alertId = segment(after: "/alerts/", in: raw) }
+        if e.alertId == nil { e.alertId = e.correlationId }
+    }
+
+    static func properties<R>(_ r: Scanned<RootKey>, _ body: (Scanned<PropertyKey>) -> R?) -> R? {
+        guard let p = r[.properties] ?? r[.propertiesD], p.type == .object else { return nil }
+        return PropertyKey.table.withScan(p, body)
+    }
+
+    // MARK: identity
+
+    /// `identity.claims` (Activity Log), `identity.claim` (Key Vault), `identity.requester`
+    /// (Storage OAuth).
+    static func fillIdentity(_ e: inout Event, _ identity: JSONValue) {
+        IdentityKey.table.withScan(identity) { id in
+            if let claims = id[.claims] ?? id[.claim], claims.type == .object {
+                fillClaims(&e, claims)
+            } else if let requester = id[.requester], requester.type == .object {
+                IdentityKey.table.withScan(requester) { q in
+                    if e.caller == nil { e.caller = q.text(.upn) ?? q.text(.objectId) ?? q.text(.appId) }
+                    e.callerObjectId = q.text(.objectId)
+                    e.callerAppId = q.text(.appId)
+                    if e.tenantId == nil { e.tenantId = q.text(.tenantId) }
+                }
+            }
+        }
+    }
+
+    /// Caller from token claims: UPN, else a name claim, else the app id, else the object id.
+    static func fillClaims(_ e: inout Event, _ claims: JSONValue) {
+        ClaimKey.table.withScan(claims) { c in
+            if e.caller == nil {
+                e.caller = (c.text(.upnURI) ?? c.text(.upn) ?? c.text(.nameURI) ?? c.text(.name) ?? c.text(.emailURI)
+                    ?? c.text(.uniqueName) ?? c.text(.spnURI) ?? c.text(.appid) ?? c.text(.objectIdURI)
+                    ?? c.text(.oid)).map(trimmed)
+            }
+            e.callerObjectId = c.text(.objectIdURI) ?? c.text(.oid)
+            e.callerAppId = c.text(.appid) ?? c.text(.azp)
+            if e.tenantId == nil { e.tenantId = c.text(.tenantIdURI) ?? c.text(.tid) }
+            if e.callerIP == nil { e.callerIP = c.text(.ipaddr) }
+        }
+    }
+
+    /// The path segment that follows `marker` (lower-case) in `text`, compared case-insensitively.
+    static func segment(after marker: StaticString, in text: String) -> String? {
+        var text = text
+        return text.withUTF8 { b -> String? in
+            let n = marker.utf8CodeUnitCount
+            var i = 0
+            while i + n <= b.count {
+                if FieldText.hasPrefixFolded(UnsafeBufferPointer(rebasing: b[i...]), marker) {
+                    var j = i + n
+                    while j < b.count, b[j] != UInt8(ascii: "/") { j += 1 }
+                    return j > i + n ? String(decoding: UnsafeBufferPointer(rebasing: b[(i + n)..<j]), as: UTF8.self) : nil
+                }
+                i += 1
+            }
+            return nil
+        }
+    }
+
+    static func trimmed(_ s: String) -> String {
+        guard s.utf8.first == 0x20 || s.utf8.last == 0x20 else { return s }
+        return String(s.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}
