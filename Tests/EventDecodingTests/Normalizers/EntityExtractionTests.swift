@@ -1,0 +1,70 @@
+import EventDecoding
+import EventModel
+import FastJSON
+import Testing
+
+@Suite struct EntityExtractionTests {
+    @Test func defaultEntitiesOfAnActivityEvent() throws {
+        let e = try NormalizerTestSupport.event("""
+        {"time":"2025-03-04T12:00:05Z","resourceId":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/mlw",
+         "operationName":"Microsoft.MachineLearningServices/workspaces/listKeys/action","category":"Administrative","callerIpAddress":"192.0.2.99",
+         "identity":{"claims":{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn":"Dev1@Contoso.example","appid":"app-1",
+           "http://schemas.microsoft.com/identity/claims/objectidentifier":"oid-1"}}}
+        """)
+        let entities = EntityExtraction.defaultEntities(for: e)
+        #expect(entities == [
+            Entity(kind: .account, value: "Dev1@Contoso.example"), Entity(kind: .account, value: "oid-1"),
+            Entity(kind: .ip, value: "192.0.2.99"),
+            Entity(kind: .azureResource, value: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/mlw"),
+            Entity(kind: .cloudApplication, value: "app-1"),
+        ])
+    }
+
+    @Test func tenantLevelResourceAndPlaceholdersAreSkipped() throws {
+        let e = try NormalizerTestSupport.event("""
+        {"time":"2019-03-12T16:02:15Z","resourceId":"/tenants/t1/providers/Microsoft.aadiam","operationName":"Sign-in activity",
+         "category":"SignInLogs","callerIpAddress":"<CALLER IP ADDRESS>","properties":{"userPrincipalName":"u@contoso.example"}}
+        """)
+        #expect(EntityExtraction.defaultEntities(for: e) == [Entity(kind: .account, value: "u@contoso.example")])
+    }
+
+    @Test func servicePrincipalCallerIsAnApplicationNotAnAccount() throws {
+        let e = try NormalizerTestSupport.event(#"{"time":"2025-01-01T00:00:00Z","operationName":"Microsoft.Storage/storageAccounts/listKeys/action","identity":{"claims":{"appid":"app-9"}}}"#)
+        #expect(EntityExtraction.defaultEntities(for: e) == [Entity(kind: .cloudApplication, value: "app-9")])
+    }
+
+    @Test func defenderEntitiesResolveIdAndRef() throws {
+        let list = try JSONDocument.parse("""
+        [{"$id":"4","HostName":"WIN1","NetBiosName":"WIN1","Type":"host"},
+         {"$id":"5","Name":"adm1n","NTDomain":"CONTOSO","Host":{"$ref":"4"},"Type":"account"},
+         {"$id":"6","Name":"ADMINISTRATOR","Type":"account"},
+         {"$ref":"7"},
+         {"$id":"8","Address":"203.0.113.45","Type":"ip","Location":{"$id":"7","Address":"198.51.100.1","Type":"ip"}},
+         {"$id":"9","Name":"mallory","UPNSuffix":"contoso.example","AadUserId":"oid-7","Type":"account"},
+         {"$id":"10","ResourceId":"/subscriptions/s1/resourceGroups/rg","Type":"azure-resource"},
+         {"$id":"11","Directory":"c:\\\\windows","Name":"net.exe","Type":"file"}]
+        """)
+        let entities = EntityExtraction.entities(fromAlertEntities: list.root)
+        #expect(entities == [
+            Entity(kind: .host, value: "WIN1"), Entity(kind: .account, value: "CONTOSO\\adm1n"),
+            Entity(kind: .ip, value: "198.51.100.1"), Entity(kind: .ip, value: "203.0.113.45"),
+            Entity(kind: .account, value: "mallory@contoso.example"), Entity(kind: .account, value: "oid-7"),
+            Entity(kind: .azureResource, value: "/subscriptions/s1/resourceGroups/rg"),
+            Entity(kind: .file, value: "c:\\windows\\net.exe"),
+        ])
+    }
+
+    @Test func alertEntitiesOfARESTAlertIncludeCompromisedHost() throws {
+        let e = try NormalizerTestSupport.event("""
+        {"id":"/subscriptions/s1/providers/Microsoft.Security/locations/we/alerts/a1","name":"a1","type":"Microsoft.Security/Locations/alerts",
+         "properties":{"alertType":"VM_EICAR","systemAlertId":"a1","severity":"High","alertDisplayName":"t","startTimeUtc":"2020-02-22T00:00:00Z",
+          "resourceIdentifiers":[{"type":"AzureResource","azureResourceId":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"}],
+          "entities":[{"address":"192.0.2.1","type":"ip"}],"compromisedEntity":"vm1"}}
+        """)
+        #expect(EntityExtraction.alertEntities(for: e) == [
+            Entity(kind: .ip, value: "192.0.2.1"),
+            Entity(kind: .azureResource, value: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"),
+            Entity(kind: .host, value: "vm1"),
+        ])
+    }
+}
