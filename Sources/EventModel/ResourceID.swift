@@ -16,30 +16,60 @@ public struct ResourceID: Sendable, Hashable, Codable {
 
     public init(raw: String) {
         self.raw = raw
-        let parts = raw.split(separator: "/", omittingEmptySubsequences: true)
-        var i = 0
-        var typeParts: [Substring] = []
-        while i < parts.count {
-            let p = parts[i].lowercased()
-            if p == "subscriptions", i + 1 < parts.count, subscription == nil {
-                subscription = String(parts[i + 1]); i += 2
-            } else if p == "resourcegroups", i + 1 < parts.count, resourceGroup == nil {
-                resourceGroup = String(parts[i + 1]); i += 2
-            } else if p == "providers", i + 1 < parts.count {
-                provider = String(parts[i + 1])
-                typeParts = [parts[i + 1]]
-                i += 2
-                while i + 1 < parts.count, parts[i].lowercased() != "providers" {
-                    typeParts.append(parts[i])
-                    name = String(parts[i + 1])
-                    i += 2
+        // Byte-level split: this runs for every event, so no per-segment strings or case mapping;
+        // only the fields kept are materialised.
+        var text = raw
+        text.withUTF8 { b in
+            withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: b.count / 2 + 1) { seg in
+                var n = 0, i = 0
+                while i < b.count {
+                    while i < b.count, b[i] == UInt8(ascii: "/") { i += 1 }
+                    let start = i
+                    while i < b.count, b[i] != UInt8(ascii: "/") { i += 1 }
+                    if i > start { seg[n] = (start, i); n += 1 }
                 }
-                if i < parts.count, parts[i].lowercased() != "providers" { typeParts.append(parts[i]); i += 1 }
-            } else {
-                i += 1
+                func str(_ k: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[seg[k].0..<seg[k].1]), as: UTF8.self) }
+                func isWord(_ k: Int, _ word: StaticString) -> Bool {
+                    let (s, e) = seg[k]
+                    guard e - s == word.utf8CodeUnitCount else { return false }
+                    let w = word.utf8Start
+                    for j in 0..<(e - s) where (b[s + j] &- 65) < 26 ? (b[s + j] | 0x20) != w[j] : b[s + j] != w[j] { return false }
+                    return true
+                }
+                var k = 0
+                var typeParts: [Int] = []
+                while k < n {
+                    if isWord(k, "subscriptions"), k + 1 < n, subscription == nil {
+                        subscription = str(k + 1); k += 2
+                    } else if isWord(k, "resourcegroups"), k + 1 < n, resourceGroup == nil {
+                        resourceGroup = str(k + 1); k += 2
+                    } else if isWord(k, "providers"), k + 1 < n {
+                        provider = str(k + 1)
+                        typeParts = [k + 1]
+                        k += 2
+                        var nameAt = -1
+                        while k + 1 < n, !isWord(k, "providers") {
+                            typeParts.append(k)
+                            nameAt = k + 1
+                            k += 2
+                        }
+                        if nameAt >= 0 { name = str(nameAt) }
+                        if k < n, !isWord(k, "providers") { typeParts.append(k); k += 1 }
+                    } else {
+                        k += 1
+                    }
+                }
+                if !typeParts.isEmpty {
+                    var t = ""
+                    t.reserveCapacity(typeParts.reduce(typeParts.count) { $0 + seg[$1].1 - seg[$1].0 })
+                    for (j, p) in typeParts.enumerated() {
+                        if j > 0 { t += "/" }
+                        t += String(decoding: UnsafeBufferPointer(rebasing: b[seg[p].0..<seg[p].1]), as: UTF8.self)
+                    }
+                    type = t
+                }
             }
         }
-        if !typeParts.isEmpty { type = typeParts.joined(separator: "/") }
         if provider == nil, let rg = resourceGroup, name == nil { name = rg; type = "resourceGroups" }
         if provider == nil, resourceGroup == nil, let sub = subscription { name = sub; type = "subscriptions" }
     }
