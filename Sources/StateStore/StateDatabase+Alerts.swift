@@ -7,10 +7,10 @@ extension StateDatabase {
     public func insertAlert(_ alert: Alert, payload: String, incidentId: String? = nil) throws -> Bool {
         try connection.run(
             """
-            INSERT OR IGNORE INTO alerts (id, rule_id, severity, time_ns, incident_id, body, payload, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO alerts (id, rule_id, rule_title, severity, time_ns, incident_id, body, payload, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            [alert.id, alert.ruleId, alert.severity.rawValue, alert.time.nanoseconds, incidentId,
+            [alert.id, alert.ruleId, alert.ruleTitle, alert.severity.rawValue, alert.time.nanoseconds, incidentId,
              try StateCodec.encode(alert), payload, clock()]) == 1
     }
 

@@ -65,8 +65,9 @@ extension StateDatabase {
         try connection.query("SELECT \(StateDatabase.incidentColumns) FROM incidents i WHERE i.id = ?", [id], record).first
     }
 
-    /// Inserts or replaces the incident, and links its alerts and entity keys (existing links stay).
-    public func saveIncident(_ record: IncidentRecord) throws {
+    /// Inserts or updates the incident, links `newAlertIds` (after the alerts it already has) and
+    /// records its entity keys for lookup. The alerts must be stored already.
+    public func saveIncident(_ record: IncidentRecord, linking newAlertIds: [String]) throws {
         let i = record.incident
         let now = clock()
         try connection.run(
@@ -81,14 +82,14 @@ extension StateDatabase {
             [i.id, record.groupingKey, record.windowStart.nanoseconds, record.windowEnd.nanoseconds, i.revision,
              i.status.rawValue, i.severity.rawValue, i.title, i.firstActivity.nanoseconds, i.lastActivity.nanoseconds,
              try StateCodec.encode(i), now, now])
-        for (seq, alertId) in i.alertIds.enumerated() {
-            try connection.run("INSERT OR IGNORE INTO incident_alerts (incident_id, alert_id, seq) VALUES (?, ?, ?)",
-                               [i.id, alertId, seq])
+        var seq = Int(try connection.scalarInt("SELECT COUNT(*) FROM incident_alerts WHERE incident_id = ?", [i.id]) ?? 0)
+        for alertId in newAlertIds {
+            seq += try connection.run("INSERT OR IGNORE INTO incident_alerts (incident_id, alert_id, seq) VALUES (?, ?, ?)",
+                                      [i.id, alertId, seq])
             try setIncident(i.id, forAlert: alertId)
         }
-        for entity in i.entities {
-            try connection.run("INSERT OR IGNORE INTO incident_entities (entity_key, incident_id) VALUES (?, ?)",
-                               [entity.key, i.id])
+        for key in Set(i.entities.map(\.key)).sorted() {
+            try connection.run("INSERT OR IGNORE INTO incident_entities (entity_key, incident_id) VALUES (?, ?)", [key, i.id])
         }
     }
 
@@ -126,6 +127,15 @@ extension StateDatabase {
         sql += " ORDER BY i.last_activity_ns DESC, i.id"
         if let limit = filter.limit { sql += " LIMIT \(max(0, limit))" }
         return try connection.query(sql, args) { try record($0).incident }
+    }
+
+    /// Per rule, in the order its first alert joined: rule id, rule title and alert count.
+    public func ruleSummary(ofIncident id: String) throws -> [(ruleId: String, ruleTitle: String, count: Int)] {
+        try connection.query(
+            """
+            SELECT a.rule_id, a.rule_title, COUNT(*) FROM incident_alerts l JOIN alerts a ON a.id = l.alert_id
+            WHERE l.incident_id = ? GROUP BY a.rule_id ORDER BY MIN(l.seq)
+            """, [id]) { (ruleId: $0.string(0), ruleTitle: $0.string(1), count: $0.int(2)) }
     }
 
     public var incidentCount: Int { get throws { Int(try connection.scalarInt("SELECT COUNT(*) FROM incidents") ?? 0) } }

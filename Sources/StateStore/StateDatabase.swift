@@ -65,6 +65,7 @@ public final class StateDatabase: @unchecked Sendable {
         CREATE TABLE alerts (
             id TEXT PRIMARY KEY,
             rule_id TEXT NOT NULL,
+            rule_title TEXT NOT NULL,
             severity TEXT NOT NULL,
             time_ns INTEGER NOT NULL,
             incident_id TEXT,
