@@ -94,6 +94,11 @@ extension StateDatabase {
         }
     }
 
+    /// How many rows `sink` has not finished.
+    public func pendingCount(sink: String) throws -> Int {
+        Int(try connection.scalarInt("SELECT COUNT(*) \(StateDatabase.pendingRows)", [sink]) ?? 0)
+    }
+
     /// Records that `sink` accepted these rows. The cursor moves past every finished row at the head.
     public func markDelivered(sink: String, rowIds: [Int64]) throws {
         guard !rowIds.isEmpty else { return }
