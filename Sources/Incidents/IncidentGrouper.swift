@@ -25,8 +25,10 @@ public struct IncidentGrouper: Sendable {
         self.configuration = configuration
     }
 
+    /// An incident touched by the batch, held in memory until the batch is saved.
     private struct Working {
         var change: IncidentChange
+        var entityKeys: Set<String>
         var rules: [(ruleId: String, title: String, count: Int)]
     }
 
@@ -38,21 +40,21 @@ public struct IncidentGrouper: Sendable {
 
         for alert in alerts {
             let keys = configuration.groupingEntities(of: alert).map(\.key)
-            var candidates: [String: IncidentRecord] = [:]
-            for record in try database.openIncidents(sharingAnyOf: keys, at: alert.time) {
-                candidates[record.incident.id] = working[record.incident.id]?.change.record ?? record
-            }
             let keySet = Set(keys)
-            for w in working.values where w.change.record.windowStart <= alert.time && alert.time < w.change.record.windowEnd
-                && w.change.incident.status != .closed && w.change.incident.entities.contains(where: { keySet.contains($0.key) }) {
-                candidates[w.change.incident.id] = w.change.record
+            var candidates: [String: EventTime] = [:]
+            for c in try database.openIncidentIds(sharingAnyOf: keys, at: alert.time) { candidates[c.id] = c.windowStart }
+            for (id, w) in working where w.change.record.windowStart <= alert.time && alert.time < w.change.record.windowEnd
+                && w.change.incident.status != .closed && !w.entityKeys.isDisjoint(with: keySet) {
+                candidates[id] = w.change.record.windowStart
             }
-            let ordered = candidates.values.sorted {
-                ($0.windowStart, $0.incident.id) < ($1.windowStart, $1.incident.id)
+            var chosen: String?
+            for (id, _) in candidates.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) {
+                let theirs = try working[id]?.entityKeys ?? database.entityKeys(ofIncident: id)
+                if configuration.matches(alert, incidentEntityKeys: theirs) { chosen = id; break }
             }
             let id: String
-            if let match = ordered.first(where: { configuration.matches(alert, incidentEntities: $0.incident.entities) }) {
-                id = match.incident.id
+            if let chosen {
+                id = chosen
             } else {
                 let key = configuration.groupingKey(for: alert)
                 id = IncidentGrouping.incidentId(groupingKey: key, windowStart: alert.time)
@@ -62,13 +64,15 @@ public struct IncidentGrouper: Sendable {
                                            firstActivity: alert.time, lastActivity: alert.time, revision: 0),
                         groupingKey: key, windowStart: alert.time,
                         windowEnd: alert.time.adding(seconds: configuration.windowSeconds))
-                    working[id] = Working(change: IncidentChange(record: record, newAlerts: [], isNew: true), rules: [])
+                    working[id] = Working(change: IncidentChange(record: record, newAlerts: [], isNew: true),
+                                          entityKeys: [], rules: [])
                 }
             }
             if working[id] == nil {
                 guard let stored = try database.incidentRecord(id: id) else { continue }
                 let rules = try database.ruleSummary(ofIncident: id).map { (ruleId: $0.ruleId, title: $0.ruleTitle, count: $0.count) }
-                working[id] = Working(change: IncidentChange(record: stored, newAlerts: [], isNew: false), rules: rules)
+                working[id] = Working(change: IncidentChange(record: stored, newAlerts: [], isNew: false),
+                                      entityKeys: Set(stored.incident.entities.map(\.key)), rules: rules)
             }
             if working[id]!.change.newAlerts.isEmpty { order.append(id) }
             add(alert, to: &working[id]!)
@@ -82,19 +86,22 @@ public struct IncidentGrouper: Sendable {
     }
 
     private func add(_ alert: Alert, to w: inout Working) {
-        var i = w.change.record.incident
-        if w.change.newAlerts.isEmpty { i.revision += 1 }
+        if w.change.newAlerts.isEmpty { w.change.record.incident.revision += 1 }
         w.change.newAlerts.append(alert)
-        i.alertIds.append(alert.id)
-        if !i.ruleIds.contains(alert.ruleId) { i.ruleIds.append(alert.ruleId) }
         if let r = w.rules.firstIndex(where: { $0.ruleId == alert.ruleId }) {
             w.rules[r].count += 1
         } else {
             w.rules.append((ruleId: alert.ruleId, title: alert.ruleTitle, count: 1))
         }
-        let known = Set(i.entities.map(\.key))
-        var added: Set<String> = []
-        for e in alert.entities where !known.contains(e.key) && added.insert(e.key).inserted { i.entities.append(e) }
+        for e in alert.entities where w.entityKeys.insert(e.key).inserted { w.change.record.incident.entities.append(e) }
+        let rules = w.rules.map { (title: $0.title, count: $0.count) }
+        update(&w.change.record.incident, with: alert, rules: rules)
+    }
+
+    /// Mutates in place: incidents can hold thousands of alert ids.
+    private func update(_ i: inout Incident, with alert: Alert, rules: [(title: String, count: Int)]) {
+        i.alertIds.append(alert.id)
+        if !i.ruleIds.contains(alert.ruleId) { i.ruleIds.append(alert.ruleId) }
         for t in alert.tactics where !i.tactics.contains(t) { i.tactics.append(t) }
         for t in alert.techniques where !i.techniques.contains(t) { i.techniques.append(t) }
         if i.alertIds.count == 1 {
@@ -106,10 +113,8 @@ public struct IncidentGrouper: Sendable {
             i.firstActivity = min(i.firstActivity, alert.time)
             i.lastActivity = max(i.lastActivity, alert.time)
         }
-        let rules = w.rules.map { (title: $0.title, count: $0.count) }
         i.title = IncidentNarrative.title(rules: rules, entities: i.entities)
         i.description = IncidentNarrative.description(rules: rules, alertCount: i.alertIds.count, severity: i.severity,
                                                       first: i.firstActivity, last: i.lastActivity, entities: i.entities)
-        w.change.record.incident = i
     }
 }

@@ -57,10 +57,9 @@ public struct IncidentGrouping: Sendable, Hashable {
     /// - all: for every compared kind the alert has, one of its entities of that kind is among the
     ///   incident's (kinds the alert lacks are not compared).
     /// An alert without compared entities joins nothing.
-    public func matches(_ alert: Alert, incidentEntities entities: [Entity]) -> Bool {
+    public func matches(_ alert: Alert, incidentEntityKeys theirs: Set<String>) -> Bool {
         let mine = groupingEntities(of: alert)
         guard !mine.isEmpty else { return false }
-        let theirs = Set(entities.map(\.key))
         if !alert.groupByAll { return mine.contains { theirs.contains($0.key) } }
         let byKind = Dictionary(grouping: mine, by: \.kind)
         return byKind.values.allSatisfy { group in group.contains { theirs.contains($0.key) } }

@@ -5,9 +5,10 @@ import FastJSON
 public enum IncidentJSON {
     /// `{"type":"incident","id":…,"revision":…,"title":…,…,"alerts":[…]}`, one line.
     ///
-    /// `alerts` are the incident's alerts (any order; they are listed as given). Alerts whose id is in
-    /// `withEvidence` carry `"new":true` and their `evidence` (sinks add a comment per new alert);
-    /// the others are summaries. Pass every alert id to include all evidence (`incidents show`).
+    /// `alertIds` always lists every alert; `alerts` lists the given ones, as given. In the outbox those
+    /// are the alerts added by this revision, each with `"new":true` and its `evidence` (sinks add a
+    /// comment per new alert). Alerts not in `withEvidence` are summaries without evidence.
+    /// `incidents show --format json` passes all alerts, all with evidence.
     public static func incidentJSON(_ incident: Incident, alerts: [Alert], withEvidence: Set<String> = []) -> String {
         var w = JSONWriter(capacity: 1024)
         var first = true

@@ -64,7 +64,9 @@ extension StateDatabase {
                 rows.append(try appendOutbox(kind: "alert", objectId: item.alert.id, revision: 1, payload: item.payload))
             }
             for change in changes {
-                let payload = try incidentPayload(change)
+                // The payload lists the alerts added in this revision (with evidence); `alertIds` has them all.
+                let payload = IncidentJSON.incidentJSON(change.incident, alerts: change.newAlerts,
+                                                        withEvidence: Set(change.newAlerts.map(\.id)))
                 rows.append(try appendOutbox(kind: "incident", objectId: change.incident.id,
                                              revision: change.incident.revision, payload: payload))
             }
@@ -72,10 +74,5 @@ extension StateDatabase {
             return CommitResult(newAlerts: fresh.map(\.alert), duplicateAlertIds: duplicates, incidents: changes,
                                 outboxRowIds: rows)
         }
-    }
-
-    private func incidentPayload(_ change: IncidentChange) throws -> String {
-        let alerts = change.isNew ? change.newAlerts : try self.alerts(ofIncident: change.incident.id)
-        return IncidentJSON.incidentJSON(change.incident, alerts: alerts, withEvidence: Set(change.newAlerts.map(\.id)))
     }
 }

@@ -47,18 +47,26 @@ extension StateDatabase {
                        windowStart: EventTime(nanoseconds: row.int64(2)), windowEnd: EventTime(nanoseconds: row.int64(3)))
     }
 
-    /// Incidents not closed whose window contains `time` and that have any of `entityKeys`
-    /// (`Entity.key`), oldest window first, then by id: a stable order, so grouping is deterministic.
-    public func openIncidents(sharingAnyOf entityKeys: [String], at time: EventTime) throws -> [IncidentRecord] {
+    /// Ids and window starts of incidents not closed whose window contains `time` and that have any
+    /// of `entityKeys` (`Entity.key`), oldest window first, then by id: a stable order, so grouping
+    /// is deterministic. Cheap: it decodes no incident.
+    public func openIncidentIds(sharingAnyOf entityKeys: [String], at time: EventTime) throws -> [(id: String, windowStart: EventTime)] {
         guard !entityKeys.isEmpty else { return [] }
         return try connection.query(
             """
-            SELECT \(StateDatabase.incidentColumns) FROM incidents i
+            SELECT i.id, i.window_start_ns FROM incidents i
             WHERE i.window_start_ns <= ?1 AND i.window_end_ns > ?1 AND i.status <> 'Closed'
               AND EXISTS (SELECT 1 FROM incident_entities e
                           WHERE e.incident_id = i.id AND e.entity_key IN (SELECT value FROM json_each(?2)))
             ORDER BY i.window_start_ns, i.id
-            """, [time.nanoseconds, try StateCodec.encode(entityKeys)], record)
+            """, [time.nanoseconds, try StateCodec.encode(entityKeys)]) {
+            (id: $0.string(0), windowStart: EventTime(nanoseconds: $0.int64(1)))
+        }
+    }
+
+    /// The `Entity.key`s of an incident's entities.
+    public func entityKeys(ofIncident id: String) throws -> Set<String> {
+        Set(try connection.query("SELECT entity_key FROM incident_entities WHERE incident_id = ?", [id]) { $0.string(0) })
     }
 
     public func incidentRecord(id: String) throws -> IncidentRecord? {
