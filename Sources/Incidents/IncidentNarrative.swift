@@ -1,0 +1,73 @@
+import EventModel
+
+/// The title and description people read: what happened, where, and who did it.
+///   "Privileged role granted, NSG opened to the internet and 3 more on workspace ws1 by alice@contoso.com"
+public enum IncidentNarrative {
+    /// Sentinel caps titles and descriptions; stay under its limits.
+    public static let maxTitle = 250
+    public static let maxDescription = 5_000
+
+    /// `rules` are (title, alert count) in the order they first joined; `entities` in first-seen order.
+    public static func title(rules: [(title: String, count: Int)], entities: [Entity]) -> String {
+        let names = rules.map(\.title)
+        var what: String
+        switch names.count {
+        case 0: what = "Alert"
+        case 1: what = names[0]
+        case 2: what = "\(names[0]) and \(names[1])"
+        default: what = "\(names[0]), \(names[1]) and \(names.count - 2) more"
+        }
+        if let resource = entities.first(where: { $0.kind == .azureResource }) {
+            what += " on \(resourcePhrase(resource.value))"
+        } else if let host = entities.first(where: { $0.kind == .host }) {
+            what += " on host \(host.value)"
+        }
+        if let account = entities.first(where: { $0.kind == .account }) {
+            what += " by \(account.value)"
+        } else if let ip = entities.first(where: { $0.kind == .ip }) {
+            what += " from \(ip.value)"
+        } else if let app = entities.first(where: { $0.kind == .cloudApplication }) {
+            what += " by application \(app.value)"
+        }
+        return clip(what, maxTitle)
+    }
+
+    /// Counts, time span, entities, then one line per rule.
+    public static func description(rules: [(title: String, count: Int)], alertCount: Int, severity: Severity,
+                                   first: EventTime, last: EventTime, entities: [Entity]) -> String {
+        var lines: [String] = []
+        let alertsWord = alertCount == 1 ? "alert" : "alerts"
+        let rulesWord = rules.count == 1 ? "rule" : "rules"
+        lines.append("\(alertCount) \(alertsWord) from \(rules.count) \(rulesWord), highest severity \(severity.sentinel), "
+                     + (first == last ? "at \(first.iso8601)." : "between \(first.iso8601) and \(last.iso8601)."))
+        if !entities.isEmpty {
+            lines.append("Entities: " + entities.map(\.description).joined(separator: ", ") + ".")
+        }
+        lines.append("Alerts:")
+        for r in rules { lines.append("- \(r.title)" + (r.count > 1 ? " (×\(r.count))" : "")) }
+        return clip(lines.joined(separator: "\n"), maxDescription)
+    }
+
+    /// `workspace ws1` from `/subscriptions/…/Microsoft.MachineLearningServices/workspaces/ws1`.
+    static func resourcePhrase(_ raw: String) -> String {
+        let id = ResourceID(raw: raw)
+        guard let name = id.name, let type = id.type, let last = type.split(separator: "/").last else { return raw }
+        return "\(singularWords(String(last))) \(name)"
+    }
+
+    /// `resourceGroups` → `resource group`, `registries` → `registry`, `workspaces` → `workspace`.
+    static func singularWords(_ type: String) -> String {
+        var words = ""
+        for c in type {
+            if c.isUppercase, !words.isEmpty { words.append(" ") }
+            words.append(Character(c.lowercased()))
+        }
+        if words.hasSuffix("ies") { return String(words.dropLast(3)) + "y" }
+        if words.hasSuffix("s"), !words.hasSuffix("ss") { return String(words.dropLast()) }
+        return words
+    }
+
+    static func clip(_ s: String, _ limit: Int) -> String {
+        s.count <= limit ? s : String(s.prefix(limit - 1)) + "…"
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Retry policy of the outbox dispatcher (`outbox:` in the config file).
+public struct OutboxConfiguration: Sendable, Hashable {
+    /// Failed attempts after which an item is dead-lettered.
+    public var maxAttempts: Int
+    /// Age (seconds since it entered the outbox) after which a failing item is dead-lettered.
+    public var maxAgeSeconds: Double
+    /// Backoff before the n-th retry: a uniform random delay in [0, min(maxDelay, baseDelay·2^(n-1))]
+    /// ("full jitter"), unless the sink said Retry-After.
+    public var baseDelaySeconds: Double
+    public var maxDelaySeconds: Double
+    /// Longest Retry-After honoured as given; longer ones are cut to this.
+    public var maxRetryAfterSeconds: Double
+    /// How often the long-running loop looks for new rows when idle.
+    public var pollIntervalSeconds: Double
+
+    public init(maxAttempts: Int = 12, maxAgeSeconds: Double = 24 * 3600, baseDelaySeconds: Double = 1,
+                maxDelaySeconds: Double = 300, maxRetryAfterSeconds: Double = 3600, pollIntervalSeconds: Double = 1) {
+        self.maxAttempts = maxAttempts
+        self.maxAgeSeconds = maxAgeSeconds
+        self.baseDelaySeconds = baseDelaySeconds
+        self.maxDelaySeconds = maxDelaySeconds
+        self.maxRetryAfterSeconds = maxRetryAfterSeconds
+        self.pollIntervalSeconds = pollIntervalSeconds
+    }
+
+    /// The backoff ceiling before retry number `attempt` (1 = first retry).
+    public func backoffCeiling(attempt: Int) -> Double {
+        let exponent = Double(max(0, min(attempt - 1, 62)))
+        return min(maxDelaySeconds, baseDelaySeconds * pow(2, exponent))
+    }
+}

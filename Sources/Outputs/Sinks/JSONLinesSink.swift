@@ -1,0 +1,89 @@
+import EventModel
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes each outbox item's payload as one JSON line, to a file or to standard output (the default
+/// sink). A file is opened for append (created 0600) and fsynced after every batch, so `deliver`
+/// returns only once the lines are on disk.
+public final class JSONLinesSink: Sink, @unchecked Sendable {
+    public enum Destination: Sendable, Hashable {
+        case standardOutput
+        case file(String)
+    }
+
+    public let name: String
+    public let maxBatch: Int
+    public let destination: Destination
+    private let lock = NSLock()
+    private var fd: Int32
+
+    public init(name: String = "jsonl", destination: Destination = .standardOutput, maxBatch: Int = 500) throws {
+        self.name = name
+        self.destination = destination
+        self.maxBatch = maxBatch
+        switch destination {
+        case .standardOutput:
+            fd = STDOUT_FILENO
+        case .file(let path):
+            fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            if fd < 0 {
+                throw DeliveryError(.permanent, "\(name): cannot open \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    deinit {
+        if case .file = destination, fd >= 0 { _ = closeFD(fd) }
+    }
+
+    private var target: String {
+        switch destination {
+        case .standardOutput: return "standard output"
+        case .file(let path): return path
+        }
+    }
+
+    public func deliver(_ batch: [OutboxItem]) throws(DeliveryError) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(batch.reduce(0) { $0 + $1.payload.utf8.count + 1 })
+        for item in batch {
+            // A payload is one JSON value; raw line breaks can only be whitespace between tokens.
+            for b in item.payload.utf8 { bytes.append(b == 0x0A || b == 0x0D ? 0x20 : b) }
+            bytes.append(0x0A)
+        }
+        lock.lock(); defer { lock.unlock() }
+        guard fd >= 0 else { throw DeliveryError(.retry(retryAfter: nil), "\(name): \(target) is closed") }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DeliveryError(.retry(retryAfter: nil), "\(name): write to \(target) failed: \(String(cString: strerror(errno)))")
+            }
+            written += n
+        }
+        if case .file = destination, fsync(fd) != 0 {
+            throw DeliveryError(.retry(retryAfter: nil), "\(name): fsync of \(target) failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    public func close() throws {
+        lock.lock(); defer { lock.unlock() }
+        guard case .file(let path) = destination, fd >= 0 else { return }
+        let rc = closeFD(fd)
+        fd = -1
+        if rc != 0 { throw DeliveryError(.permanent, "\(name): closing \(path) failed: \(String(cString: strerror(errno)))") }
+    }
+
+    private func closeFD(_ fd: Int32) -> Int32 {
+        #if canImport(Glibc)
+        return Glibc.close(fd)
+        #else
+        return Darwin.close(fd)
+        #endif
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import StateStore
+import Testing
+
+@Suite struct SQLiteDatabaseTests {
+    @Test func createsFilesPrivateIncludingWALAndSHM() throws {
+        let dir = TemporaryFolder()
+        let path = dir.path("sub/dir/state.db")
+        let db = try StateDatabase(path: path)
+        try db.saveCheckpoint(Checkpoint(source: "file:a", offset: 10))   // forces -wal and -shm into being
+        #expect(fileMode(path) == 0o600)
+        #expect(fileMode(path + "-wal") == 0o600)
+        #expect(fileMode(path + "-shm") == 0o600)
+        #expect(fileMode(dir.path("sub/dir")) == 0o700)
+        #expect(try db.connection.query("PRAGMA journal_mode") { $0.string(0) } == ["wal"])
+        #expect(try db.connection.scalarInt("PRAGMA synchronous") == 2)   // FULL
+        #expect(try db.connection.scalarInt("PRAGMA foreign_keys") == 1)
+    }
+
+    @Test func migratesOnceAndKeepsDataAcrossReopen() throws {
+        let dir = TemporaryFolder()
+        let path = dir.path("state.db")
+        do {
+            let db = try StateDatabase(path: path)
+            #expect(try db.connection.scalarInt("PRAGMA user_version") == Int64(StateDatabase.schemaVersion))
+            try db.saveCheckpoint(Checkpoint(source: "kafka:t:0", offset: 42, position: [1, 2, 3]))
+            try db.setBaselineValue([9], namespace: "first-seen", key: "alice")
+            try db.close()
+        }
+        let db = try StateDatabase(path: path)
+        #expect(try db.checkpoint(source: "kafka:t:0") == Checkpoint(source: "kafka:t:0", offset: 42, position: [1, 2, 3]))
+        #expect(try db.baselineValue(namespace: "first-seen", key: "alice") == [9])
+        #expect(try db.baselineKeys(namespace: "first-seen") == ["alice"])
+        #expect(try db.removeBaselineValue(namespace: "first-seen", key: "alice"))
+        #expect(try db.baselineValue(namespace: "first-seen", key: "alice") == nil)
+    }
+
+    @Test func refusesNewerSchema() throws {
+        let dir = TemporaryFolder()
+        let path = dir.path("state.db")
+        let raw = try SQLiteDatabase(path: path)
+        try raw.execute("PRAGMA user_version = 999")
+        try raw.close()
+        let error = try #require(throws: SQLiteError.self) { try StateDatabase(path: path) }
+        #expect(error.kind == .schemaTooNew)
+    }
+
+    @Test func notADatabaseIsAClearErrorNamingThePath() throws {
+        let dir = TemporaryFolder()
+        let path = dir.path("state.db")
+        try Data(String(repeating: "this is not sqlite, just text. ", count: 200).utf8).write(to: URL(fileURLWithPath: path))
+        let error = try #require(throws: SQLiteError.self) { try StateDatabase(path: path) }
+        #expect(error.kind == .notADatabase)
+        #expect(!error.isRetriable)
+        #expect(error.description.contains(path))
+        #expect(error.description.contains("file is not a database"))
+    }
+
+    @Test func readOnlyOpenRejectsWritesClearly() throws {
+        let dir = TemporaryFolder()
+        let path = dir.path("state.db")
+        try StateDatabase(path: path).close()
+        let db = try StateDatabase(path: path, readOnly: true)
+        let error = try #require(throws: SQLiteError.self) { try db.saveCheckpoint(Checkpoint(source: "x", offset: 1)) }
+        #expect(error.kind == .readOnly)
+        #expect(error.description.contains("read-only") || error.description.contains("readonly"))
+        // Browsing a database that does not exist fails instead of creating one.
+        let missing = try #require(throws: SQLiteError.self) { try StateDatabase(path: dir.path("none.db"), readOnly: true) }
+        #expect(missing.kind == .cantOpen)
+        #expect(!FileManager.default.fileExists(atPath: dir.path("none.db")))
+    }
+
+    @Test func lockedDatabaseIsRetriable() throws {
+        let dir = TemporaryFolder()
+        let path = dir.path("state.db")
+        let holder = try StateDatabase(path: path)
+        let other = try StateDatabase(path: path, busyTimeoutMilliseconds: 50)
+        try holder.connection.execute("BEGIN IMMEDIATE")
+        let error = try #require(throws: SQLiteError.self) { try other.saveCheckpoint(Checkpoint(source: "x", offset: 1)) }
+        #expect(error.kind == .busy)
+        #expect(error.isRetriable)
+        #expect(error.description.contains(path))
+        try holder.connection.execute("ROLLBACK")
+        try other.saveCheckpoint(Checkpoint(source: "x", offset: 1))
+        #expect(try holder.checkpoint(source: "x")?.offset == 1)
+    }
+
+    @Test func fullDatabaseSaysSo() throws {
+        let dir = TemporaryFolder()
+        let db = try SQLiteDatabase(path: dir.path("small.db"))
+        try db.execute("CREATE TABLE t (b BLOB)")
+        try db.execute("PRAGMA max_page_count = 8")
+        let error = try #require(throws: SQLiteError.self) {
+            for _ in 0..<64 { try db.run("INSERT INTO t VALUES (?)", [[UInt8](repeating: 7, count: 4096)]) }
+        }
+        #expect(error.kind == .full)
+        #expect(error.hint?.contains("disk is full") == true)
+    }
+
+    @Test func cannotCreateUnderAFile() throws {
+        let dir = TemporaryFolder()
+        #expect(FileManager.default.createFile(atPath: dir.path("file"), contents: Data()))
+        let error = try #require(throws: SQLiteError.self) { try StateDatabase(path: dir.path("file/state.db")) }
+        #expect(error.kind == .cantOpen)
+    }
+
+    @Test func transactionRollsBackOnThrowAndNests() throws {
+        let dir = TemporaryFolder()
+        let db = try StateDatabase(path: dir.path("state.db"))
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try db.transaction {
+                try db.saveCheckpoint(Checkpoint(source: "a", offset: 1))
+                throw Boom()
+            }
+        }
+        #expect(try db.checkpoints().isEmpty)
+        try db.transaction {
+            try db.saveCheckpoint(Checkpoint(source: "outer", offset: 1))
+            try? db.transaction {
+                try db.saveCheckpoint(Checkpoint(source: "inner", offset: 2))
+                throw Boom()
+            }
+        }
+        #expect(try db.checkpoints().map(\.source) == ["outer"])
+    }
+
+    @Test func uncommittedWorkOfAClosedConnectionIsInvisible() throws {
+        // A process killed mid-transaction: its connection goes away without COMMIT.
+        let dir = TemporaryFolder()
+        let path = dir.path("state.db")
+        let survivor = try StateDatabase(path: path)
+        let doomed = try StateDatabase(path: path)
+        try doomed.connection.execute("BEGIN IMMEDIATE")
+        try doomed.appendOutbox(kind: "alert", objectId: "a1", revision: 1, payload: "{}")
+        try doomed.saveCheckpoint(Checkpoint(source: "file:x", offset: 99))
+        try doomed.close()
+        #expect(try survivor.outboxCount == 0)
+        #expect(try survivor.checkpoint(source: "file:x") == nil)
+    }
+}
