@@ -21,6 +21,8 @@ struct Vigil: ParsableCommand {
             TailCommand.self,
             RunCommand.self,
             BaselineCommand.self,
+            ReportCommand.self,
+            InitCommand.self,
         ]
     )
 }
