@@ -47,7 +47,9 @@ extension DecodeSession {
                 j += 1
             }
             line += innerNewlines + (atEOF ? 0 : 1)
-            if !skipping {
+            if !skipping, rowEnd - i > options.maxLineBytes {
+                reportTooLong("CSV row", line: rowLine, offset: rowOffset)
+            } else if !skipping {
                 if atEOF, inQuotes {
                     report(InputCode.csv, "quoted cell opened in the row at line \(rowLine) is never closed (end of input)",
                            line: rowLine, offset: rowOffset)

@@ -263,6 +263,12 @@ struct DecodeSession<C: EventConsumer> {
                 if !more { lineEnd = buffer.end; sawNewline = false; break }
             }
             if lineEnd < 0 { continue }
+            if lineEnd - lineStart > options.maxLineBytes {
+                reportTooLong("line", line: line, offset: buffer.offset(of: lineStart))
+                line += sawNewline ? 1 : 0
+                i = sawNewline ? lineEnd + 1 : lineEnd
+                continue
+            }
 
             let first = buffer.base[lineStart]
             if !sawLineRecord, first == 0x7B || first == 0x5B, lineLooksOpen(lineStart, lineEnd) {
@@ -325,6 +331,8 @@ struct DecodeSession<C: EventConsumer> {
                 case .elementEnd(let e):
                     if skippingElement {
                         skippingElement = false
+                    } else if Int64(e) - (elementOffset - buffer.baseOffset) > Int64(options.maxLineBytes) {
+                        reportTooLong("element \(index) of the document at line \(docLine)", line: elementLine, offset: elementOffset)
                     } else {
                         try emitElement(buffer.index(of: elementOffset), e, line: elementLine, index: index)
                     }
@@ -332,7 +340,9 @@ struct DecodeSession<C: EventConsumer> {
                     elementOffset = -1
                 case .documentEnd(let e):
                     line = docLine + scanner.newlines
-                    if !scanner.splits, !skippingDocument {
+                    if !scanner.splits, !skippingDocument, buffer.offset(of: e) - docOffset > Int64(options.maxLineBytes) {
+                        reportTooLong("document", line: docLine, offset: docOffset)
+                    } else if !scanner.splits, !skippingDocument {
                         try handleDocument(buffer.index(of: docOffset), e, line: docLine,
                                            rawControlLine: scanner.firstRawControl.map { docLine + $0 })
                     }
