@@ -7,6 +7,34 @@ public struct JSONWriter: Sendable {
 
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// Empties the writer, keeping its storage for the next document (one writer per output loop).
+    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
+    /// Writes an object's members (`"k":v,…`) without the braces, so a caller can put its own
+    /// members in front. Writes nothing for other types. Returns how many members were written.
+    @discardableResult
+    public mutating func writeMembers(of object: JSONValue) -> Int {
+        guard object.type == .object else { return 0 }
+        let doc = object.document
+        var count = 0
+        doc.nodes.withUnsafeBufferPointer { nodes in
+            doc.arena.withUnsafeBufferPointer { arena in
+                var c = object.index + 1
+                let end = Int(nodes[object.index].end)
+                while c < end {
+                    if count > 0 { bytes.append(UInt8(ascii: ",")) }
+                    let child = nodes[c]
+                    writeString(UnsafeBufferPointer(rebasing: arena[Int(child.key_off)..<Int(child.key_off + child.key_len)]))
+                    bytes.append(UInt8(ascii: ":"))
+                    writeNode(c, nodes, arena)
+                    count += 1
+                    c = Int(child.end)
+                }
+            }
+        }
+        return count
+    }
+
     public mutating func write(_ value: JSONValue) {
         let doc = value.document
         doc.nodes.withUnsafeBufferPointer { nodes in
@@ -56,19 +84,29 @@ public struct JSONWriter: Sendable {
 
     public mutating func writeString(_ s: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        for b in s {
+        // Copy runs that need no escaping in one go; escape the rest byte by byte.
+        var run = 0
+        var k = 0
+        let n = s.count
+        while k < n {
+            let b = s[k]
+            if b >= 0x20, b != UInt8(ascii: "\""), b != 92 { k += 1; continue }
+            if run < k { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: s[run..<k])) }
             switch b {
             case UInt8(ascii: "\""): bytes.append(92); bytes.append(b)
             case 92: bytes.append(92); bytes.append(92)
             case 0x0A: bytes.append(92); bytes.append(UInt8(ascii: "n"))
             case 0x0D: bytes.append(92); bytes.append(UInt8(ascii: "r"))
             case 0x09: bytes.append(92); bytes.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
-            default: bytes.append(b)
+            default:
+                let hex = { (n: UInt8) -> UInt8 in n < 10 ? 48 + n : 87 + n }
+                bytes.append(92); bytes.append(UInt8(ascii: "u")); bytes.append(48); bytes.append(48)
+                bytes.append(hex(b >> 4)); bytes.append(hex(b & 15))
             }
+            k += 1
+            run = k
         }
+        if run < n { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: s[run..<n])) }
         bytes.append(UInt8(ascii: "\""))
     }
 
