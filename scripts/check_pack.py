@@ -8,6 +8,7 @@ For every rule file `X.yml` under detections/ (except fieldmap.yml and the `*.te
   - the detection: every selection is used and every name in the condition is defined, only the
     modifiers this checker implements, and the "upgrade to assembled operation" comment on rules
     that read a request or response body;
+  - that docs/detections.md lists the rule's id (when that page exists);
   - the tests beside it, `X.tests.yml`: at least 2 `match` and 2 `no_match` cases, every event of the
     rule's log source, each evaluated with the small Sigma evaluator below. Every match case must
     match and every no_match case must not; entity paths must resolve on every match case.
@@ -592,6 +593,12 @@ def main(argv: list[str]) -> int:
     for t in sorted(root.rglob("*.tests.yml")):
         if t not in seen_tests:
             problems.append(f"{t}: tests without a rule")
+    docs = root.parent / "docs" / "detections.md"
+    if docs.exists():
+        listed = docs.read_text()
+        for rid, path in ids.items():
+            if rid not in listed:
+                problems.append(f"{path}: id {rid} is missing from {docs.name}")
     for p in problems:
         print(p)
     print(f"check_pack: {rules} rules, {cases} test cases, {len(problems)} problem(s)")
