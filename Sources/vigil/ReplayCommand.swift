@@ -1,10 +1,111 @@
 import ArgumentParser
+import EventModel
+import Incidents
+import Logging
+import Outputs
+import Pipeline
+import StateStore
 
-// Not built yet: its issue replaces this file. It fails loudly rather than pretending to work.
+/// `vigil replay`: reads historical logs as fast as the disk allows, runs the rules, raises
+/// incidents into the state database and delivers them to the configured outputs.
 struct ReplayCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "replay", abstract: "(not built yet)")
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay log files through the rules; raise and deliver incidents.",
+        discussion: """
+        Reads files, directories (Azure storage-export trees oldest hour first) and '-' (stdin), in any \
+        supported format. Alerts and incidents are stored in the state database (default \
+        .vigil/state.db) together with each file's position, then delivered through the outbox to the \
+        outputs: --output jsonl:FILE (or jsonl:- for stdout, the default when no output is given) and \
+        the sinks of --config FILE.
+        """
+    )
+
+    @Argument(help: "Files, directories, or '-' for standard input.")
+    var paths: [String]
+
+    @Option(name: .customLong("rules"), help: ArgumentHelp("Rule directory or file, replacing detections/ (repeatable).", valueName: "dir"))
+    var rules: [String] = []
+
+    @Option(name: .customLong("rules-add"), help: ArgumentHelp("Rule directory or file added to the default rules (repeatable).", valueName: "dir"))
+    var rulesAdd: [String] = []
+
+    @OptionGroup var state: StateDatabaseOptions
+
+    @Option(name: .customLong("output"), help: ArgumentHelp("Output: jsonl:FILE or jsonl:- (repeatable).", valueName: "spec"))
+    var outputs: [String] = []
+
+    @Option(help: ArgumentHelp("Config file with sinks (see docs/outputs.md).", valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("Only events at or after this time (ISO 8601).", valueName: "time"))
+    var from: String?
+
+    @Option(help: ArgumentHelp("Only events before this time (ISO 8601).", valueName: "time"))
+    var to: String?
+
+    @Option(help: ArgumentHelp("Also write input problems to this file, as JSON lines.", valueName: "file"))
+    var errors: String?
+
+    @Flag(help: "Exit non-zero when any input error was reported.")
+    var strict = false
+
+    @Flag(help: "No progress bar and no summary table.")
+    var quiet = false
+
+    @Option(help: ArgumentHelp("End-of-run summary: text (stderr) or json (stdout).", valueName: "format"))
+    var summary: SummaryFormat = .text
+
+    @Option(help: "Longest line, element or document accepted, in bytes.")
+    var maxLineBytes: Int = 16 << 20
+
+    @Option(help: ArgumentHelp("Incident grouping window in seconds.", valueName: "seconds"))
+    var groupingWindow: Int64 = 18_000
+
+    enum SummaryFormat: String, ExpressibleByArgument { case text, json }
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("give at least one path (or '-' for standard input)") }
+        for (flag, value) in [("--from", from), ("--to", to)] {
+            if let value, EventTime(parsing: value) == nil { throw ValidationError("\(flag): '\(value)' is not an ISO 8601 time") }
+        }
+        for spec in outputs { _ = try OutputSpec(parsing: spec) }
+        if groupingWindow <= 0 { throw ValidationError("--grouping-window must be positive") }
+    }
 
     func run() throws {
-        throw ValidationError("'vigil replay' is not built yet")
+        let reporter = try DiagnosticReporter(errorsPath: errors)
+        let detection = try RuleSetup.load(
+            ruleDirectories: rules.isEmpty ? RuleSetup.defaultDirectories : rules,
+            addDirectories: rulesAdd, database: nil)
+        for d in detection.diagnostics { StandardStreams.writeError("\(d)\n") }
+        if detection.hasErrors { throw ExitCode(1) }
+
+        var sinks: [any Sink] = try outputs.map { try OutputSpec(parsing: $0).makeSink() }
+        if let config { sinks += try VigilConfig.load(path: config).makeSinks() }
+        if sinks.isEmpty { sinks = [try JSONLinesSink(name: "jsonl", destination: .standardOutput)] }
+
+        let database = try state.openForWriting()
+        var options = ReplayOptions(paths: paths, from: from.flatMap(EventTime.init(parsing:)), to: to.flatMap(EventTime.init(parsing:)))
+        options.maxLineBytes = maxLineBytes
+        options.grouping = IncidentGrouping(windowSeconds: groupingWindow)
+        let pipeline = ReplayPipeline(options: options, database: database, detectors: detection.detectors(database: database),
+                                      sinks: sinks, onDiagnostic: reporter.report)
+        let showProgress = !quiet && StandardStreams.stderrIsTerminal
+        var bar = ProgressBar()
+        let result = try pipeline.run(progress: showProgress ? { bar.draw($0) } : nil)
+        if showProgress { bar.finish() }
+
+        switch summary {
+        case .json:
+            StandardStreams.writeOutput(SummaryRenderer.json(result) + "\n")
+        case .text where !quiet:
+            let incidents = try result.incidentIds.compactMap { try database.incident(id: $0) }
+            StandardStreams.writeError(SummaryRenderer.text(result, incidents: incidents))
+        case .text:
+            break
+        }
+        try database.close()
+        if strict && result.read.errorCount > 0 { throw ExitCode(1) }
     }
 }

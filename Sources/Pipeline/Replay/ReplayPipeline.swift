@@ -1,0 +1,174 @@
+// `vigil replay`: files → events → detectors → (alerts, incidents, checkpoint) in one SQLite
+// transaction per batch → outbox → sinks.
+//
+// Invariant (STYLE.md #6): the replay checkpoint of a file moves forward only in the transaction
+// that stores the alerts and incidents of the events before it, and sinks see an alert only after
+// that transaction committed. A crash at any point loses nothing: rerunning the replay re-derives
+// the same alert ids, which the alerts table deduplicates.
+import EventDecoding
+import EventModel
+import FastJSON
+import Incidents
+import Logging
+import Outputs
+import StateStore
+
+public struct ReplayOptions: Sendable {
+    public var paths: [String]
+    public var from: EventTime?
+    public var to: EventTime?
+    public var maxLineBytes: Int = ReaderOptions.defaultMaxLineBytes
+    /// Events per SQLite commit. Bigger batches mean fewer fsyncs; smaller ones, less rework on restart.
+    public var batchEvents: Int = 20_000
+    /// How long the final drain may wait for sinks that ask to retry later.
+    public var drainSeconds: Double = 30
+    public var grouping = IncidentGrouping()
+
+    public init(paths: [String], from: EventTime? = nil, to: EventTime? = nil) {
+        self.paths = paths
+        self.from = from
+        self.to = to
+    }
+}
+
+/// Called with the running totals while a replay reads; the CLI draws a progress bar from it.
+public typealias ReplayProgressHandler = (ReplayProgress) -> Void
+
+public struct ReplayProgress: Sendable {
+    public var filesDone: Int
+    public var filesTotal: Int
+    public var bytesDone: Int64
+    public var bytesTotal: Int64
+    public var events: Int
+    public var alerts: Int
+    public var elapsedSeconds: Double
+}
+
+public final class ReplayPipeline {
+    public let options: ReplayOptions
+    private let database: StateDatabase
+    private var detectors: [any Detector]
+    private let sinks: [any Sink]
+    private let logger: Logger
+    private let onDiagnostic: (Diagnostic) -> Void
+
+    /// - Parameters:
+    ///   - detectors: run in order on every event; stateful ones also get `finish()` at the end.
+    ///   - onDiagnostic: every input problem, as it is found (the CLI prints and logs them).
+    public init(options: ReplayOptions, database: StateDatabase, detectors: [any Detector], sinks: [any Sink],
+                logger: Logger = Logger(label: "vigil.replay"), onDiagnostic: @escaping (Diagnostic) -> Void) {
+        self.options = options
+        self.database = database
+        self.detectors = detectors
+        self.sinks = sinks
+        self.logger = logger
+        self.onDiagnostic = onDiagnostic
+    }
+
+    public func run(progress: ReplayProgressHandler? = nil) throws -> ReplaySummary {
+        let started = MonotonicClock.now()
+        let inputs: InputSet
+        do {
+            inputs = try InputSet(paths: options.paths, from: options.from, to: options.to)
+        } catch {
+            for d in error.diagnostics { onDiagnostic(d) }
+            throw ReplayError.inputs(error.diagnostics.count)
+        }
+        var summary = ReplaySummary()
+        let totalBytes = inputs.files.reduce(Int64(0)) { $0 + (FileSize.of($1.path) ?? 0) }
+
+        let readerOptions = ReaderOptions(maxLineBytes: options.maxLineBytes, from: options.from, to: options.to)
+        var reader = RecordReader(options: readerOptions)
+        var consumer = BatchingConsumer(pipeline: self, summary: summary)
+        var decodedBefore: Int64 = 0
+        for (index, file) in inputs.files.enumerated() {
+            consumer.currentSource = file.path
+            try reader.read(file, into: &consumer)
+            // The whole file is done: its checkpoint is its decoded length.
+            try consumer.flush(checkpointOffset: reader.stats.bytesDecoded - decodedBefore)
+            decodedBefore = reader.stats.bytesDecoded
+            progress?(ReplayProgress(filesDone: index + 1, filesTotal: inputs.files.count,
+                                     bytesDone: reader.stats.bytesRead, bytesTotal: totalBytes,
+                                     events: consumer.summary.events, alerts: consumer.summary.alertsRaised,
+                                     elapsedSeconds: MonotonicClock.now() - started))
+        }
+        // Stateful detectors release what they still hold (open windows, pending operations).
+        for i in detectors.indices { consumer.pending.append(contentsOf: detectors[i].finish()) }
+        try consumer.flush(checkpointOffset: nil)
+        summary = consumer.summary
+        summary.read = reader.stats
+        summary.filesSkippedByTime = inputs.skippedByTime.count
+
+        if !sinks.isEmpty {
+            let dispatcher = try OutboxDispatcher(database: database, sinks: sinks, logger: logger)
+            let deadline = WallClock.now() + options.drainSeconds
+            let report = try dispatcher.drain(until: deadline)
+            summary.delivery = report
+            try dispatcher.closeSinks()
+        }
+        summary.elapsedSeconds = MonotonicClock.now() - started
+        return summary
+    }
+
+    fileprivate func detect(_ event: Event, into alerts: inout [Alert]) {
+        for i in detectors.indices {
+            alerts.append(contentsOf: detectors[i].process(event))
+        }
+    }
+
+    fileprivate func commit(_ alerts: [Alert], checkpoint: Checkpoint?) throws -> CommitResult {
+        let batch = CommitBatch(alerts: alerts, checkpoints: checkpoint.map { [$0] } ?? [])
+        return try database.commit(batch: batch, grouper: IncidentGrouper(configuration: options.grouping))
+    }
+
+    fileprivate func report(_ d: Diagnostic) { onDiagnostic(d) }
+}
+
+/// Collects alerts between commits, and keeps the counters for the summary.
+private struct BatchingConsumer: EventConsumer {
+    let pipeline: ReplayPipeline
+    var summary: ReplaySummary
+    var pending: [Alert] = []
+    var eventsSinceCommit = 0
+    var currentSource = ""
+    var lastOffset: Int64 = 0
+
+    init(pipeline: ReplayPipeline, summary: ReplaySummary) {
+        self.pipeline = pipeline
+        self.summary = summary
+    }
+
+    mutating func event(_ event: Event) throws {
+        summary.count(event)
+        let before = pending.count
+        pipeline.detect(event, into: &pending)
+        if pending.count > before { summary.count(alerts: pending[before...]) }
+        if let offset = event.position.offset { lastOffset = offset }
+        eventsSinceCommit += 1
+        if eventsSinceCommit >= pipeline.options.batchEvents { try flush(checkpointOffset: lastOffset) }
+    }
+
+    mutating func diagnostic(_ diagnostic: Diagnostic) {
+        pipeline.report(diagnostic)
+    }
+
+    /// Commits the pending alerts with the current file's position.
+    mutating func flush(checkpointOffset: Int64?) throws {
+        let checkpoint = currentSource.isEmpty ? nil
+            : Checkpoint(source: "replay:" + currentSource, offset: checkpointOffset ?? lastOffset)
+        if pending.isEmpty && eventsSinceCommit == 0 && checkpoint == nil { return }
+        let result = try pipeline.commit(pending, checkpoint: checkpoint)
+        summary.record(result)
+        pending.removeAll(keepingCapacity: true)
+        eventsSinceCommit = 0
+    }
+}
+
+public enum ReplayError: Error, CustomStringConvertible {
+    case inputs(Int)
+    public var description: String {
+        switch self {
+        case .inputs(let n): return "\(n) input path\(n == 1 ? "" : "s") could not be read"
+        }
+    }
+}

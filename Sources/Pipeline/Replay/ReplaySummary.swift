@@ -1,0 +1,57 @@
+import EventDecoding
+import EventModel
+import Incidents
+import Outputs
+
+/// What a replay did: for the end-of-run table and `--summary json`.
+public struct ReplaySummary: Sendable {
+    public var read = ReadStats()
+    public var filesSkippedByTime = 0
+    public var events = 0
+    public var eventsByKind: [String: Int] = [:]
+    public var alertsRaised = 0
+    /// New alerts (not seen in an earlier run), by rule id.
+    public var alertsByRule: [String: Int] = [:]
+    public var ruleTitles: [String: String] = [:]
+    public var alertsBySeverity: [String: Int] = [:]
+    public var newAlerts = 0
+    public var duplicateAlerts = 0
+    public var incidentsCreated = 0
+    public var incidentsUpdated = 0
+    public var incidentIds: [String] = []
+    public var delivery: DrainReport?
+    public var elapsedSeconds: Double = 0
+
+    public init() {}
+
+    mutating func count(_ event: Event) {
+        events += 1
+        eventsByKind[event.kind.rawValue, default: 0] += 1
+    }
+
+    mutating func count(alerts: ArraySlice<Alert>) {
+        alertsRaised += alerts.count
+    }
+
+    mutating func record(_ result: CommitResult) {
+        newAlerts += result.newAlerts.count
+        duplicateAlerts += result.duplicateAlertIds.count
+        for a in result.newAlerts {
+            alertsByRule[a.ruleId, default: 0] += 1
+            ruleTitles[a.ruleId] = a.ruleTitle
+            alertsBySeverity[a.severity.rawValue, default: 0] += 1
+        }
+        for change in result.incidents {
+            if change.isNew {
+                incidentsCreated += 1
+                incidentIds.append(change.record.incident.id)
+            } else {
+                incidentsUpdated += 1
+            }
+        }
+    }
+
+    public var megabytesPerSecond: Double {
+        elapsedSeconds > 0 ? Double(read.bytesDecoded) / 1_000_000 / elapsedSeconds : 0
+    }
+}
