@@ -361,8 +361,9 @@ struct RegexParser {
                 case 0x27: try skipGroupName(close: 0x27, from: i + 2)     // (?'name'
                 case 0x23: throw unsupported("comment group '(?#'", start)
                 default:
+                    i = start
                     guard let end = inlineFlagsEnd(), p[end] == 0x3A else { throw fail("unknown group syntax '(?\(String(Unicode.Scalar(k).map { Character($0) } ?? "?"))'", start) }
-                    try applyFlags(from: i + 1, to: end)
+                    try applyFlags(from: start + 2, to: end)
                     i = end + 1
                 }
             }

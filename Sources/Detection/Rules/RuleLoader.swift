@@ -184,7 +184,7 @@ struct DocumentParser {
         let title = string(doc, "title", required: true)
         let id = string(doc, "id", required: false)
         if id == nil, kind != .filter {
-            warning("rule.missing-key", "rule has no 'id': alerts will use its title as the rule id", doc)
+            warning("rule.missing-id", "rule has no 'id': alerts will use its title as the rule id", doc)
         }
         let name = string(doc, "name", required: false)
         let status = string(doc, "status", required: false)

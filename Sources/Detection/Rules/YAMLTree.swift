@@ -145,26 +145,42 @@ extension YAMLTree {
     public static func documents(_ text: String) throws(YAMLParseError) -> [YAMLTree] {
         do {
             var out: [YAMLTree] = []
-            for node in try Yams.compose_all(yaml: text) {
+            var documents = try Yams.compose_all(yaml: text)
+            while let node = documents.next() {
                 out.append(try YAMLTree(node))
             }
+            // The sequence keeps a parse error instead of throwing it.
+            if let e = documents.error { throw e }
             return out
         } catch let e as YAMLParseError {
             throw e
         } catch let e as YamlError {
-            throw YAMLTree.convert(e)
+            throw YAMLTree.convert(e, text: text)
         } catch {
             throw YAMLParseError(message: "\(error)", line: 1, column: 1)
         }
     }
 
-    static func convert(_ e: YamlError) -> YAMLParseError {
+    static func convert(_ e: YamlError, text: String) -> YAMLParseError {
         switch e {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
             let ctx = context.map { $0.text + ": " } ?? ""
             return YAMLParseError(message: ctx + problem, line: mark.line, column: mark.column)
         case let .duplicatedKeysInMapping(duplicates, context):
-            return YAMLParseError(message: "duplicate key(s) \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in mapping", line: context.mark.line, column: context.mark.column)
+            // Yams locates the mapping; point at the second occurrence of the key instead.
+            var line = context.mark.line, column = context.mark.column
+            if let key = duplicates.first {
+                var seen = 0
+                for (i, l) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where i + 1 >= context.mark.line {
+                    let body = l.drop { $0 == " " || $0 == "-" }
+                    let indent = l.count - body.count
+                    if body.hasPrefix(key + ":") || body.hasPrefix("'\(key)':") || body.hasPrefix("\"\(key)\":") {
+                        seen += 1
+                        if seen == 2 { line = i + 1; column = indent + 1; break }
+                    }
+                }
+            }
+            return YAMLParseError(message: "duplicate key(s) \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in mapping", line: line, column: column)
         case let .reader(problem, _, _, _):
             return YAMLParseError(message: problem, line: 1, column: 1)
         default:
