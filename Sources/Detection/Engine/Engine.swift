@@ -1,0 +1,257 @@
+// The hot loop: one event in, the alerts of the rules it matches out.
+//
+// Per event: pick the rules of the event's kind (and, for rules that need one, its exact
+// operation); evaluate their plans with a memo shared by all rules (a predicate is tested at most
+// once per event, a field is extracted at most once per event, an equality group answers all its
+// literals with one lookup). Nothing is allocated per rule; the scratch arrays are reused and
+// invalidated by bumping a generation counter.
+//
+// An `Engine` holds mutable scratch: use one engine per thread (they can share a CompiledRuleSet).
+import EventModel
+import FastJSON
+
+/// Counters for tests, `explain` and metrics.
+public struct EngineStats: Sendable, Equatable {
+    public var events = 0
+    /// Rule plans evaluated (a rule not in the event's bucket is never counted).
+    public var rulesEvaluated = 0
+    public var predicatesEvaluated = 0
+    public var alerts = 0
+}
+
+public struct Engine: Detector {
+    public let rules: CompiledRuleSet
+    /// Events the normaliser could not classify (`.unknown`) meet every rule when true (nothing
+    /// rules them out); when false they meet none.
+    public var unknownKindMeetsAllRules: Bool
+    private let scratch: Scratch
+
+    public init(rules: CompiledRuleSet, unknownKindMeetsAllRules: Bool = true) {
+        self.rules = rules
+        self.unknownKindMeetsAllRules = unknownKindMeetsAllRules
+        self.scratch = Scratch(rules)
+    }
+
+    public var stats: EngineStats { scratch.stats }
+
+    public mutating func process(_ event: Event) -> [Alert] {
+        matchingRules(event).map { makeAlert(rules.rules[$0], event) }
+    }
+
+    /// Indexes (into `rules.rules`) of the rules this event matches, in rule order.
+    public func matchingRules(_ event: Event) -> [Int] {
+        let s = scratch
+        s.begin(event)
+        s.stats.events += 1
+        let op = event.operation ?? event.operationName?.lowercased()
+        let (a, b) = rules.candidates(kind: event.kind, operation: op, unknownMeetsAll: unknownKindMeetsAllRules)
+        var out: [Int] = []
+        for i in a where s.eval(rules.rules[i].root) { out.append(i) }
+        for i in b where s.eval(rules.rules[i].root) { out.append(i) }
+        s.stats.rulesEvaluated += a.count + b.count
+        s.stats.alerts += out.count
+        if !b.isEmpty && !a.isEmpty { out.sort() }
+        return out
+    }
+
+    func makeAlert(_ r: CompiledRule, _ event: Event) -> Alert {
+        var entities: [Entity] = []
+        var seen = Set<String>()
+        for (kind, source) in r.entities {
+            for v in event.values(at: source.path(for: event.shape)) {
+                guard let text = v.text, !text.isEmpty else { continue }
+                let e = Entity(kind: kind, value: text)
+                if seen.insert(e.key).inserted { entities.append(e) }
+            }
+        }
+        let ids = [event.idString]
+        return Alert(id: Alert.makeId(ruleId: r.id, eventIds: ids), ruleId: r.id, ruleTitle: r.title, severity: r.severity,
+                     tactics: r.tactics, techniques: r.techniques, entities: entities, time: event.time ?? EventTime(nanoseconds: 0),
+                     position: event.position, description: r.description.map(Engine.firstLine), eventIds: ids,
+                     evidence: [event.record.root.jsonText], groupBy: r.groupBy, groupByAll: r.groupByAll,
+                     baselineControls: r.baselineControls)
+    }
+
+    static func firstLine(_ s: String) -> String {
+        let t = s.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? s
+        return t.trimmingCharacters(in: " \t")
+    }
+}
+
+/// One value of a field, prepared for matching.
+struct FieldScalar {
+    var raw: [UInt8]
+    var folded: [UInt8]
+    var number: Double?
+}
+
+/// Per-engine scratch: memo of predicate results and extracted fields, valid for one event.
+final class Scratch {
+    let set: CompiledRuleSet
+    var generation: UInt32 = 0
+    var predGen: [UInt32]
+    var predVal: [Bool]
+    var slotGen: [UInt32]
+    var slotPresent: [Bool]      // field present with a non-null value
+    var slotAny: [Bool]          // field present at all (null included)
+    var slotValues: [[FieldScalar]]
+    var keywordGen: UInt32 = 0
+    var keywordValues: [FieldScalar] = []
+    var event: Event?
+    var stats = EngineStats()
+
+    init(_ set: CompiledRuleSet) {
+        self.set = set
+        predGen = Array(repeating: 0, count: set.predicates.count)
+        predVal = Array(repeating: false, count: set.predicates.count)
+        slotGen = Array(repeating: 0, count: set.slots.count)
+        slotPresent = Array(repeating: false, count: set.slots.count)
+        slotAny = Array(repeating: false, count: set.slots.count)
+        slotValues = Array(repeating: [], count: set.slots.count)
+    }
+
+    func begin(_ e: Event) {
+        event = e
+        generation &+= 1
+        if generation == 0 {
+            for i in predGen.indices { predGen[i] = 0 }
+            for i in slotGen.indices { slotGen[i] = 0 }
+            keywordGen = 0
+            generation = 1
+        }
+    }
+
+    static func scalar(_ v: FieldValue) -> FieldScalar? {
+        if v.isNull { return nil }
+        let raw: [UInt8]
+        if let bytes = v.withUTF8({ Array($0) }) {
+            raw = bytes
+        } else if let j = v.json {
+            raw = Array(j.jsonText.utf8)   // objects and arrays compare as their JSON text
+        } else {
+            return nil
+        }
+        return FieldScalar(raw: raw, folded: Bytes.fold(raw), number: v.number)
+    }
+
+    func values(_ slot: Int) -> [FieldScalar] {
+        if slot == Predicate.keywordSlot { return keywords() }
+        if slotGen[slot] == generation { return slotValues[slot] }
+        let ev = event!
+        let found = ev.values(at: set.slots[slot].path(for: ev.shape))
+        var out: [FieldScalar] = []
+        out.reserveCapacity(found.count)
+        for v in found { if let s = Scratch.scalar(v) { out.append(s) } }
+        slotValues[slot] = out
+        slotAny[slot] = !found.isEmpty
+        slotPresent[slot] = !out.isEmpty
+        slotGen[slot] = generation
+        return out
+    }
+
+    /// Every string (and number) leaf of the record: what keyword searches look at.
+    func keywords() -> [FieldScalar] {
+        if keywordGen == generation { return keywordValues }
+        var out: [FieldScalar] = []
+        func walk(_ v: JSONValue) {
+            switch v.type {
+            case .object, .array: for c in v.children { walk(c) }
+            case .null: break
+            default:
+                if let s = Scratch.scalar(.json(v)) { out.append(s) }
+            }
+        }
+        walk(event!.record.root)
+        keywordValues = out
+        keywordGen = generation
+        return out
+    }
+
+    func eval(_ n: MatchNode) -> Bool {
+        switch n {
+        case .predicate(let i): return test(i)
+        case .and(let xs):
+            for x in xs where !eval(x) { return false }
+            return true
+        case .or(let xs):
+            for x in xs where eval(x) { return true }
+            return false
+        case .not(let x): return !eval(x)
+        case .constant(let b): return b
+        }
+    }
+
+    func test(_ i: Int) -> Bool {
+        if predGen[i] == generation { return predVal[i] }
+        let g = set.groupOf[i]
+        if g >= 0 {
+            let group = set.groups[g]
+            for m in group.members { predGen[m] = generation; predVal[m] = false }
+            for v in values(group.slot) {
+                if let hits = group.table[v.folded] { for m in hits { predVal[m] = true } }
+            }
+            stats.predicatesEvaluated += 1
+            return predVal[i]
+        }
+        let r = compute(set.predicates[i])
+        predGen[i] = generation
+        predVal[i] = r
+        stats.predicatesEvaluated += 1
+        return r
+    }
+
+    func compute(_ p: Predicate) -> Bool {
+        let vals = values(p.slot)
+        switch p.test {
+        case .exists(let want):
+            return (p.slot >= 0 ? slotPresent[p.slot] : !vals.isEmpty) == want
+        case .isNull:
+            return vals.isEmpty
+        case .notEquals(let b, let cased):
+            guard !vals.isEmpty else { return false }
+            return !vals.contains { (cased ? $0.raw : $0.folded) == b }
+        case .fieldRef(let other, let cased):
+            let ov = values(other)
+            for a in vals { for b in ov where (cased ? a.raw == b.raw : a.folded == b.folded) { return true } }
+            return false
+        case .equals(let b, let cased):
+            for v in vals where (cased ? v.raw : v.folded) == b { return true }
+            return false
+        case .contains(let b, let cased):
+            for v in vals where Bytes.contains(cased ? v.raw : v.folded, b) { return true }
+            return false
+        case .startsWith(let b, let cased):
+            for v in vals where Bytes.hasPrefix(cased ? v.raw : v.folded, b) { return true }
+            return false
+        case .endsWith(let b, let cased):
+            for v in vals where Bytes.hasSuffix(cased ? v.raw : v.folded, b) { return true }
+            return false
+        case .wildcard(let toks, let cased):
+            for v in vals where Bytes.wildcard(cased ? v.raw : v.folded, toks) { return true }
+            return false
+        case .numberEquals(let d, let text):
+            for v in vals where v.number == d || v.folded == text { return true }
+            return false
+        case .compare(let op, let d):
+            for v in vals {
+                guard let x = v.number else { continue }
+                switch op {
+                case .gt: if x > d { return true }
+                case .gte: if x >= d { return true }
+                case .lt: if x < d { return true }
+                case .lte: if x <= d { return true }
+                }
+            }
+            return false
+        case .regex(let r):
+            let re = set.regexes[r]
+            for v in vals where re.matches(String(decoding: v.raw, as: UTF8.self)) { return true }
+            return false
+        case .cidr(let net):
+            for v in vals {
+                if let ip = CIDR.parseIP(String(decoding: v.raw, as: UTF8.self)), net.contains(ip) { return true }
+            }
+            return false
+        }
+    }
+}
