@@ -1,0 +1,76 @@
+import Detection
+import EventModel
+import StateStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Loads and compiles the rules a run uses: Sigma rules (stateless) from the rule directories, with
+/// the field map found beside them. Every problem is collected; the caller prints them and stops
+/// on errors, so a bad rule is never silently skipped.
+public struct RuleSetup {
+    public static let defaultDirectories = ["detections"]
+
+    public var compiled: CompiledRuleSet
+    public var diagnostics: [Diagnostic]
+    public var ruleCount: Int { compiled.rules.count }
+    public var hasErrors: Bool { diagnostics.contains { $0.level == .error } }
+
+    /// - Parameters:
+    ///   - ruleDirectories: replace the defaults (`--rules`).
+    ///   - addDirectories: added to them (`--rules-add`).
+    ///   - fieldMapPath: explicit field map; else `fieldmap.yml` in the first rule directory or one
+    ///     of its parents, else none (raw paths only, with a warning).
+    public static func load(ruleDirectories: [String], addDirectories: [String] = [], fieldMapPath: String? = nil,
+                            placeholders: [String: [String]] = [:], database: StateDatabase?) throws -> RuleSetup {
+        let paths = ruleDirectories + addDirectories
+        var diagnostics: [Diagnostic] = []
+        for p in paths where !exists(p) {
+            diagnostics.append(Diagnostic(.error, code: "rules.not-found", "no rule file or directory at \(p)", at: SourceLocation(file: p)))
+        }
+        let map: FieldMap
+        if let path = fieldMapPath ?? findFieldMap(near: ruleDirectories) {
+            let (m, d) = FieldMap.load(path: path)
+            map = m
+            diagnostics += d
+        } else {
+            map = FieldMap()
+            diagnostics.append(Diagnostic(.warning, code: "fieldmap.missing",
+                "no fieldmap.yml found near the rules: fields are read as raw record paths and rules meet every event kind",
+                at: SourceLocation(file: ruleDirectories.first ?? "detections")))
+        }
+        let (set, d1) = RuleLoader.load(paths: paths.filter(exists), placeholders: placeholders)
+        let (compiled, d2) = Compiler.compile(set, fieldMap: map)
+        diagnostics += d1 + d2
+        return RuleSetup(compiled: compiled, diagnostics: diagnostics)
+    }
+
+    /// The detectors to run on every event, in order.
+    public func detectors(database: StateDatabase) -> [any Detector] {
+        [Engine(rules: compiled)]
+    }
+
+    static func findFieldMap(near directories: [String]) -> String? {
+        for dir in directories {
+            var d = isDirectory(dir) ? dir : parent(dir)
+            for _ in 0..<4 {
+                let candidate = d + "/fieldmap.yml"
+                if exists(candidate) { return candidate }
+                d += "/.."
+            }
+        }
+        return exists("detections/fieldmap.yml") ? "detections/fieldmap.yml" : nil
+    }
+
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func parent(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}
