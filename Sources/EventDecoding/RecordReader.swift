@@ -396,19 +396,55 @@ struct DecodeSession<C: EventConsumer> {
             return false
         }
         let root = doc.root
-        if root.type == .object {
-            if let list = root["records"] ?? root["value"], list.type == .array {
-                return try splitInMemory(k, end, line: line)
-            }
-            if root["parameters"] != nil, let responses = root["responses"], responses.type == .object,
+        switch Self.wrapper(of: doc) {
+        case .list:
+            return try splitInMemory(k, end, line: line)
+        case .restExample:
+            if let responses = root["responses"], responses.type == .object,
                let body = responses.members.first(where: { $0.key.hasPrefix("2") && $0.value["body"] != nil })?.value["body"] {
                 try emitUnwrapped(body, line: line, offset: buffer.offset(of: start))
                 return true
             }
+        case .none:
+            break
         }
         try emit(doc, id: fastHash64(UnsafeRawBufferPointer(start: p + start, count: end - start)),
                  position: position(line: line, offset: buffer.offset(of: start), index: nil))
         return true
+    }
+
+    enum Wrapper { case none, list, restExample }
+
+    /// What wraps the records in a parsed root object, in one pass over its keys and without
+    /// allocating (this runs for every line): a `records`/`value` array, or a REST-spec example
+    /// (`parameters` + `responses`).
+    static func wrapper(of doc: JSONDocument) -> Wrapper {
+        doc.nodes.withUnsafeBufferPointer { nodes in
+            doc.arena.withUnsafeBufferPointer { arena in
+                guard nodes[0].type == JSONType.object.rawValue else { return .none }
+                func key(_ n: JSONNode, is word: StaticString) -> Bool {
+                    guard Int(n.key_len) == word.utf8CodeUnitCount else { return false }
+                    let k = Int(n.key_off)
+                    for j in 0..<Int(n.key_len) where arena[k + j] | 0x20 != word.utf8Start[j] { return false }
+                    return true
+                }
+                var parameters = false, responses = false
+                var c = 1
+                let end = Int(nodes[0].end)
+                while c < end {
+                    let n = nodes[c]
+                    switch n.key_len {
+                    case 7 where n.type == JSONType.array.rawValue && key(n, is: "records"): return .list
+                    case 5 where n.type == JSONType.array.rawValue && key(n, is: "value"): return .list
+                    case 10 where key(n, is: "parameters"): parameters = true
+                    case 9 where n.type == JSONType.object.rawValue && key(n, is: "responses"): responses = true
+                    default: break
+                    }
+                    c = Int(n.end)
+                }
+                return parameters && responses ? .restExample : .none
+            }
+        }
     }
 
     /// `{"records": [` or `{"value": [` at the very start: cut the elements without parsing the

@@ -137,6 +137,14 @@ final class EventsCommandTests {
         #expect(skipped.stderr.contains("1 export files outside --from/--to"))
     }
 
+    @Test func maxLineBytesSkipsLongerLines() throws {
+        let path = try write("long.jsonl", Self.records.joined(separator: "\n") + "\n")
+        let r = try VigilBinary.run(["events", path, "--max-line-bytes", "200", "--fields", "operationName"])
+        #expect(r.status == 0)
+        #expect(r.lines.count == 1)   // the first record is longer than 200 bytes
+        #expect(r.stderr.contains("\(path):1: error[input.line-too-long]"))
+    }
+
     @Test func badArgumentsAreRejected() throws {
         let missing = try VigilBinary.run(["events", "/nonexistent/vigil-input"])
         #expect(missing.status != 0)
