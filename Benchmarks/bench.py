@@ -54,7 +54,7 @@ TIME = "/usr/bin/time"
 
 
 def run_timed(argv: list[str], stdin_path: str | None = None) -> tuple[int, float, float, int, str]:
-    """Runs argv with stdout to /dev/null; returns (exit code, wall s, cpu s, peak RSS KiB, last stderr line).
+    """Runs argv with stdout to /dev/null; returns (exit code, wall s, cpu s, peak RSS KiB, last stderr error line).
 
     Peak RSS comes from GNU time's %M: Linux carries a process's RSS high-water mark across exec, so a
     child forked from this Python process would report at least Python's own RSS. Without /usr/bin/time
@@ -79,7 +79,8 @@ def run_timed(argv: list[str], stdin_path: str | None = None) -> tuple[int, floa
     with open(err_path, "rb") as f:
         tail = [l for l in f.read()[-4000:].decode("utf-8", "replace").splitlines()
                 if l.strip() and not l.startswith("Command exited with non-zero status")]
-    return rc, wall, ru.ru_utime + ru.ru_stime, rss, (tail[-1].strip() if tail else "")
+    errors = [l for l in tail if "error" in l.lower()]  # "Error: …" says more than a usage hint
+    return rc, wall, ru.ru_utime + ru.ru_stime, rss, ((errors or tail)[-1].strip() if tail else "")
 
 
 def best_of(repeat: int, name: str, argv: list[str], records: int, nbytes: int, stdin_path: str | None = None,
