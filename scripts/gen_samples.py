@@ -1299,12 +1299,17 @@ def attack():
 # ---------------------------------------------------------------------------------------------
 def delivered(records: list[dict], max_delay_s: int = 300) -> list[tuple[datetime, dict]]:
     """Adds an ingestion delay: blobs are filled in received order, so a blob holds records a few minutes
-    out of order and an hour's blob can hold records stamped in the previous hour."""
+    out of order and an hour's blob can hold records stamped in the previous hour. The delay drifts per
+    five-minute stretch plus a little jitter, so neighbours usually keep their order but not always."""
     out = []
     end = DAY + timedelta(hours=23, minutes=59, seconds=59)
+    drift: dict[int, int] = {}
     for r in records:
         t = datetime.strptime(r["time"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
-        out.append((min(end, t + timedelta(seconds=rng.randint(20, max_delay_s))), r))
+        bucket = int((t - DAY).total_seconds()) // 300
+        if bucket not in drift:
+            drift[bucket] = rng.randint(20, max_delay_s - 20)
+        out.append((min(end, t + timedelta(seconds=drift[bucket] + rng.randint(0, 4))), r))
     out.sort(key=lambda x: (x[0], x[1]["time"]))
     return out
 
