@@ -80,7 +80,7 @@ def build_templates(count: int, rng: random.Random) -> list[tuple[bytes, bytes, 
         ns, _, rest = provider_path.partition("/")
         rid = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.{ns}/{rest}"
         phase = rng.choices(["Start", "Accept", "Success", "Failure"], [40, 12 if is_async else 0, 44, 4])[0]
-        bad = rng.random() < 0.05  # only ops with a bad variant use it: about 1 record in 450 overall
+        bad = rng.random() < 0.05  # only ops with a bad variant use it: about 1 record in 500 overall
         ipv6 = rng.random() < 0.2
         ip = (f"2001:db8:{rng.randint(0, 0xffff):x}:{rng.randint(0, 0xffff):x}::{rng.randint(1, 0xfff):x}" if ipv6
               else f"{rng.choice([198, 203, 192, 20, 52, 40])}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}")
