@@ -1,0 +1,328 @@
+#!/usr/bin/env python3
+"""Vigil benchmark: throughput and peak memory of `vigil events` and `vigil replay` on a large generated
+Activity Log file, next to parse-only baselines run in the same invocation. See Benchmarks/README.md.
+
+Each step runs as a direct child process (no shell). Wall time comes from a monotonic clock; CPU time and
+peak RSS come from wait4(2) for that child alone. Results are printed as a table and appended to
+Benchmarks/results/<UTC date>.md.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+DATA = os.path.join(REPO, "bench-data")
+JQ_SLICE = 100_000
+RULE_COUNTS = (10, 100, 1000)
+
+
+@dataclass
+class Result:
+    name: str
+    records: int = 0
+    nbytes: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+    rss_kb: int = 0
+    note: str = ""
+    ok: bool = True
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def mbps(self) -> float:
+        return self.nbytes / 1e6 / self.wall if self.ok and self.wall > 0 else 0.0
+
+    @property
+    def rps(self) -> float:
+        return self.records / self.wall if self.ok and self.wall > 0 else 0.0
+
+
+def log(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+TIME = "/usr/bin/time"
+
+
+def run_timed(argv: list[str], stdin_path: str | None = None) -> tuple[int, float, float, int, str]:
+    """Runs argv with stdout to /dev/null; returns (exit code, wall s, cpu s, peak RSS KiB, last stderr error line).
+
+    Peak RSS comes from GNU time's %M: Linux carries a process's RSS high-water mark across exec, so a
+    child forked from this Python process would report at least Python's own RSS. Without /usr/bin/time
+    the wait4 figure is used and that floor is mentioned in the report."""
+    err_path = os.path.join(DATA, "out", "last-stderr.txt")
+    rss_path = os.path.join(DATA, "out", "last-time.txt")
+    use_time = os.access(TIME, os.X_OK)
+    full = [TIME, "-f", "%M", "-o", rss_path, *argv] if use_time else argv
+    with open(os.devnull, "wb") as devnull, open(err_path, "wb") as err, \
+            (open(stdin_path, "rb") if stdin_path else open(os.devnull, "rb")) as stdin:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(full, stdin=stdin, stdout=devnull, stderr=err, cwd=REPO)
+        _, status, ru = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - t0
+        rc = os.waitstatus_to_exitcode(status)
+    rss = ru.ru_maxrss
+    if use_time:
+        try:
+            rss = int(open(rss_path).read().split()[-1])
+        except (OSError, ValueError, IndexError):
+            pass
+    with open(err_path, "rb") as f:
+        tail = [l for l in f.read()[-4000:].decode("utf-8", "replace").splitlines()
+                if l.strip() and not l.startswith("Command exited with non-zero status")]
+    errors = [l for l in tail if "error" in l.lower()]  # "Error: …" says more than a usage hint
+    return rc, wall, ru.ru_utime + ru.ru_stime, rss, ((errors or tail)[-1].strip() if tail else "")
+
+
+def best_of(repeat: int, name: str, argv: list[str], records: int, nbytes: int, stdin_path: str | None = None,
+            note: str = "") -> Result:
+    runs = []
+    for _ in range(repeat):
+        rc, wall, cpu, rss, tail = run_timed(argv, stdin_path)
+        if rc != 0:
+            return Result(name, records, nbytes, ok=False, note=f"failed (exit {rc}): {tail}"[:160])
+        runs.append((wall, cpu, rss))
+    runs.sort()
+    wall, cpu, rss = runs[len(runs) // 2]  # median by wall time
+    return Result(name, records, nbytes, wall, cpu, max(r[2] for r in runs), note)
+
+
+def label_for(n: int) -> str:
+    if n % 1_000_000 == 0:
+        return f"{n // 1_000_000}m"
+    if n % 1_000 == 0:
+        return f"{n // 1_000}k"
+    return str(n)
+
+
+def ensure_data(records: int) -> str:
+    path = os.path.join(DATA, f"activity-{label_for(records)}.jsonl")
+    if not os.path.exists(path):
+        log(f"generating {records} records into {os.path.relpath(path, REPO)}")
+        t0 = time.monotonic()
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_activity.py"), "--records", str(records), "--out", path],
+                       check=True)
+        log(f"generated in {time.monotonic() - t0:.1f} s")
+    return path
+
+
+def head_lines(src: str, dst: str, n: int) -> int:
+    if not os.path.exists(dst):
+        with open(src, "rb") as f, open(dst + ".tmp", "wb") as out:
+            for i, line in enumerate(f):
+                if i >= n:
+                    break
+                out.write(line)
+        os.replace(dst + ".tmp", dst)
+    return sum(1 for _ in open(dst, "rb"))
+
+
+def build_baseline() -> str | None:
+    src = os.path.join(HERE, "baseline", "simdjson_parse.cpp")
+    exe = os.path.join(DATA, "bin", "simdjson_parse")
+    if os.path.exists(exe) and os.path.getmtime(exe) >= os.path.getmtime(src):
+        return exe
+    os.makedirs(os.path.dirname(exe), exist_ok=True)
+    cxx = shutil.which("g++") or shutil.which("c++")
+    if not cxx:
+        log("no C++ compiler: simdjson baseline unavailable")
+        return None
+    r = subprocess.run([cxx, "-O2", "-std=c++17", src, "-lsimdjson", "-o", exe], capture_output=True, text=True)
+    if r.returncode != 0:
+        log(f"simdjson baseline did not compile (is libsimdjson-dev installed?): {r.stderr.strip()[-300:]}")
+        return None
+    return exe
+
+
+def build_vigil(args) -> tuple[str | None, str]:
+    if args.vigil:
+        return (args.vigil, "") if os.access(args.vigil, os.X_OK) else (None, f"{args.vigil} is not executable")
+    exe = os.path.join(REPO, ".build-release", "release", "vigil")
+    if not args.no_build:
+        log("building vigil (swift build -c release --scratch-path .build-release)")
+        r = subprocess.run(["swift", "build", "-c", "release", "--scratch-path", ".build-release", "--product", "vigil"],
+                           cwd=REPO, stdout=sys.stderr)
+        if r.returncode != 0:
+            return None, "release build failed"
+    return (exe, "") if os.access(exe, os.X_OK) else (None, "no release binary (.build-release/release/vigil)")
+
+
+def probe(argv: list[str]) -> str:
+    """Runs a command on a 1,000-record slice; returns '' if it works, else why not (e.g. 'not built yet')."""
+    rc, _, _, _, tail = run_timed(argv)
+    return "" if rc == 0 else (tail or f"exit {rc}")
+
+
+def count_lines(path: str) -> int:
+    try:
+        with open(path, "rb") as f:
+            return sum(1 for _ in f)
+    except OSError:
+        return 0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description="Vigil throughput benchmark (see Benchmarks/README.md).")
+    ap.add_argument("--records", type=int, default=int(os.environ.get("BENCH_RECORDS", "1000000")),
+                    help="records in the generated file (default 1000000, or $BENCH_RECORDS)")
+    ap.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", "1")),
+                    help="runs per step; the median is kept (default 1)")
+    ap.add_argument("--vigil", help="use this vigil binary instead of building the release one")
+    ap.add_argument("--no-build", action="store_true", help="do not run swift build; use .build-release as it is")
+    ap.add_argument("--skip-jq", action="store_true")
+    ap.add_argument("--skip-duckdb", action="store_true")
+    ap.add_argument("--no-results", action="store_true", help="print only; do not append to Benchmarks/results/")
+    args = ap.parse_args()
+
+    os.makedirs(os.path.join(DATA, "out"), exist_ok=True)
+    data = ensure_data(args.records)
+    nbytes = os.path.getsize(data)
+    n = args.records
+    probe_file = os.path.join(DATA, "probe-1k.jsonl")
+    head_lines(data, probe_file, 1000)
+    results: list[Result] = []
+
+    # Warm the page cache (the anchors are warm-cache numbers) and record raw read speed.
+    results.append(best_of(1, "read the file (cat)", ["cat", data], n, nbytes, note="context, not a baseline"))
+
+    baseline = build_baseline()
+    if baseline:
+        results.append(best_of(args.repeat, "simdjson on-demand, parse only (C++)", [baseline, "ondemand", data], n, nbytes,
+                               note="baseline"))
+        results.append(best_of(args.repeat, "simdjson DOM, full parse (C++)", [baseline, "dom", data], n, nbytes))
+    else:
+        results.append(Result("simdjson parse only (C++)", ok=False, note="unavailable: see message above"))
+
+    if not args.skip_jq:
+        if shutil.which("jq"):
+            if n <= JQ_SLICE:
+                slice_path, k = data, n
+            else:
+                slice_path = os.path.join(DATA, f"slice-{label_for(JQ_SLICE)}.jsonl")
+                k = head_lines(data, slice_path, JQ_SLICE)
+            r = best_of(1, f"jq -c . ({label_for(k)} slice)", ["jq", "-c", "."], k, os.path.getsize(slice_path),
+                        stdin_path=slice_path, note="per-second rates scale to the full file")
+            results.append(r)
+        else:
+            results.append(Result("jq -c .", ok=False, note="unavailable: jq not installed"))
+
+    if args.skip_duckdb:
+        pass
+    elif subprocess.run([sys.executable, "-c", "import duckdb"], capture_output=True).returncode == 0:
+        for threads in (1, 2):
+            results.append(best_of(args.repeat, f"DuckDB, 10 SQL rules, {threads} thread{'s' if threads > 1 else ''}",
+                                   [sys.executable, os.path.join(HERE, "baseline", "duckdb_rules.py"), data,
+                                    "--threads", str(threads)], n, nbytes, note="reference"))
+    else:
+        results.append(Result("DuckDB, 10 SQL rules", ok=False, note="unavailable: pip install duckdb"))
+
+    vigil, no_vigil = build_vigil(args)
+    why = no_vigil or probe([vigil, "events", "--fields", "vigil.operation", probe_file])
+    if why:
+        results.append(Result("vigil events --fields vigil.operation", ok=False, note=f"unavailable: {why}"))
+    else:
+        results.append(best_of(args.repeat, "vigil events --fields vigil.operation",
+                               [vigil, "events", "--fields", "vigil.operation", data], n, nbytes))
+
+    replay_sets: list[tuple[str, list[str]]] = []
+    if os.path.isdir(os.path.join(REPO, "detections")):
+        replay_sets.append(("vigil replay, full pack (detections/)", []))
+    else:
+        results.append(Result("vigil replay, full pack", ok=False, note="unavailable: no detections/ folder yet"))
+    for count in RULE_COUNTS:
+        rules_dir = os.path.join(DATA, f"rules-{count}")
+        if not os.path.isdir(rules_dir):
+            subprocess.run([sys.executable, os.path.join(HERE, "gen_rules.py"), "--count", str(count), "--out", rules_dir],
+                           check=True, stdout=subprocess.DEVNULL)
+        replay_sets.append((f"vigil replay, {count} generated rules", ["--rules", rules_dir]))
+    for name, rule_args in replay_sets:
+        out = os.path.join(DATA, "out", "alerts-" + name.split(", ")[1].split()[0].replace("/", "") + ".jsonl")
+        argv = lambda src: [vigil, "replay", *rule_args, "--output", f"jsonl:{out}", src]  # noqa: E731
+        reason = no_vigil or probe(argv(probe_file))
+        if reason:
+            results.append(Result(name, ok=False, note=f"unavailable: {reason}"))
+            continue
+        r = best_of(args.repeat, name, argv(data), n, nbytes)
+        r.note = r.note or f"{count_lines(out)} alerts"
+        results.append(r)
+
+    text = report(results, data, n, nbytes, args)
+    print(text)
+    if not args.no_results:
+        os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+        path = os.path.join(HERE, "results", datetime.now(timezone.utc).strftime("%Y-%m-%d") + ".md")
+        with open(path, "a") as f:
+            f.write(text + "\n")
+        log(f"appended to {os.path.relpath(path, REPO)}")
+    return 0
+
+
+def report(results: list[Result], data: str, n: int, nbytes: int, args) -> str:
+    base = next((r for r in results if r.note == "baseline" and r.ok), None)
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    cpu = "unknown CPU"
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    lines = [f"## {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} — {label_for(n)} records "
+             f"({nbytes / 1e6:,.0f} MB, {nbytes / max(n, 1):,.0f} B/record), commit {rev or '?'}",
+             "",
+             f"Host: {platform.node()}, {os.cpu_count()} CPUs ({cpu}), load average "
+             f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} at the end. Input `{os.path.relpath(data, REPO)}`; "
+             f"median of {args.repeat} run(s) per step; warm page cache. `× baseline` compares MB/s with simdjson "
+             "on-demand in this same invocation (higher is faster). CPU s > wall s means more than one core was busy."
+             + ("" if os.access(TIME, os.X_OK) else " Peak RSS from wait4 (no /usr/bin/time): it includes the "
+                "launching Python's RSS as a floor."),
+             "",
+             "| step | wall s | CPU s | MB/s | MB per CPU-s | records/s | peak RSS MB | × baseline | note |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r in results:
+        if not r.ok:
+            lines.append(f"| {r.name} | — | — | — | — | — | — | — | {r.note} |")
+            continue
+        ratio = f"{r.mbps / base.mbps:.2f}×" if base and base.mbps else "—"
+        per_cpu = f"{r.nbytes / 1e6 / r.cpu:,.0f}" if r.cpu > 0 else "—"
+        lines.append(f"| {r.name} | {r.wall:.2f} | {r.cpu:.2f} | {r.mbps:,.0f} | {per_cpu} | {r.rps:,.0f} | "
+                     f"{r.rss_kb / 1024:,.1f} | {ratio} | {r.note} |")
+    lines += ["", *targets(results)]
+    return "\n".join(lines) + "\n"
+
+
+def targets(results: list[Result]) -> list[str]:
+    """The issues' targets, checked against this run (— when the step did not run)."""
+    by = {r.name: r for r in results if r.ok}
+    events = by.get("vigil events --fields vigil.operation")
+    pack = by.get("vigil replay, full pack (detections/)")
+    r10, r1000 = by.get("vigil replay, 10 generated rules"), by.get("vigil replay, 1000 generated rules")
+    duck1 = by.get("DuckDB, 10 SQL rules, 1 thread")
+
+    def mark(ok):
+        return "—" if ok is None else ("met" if ok else "NOT met")
+
+    rows = [
+        ("`vigil events` ≥ 1 GB/s", events and events.mbps >= 1000, events and f"{events.mbps:,.0f} MB/s"),
+        ("`vigil events` peak RSS ≤ 100 MB", events and events.rss_kb <= 100 * 1024, events and f"{events.rss_kb / 1024:,.0f} MB"),
+        ("replay, full pack ≥ 1 GB/s", pack and pack.mbps >= 1000, pack and f"{pack.mbps:,.0f} MB/s"),
+        ("replay, full pack faster than DuckDB (1 thread)", pack and duck1 and pack.mbps > duck1.mbps,
+         pack and duck1 and f"{pack.mbps / duck1.mbps:.2f}×"),
+        ("1000 rules ≤ 2 × the time of 10 rules", r10 and r1000 and r1000.wall <= 2 * r10.wall,
+         r10 and r1000 and f"{r1000.wall / r10.wall:.2f}×"),
+    ]
+    out = ["| target | result | measured |", "|---|---|---|"]
+    for name, ok, measured in rows:
+        out.append(f"| {name} | {mark(None if measured is None else bool(ok))} | {measured or '—'} |")
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
