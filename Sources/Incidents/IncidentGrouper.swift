@@ -42,8 +42,15 @@ public struct IncidentGrouper: Sendable {
             let keys = configuration.groupingEntities(of: alert).map(\.key)
             let keySet = Set(keys)
             var candidates: [String: EventTime] = [:]
-            for c in try database.openIncidentIds(sharingAnyOf: keys, at: alert.time) { candidates[c.id] = c.windowStart }
-            for (id, w) in working where w.change.record.windowStart <= alert.time && alert.time < w.change.record.windowEnd
+            // An alert up to one window *before* an incident's start also joins it: sources are not
+            // read in global time order (a replay reads the Activity Log tree before the sign-in
+            // export), and the same alerts must group the same way whichever file came first.
+            let lookback = configuration.windowSeconds
+            for c in try database.openIncidentIds(sharingAnyOf: keys, at: alert.time, lookbackSeconds: lookback) {
+                candidates[c.id] = c.windowStart
+            }
+            for (id, w) in working where w.change.record.windowStart.adding(seconds: -lookback) <= alert.time
+                && alert.time < w.change.record.windowEnd
                 && w.change.incident.status != .closed && !w.entityKeys.isDisjoint(with: keySet) {
                 candidates[id] = w.change.record.windowStart
             }

@@ -57,6 +57,9 @@ public enum IncidentNarrative {
 
     /// `resourceGroups` → `resource group`, `registries` → `registry`, `workspaces` → `workspace`.
     static func singularWords(_ type: String) -> String {
+        // Exports often upper-case the whole id, which hides the camelCase word breaks.
+        if let known = knownTypeWords[type.lowercased()] { return known }
+        if type == type.uppercased() { return singularWords(type.lowercased()) }
         var words = ""
         for c in type {
             if c.isUppercase, !words.isEmpty { words.append(" ") }
@@ -66,6 +69,17 @@ public enum IncidentNarrative {
         if words.hasSuffix("s"), !words.hasSuffix("ss") { return String(words.dropLast()) }
         return words
     }
+
+    static let knownTypeWords: [String: String] = [
+        "roleassignments": "role assignment", "roledefinitions": "role definition",
+        "networksecuritygroups": "network security group", "securityrules": "security rule",
+        "storageaccounts": "storage account", "diagnosticsettings": "diagnostic setting",
+        "privateendpoints": "private endpoint", "privateendpointconnections": "private endpoint connection",
+        "policyassignments": "policy assignment", "policyexemptions": "policy exemption",
+        "onlineendpoints": "online endpoint", "batchendpoints": "batch endpoint", "datastores": "datastore",
+        "resourcegroups": "resource group", "subscriptions": "subscription", "pricings": "Defender plan",
+        "alertssuppressionrules": "alert suppression rule", "accesspolicies": "access policy",
+    ]
 
     static func clip(_ s: String, _ limit: Int) -> String {
         s.count <= limit ? s : String(s.prefix(limit - 1)) + "…"

@@ -47,19 +47,20 @@ extension StateDatabase {
                        windowStart: EventTime(nanoseconds: row.int64(2)), windowEnd: EventTime(nanoseconds: row.int64(3)))
     }
 
-    /// Ids and window starts of incidents not closed whose window contains `time` and that have any
-    /// of `entityKeys` (`Entity.key`), oldest window first, then by id: a stable order, so grouping
-    /// is deterministic. Cheap: it decodes no incident.
-    public func openIncidentIds(sharingAnyOf entityKeys: [String], at time: EventTime) throws -> [(id: String, windowStart: EventTime)] {
+    /// Ids and window starts of incidents not closed whose window contains `time` (or starts at most
+    /// `lookbackSeconds` after it) and that have any of `entityKeys` (`Entity.key`), oldest window
+    /// first, then by id: a stable order, so grouping is deterministic. Cheap: it decodes no incident.
+    public func openIncidentIds(sharingAnyOf entityKeys: [String], at time: EventTime,
+                                lookbackSeconds: Int64 = 0) throws -> [(id: String, windowStart: EventTime)] {
         guard !entityKeys.isEmpty else { return [] }
         return try connection.query(
             """
             SELECT i.id, i.window_start_ns FROM incidents i
-            WHERE i.window_start_ns <= ?1 AND i.window_end_ns > ?1 AND i.status <> 'Closed'
+            WHERE i.window_start_ns - ?3 <= ?1 AND i.window_end_ns > ?1 AND i.status <> 'Closed'
               AND EXISTS (SELECT 1 FROM incident_entities e
                           WHERE e.incident_id = i.id AND e.entity_key IN (SELECT value FROM json_each(?2)))
             ORDER BY i.window_start_ns, i.id
-            """, [time.nanoseconds, try StateCodec.encode(entityKeys)]) {
+            """, [time.nanoseconds, try StateCodec.encode(entityKeys), lookbackSeconds * 1_000_000_000]) {
             (id: $0.string(0), windowStart: EventTime(nanoseconds: $0.int64(1)))
         }
     }
