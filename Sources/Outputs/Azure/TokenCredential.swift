@@ -55,9 +55,9 @@ public enum AzureScope {
     /// The v1 `resource` for a v2 scope (IMDS takes a resource): strips `/.default`, keeps a trailing slash.
     public static func resource(forScope scope: String) -> String {
         var s = scope
-        if s.hasSuffix("/.default") { s.removeLast(".default".count) } else if s.hasSuffix(".default") { s.removeLast(".default".count) }
-        if !s.hasSuffix("/") { s += "/" }
-        return s
+        if s.hasSuffix(".default") { s.removeLast(".default".count) }
+        while s.hasSuffix("/") { s.removeLast() }
+        return s + "/"
     }
 }
 

@@ -207,7 +207,7 @@ enum LogsIngestionRows {
         w.field("TimeGenerated", first: &first); w.writeString(now.iso8601)
         w.field("IncidentId", first: &first); w.writeString(i.id)
         w.field("Revision", first: &first); w.raw(String(i.revision))
-        w.field("Title", first: &first); w.writeString(i.title)
+        w.field("IncidentTitle", first: &first); w.writeString(i.title)
         w.field("Description", first: &first); w.writeString(truncated(i.description, maxBytes: 16 * 1024))
         w.field("Severity", first: &first); w.writeString(i.severity.sentinel)
         w.field("VigilSeverity", first: &first); w.writeString(i.severity.rawValue)
