@@ -357,7 +357,8 @@ class Handler(BaseHTTPRequestHandler):
     def incidents(self, m):
         raw = self.read_body()
         entry = {"method": self.command, "path": self.parsed.path, "query": self.query, "incident": m.group("id"),
-                 "comment": m.group("cid"), "content_type": self.headers.get("Content-Type")}
+                 "comment": m.group("cid"), "content_type": self.headers.get("Content-Type"),
+                 "headers": {k.lower(): v for k, v in self.headers.items() if k.lower() != "authorization"}}
         try:
             entry["body"] = json.loads(raw) if raw else None
         except Exception:

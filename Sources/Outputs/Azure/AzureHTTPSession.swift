@@ -37,7 +37,10 @@ final class AzureHTTPSession {
         do { token = try credential.token(for: scope) } catch {
             throw DeliveryError(.retry(retryAfter: nil), "cannot get a token for \(scope): \(error.reason)")
         }
+        // Same request headers as Azure's SDKs (checked by Tests/TestServers/sdk_crosscheck.py).
         var r = request
+        r.headers.append(("Accept", "application/json"))
+        r.headers.append(("x-ms-client-request-id", RandomID.uuid()))
         r.headers.append(("Authorization", "Bearer \(token.token.value)"))
         return try HTTPDelivery.send(client, r)
     }

@@ -136,7 +136,7 @@ public final class LogsIngestionSink: Sink, @unchecked Sendable {
         var endpoint = configuration.endpoint
         while endpoint.hasSuffix("/") { endpoint.removeLast() }
         let url = "\(endpoint)/dataCollectionRules/\(FormEncoding.percentEncode(configuration.dcrImmutableId))/streams/\(FormEncoding.percentEncode(stream))?api-version=\(configuration.apiVersion)"
-        var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("x-ms-client-request-id", RandomID.uuid())]
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         var wire = body
         if configuration.gzip {
             wire = Gzip.compress(body)
