@@ -3,15 +3,11 @@ import Testing
 import TestSupport
 @testable import Outputs
 
-/// Compares our requests with those of Microsoft's Python SDKs (azure-monitor-ingestion,
-/// azure-mgmt-securityinsight), captured by Tests/TestServers/sdk_crosscheck.py.
-@Suite(.serialized, .enabled(if: LocalAzureServer.available, "python3 is not installed"),
-       .enabled(if: SDKCrosscheckTests.capture != nil, "azure-monitor-ingestion is not installed (pip install azure-monitor-ingestion azure-identity azure-mgmt-securityinsight)"))
-struct SDKCrosscheckTests {
-    nonisolated(unsafe) static let capture: [String: Any]? = LocalAzureServer.available ? (try? sdkCapture()) ?? nil : nil
+enum SDKCapture {
+    nonisolated(unsafe) static let value: [String: Any]? = LocalAzureServer.available ? ((try? run()) ?? nil) : nil
 
     /// The SDK capture, or nil when the packages are not installed (`pip install azure-monitor-ingestion azure-mgmt-securityinsight`).
-    static func sdkCapture() throws -> [String: Any]? {
+    static func run() throws -> [String: Any]? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: LocalAzureServer.python!)
         p.arguments = [PackageRoot.url.appendingPathComponent("Tests/TestServers/sdk_crosscheck.py").path]
@@ -25,6 +21,14 @@ struct SDKCrosscheckTests {
         return try JSONSerialization.jsonObject(with: data) as? [String: Any]
     }
 
+}
+
+/// Compares our requests with those of Microsoft's Python SDKs (azure-monitor-ingestion,
+/// azure-mgmt-securityinsight), captured by Tests/TestServers/sdk_crosscheck.py.
+@Suite(.serialized, .enabled(if: LocalAzureServer.available, "python3 is not installed"),
+       .enabled(if: SDKCapture.value != nil, "azure-monitor-ingestion is not installed (pip install azure-monitor-ingestion azure-identity azure-mgmt-securityinsight)"))
+struct SDKCrosscheckTests {
+
     static func shape(_ path: String) -> String {
         // Host-independent path with ids normalised.
         path.replacingOccurrences(of: #"/incidents/[^/]+"#, with: "/incidents/{id}", options: .regularExpression)
@@ -32,7 +36,7 @@ struct SDKCrosscheckTests {
     }
 
     @Test func ourRequestsMatchTheSDKs() throws {
-        let sdk = try #require(Self.capture)
+        let sdk = try #require(SDKCapture.value)
         let server = try LocalAzureServer()
         let logs = try LogsIngestionSink(name: "logs", configuration: LogsIngestionConfiguration(endpoint: server.baseURL, dcrImmutableId: LocalAzureServer.dcrId, http: server.http),
                                          credential: try server.credential())
