@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+@testable import Outputs
+
+@Suite(.serialized, .enabled(if: LocalAzureServer.available, "python3 is not installed"))
+struct SentinelIncidentsSinkTests {
+    static let incidentId = "6f1c2a9e-0b7d-4c1e-9a51-3f0c8e2d7b14"
+
+    func makeSink(_ server: LocalAzureServer) throws -> SentinelIncidentsSink {
+        let config = SentinelIncidentsConfiguration(subscriptionId: "sub-1", resourceGroupName: "rg-sec", workspaceName: "law-sec",
+                                                    endpoint: server.baseURL, http: server.http)
+        return try SentinelIncidentsSink(name: "sentinel", configuration: config, credential: try server.credential())
+    }
+
+    func incident(_ server: LocalAzureServer) throws -> [String: Any] {
+        try #require(((try server.state()["incidents"] as? [String: Any])?[Self.incidentId]) as? [String: Any])
+    }
+
+    func comments(_ server: LocalAzureServer) throws -> [String: Any] {
+        ((try server.state()["comments"] as? [String: Any])?[Self.incidentId] as? [String: Any]) ?? [:]
+    }
+
+    @Test func createsTheIncidentAndCommentsEachAlert() throws {
+        let server = try LocalAzureServer()
+        let sink = try makeSink(server)
+        let batch = [Payloads.alert("a1", row: 1), Payloads.alert("a2", description: "second | with = and\nnewline", row: 2),
+                     Payloads.incident(Self.incidentId, alerts: ["a1", "a2"], row: 3)]
+        try sink.deliver(batch)
+        let inc = try incident(server)
+        let p = try #require(inc["properties"] as? [String: Any])
+        #expect(p["title"] as? String == "Credential access on ws1")
+        #expect(p["severity"] as? String == "High")
+        #expect(p["status"] as? String == "New")
+        #expect(p["firstActivityTimeUtc"] as? String == "2025-03-04T09:15:02Z")
+        #expect(p["lastActivityTimeUtc"] as? String == "2025-03-04T09:20:00Z")
+        let labels = (p["labels"] as? [[String: Any]])?.compactMap { $0["labelName"] as? String } ?? []
+        #expect(labels == ["vigil", "credential-access", "T1552.001", "rule:aml-listkeys"])
+        let c = try comments(server)
+        #expect(c.count == 2)
+        #expect(c[SentinelIncidentsSink.commentId(alertId: "a1")] != nil)
+        let message = (((c[SentinelIncidentsSink.commentId(alertId: "a2")] as? [String: Any])?["properties"] as? [String: Any])?["message"] as? String) ?? ""
+        #expect(message.contains("Workspace keys listed"))
+        #expect(message.contains("listKeys/action"))
+        let requests = try server.list("incident_requests")
+        #expect(requests.allSatisfy { ($0["query"] as? [String: String])?["api-version"] == "2025-12-01" })
+        #expect(requests.first?["method"] as? String == "PUT")
+        #expect((requests.first?["body"] as? [String: Any])?["etag"] == nil)   // create: no etag
+
+        // Redelivery (at-least-once) rewrites the same incident and comments, adds nothing.
+        try sink.deliver(batch)
+        #expect(try comments(server).count == 2)
+        #expect((try server.state()["incidents"] as? [String: Any])?.count == 1)
+    }
+
+    @Test func updatesSendTheEtagAndResolveConflicts() throws {
+        let server = try LocalAzureServer()
+        let sink = try makeSink(server)
+        try sink.deliver([Payloads.incident(Self.incidentId, alerts: ["a1"], severity: "medium", revision: 1)])
+        let etag1 = try incident(server)["etag"] as? String
+        try sink.deliver([Payloads.incident(Self.incidentId, alerts: ["a1"], severity: "high", revision: 2)])
+        var requests = try server.list("incident_requests")
+        #expect((requests.last?["body"] as? [String: Any])?["etag"] as? String == etag1)
+        #expect(((try incident(server)["properties"] as? [String: Any])?["severity"]) as? String == "High")
+
+        // An analyst takes the incident in the portal: new etag, owner, status Active.
+        try server.post("/_control/incident_edit", ["id": Self.incidentId, "status": "Active",
+                                                     "owner": ["objectId": "2046feea-040d-4a46-9e2b-91c2941bfa70", "email": "analyst@contoso.example"]])
+        try sink.deliver([Payloads.incident(Self.incidentId, alerts: ["a1", "a3"], severity: "critical", revision: 3)])
+        requests = try server.list("incident_requests")
+        let tail = requests.suffix(3).map { "\($0["method"]!) \($0["status"]!)" }
+        #expect(tail == ["PUT 409", "GET 200", "PUT 200"])
+        let p = try #require(try incident(server)["properties"] as? [String: Any])
+        #expect(p["status"] as? String == "Active")        // the analyst's status is kept
+        #expect((p["owner"] as? [String: Any])?["email"] as? String == "analyst@contoso.example")
+        #expect(p["severity"] as? String == "High")        // critical → High
+
+        // Closing: status Closed with a classification.
+        try sink.deliver([Payloads.incident(Self.incidentId, alerts: ["a1", "a3"], status: "Closed", revision: 4)])
+        let closed = try #require(try incident(server)["properties"] as? [String: Any])
+        #expect(closed["status"] as? String == "Closed")
+        #expect(closed["classification"] as? String == "Undetermined")
+
+        // A stale revision (an old retry) is ignored.
+        let before = try server.list("incident_requests").count
+        try sink.deliver([Payloads.incident(Self.incidentId, alerts: ["a1"], revision: 2)])
+        #expect(try server.list("incident_requests").count == before)
+    }
+
+    @Test func alertsAfterTheirIncidentAreCommented() throws {
+        let server = try LocalAzureServer()
+        let sink = try makeSink(server)
+        try sink.deliver([Payloads.alert("lonely", row: 1)])           // incident unknown: held, not an error
+        #expect(try comments(server).isEmpty)
+        try sink.deliver([Payloads.incident(Self.incidentId, alerts: ["lonely"], row: 2)])
+        #expect(try comments(server).count == 1)
+        try sink.deliver([Payloads.alert("late", row: 3), Payloads.incident(Self.incidentId, alerts: ["lonely", "late"], revision: 2, row: 4)])
+        #expect(try comments(server).count == 2)
+    }
+
+    @Test func throttlingAndErrorsMapToDispositions() throws {
+        let server = try LocalAzureServer()
+        let sink = try makeSink(server)
+        try server.fault(["match": "/incidents/", "status": 429, "headers": ["Retry-After": "3"], "count": 1])
+        let e = try #require(throws: DeliveryError.self) { try sink.deliver([Payloads.incident(Self.incidentId, alerts: [])]) }
+        #expect(e.disposition == .retry(retryAfter: 3))
+        try server.fault(["match": "/incidents/", "status": 500, "count": 1])
+        let e5 = try #require(throws: DeliveryError.self) { try sink.deliver([Payloads.incident(Self.incidentId, alerts: [])]) }
+        #expect(e5.disposition == .retry(retryAfter: nil))
+        try server.fault(["match": "/incidents/", "status": 401, "count": 1,
+                          "body": ["error": ["code": "AuthenticationFailed", "message": "expired"]]])
+        try sink.deliver([Payloads.incident(Self.incidentId, alerts: [])])   // 401 → new token → success
+        #expect(try server.list("token_requests").count == 2)
+        try server.fault(["match": "/incidents/", "status": 400, "count": 1,
+                          "body": ["error": ["code": "BadRequest", "message": "Invalid severity"]]])
+        let bad = try #require(throws: DeliveryError.self) { try sink.deliver([Payloads.incident(Self.incidentId, alerts: [], revision: 2, row: 7)]) }
+        #expect(bad.disposition == .permanent)
+        #expect(bad.reason.contains("Invalid severity"))
+    }
+
+    @Test func commentsAreBounded() throws {
+        let server = try LocalAzureServer()
+        let sink = try makeSink(server)
+        let huge = (0..<40).map { _ in "\"" + String(repeating: "z", count: 2_000) + "\"" }
+        try sink.deliver([Payloads.alert("big", evidence: huge, row: 1), Payloads.incident(Self.incidentId, alerts: ["big"], row: 2)])
+        let c = try comments(server)
+        let message = (((c.values.first as? [String: Any])?["properties"] as? [String: Any])?["message"] as? String) ?? ""
+        #expect(message.utf8.count <= 30_000)
+        #expect(message.contains("omitted"))
+    }
+}
