@@ -62,3 +62,65 @@ enum ReportFixtures {
         return db
     }
 }
+
+extension ReportFixtures {
+    /// A realistic two-day story for looking at the report: a user pulls workspace secrets and opens
+    /// the network, a foreign IP downgrades Defender, background noise from sign-ins; ~8k events/hour.
+    static func demoModel(in folder: ReportTemporaryFolder) throws -> ReportModel {
+        let db = try StateDatabase(path: folder.path("demo.db"))
+        let mallory = Entity(kind: .account, value: "mallory@contoso.com")
+        let pipeline = Entity(kind: .cloudApplication, value: "9a8b7c6d-0000-4000-8000-00000000cafe")
+        let storage = Entity(kind: .azureResource, value:
+            "/subscriptions/0000/resourceGroups/rg-ml/providers/Microsoft.Storage/storageAccounts/mlstore01")
+        var alerts: [Alert] = []
+        func add(_ rule: String, _ title: String, _ severity: Severity, _ at: Int64, _ entities: [Entity], _ controls: [String],
+                 evidence: String? = nil) {
+            let id = "demo-\(alerts.count)"
+            var a = alert(id, rule: rule, title: title, severity: severity, at: at, entities: entities,
+                          evidence: evidence.map { [$0] } ?? [], controls: controls)
+            a.description = "\(title): \(entities.map(\.description).joined(separator: ", "))"
+            alerts.append(a)
+        }
+        let body = """
+            {"time":"2025-03-04T09:00:00.1234567Z","resourceId":"\(workspace.value.uppercased())","operationName":\
+            "MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/LISTKEYS/ACTION","category":"Administrative","resultType":"Success",\
+            "callerIpAddress":"203.0.113.7","identity":{"claims":{"upn":"alice@contoso.com","appid":"04b07795-8ddb-461a-bbee-02f9e1bf7b46"}},\
+            "properties":{"statusCode":"OK","requestbody":"{}"}}
+            """
+        for k in 0..<6 { add("d3-secrets", "AML Workspace Secrets Listed by a User", .high, Int64(k) * 420, [alice, workspace], ["IM-8"], evidence: body) }
+        add("d7-public", "AML Workspace Made Reachable from the Internet", .high, 3_000, [alice, workspace], ["NS-2", "NS-1"])
+        add("d16-storage", "Workspace Storage Hardening Dropped (keySource Microsoft.Storage)", .critical, 3_600, [alice, storage],
+            ["NS-2", "DP-5"])
+        add("d15-nsg", "NSG Opened to the Internet (SSH/RDP from any)", .medium, 4_200, [alice], ["NS-1"])
+        add("d11-defender", "Defender for Cloud Plan Downgraded to Free", .critical, 26_000, [mallory, attacker], ["LT-1"],
+            evidence: evilEvidence)
+        add("d12-suppress", "Defender Alert Suppression Rule Created", .high, 26_400, [mallory, attacker], ["LT-1"])
+        add("d10-diag", "Diagnostic Setting Removed from the Workspace", .high, 27_000, [mallory, workspace], ["LT-4"])
+        for k in 0..<14 {
+            add("signin-legacy", "Legacy Authentication Sign-in", .low, 7_200 + Int64(k) * 5_300,
+                [Entity(kind: .account, value: "svc\(k % 4)@contoso.com")], ["IM-6", "IM-7"])
+        }
+        for k in 0..<5 { add("d17-keys", "Storage Account Keys Listed by a User", .medium, 90_000 + Int64(k) * 900, [pipeline, storage], ["IM-8"]) }
+        add("info-quota", "AML Quota Raised", .informational, 120_000, [pipeline], ["AM-3"])
+        try db.commit(batch: CommitBatch(alerts: alerts, checkpoints: []))
+        var model = try ReportModel(database: db, generatedAt: t0.adding(seconds: 2 * 86_400),
+                                    coverage: CoverageMatrix(rules: [
+                                        (id: "d3", title: "AML Workspace Secrets Listed by a User", area: "identity", controls: ["IM-8"]),
+                                        (id: "d7", title: "AML Workspace Made Reachable from the Internet", area: "network", controls: ["NS-2", "NS-1"]),
+                                        (id: "d15", title: "NSG Opened to the Internet", area: "network", controls: ["NS-1"]),
+                                        (id: "d16", title: "Workspace Storage Hardening Dropped", area: "data-protection", controls: ["NS-2", "DP-5"]),
+                                        (id: "d11", title: "Defender Plan Downgraded", area: "threat-protection", controls: ["LT-1"]),
+                                        (id: "d10", title: "Diagnostic Setting Removed", area: "logging", controls: ["LT-4"]),
+                                        (id: "d19", title: "ACR Admin User Enabled", area: "containers", controls: ["IM-1", "IM-8"]),
+                                    ]))
+        for hour in 0..<40 {
+            let daily = 6_000 + Int(3_000 * (Double((hour + 9) % 24) / 24 * 2 * Double.pi - Double.pi / 2).sin)
+            model.countEvent(at: t0.adding(seconds: Int64(hour) * 3600 - 3600), count: daily + (hour == 7 ? 9_000 : 0))
+        }
+        return model
+    }
+}
+
+private extension Double {
+    var sin: Double { Foundation.sin(self) }
+}

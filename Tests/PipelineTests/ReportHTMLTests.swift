@@ -46,6 +46,9 @@ import Testing
         #expect(html.contains("&quot;operationName&quot;: &quot;LISTKEYS&quot;"))   // evidence, re-indented
         #expect(html.contains("<svg class=\"timeline\""))
         #expect(html.contains("6</div><div class=\"label\">alerts"))
+        // The most severe incident comes first, open.
+        let critical = try #require(html.range(of: "<details class=\"incident border-critical\" open>"))
+        #expect(html.range(of: "<details class=\"incident")?.lowerBound == critical.lowerBound)
     }
 
     @Test func reportIsSelfContained() throws {

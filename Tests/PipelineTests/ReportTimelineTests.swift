@@ -33,11 +33,14 @@ import Testing
                                   incidents: [])
         let svg = chart.svg()
         #expect(svg.contains("<polygon class=\"events\""))
-        #expect(svg.contains(">2000</text>"))   // events scale: nice ceiling of 1200
+        #expect(svg.contains(">1,500</text>") && !svg.contains(">2,000</text>"))   // events scale: 0, 500, 1,000, 1,500
         #expect(svg.contains("2 critical alerts"))
         #expect(svg.contains("1 low alert<"))
-        #expect(svg.contains("1200 events, 3 alerts"))
+        #expect(svg.contains("1,200 events, 3 alerts"))
         #expect(TimelineChart.niceCeiling(0) == 1 && TimelineChart.niceCeiling(7) == 10 && TimelineChart.niceCeiling(101) == 200)
+        #expect(TimelineChart.axis(7) == (2, 8) && TimelineChart.axis(0) == (1, 1) && TimelineChart.axis(17_000) == (5_000, 20_000))
+        #expect(TimelineChart.grouped(246_000) == "246,000" && TimelineChart.grouped(999) == "999"
+                && TimelineChart.grouped(-1_234_567) == "-1,234,567")
     }
 
     @Test func incidentMarkersCarryEscapedTitles() {

@@ -57,9 +57,9 @@ public enum HTMLReport {
         func card(_ value: String, _ label: String, _ cls: String = "") -> String {
             "<div class=\"card \(cls)\"><div class=\"value\">\(value)</div><div class=\"label\">\(label)</div></div>"
         }
-        if let events = m.totalEvents { s += card(String(events), "events") }
-        s += card(String(m.totalAlerts), "alerts")
-        s += card(String(m.totalIncidents), "incidents")
+        if let events = m.totalEvents { s += card(TimelineChart.grouped(events), "events") }
+        s += card(TimelineChart.grouped(m.totalAlerts), "alerts")
+        s += card(TimelineChart.grouped(m.totalIncidents), "incidents")
         s += card(String(m.ruleCounts.count), "rules fired")
         s += card(String(highPlus), "high or critical alerts", highPlus > 0 ? "alarm" : "")
         s += "</section>\n"
@@ -115,7 +115,12 @@ public enum HTMLReport {
     static func incidents(_ m: ReportModel) -> String {
         var s = "<section><h2>Incidents</h2>"
         guard !m.incidents.isEmpty else { return s + "<p class=\"muted\">No incidents.</p></section>\n" }
-        for (index, entry) in m.incidents.enumerated() { s += incident(entry, open: index < 3) }
+        // Most severe first, then most recent activity; the top three start open.
+        let ordered = m.incidents.enumerated().sorted { a, b in
+            (a.element.incident.severity, b.element.incident.lastActivity, b.offset)
+                > (b.element.incident.severity, a.element.incident.lastActivity, a.offset)
+        }.map(\.element)
+        for (index, entry) in ordered.enumerated() { s += incident(entry, open: index < 3) }
         return s + "</section>\n"
     }
 
@@ -254,7 +259,8 @@ public enum HTMLReport {
     thead th{font-size:12px;color:var(--muted);font-weight:600}
     .num{text-align:right;width:1%;white-space:nowrap}.total{font-weight:600}
     td .id,.id{color:var(--muted);font-size:11px;font-family:ui-monospace,"DejaVu Sans Mono",monospace}
-    .bar-cell{width:28%}.bar{display:flex;height:12px;background:#f0f2f5;border-radius:3px;overflow:hidden;margin-top:4px}
+    table.rules td:first-child{width:42%}table.rules th .badge{min-width:0;margin:0}
+    .bar-cell{width:22%}.bar{display:flex;height:12px;background:#f0f2f5;border-radius:3px;overflow:hidden;margin-top:4px}
     .bar i{display:block;height:100%}
     details.incident{border:1px solid var(--line);border-left:5px solid var(--informational);border-radius:6px;
     margin:10px 0;background:#fff}

@@ -54,6 +54,23 @@ struct TimelineChart {
         return 10 * magnitude
     }
 
+    /// Tick step and axis top for values up to `maximum`: about four nice steps (1, 2, 5 × 10^k).
+    static func axis(_ maximum: Int) -> (step: Int, top: Int) {
+        let step = niceCeiling((maximum + 3) / 4)
+        return (step, max(step, (maximum + step - 1) / step * step))
+    }
+
+    /// `246000` → `246,000`.
+    static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out += "," }
+            out.append(c)
+        }
+        return (value < 0 ? "-" : "") + out
+    }
+
     static func label(_ t: EventTime, bucketHours: Int64) -> String {
         let iso = t.iso8601   // 2025-03-04T09:00:00Z
         return bucketHours >= 24 ? String(iso.prefix(10)) : String(iso.dropFirst(5).prefix(11)).replacingT()
@@ -76,16 +93,15 @@ struct TimelineChart {
         let plotW = w - l - r, plotH = h - t - b
         let slot = plotW / Double(buckets.count)
         let barW = max(1, slot * 0.72)
-        let alertMax = TimelineChart.niceCeiling(buckets.map(\.alertTotal).max() ?? 0)
-        let eventMax = TimelineChart.niceCeiling(buckets.map(\.events).max() ?? 0)
+        let (alertStep, alertMax) = TimelineChart.axis(buckets.map(\.alertTotal).max() ?? 0)
+        let (eventStep, eventMax) = TimelineChart.axis(buckets.map(\.events).max() ?? 0)
         func x(_ i: Int) -> Double { l + Double(i) * slot }
         func yAlerts(_ n: Int) -> Double { t + plotH - plotH * Double(n) / Double(alertMax) }
         func yEvents(_ n: Int) -> Double { t + plotH - plotH * Double(n) / Double(eventMax) }
         let n = TimelineChart.number
 
         // Grid and left axis (alerts).
-        for step in 0...4 {
-            let v = alertMax * step / 4
+        for v in stride(from: 0, through: alertMax, by: alertStep) {
             let y = yAlerts(v)
             s += "<line class=\"grid\" x1=\"\(n(l))\" x2=\"\(n(w - r))\" y1=\"\(n(y))\" y2=\"\(n(y))\"/>"
             s += "<text class=\"axis\" x=\"\(n(l - 6))\" y=\"\(n(y + 4))\" text-anchor=\"end\">\(v)</text>"
@@ -102,9 +118,9 @@ struct TimelineChart {
             }
             points += " \(n(x(buckets.count))),\(n(yEvents(0)))"
             s += "<polygon class=\"events\" points=\"\(points)\"/>"
-            for step in 0...4 {
-                let v = eventMax * step / 4
-                s += "<text class=\"axis events-axis\" x=\"\(n(w - r + 6))\" y=\"\(n(yEvents(v) + 4))\">\(v)</text>"
+            for v in stride(from: 0, through: eventMax, by: eventStep) {
+                s += "<text class=\"axis events-axis\" x=\"\(n(w - r + 6))\" y=\"\(n(yEvents(v) + 4))\">"
+                    + "\(TimelineChart.grouped(v))</text>"
             }
             s += "<text class=\"axis-title\" x=\"\(n(w - 10))\" y=\"\(n(t + plotH / 2))\" "
                 + "transform=\"rotate(90 \(n(w - 10)) \(n(t + plotH / 2)))\" text-anchor=\"middle\">events</text>"
@@ -115,7 +131,7 @@ struct TimelineChart {
             let range = "\(bucket.start.iso8601) +\(size)h"
             if hasEvents, bucket.events > 0 {
                 s += "<rect class=\"hover\" x=\"\(n(x(i)))\" y=\"\(n(t))\" width=\"\(n(slot))\" height=\"\(n(plotH))\">"
-                    + "<title>\(HTMLText.escape(range)): \(bucket.events) events, \(bucket.alertTotal) alerts</title></rect>"
+                    + "<title>\(HTMLText.escape(range)): \(TimelineChart.grouped(bucket.events)) events, \(bucket.alertTotal) alerts</title></rect>"
             }
             var running = 0
             for severity in Severity.allCases {
