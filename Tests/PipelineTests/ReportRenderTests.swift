@@ -33,7 +33,7 @@ import Testing
 
         if let keep = ProcessInfo.processInfo.environment["VIGIL_REPORT_KEEP"] {
             try? FileManager.default.createDirectory(atPath: keep, withIntermediateDirectories: true)
-            for name in ["report.html", "report.png"] {
+            for name in ["report.html", "report.png", "demo.db"] {
                 let target = (keep as NSString).appendingPathComponent(name)
                 try? FileManager.default.removeItem(atPath: target)
                 try FileManager.default.copyItem(atPath: folder.path(name), toPath: target)

@@ -50,6 +50,8 @@ public struct BaselineCatalogue: Sendable {
             .init(id: "PA-7", title: "Follow just enough administration (least privilege) principle", area: "identity"),
             .init(id: "NS-1", title: "Establish network segmentation boundaries", area: "network"),
             .init(id: "NS-2", title: "Secure cloud services with network controls", area: "network"),
+            .init(id: "DP-1", title: "Discover, classify, and label sensitive data", area: "data-protection"),
+            .init(id: "DP-2", title: "Monitor anomalies and threats targeting sensitive data", area: "data-protection"),
             .init(id: "DP-3", title: "Encrypt sensitive data in transit", area: "data-protection"),
             .init(id: "DP-4", title: "Enable data at rest encryption by default", area: "data-protection"),
             .init(id: "DP-5", title: "Use customer-managed key option in data at rest encryption when required",
