@@ -31,15 +31,14 @@ public enum AnomalyRuleParser {
     /// Parses every YAML document in `text`; documents without `vigil_rule: anomaly` are skipped.
     public static func parse(_ text: String, file: String) -> Result {
         var result = Result()
-        let nodes: [Node]
+        var nodes: [Node] = []
         do {
-            nodes = Array(try Yams.compose_all(yaml: text))
+            let parser = try Parser(yaml: text)
+            while let node = try parser.nextRoot() { nodes.append(node) }
         } catch let error as YamlError {
             result.diagnostics.append(yamlDiagnostic(error, file: file))
-            return result
         } catch {
             result.diagnostics.append(Diagnostic(.error, code: "rule.yaml", "\(error)", at: SourceLocation(file: file, line: 1, column: 1)))
-            return result
         }
         for node in nodes {
             var ctx = Context(file: file)
