@@ -98,6 +98,11 @@ struct Check {
     }
 
     var usage: String {
+        let active = before.map { "on \($0.activeDays(inLast: 30, before: day + 1)) of the last 30 days, \($0.rangesSummary)" } ?? ""
+        if case .global = space.scope {
+            guard before != nil else { return "\(subject) had never been seen before" }
+            return "\(subject) was active \(active)"
+        }
         guard let before else { return "\(subject) had never used \(scope.name) before" }
         return "\(subject) used \(scope.name) on \(before.activeDays(inLast: 30, before: day + 1)) of the last 30 days, \(before.rangesSummary)"
     }

@@ -61,7 +61,7 @@ public final class AnomalyDetector: Detector {
     public let configuration: Configuration
     public let mode: Mode
     public private(set) var stats = Stats()
-    private let store: BaselineStore
+    public let store: BaselineStore
     private var spaces: [Space]
     private var profiles: WriteBackCache<AccessProfile>
     private var scopes: WriteBackCache<ScopeRecord>

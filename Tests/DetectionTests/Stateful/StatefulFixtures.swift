@@ -54,7 +54,7 @@ enum Fixture {
                           workspace: String = workspaceId, serial: Int = 0) -> Event {
         let ipField = ip.map { "\"callerIpAddress\":\"\($0)\"," } ?? ""
         let json = """
-        {"time":"\(time.iso8601)","resourceId":"\(workspace.uppercased())","category":"\(category)",\
+        {"time":"\(time.iso8601)","resourceId":"\(workspace)","category":"\(category)",\
         "operationName":"\(operation)","resultType":"Succeeded",\(ipField)\
         "identity":{"claims":{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn":"\(caller)"}},\
         "properties":{"AmlDatastoreName":"ds\(serial)"}}
