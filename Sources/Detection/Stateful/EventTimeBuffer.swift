@@ -56,6 +56,7 @@ public struct EventTimeBuffer {
     private var heap: [Entry] = []
     private var arrivals: UInt64 = 0
     private var late: [LateEvent] = []
+    private var lateHandedOut = 0
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -121,8 +122,22 @@ public struct EventTimeBuffer {
 
     /// Late events since the last call, each with its diagnostic, in arrival order.
     public mutating func drainLate() -> [LateEvent] {
-        defer { late.removeAll(keepingCapacity: true) }
+        defer { late.removeAll(keepingCapacity: true); lateHandedOut = 0 }
         return late
+    }
+
+    /// Late events since the last call, without taking their diagnostics (those stay for
+    /// `drainLate()`/`lateDiagnostics()`).
+    mutating func drainLateKeepingDiagnostics() -> [Event] {
+        guard lateHandedOut < late.count else { return [] }
+        defer { lateHandedOut = late.count }
+        return late[lateHandedOut...].map(\.event)
+    }
+
+    /// The `input.late-event` diagnostics since the last call.
+    public mutating func lateDiagnostics() -> [Diagnostic] {
+        defer { late.removeAll(keepingCapacity: true); lateHandedOut = 0 }
+        return late.map(\.diagnostic)
     }
 
     private mutating func reportLate(_ event: Event, time: Int64) {
