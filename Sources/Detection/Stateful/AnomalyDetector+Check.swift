@@ -17,13 +17,17 @@ struct Check {
 
     /// Whether the rule's learning period is over for this event.
     func learned(_ rule: AnomalyRule) -> Bool {
+        Check.learned(rule, time: time, subjectFirstSeen: before?.firstSeen, scopeFirstSeen: scopeRecord.firstSeen)
+    }
+
+    static func learned(_ rule: AnomalyRule, time: EventTime, subjectFirstSeen: Int64?, scopeFirstSeen: Int64) -> Bool {
         let need = Int64(rule.learningDays) * 86_400
         switch rule.kind {
         case .firstAccess, .firstSensitiveOperation:
-            return scopeRecord.firstSeen + need <= time.seconds
+            return scopeFirstSeen + need <= time.seconds
         case .newIPRange, .unusualHour, .volumeSpike:
-            guard let before else { return false }
-            return before.firstSeen + need <= time.seconds && scopeRecord.firstSeen + need <= time.seconds
+            guard let subjectFirstSeen else { return false }
+            return subjectFirstSeen + need <= time.seconds && scopeFirstSeen + need <= time.seconds
         }
     }
 

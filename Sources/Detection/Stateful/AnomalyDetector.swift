@@ -63,8 +63,8 @@ public final class AnomalyDetector: Detector {
     public private(set) var stats = Stats()
     public let store: BaselineStore
     private var spaces: [Space]
-    private var profiles: WriteBackCache<AccessProfile>
-    private var scopes: WriteBackCache<ScopeRecord>
+    private var profiles: WriteBackCache<BaselineKey, AccessProfile>
+    private var scopes: WriteBackCache<BaselineKey, ScopeRecord>
     private var pendingMarkers: Set<String> = []
     private var diagnostics: [Diagnostic] = []
     private let needsCategory: Bool
@@ -74,9 +74,15 @@ public final class AnomalyDetector: Detector {
         self.store = store
         self.configuration = configuration
         self.mode = mode
-        spaces = Space.group(rules)
-        profiles = WriteBackCache(namespace: Self.profileNamespace, capacity: configuration.maxProfiles)
-        scopes = WriteBackCache(namespace: Self.scopeNamespace, capacity: configuration.maxScopes)
+        let spaces = Space.group(rules)
+        self.spaces = spaces
+        let names = spaces.map(\.name)
+        profiles = WriteBackCache(namespace: Self.profileNamespace, capacity: configuration.maxProfiles) {
+            names[$0.space] + "|" + $0.scope + "|" + $0.subject
+        }
+        scopes = WriteBackCache(namespace: Self.scopeNamespace, capacity: configuration.maxScopes) {
+            names[$0.space] + "|" + $0.scope
+        }
         needsCategory = rules.contains { !$0.categories.isEmpty }
     }
 
@@ -146,43 +152,55 @@ public final class AnomalyDetector: Detector {
 
     private func learnAndCheck(_ event: Event, time: EventTime, space: Space, subjectText: String, scope: ScopeValue,
                                category: String?, into alerts: inout [Alert]) throws {
-        let subject = subjectText.lowercased()
-        let scopeKey = space.name + "|" + scope.key
-        let profileKey = scopeKey + "|" + subject
         let seconds = time.seconds
-        let before = try profiles.get(profileKey, store: store)
-        var scopeRecord = try scopes.get(scopeKey, store: store)
-            ?? ScopeRecord(space: space.name, scope: scope.key, scopeName: scope.name, firstSeen: seconds, lastSeen: seconds, subjects: 0)
+        let profileKey = BaselineKey(space: space.index, scope: scope.key, subject: subjectText.lowercased())
+        let scopeKey = BaselineKey(space: space.index, scope: scope.key, subject: "")
+        let known = try profiles.get(profileKey, store: store)
+        let scopeBox = try scopes.get(scopeKey, store: store)
+            ?? scopes.insert(scopeKey, ScopeRecord(space: space.name, scope: scope.key, scopeName: scope.name,
+                                                   firstSeen: seconds, lastSeen: seconds, subjects: 0))
         let range = event.callerIP.flatMap { IPRange.of($0, ipv4Prefix: space.ipv4Prefix, ipv6Prefix: space.ipv6Prefix) }
-        var after = before ?? AccessProfile(space: space.name, subject: subjectText, scope: scope.key, scopeName: scope.name, time: seconds)
-        let operation = event.operation
-        after.learn(time: time, range: range, operation: operation,
-                    keepOperation: operation.map { space.watchedOperations.matches($0) } ?? false)
-        stats.eventsLearned += 1
 
-        let check = Check(event: event, time: time, subject: subjectText, scope: scope, space: space,
-                          before: before, scopeRecord: scopeRecord, range: range)
-        for rule in space.rules where rule.matches(event, category: category) {
-            let finding: String?
-            if rule.rule.kind == .volumeSpike {
-                finding = check.volumeSpike(rule.rule, profile: &after)
-            } else {
-                finding = check.finding(rule.rule)
+        // Check against the baseline as it was before this event (volume rules count first, below).
+        var volumeRules: [CompiledRule] = []
+        var findings: [(CompiledRule, String)] = []
+        do {
+            let check = Check(event: event, time: time, subject: subjectText, scope: scope, space: space,
+                              before: known?.value, scopeRecord: scopeBox.value, range: range)
+            for rule in space.rules where rule.matches(event, category: category) {
+                if rule.rule.kind == .volumeSpike { volumeRules.append(rule); continue }
+                guard let finding = check.finding(rule.rule) else { continue }
+                if check.learned(rule.rule) { findings.append((rule, finding)) } else { stats.suppressedLearning += 1 }
             }
-            guard let finding else { continue }
-            if !check.learned(rule.rule) {
-                stats.suppressedLearning += 1
-                continue
-            }
-            if mode == .learnOnly { continue }
-            if let alert = try raise(rule, event: event, time: time, description: finding) { alerts.append(alert) }
+        }
+        let wasLearned = volumeRules.isEmpty ? [] : volumeRules.map { rule in
+            Check.learned(rule.rule, time: time, subjectFirstSeen: known?.value.firstSeen, scopeFirstSeen: scopeBox.value.firstSeen)
         }
 
-        profiles.set(profileKey, after)
-        if before == nil { scopeRecord.subjects += 1 }
-        scopeRecord.firstSeen = min(scopeRecord.firstSeen, seconds)
-        scopeRecord.lastSeen = max(scopeRecord.lastSeen, seconds)
-        scopes.set(scopeKey, scopeRecord)
+        // Learn in place.
+        let box = known ?? profiles.insert(profileKey, AccessProfile(space: space.name, subject: subjectText, scope: scope.key,
+                                                                      scopeName: scope.name, time: seconds))
+        let operation = event.operation
+        box.value.learn(time: time, range: range, operation: operation,
+                        keepOperation: operation.map { space.watchedOperations.matches($0) } ?? false)
+        box.dirty = true
+        stats.eventsLearned += 1
+        if known == nil { scopeBox.value.subjects += 1 }
+        if seconds < scopeBox.value.firstSeen { scopeBox.value.firstSeen = seconds }
+        if seconds > scopeBox.value.lastSeen { scopeBox.value.lastSeen = seconds }
+        scopeBox.dirty = true
+
+        for (i, rule) in volumeRules.enumerated() {
+            let check = Check(event: event, time: time, subject: subjectText, scope: scope, space: space,
+                              before: nil, scopeRecord: scopeBox.value, range: range)
+            guard let finding = check.volumeSpike(rule.rule, profile: &box.value) else { continue }
+            if wasLearned[i] { findings.append((rule, finding)) } else { stats.suppressedLearning += 1 }
+        }
+
+        guard mode == .detect else { return }
+        for (rule, finding) in findings {
+            if let alert = try raise(rule, event: event, time: time, description: finding) { alerts.append(alert) }
+        }
     }
 
     private func raise(_ rule: CompiledRule, event: Event, time: EventTime, description: String) throws -> Alert? {
@@ -213,6 +231,13 @@ public final class AnomalyDetector: Detector {
 }
 
 // MARK: - rules grouped by baseline space
+
+/// Which baseline: space (index), scope key and lower-cased subject ("" for the scope itself).
+struct BaselineKey: Hashable {
+    var space: Int
+    var scope: String
+    var subject: String
+}
 
 /// A scope value: the key baselines are stored under and the name people read.
 struct ScopeValue {
@@ -247,6 +272,7 @@ struct CompiledRule {
 
 /// Rules that share a subject, a scope and IP prefixes share one baseline per identity×scope.
 struct Space {
+    let index: Int
     let name: String
     let subjectPath: FieldPath
     let scope: AnomalyRule.Scope
@@ -269,7 +295,7 @@ struct Space {
             if let found = spaces.firstIndex(where: { $0.name == name }) { i = found } else {
                 let scopePath: FieldPath?
                 if case .path(let p) = rule.scope { scopePath = FieldPath(p) } else { scopePath = nil }
-                spaces.append(Space(name: name, subjectPath: FieldPath(rule.subject), scope: rule.scope, scopePath: scopePath,
+                spaces.append(Space(index: spaces.count, name: name, subjectPath: FieldPath(rule.subject), scope: rule.scope, scopePath: scopePath,
                                     ipv4Prefix: v4, ipv6Prefix: v6))
                 i = spaces.count - 1
             }

@@ -53,7 +53,10 @@ public struct EventTimeBuffer {
     /// Events before this time can no longer be released in order.
     private var lateBound: Int64 = .min
     private var newest: Int64 = .min
+    /// Small heap entries; the events themselves sit in `slots` (moving an Event is costly).
     private var heap: [Entry] = []
+    private var slots: [Event?] = []
+    private var freeSlots: [Int32] = []
     private var arrivals: UInt64 = 0
     private var late: [LateEvent] = []
     private var lateHandedOut = 0
@@ -79,7 +82,12 @@ public struct EventTimeBuffer {
             return []
         }
         arrivals &+= 1
-        insert(Entry(time: time, event: event, arrival: arrivals))
+        let slot: Int32
+        if let free = freeSlots.popLast() { slot = free; slots[Int(free)] = event } else {
+            slot = Int32(slots.count)
+            slots.append(event)
+        }
+        insert(Entry(time: time, id: event.id, slot: slot, arrival: arrivals))
         var out: [Event] = []
         if heap.count > configuration.capacity {
             stats.evicted += 1
@@ -160,26 +168,30 @@ public struct EventTimeBuffer {
             siftDown(0)
         }
         lateBound = max(lateBound, top.time)
-        return top.event
+        let event = slots[Int(top.slot)].take()!
+        freeSlots.append(top.slot)
+        return event
     }
 
     // MARK: binary heap ordered by (time, id, position, arrival)
 
     private struct Entry {
         var time: Int64
-        var event: Event
+        var id: UInt64
+        var slot: Int32
         var arrival: UInt64
+    }
 
-        static func before(_ a: Entry, _ b: Entry) -> Bool {
-            if a.time != b.time { return a.time < b.time }
-            if a.event.id != b.event.id { return a.event.id < b.event.id }
-            let pa = a.event.position, pb = b.event.position
-            if pa.source != pb.source { return pa.source < pb.source }
-            let oa = pa.offset ?? Int64(pa.line ?? 0), ob = pb.offset ?? Int64(pb.line ?? 0)
-            if oa != ob { return oa < ob }
-            if (pa.recordIndex ?? 0) != (pb.recordIndex ?? 0) { return (pa.recordIndex ?? 0) < (pb.recordIndex ?? 0) }
-            return a.arrival < b.arrival
-        }
+    /// Time, then record id, then source position, then arrival.
+    private func before(_ a: Entry, _ b: Entry) -> Bool {
+        if a.time != b.time { return a.time < b.time }
+        if a.id != b.id { return a.id < b.id }
+        let pa = slots[Int(a.slot)]!.position, pb = slots[Int(b.slot)]!.position
+        if pa.source != pb.source { return pa.source < pb.source }
+        let oa = pa.offset ?? Int64(pa.line ?? 0), ob = pb.offset ?? Int64(pb.line ?? 0)
+        if oa != ob { return oa < ob }
+        if (pa.recordIndex ?? 0) != (pb.recordIndex ?? 0) { return (pa.recordIndex ?? 0) < (pb.recordIndex ?? 0) }
+        return a.arrival < b.arrival
     }
 
     private mutating func insert(_ e: Entry) {
@@ -187,7 +199,7 @@ public struct EventTimeBuffer {
         var i = heap.count - 1
         while i > 0 {
             let parent = (i - 1) / 2
-            guard Entry.before(heap[i], heap[parent]) else { break }
+            guard before(heap[i], heap[parent]) else { break }
             heap.swapAt(i, parent)
             i = parent
         }
@@ -200,8 +212,8 @@ public struct EventTimeBuffer {
         while true {
             let l = 2 * i + 1, r = l + 1
             var m = i
-            if l < n, Entry.before(heap[l], heap[m]) { m = l }
-            if r < n, Entry.before(heap[r], heap[m]) { m = r }
+            if l < n, before(heap[l], heap[m]) { m = l }
+            if r < n, before(heap[r], heap[m]) { m = r }
             if m == i { return }
             heap.swapAt(i, m)
             i = m

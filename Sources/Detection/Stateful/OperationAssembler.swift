@@ -53,14 +53,21 @@ public struct OperationAssembler {
         /// resultType (export: Start, Accept, Success, Failure) or status (REST: Started, Accepted,
         /// Succeeded, Failed, Canceled); nil for anything else (Active, Resolved, …).
         public init?(result: String) {
-            switch result.lowercased() {
-            case "start", "started": self = .started
-            case "accept", "accepted": self = .accepted
-            case "success", "succeeded": self = .succeeded
-            case "failure", "failed": self = .failed
-            case "cancel", "canceled", "cancelled": self = .canceled
-            default: return nil
+            // Runs for every Activity record: compare folded bytes instead of lower-casing.
+            func is_(_ words: StaticString...) -> Bool {
+                words.contains { w in
+                    guard result.utf8.count == w.utf8CodeUnitCount else { return false }
+                    var i = 0
+                    for b in result.utf8 {
+                        if JSONPathLookup.fold(b) != w.utf8Start[i] { return false }
+                        i += 1
+                    }
+                    return true
+                }
             }
+            if is_("start", "started") { self = .started } else if is_("success", "succeeded") { self = .succeeded }
+            else if is_("accept", "accepted") { self = .accepted } else if is_("failure", "failed") { self = .failed }
+            else if is_("cancel", "canceled", "cancelled") { self = .canceled } else { return nil }
         }
 
         public var isFinal: Bool { self == .succeeded || self == .failed || self == .canceled }
