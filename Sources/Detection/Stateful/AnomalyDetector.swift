@@ -245,7 +245,7 @@ struct ScopeValue {
     var name: String
 }
 
-struct CompiledRule {
+final class CompiledRule {
     let rule: AnomalyRule
     let operations: NamePatterns
     let categories: Set<String>
@@ -271,7 +271,8 @@ struct CompiledRule {
 }
 
 /// Rules that share a subject, a scope and IP prefixes share one baseline per identity×scope.
-struct Space {
+/// (Classes: the hot loop walks them per event, and a class costs one retain to hold.)
+final class Space {
     let index: Int
     let name: String
     let subjectPath: FieldPath
@@ -282,6 +283,17 @@ struct Space {
     var kinds: Set<EventKind> = []
     var rules: [CompiledRule] = []
     var watchedOperations = NamePatterns([])
+
+    init(index: Int, name: String, subjectPath: FieldPath, scope: AnomalyRule.Scope, scopePath: FieldPath?,
+         ipv4Prefix: Int, ipv6Prefix: Int) {
+        self.index = index
+        self.name = name
+        self.subjectPath = subjectPath
+        self.scope = scope
+        self.scopePath = scopePath
+        self.ipv4Prefix = ipv4Prefix
+        self.ipv6Prefix = ipv6Prefix
+    }
 
     static func group(_ rules: [AnomalyRule]) -> [Space] {
         var spaces: [Space] = []

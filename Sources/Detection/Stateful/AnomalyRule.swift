@@ -101,18 +101,31 @@ public struct AnomalyRule: Sendable, Hashable {
 /// Matches lower-cased names against patterns where `*` stands for any run of characters.
 struct NamePatterns: Sendable, Hashable {
     var exact: Set<String> = []
+    /// `prefix*suffix` patterns, the common case, matched without splitting.
+    var affixes: [(prefix: String, suffix: String)] = []
     var globs: [[Substring]] = []
 
     init(_ patterns: [String]) {
         for p in patterns {
-            if p.contains("*") { globs.append(p.split(separator: "*", omittingEmptySubsequences: false)) } else { exact.insert(p) }
+            let parts = p.split(separator: "*", omittingEmptySubsequences: false)
+            if parts.count == 1 { exact.insert(p) } else if parts.count == 2 {
+                affixes.append((String(parts[0]), String(parts[1])))
+            } else { globs.append(parts) }
         }
     }
 
-    var isEmpty: Bool { exact.isEmpty && globs.isEmpty }
+    var isEmpty: Bool { exact.isEmpty && affixes.isEmpty && globs.isEmpty }
+
+    static func == (a: NamePatterns, b: NamePatterns) -> Bool {
+        a.exact == b.exact && a.globs == b.globs && a.affixes.map { $0.prefix + "*" + $0.suffix } == b.affixes.map { $0.prefix + "*" + $0.suffix }
+    }
+
+    func hash(into h: inout Hasher) { h.combine(exact) }
 
     func matches(_ name: String) -> Bool {
         if exact.contains(name) { return true }
+        for (prefix, suffix) in affixes where name.utf8.count >= prefix.utf8.count + suffix.utf8.count
+            && name.hasPrefix(prefix) && name.hasSuffix(suffix) { return true }
         for parts in globs where Self.glob(parts, name) { return true }
         return false
     }

@@ -89,8 +89,9 @@ public struct OperationAssembler {
         var operation: String
     }
 
-    struct Open {
-        var key: Key
+    /// A class so records are added in place (an Event is costly to copy).
+    final class Open {
+        let key: Key
         var first: Event          // earliest record (time, then id)
         var start: Event?         // the Start record (request body, identity)
         var final: Event?
@@ -99,6 +100,16 @@ public struct OperationAssembler {
         var firstTime: Int64
         var lastTime: Int64
         var recordIds: [UInt64]
+
+        init(key: Key, first: Event, latest: Event, latestPhase: Phase, time: Int64, id: UInt64) {
+            self.key = key
+            self.first = first
+            self.latest = latest
+            self.latestPhase = latestPhase
+            firstTime = time
+            lastTime = time
+            recordIds = [id]
+        }
     }
 
     public let configuration: Configuration
@@ -139,17 +150,15 @@ public struct OperationAssembler {
             return out
         }
         let time = event.time?.nanoseconds ?? clock
-        if var o = open[key] {
+        if let o = open[key] {
             o.recordIds.append(event.id)
             if time < o.firstTime || (time == o.firstTime && event.id < o.first.id) { o.first = event; o.firstTime = time }
             o.lastTime = max(o.lastTime, time)
-            apply(phase, event, to: &o)
-            open[key] = o
+            apply(phase, event, to: o)
             if phase.isFinal { out.append(emit(key, incomplete: false)) }
         } else {
-            var o = Open(key: key, first: event, start: nil, final: nil, latest: event, latestPhase: phase,
-                         firstTime: time, lastTime: time, recordIds: [event.id])
-            apply(phase, event, to: &o)
+            let o = Open(key: key, first: event, latest: event, latestPhase: phase, time: time, id: event.id)
+            apply(phase, event, to: o)
             if phase.isFinal {
                 open[key] = o
                 out.append(emit(key, incomplete: false))
@@ -184,7 +193,7 @@ public struct OperationAssembler {
         return out
     }
 
-    private func apply(_ phase: Phase, _ event: Event, to o: inout Open) {
+    private func apply(_ phase: Phase, _ event: Event, to o: Open) {
         switch phase {
         case .started:
             if o.start == nil || event.id < o.start!.id { o.start = event }
