@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "EventDecoding", dependencies: ["EventModel", "FastJSON", "CZlib"]),
         // Sigma rules → compiled matchers → alerts; correlations and baselines.
         .target(name: "Detection", dependencies: [
-            "EventModel", "FastJSON",
+            "EventModel", "FastJSON", "StateStore",
             .product(name: "Yams", package: "Yams"),
         ]),
         // SQLite wrapper and the durable stores (incidents, outbox, checkpoints, baselines).
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "FastJSONTests", dependencies: ["FastJSON", "TestSupport"]),
         .testTarget(name: "EventModelTests", dependencies: ["EventModel", "TestSupport"]),
         .testTarget(name: "EventDecodingTests", dependencies: ["EventDecoding", "TestSupport"]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "EventDecoding", "TestSupport"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "EventDecoding", "StateStore", "TestSupport"]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "TestSupport"]),
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "StateStore", "TestSupport"]),
         .testTarget(name: "OutputsTests", dependencies: ["Outputs", "StateStore", "TestSupport"]),

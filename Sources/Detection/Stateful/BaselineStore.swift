@@ -1,0 +1,37 @@
+// Where anomaly baselines live between runs. `StateDatabase` (SQLite, the `baselines` table) is
+// the durable one; `InMemoryBaselineStore` is the fake for tests and dry runs.
+import StateStore
+
+/// Namespaced key → bytes. Implementations must make `transaction` all-or-nothing.
+public protocol BaselineStore: AnyObject {
+    func baselineValue(namespace: String, key: String) throws -> [UInt8]?
+    func setBaselineValue(_ value: [UInt8], namespace: String, key: String) throws
+    /// Every key of a namespace, sorted.
+    func baselineKeys(namespace: String) throws -> [String]
+    func transaction<T>(_ body: () throws -> T) throws -> T
+}
+
+extension StateDatabase: BaselineStore {}
+
+/// A `BaselineStore` in memory. `transaction` rolls back on a thrown error, like SQLite.
+public final class InMemoryBaselineStore: BaselineStore, @unchecked Sendable {
+    public private(set) var values: [String: [String: [UInt8]]] = [:]
+    /// Counts writes, so tests can see batching.
+    public private(set) var writes = 0
+
+    public init() {}
+
+    public func baselineValue(namespace: String, key: String) throws -> [UInt8]? { values[namespace]?[key] }
+
+    public func setBaselineValue(_ value: [UInt8], namespace: String, key: String) throws {
+        writes += 1
+        values[namespace, default: [:]][key] = value
+    }
+
+    public func baselineKeys(namespace: String) throws -> [String] { (values[namespace]?.keys).map { $0.sorted() } ?? [] }
+
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        let saved = values
+        do { return try body() } catch { values = saved; throw error }
+    }
+}

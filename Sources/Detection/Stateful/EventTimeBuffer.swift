@@ -1,0 +1,228 @@
+// Event time for the stateful stages: a watermark and a bounded reorder buffer.
+//
+// Invariants:
+// - watermark = newest event time seen − allowed lateness; it never moves back.
+// - `push`/`flush` release events in event-time order, ties broken by record id, then source
+//   position, then arrival: the same multiset of events gives the same released sequence whatever
+//   order they were pushed in, as long as each arrives within the lateness.
+// - An event older than what was already released (the watermark, or an event forced out by the
+//   cap) is late: it is never released by `push`, it is counted, reported as `input.late-event`
+//   and handed back through `drainLate()` so the caller can still give it to stateless rules.
+//   Stateful stages (windows, operation assembly, baselines) never see it: re-opening windows
+//   that already answered would make replays order-dependent.
+// - Events without a time cannot be ordered: they are released at once (counted as `untimed`).
+// - At most `capacity` events are held; beyond that the oldest is released early (counted as an
+//   eviction), which raises the late bound to its time.
+import EventModel
+
+/// Reorders events within an allowed lateness and releases them behind a watermark.
+public struct EventTimeBuffer {
+    public struct Configuration: Sendable, Hashable {
+        /// How far behind the newest event an event may arrive and still be placed in order.
+        public var latenessSeconds: Int64
+        /// Most events held at once.
+        public var capacity: Int
+
+        public init(latenessSeconds: Int64 = 900, capacity: Int = 200_000) {
+            self.latenessSeconds = latenessSeconds
+            self.capacity = max(1, capacity)
+        }
+    }
+
+    /// Counters, for `vigil replay --stats` and the metrics endpoint.
+    public struct Stats: Sendable, Hashable {
+        public var pushed = 0
+        public var released = 0
+        public var late = 0
+        public var untimed = 0
+        public var evicted = 0
+        public var buffered = 0
+        public var maxBuffered = 0
+    }
+
+    /// An event that arrived after the watermark had passed it, with its `input.late-event` report.
+    public struct LateEvent: Sendable {
+        public var event: Event
+        public var diagnostic: Diagnostic
+    }
+
+    public let configuration: Configuration
+    public private(set) var stats = Stats()
+    /// Newest event time seen minus the lateness (nil before the first timed event).
+    public private(set) var watermark: EventTime?
+    /// Events before this time can no longer be released in order.
+    private var lateBound: Int64 = .min
+    private var newest: Int64 = .min
+    /// Small heap entries; the events themselves sit in `slots` (moving an Event is costly).
+    private var heap: [Entry] = []
+    private var slots: [Event?] = []
+    private var freeSlots: [Int32] = []
+    private var arrivals: UInt64 = 0
+    private var late: [LateEvent] = []
+    private var lateHandedOut = 0
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    public init(latenessSeconds: Int64, capacity: Int = 200_000) {
+        self.init(configuration: Configuration(latenessSeconds: latenessSeconds, capacity: capacity))
+    }
+
+    /// Adds an event; returns the events the watermark has now passed, in order.
+    public mutating func push(_ event: Event) -> [Event] {
+        stats.pushed += 1
+        guard let time = event.time?.nanoseconds else {
+            stats.untimed += 1
+            stats.released += 1
+            return [event]
+        }
+        if time < lateBound {
+            reportLate(event, time: time)
+            return []
+        }
+        arrivals &+= 1
+        let slot: Int32
+        if let free = freeSlots.popLast() { slot = free; slots[Int(free)] = event } else {
+            slot = Int32(slots.count)
+            slots.append(event)
+        }
+        insert(Entry(time: time, id: event.id, slot: slot, arrival: arrivals))
+        var out: [Event] = []
+        if heap.count > configuration.capacity {
+            stats.evicted += 1
+            out.append(popMin())
+        }
+        if time > newest {
+            newest = time
+            let mark = newest &- configuration.latenessSeconds &* 1_000_000_000
+            watermark = EventTime(nanoseconds: mark)
+            lateBound = max(lateBound, mark)
+        }
+        while let top = heap.first, top.time < lateBound {
+            out.append(popMin())
+        }
+        stats.buffered = heap.count
+        return out
+    }
+
+    /// Releases everything still held, in order (end of input).
+    public mutating func flush() -> [Event] {
+        var out: [Event] = []
+        out.reserveCapacity(heap.count)
+        while !heap.isEmpty { out.append(popMin()) }
+        stats.buffered = 0
+        return out
+    }
+
+    /// Releases what an event-time clock at `time` would release (idle sources: the caller moves
+    /// the clock when no event has come for a while).
+    public mutating func advance(to time: EventTime) -> [Event] {
+        let mark = time.nanoseconds &- configuration.latenessSeconds &* 1_000_000_000
+        guard mark > lateBound else { return [] }
+        lateBound = mark
+        if watermark.map({ $0.nanoseconds < mark }) ?? true { watermark = EventTime(nanoseconds: mark) }
+        var out: [Event] = []
+        while let top = heap.first, top.time < lateBound { out.append(popMin()) }
+        stats.buffered = heap.count
+        return out
+    }
+
+    /// Late events since the last call, each with its diagnostic, in arrival order.
+    public mutating func drainLate() -> [LateEvent] {
+        defer { late.removeAll(keepingCapacity: true); lateHandedOut = 0 }
+        return late
+    }
+
+    /// Late events since the last call, without taking their diagnostics (those stay for
+    /// `drainLate()`/`lateDiagnostics()`).
+    mutating func drainLateKeepingDiagnostics() -> [Event] {
+        guard lateHandedOut < late.count else { return [] }
+        defer { lateHandedOut = late.count }
+        return late[lateHandedOut...].map(\.event)
+    }
+
+    /// The `input.late-event` diagnostics since the last call.
+    public mutating func lateDiagnostics() -> [Diagnostic] {
+        defer { late.removeAll(keepingCapacity: true); lateHandedOut = 0 }
+        return late.map(\.diagnostic)
+    }
+
+    private mutating func reportLate(_ event: Event, time: Int64) {
+        stats.late += 1
+        let behind = Double(lateBound - time) / 1e9
+        let at = EventTime(nanoseconds: time)
+        let message = "event at \(at) arrived \(formatSeconds(behind)) behind the watermark "
+            + "\(EventTime(nanoseconds: lateBound)) (allowed lateness \(configuration.latenessSeconds) s); "
+            + "it goes to stateless rules only, not to windows, operation assembly or baselines"
+        let location = SourceLocation(file: event.position.source, line: event.position.line, offset: event.position.offset)
+        late.append(LateEvent(event: event, diagnostic: Diagnostic(.warning, code: "input.late-event", message, at: location)))
+    }
+
+    private mutating func popMin() -> Event {
+        stats.released += 1
+        let top = heap[0]
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            siftDown(0)
+        }
+        lateBound = max(lateBound, top.time)
+        let event = slots[Int(top.slot)].take()!
+        freeSlots.append(top.slot)
+        return event
+    }
+
+    // MARK: binary heap ordered by (time, id, position, arrival)
+
+    private struct Entry {
+        var time: Int64
+        var id: UInt64
+        var slot: Int32
+        var arrival: UInt64
+    }
+
+    /// Time, then record id, then source position, then arrival.
+    private func before(_ a: Entry, _ b: Entry) -> Bool {
+        if a.time != b.time { return a.time < b.time }
+        if a.id != b.id { return a.id < b.id }
+        let pa = slots[Int(a.slot)]!.position, pb = slots[Int(b.slot)]!.position
+        if pa.source != pb.source { return pa.source < pb.source }
+        let oa = pa.offset ?? Int64(pa.line ?? 0), ob = pb.offset ?? Int64(pb.line ?? 0)
+        if oa != ob { return oa < ob }
+        if (pa.recordIndex ?? 0) != (pb.recordIndex ?? 0) { return (pa.recordIndex ?? 0) < (pb.recordIndex ?? 0) }
+        return a.arrival < b.arrival
+    }
+
+    private mutating func insert(_ e: Entry) {
+        heap.append(e)
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard before(heap[i], heap[parent]) else { break }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+        stats.maxBuffered = max(stats.maxBuffered, heap.count)
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var i = start
+        let n = heap.count
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < n, before(heap[l], heap[m]) { m = l }
+            if r < n, before(heap[r], heap[m]) { m = r }
+            if m == i { return }
+            heap.swapAt(i, m)
+            i = m
+        }
+    }
+}
+
+func formatSeconds(_ s: Double) -> String {
+    if s < 120 { return "\(Int(s.rounded())) s" }
+    if s < 7200 { return "\(Int((s / 60).rounded())) min" }
+    return "\(Int((s / 3600).rounded())) h"
+}

@@ -1,0 +1,81 @@
+/// Keeps the baselines in use in memory and writes changed ones back in batches: one SQLite read
+/// per key per residency, no write on the hot path. Values sit in boxes so the hot path mutates
+/// them in place (no copy-on-write of a profile's arrays per event). Bounded: past `capacity`
+/// keys, the least recently used tenth is written back (if changed) and dropped; those are
+/// counted as evictions.
+final class CacheBox<Value> {
+    var value: Value
+    var dirty: Bool
+    var touch: UInt64
+
+    init(_ value: Value, dirty: Bool, touch: UInt64) {
+        self.value = value
+        self.dirty = dirty
+        self.touch = touch
+    }
+}
+
+struct WriteBackCache<Key: Hashable, Value: StoredJSON> {
+    let namespace: String
+    let capacity: Int
+    /// The stored key of a cache key.
+    let storageKey: (Key) -> String
+    /// nil box value: known to be absent from the store.
+    private(set) var entries: [Key: CacheBox<Value>?] = [:]
+    private var tick: UInt64 = 0
+    private(set) var loads = 0
+    private(set) var evictions = 0
+
+    init(namespace: String, capacity: Int, storageKey: @escaping (Key) -> String) {
+        self.namespace = namespace
+        self.capacity = max(1, capacity)
+        self.storageKey = storageKey
+    }
+
+    var count: Int { entries.count }
+
+    /// The box for `key`, from memory or the store; nil when the store has none.
+    mutating func get(_ key: Key, store: BaselineStore) throws -> CacheBox<Value>? {
+        tick &+= 1
+        if let found = entries[key] {
+            found?.touch = tick
+            return found
+        }
+        loads += 1
+        let box = try store.baselineValue(namespace: namespace, key: storageKey(key)).flatMap(Value.decode)
+            .map { CacheBox($0, dirty: false, touch: tick) }
+        entries[key] = .some(box)
+        return box
+    }
+
+    /// Adds a new value (marked changed) and returns its box.
+    mutating func insert(_ key: Key, _ value: Value) -> CacheBox<Value> {
+        tick &+= 1
+        let box = CacheBox(value, dirty: true, touch: tick)
+        entries[key] = .some(box)
+        return box
+    }
+
+    /// Writes every changed value (the caller wraps this in a transaction).
+    mutating func save(store: BaselineStore) throws {
+        for (key, box) in entries {
+            guard let box, box.dirty else { continue }
+            try store.setBaselineValue(box.value.encoded(), namespace: namespace, key: storageKey(key))
+            box.dirty = false
+        }
+    }
+
+    /// When over capacity, writes back and drops the least recently used tenth.
+    mutating func evictIfNeeded(store: BaselineStore) throws {
+        guard entries.count > capacity else { return }
+        let victims = entries.sorted { ($0.value?.touch ?? 0) < ($1.value?.touch ?? 0) }.prefix(max(1, capacity / 10))
+        try store.transaction {
+            for (key, box) in victims {
+                guard let box, box.dirty else { continue }
+                try store.setBaselineValue(box.value.encoded(), namespace: namespace, key: storageKey(key))
+            }
+        }
+        for (key, _) in victims { entries[key] = nil }
+        evictions += victims.count
+    }
+}

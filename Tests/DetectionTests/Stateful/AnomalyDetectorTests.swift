@@ -1,0 +1,218 @@
+import Detection
+import EventModel
+import StateStore
+import Testing
+
+@Suite struct AnomalyDetectorTests {
+    static let listSecrets = "Microsoft.MachineLearningServices/workspaces/datastores/listsecrets/action"
+    static let alice = "alice@contoso.example"
+
+    /// Alice reads datastores in mlw-prod four times a day (09, 11, 14, 16 UTC) for `days` days from 203.0.113.0/24.
+    static func history(days: Int = 20, caller: String = alice) -> [Event] {
+        var out: [Event] = []
+        for day in 0..<days {
+            for (k, hour) in [9, 11, 14, 16].enumerated() {
+                out.append(Fixture.dataPlane(time: Fixture.at(day: day, hour: hour), caller: caller,
+                                             ip: "203.0.113.\(10 + k)", serial: day * 10 + k))
+            }
+        }
+        return out
+    }
+
+    static func run(_ detector: AnomalyDetector, _ events: [Event]) -> [Alert] {
+        events.flatMap { detector.process($0) }
+    }
+
+    @Test func firstSensitiveOperationAfterLearningExplainsItself() throws {
+        let rule = try Fixture.rule("vigil-aml-first-credential-pull")
+        let detector = AnomalyDetector(rules: [rule], store: InMemoryBaselineStore())
+        #expect(Self.run(detector, Self.history()).isEmpty)
+        let call = Fixture.operation(time: Fixture.at(day: 20, hour: 10), operation: Self.listSecrets, ip: "198.18.7.5", serial: 1)
+        let alerts = detector.process(call)
+        try #require(alerts.count == 1)
+        let a = alerts[0]
+        #expect(a.description == "first datastores/listsecrets by alice@contoso.example on workspace mlw-prod; "
+            + "alice@contoso.example used mlw-prod on 20 of the last 30 days, always from 203.0.113.0/24; "
+            + "this call came from 198.18.7.0/24 (new)")
+        #expect(a.id == Alert.makeId(ruleId: rule.id, eventIds: [call.idString]))
+        #expect(a.ruleId == rule.id && a.severity == .high)
+        #expect(a.techniques == ["T1555.006", "T1552"])
+        #expect(a.entities.contains(Entity(kind: .account, value: Self.alice)))
+        #expect(a.entities.contains(Entity(kind: .ip, value: "198.18.7.5")))
+        #expect(a.eventIds == [call.idString])
+        #expect(a.evidence.count == 1)
+        #expect(a.baselineControls.contains("D5"))
+        #expect(a.time == call.time)
+        // The second call is known.
+        let again = Fixture.operation(time: Fixture.at(day: 20, hour: 11), operation: Self.listSecrets, ip: "198.18.7.5", serial: 2)
+        #expect(detector.process(again).isEmpty)
+        // Raw Activity records are left to the assembled operation.
+        let raw = Fixture.activity(time: Fixture.at(day: 20, hour: 12), operation: Self.listSecrets, result: "Start",
+                                   caller: "dave@contoso.example")
+        #expect(detector.process(raw).isEmpty)
+    }
+
+    @Test func learningPeriodSuppressesThenLearns() throws {
+        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-first-credential-pull")], store: InMemoryBaselineStore())
+        let h = Self.history()
+        _ = Self.run(detector, Array(h[0..<12]))
+        let early = Fixture.operation(time: Fixture.at(day: 3, hour: 12), operation: Self.listSecrets, serial: 3)
+        #expect(detector.process(early).isEmpty)
+        #expect(detector.stats.suppressedLearning == 1)
+        _ = Self.run(detector, Array(h[12...]))
+        // Learned during the learning period: not new any more.
+        #expect(detector.process(Fixture.operation(time: Fixture.at(day: 20), operation: Self.listSecrets, serial: 4)).isEmpty)
+        #expect(detector.stats.alerts == 0)
+    }
+
+    @Test func firstAccessToAWorkspace() throws {
+        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-first-access-to-workspace")], store: InMemoryBaselineStore())
+        _ = Self.run(detector, Array(Self.history()[0..<8]))
+        // Day 2: the workspace is still being learned.
+        #expect(detector.process(Fixture.dataPlane(time: Fixture.at(day: 2, hour: 12), caller: "carol@contoso.example", serial: 500)).isEmpty)
+        _ = Self.run(detector, Array(Self.history()[8...]))
+        let bob = Fixture.dataPlane(time: Fixture.at(day: 20, hour: 12), caller: "bob@contoso.example", ip: "198.51.100.7", serial: 501)
+        let alerts = detector.process(bob)
+        try #require(alerts.count == 1)
+        #expect(alerts[0].description == "first access by bob@contoso.example to workspace mlw-prod (datastores/read, Succeeded); "
+            + "mlw-prod has been watched for 20 days and used by 2 other identities; this call came from 198.51.100.0/24")
+        #expect(detector.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 13), caller: "bob@contoso.example", serial: 502)).isEmpty)
+    }
+
+    @Test func newIPRangeForAnEstablishedIdentity() throws {
+        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-access-from-new-ip-range")], store: InMemoryBaselineStore())
+        #expect(Self.run(detector, Self.history()).isEmpty)
+        let alerts = detector.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 9), ip: "198.18.7.20", serial: 600))
+        try #require(alerts.count == 1)
+        #expect(alerts[0].description == "alice@contoso.example used Azure from a network range never seen for them: "
+            + "198.18.7.0/24 (198.18.7.20, datastores/read, Succeeded); "
+            + "alice@contoso.example was active on 20 of the last 30 days, always from 203.0.113.0/24")
+        #expect(detector.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 10), ip: "198.18.7.99", serial: 601)).isEmpty)
+        // A new identity has no history to compare with.
+        #expect(detector.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 10), caller: "erin@contoso.example",
+                                                   ip: "192.0.2.1", serial: 602)).isEmpty)
+        // IPv6 ranges are /48.
+        _ = detector.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 11), ip: "2001:db8:1:2::5", serial: 603))
+        #expect(detector.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 12), ip: "2001:db8:1:ffff::9", serial: 604)).isEmpty)
+        #expect(detector.stats.alerts == 2)
+    }
+
+    @Test func unusualHourOfTheWeek() throws {
+        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-access-at-unusual-hour")], store: InMemoryBaselineStore())
+        #expect(Self.run(detector, Self.history()).isEmpty)
+        // Day 20 is Sunday 2025-03-23; Alice always worked at 09–16.
+        #expect(detector.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 10), serial: 700)).isEmpty)
+        let alerts = detector.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 3), serial: 701))
+        try #require(alerts.count == 1)
+        #expect(alerts[0].description == "alice@contoso.example acted on workspace mlw-prod at Sun 03:00 UTC (datastores/read, Succeeded); "
+            + "in 81 events over 19 days alice@contoso.example was never active at that hour of the week (±1 h); "
+            + "busiest hours: Mon 09:00 (3), Mon 11:00 (3), Mon 14:00 (3)")
+    }
+
+    @Test func volumeSpikeAgainstTheIdentitysOwnHistory() throws {
+        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-data-plane-read-spike")], store: InMemoryBaselineStore())
+        #expect(Self.run(detector, Self.history()).isEmpty)
+        var alerts: [Alert] = []
+        var crossing: Event?
+        for i in 0..<120 {
+            let e = Fixture.dataPlane(time: Fixture.at(day: 20, hour: 12, second: i), category: "DataStoreReadEvent", serial: 800 + i)
+            let a = detector.process(e)
+            if !a.isEmpty { crossing = e }
+            alerts += a
+        }
+        try #require(alerts.count == 1)
+        #expect(alerts[0].eventIds == [crossing!.idString])
+        #expect(alerts[0].description == "alice@contoso.example made 51 "
+            + "datastorereadevent/datasetreadevent/modelsreadevent/amldatastoreevent/amldatasetevent/amlmodelsevent calls "
+            + "on workspace mlw-prod on 2025-03-23 (so far); over the previous 14 days their busiest day had 4 and the daily mean was 4; "
+            + "threshold max(50, 3 × 4) = 50; this call came from 203.0.113.0/24")
+        // Other categories are not counted.
+        #expect(detector.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 13), category: "RunEvent", serial: 999)).isEmpty)
+    }
+
+    @Test func baselinesSurviveARestartAndAlertsAreNotRaisedTwice() throws {
+        let folder = StatefulTemporaryFolder()
+        let path = folder.path("state.db")
+        let rules = try Fixture.anomalyRules()
+        do {
+            let db = try StateDatabase(path: path)
+            let learner = AnomalyDetector(rules: rules, store: db, mode: .learnOnly)
+            #expect(Self.run(learner, Self.history()).isEmpty)
+            _ = learner.finish()
+            #expect(learner.drainDiagnostics().isEmpty)
+            #expect(try db.baselineKeys(namespace: AnomalyDetector.profileNamespace).count >= 2)
+            try db.close()
+        }
+        let call = Fixture.operation(time: Fixture.at(day: 20, hour: 10), operation: Self.listSecrets, ip: "198.18.7.5", serial: 1)
+        var firstIds: [String] = []
+        do {
+            let db = try StateDatabase(path: path)
+            let detector = AnomalyDetector(rules: rules, store: db)
+            let alerts = detector.process(call)
+            firstIds = alerts.map(\.id).sorted()
+            #expect(Set(alerts.map(\.ruleId)) == ["vigil-aml-first-credential-pull", "vigil-aml-access-from-new-ip-range"])
+            _ = detector.finish()
+            try db.close()
+        }
+        do {
+            let db = try StateDatabase(path: path)
+            let detector = AnomalyDetector(rules: rules, store: db)
+            #expect(detector.process(call).isEmpty)
+            #expect(detector.stats.profileLoads >= 1)
+            // Even with the learned baseline gone, the markers stop a second alert.
+            for key in try db.baselineKeys(namespace: AnomalyDetector.profileNamespace) where key.hasSuffix(Self.alice) {
+                try db.removeBaselineValue(namespace: AnomalyDetector.profileNamespace, key: key)
+            }
+            for key in try db.baselineKeys(namespace: AnomalyDetector.scopeNamespace) {
+                #expect(key.hasPrefix("workspace|") || key.hasPrefix("global|") || key.hasPrefix("vigil.resource.subscription|"))
+            }
+            let fresh = AnomalyDetector(rules: rules, store: db)
+            let again = fresh.process(call)
+            #expect(Set(again.map(\.id)).isDisjoint(with: firstIds))
+            #expect(!again.contains { $0.ruleId == "vigil-aml-first-credential-pull" })
+            #expect(fresh.stats.suppressedDuplicate == 1)
+            #expect(try db.baselineKeys(namespace: AnomalyDetector.markerNamespace) == firstIds)
+            try db.close()
+        }
+    }
+
+    @Test func learnOnlyRaisesNothingAndMarksNothing() throws {
+        let store = InMemoryBaselineStore()
+        let detector = AnomalyDetector(rules: try Fixture.anomalyRules(), store: store, mode: .learnOnly)
+        _ = Self.run(detector, Self.history())
+        #expect(detector.process(Fixture.operation(time: Fixture.at(day: 20), operation: Self.listSecrets, ip: "198.18.7.5")).isEmpty)
+        _ = detector.finish()
+        #expect(try store.baselineKeys(namespace: AnomalyDetector.markerNamespace).isEmpty)
+        #expect(try !store.baselineKeys(namespace: AnomalyDetector.profileNamespace).isEmpty)
+    }
+
+    @Test func profilesAreBoundedAndEvictionsWriteBack() throws {
+        let store = InMemoryBaselineStore()
+        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-first-access-to-workspace")], store: store,
+                                       configuration: .init(maxProfiles: 10))
+        for i in 0..<40 {
+            _ = detector.process(Fixture.dataPlane(time: Fixture.at(day: 0, hour: 9, minute: i), caller: "user\(i)@contoso.example", serial: i))
+        }
+        #expect(detector.stats.profileEvictions >= 30)
+        #expect(detector.stats.profilesInMemory <= 10)
+        _ = detector.finish()
+        #expect(try store.baselineKeys(namespace: AnomalyDetector.profileNamespace).count == 40)
+        // An evicted profile comes back from the store: user0 is not new.
+        _ = Self.run(detector, (15..<20).map { Fixture.dataPlane(time: Fixture.at(day: $0), caller: "user39@contoso.example", serial: 100 + $0) })
+        #expect(detector.process(Fixture.dataPlane(time: Fixture.at(day: 20), caller: "user0@contoso.example", serial: 200)).isEmpty)
+        #expect(detector.process(Fixture.dataPlane(time: Fixture.at(day: 20), caller: "newcomer@contoso.example", serial: 201)).count == 1)
+    }
+
+    @Test func workspaceScopeComesFromTheResourceId() throws {
+        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-first-access-to-workspace")], store: InMemoryBaselineStore())
+        _ = detector.process(Fixture.dataPlane(time: Fixture.at(day: 0), workspace: Fixture.workspaceId.uppercased(), serial: 1))
+        _ = detector.process(Fixture.operation(time: Fixture.at(day: 0, hour: 11), operation: "Microsoft.MachineLearningServices/workspaces/computes/write",
+                                               resource: Fixture.workspaceId + "/computes/gpu-1", serial: 2))
+        _ = detector.finish()
+        let profiles = try AnomalyBaselines.profiles(in: detector.store)
+        #expect(profiles.count == 1)
+        #expect(profiles.first?.scopeName == "MLW-PROD")
+        #expect(profiles.first?.scope == Fixture.workspaceId.lowercased())
+        #expect(profiles.first?.events == 2)
+    }
+}

@@ -1,0 +1,152 @@
+import Detection
+import EventModel
+import FastJSON
+import Testing
+
+@Suite struct OperationAssemblerTests {
+    static let op = "MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/COMPUTES/WRITE"
+    static let request = #"{"properties":{"computeType":"ComputeInstance","properties":{"vmSize":"Standard_NC24","sshSettings":{"sshPublicAccess":"Enabled"}}}}"#
+    static let response = #"{"properties":{"provisioningState":"Succeeded"}}"#
+
+    static func record(_ result: String, minute: Int, corr: String = "corr-1", request: String? = nil, response: String? = nil,
+                       line: Int, caller: String = "alice@contoso.example") -> Event {
+        Fixture.activity(time: Fixture.at(day: 0, hour: 9, minute: minute), operation: op, result: result, correlationId: corr,
+                         caller: caller, resource: Fixture.workspaceId + "/computes/ci-1", requestBody: request,
+                         responseBody: response, line: line)
+    }
+
+    static func run(_ events: [Event], _ assembler: inout OperationAssembler) -> [Event] {
+        var out: [Event] = []
+        for e in events { out += assembler.process(e) }
+        return out
+    }
+
+    @Test func startThenSuccess() throws {
+        var a = OperationAssembler()
+        let start = Self.record("Start", minute: 0, request: Self.request, line: 1)
+        #expect(a.process(start).isEmpty)
+        let out = a.process(Self.record("Success", minute: 2, response: Self.response, line: 2))
+        try #require(out.count == 1)
+        let e = out[0]
+        #expect(e.kind == .operation && e.shape == .assembled)
+        #expect(e.result == "Succeeded")
+        #expect(e.operation == Self.op.lowercased())
+        #expect(e.caller == "alice@contoso.example")
+        #expect(e.callerIP == "203.0.113.10")
+        #expect(e.correlationId == "corr-1")
+        #expect(e.time == Fixture.at(day: 0, hour: 9, minute: 2))
+        #expect(e.resource?.name == "ci-1")
+        #expect(e.position == start.position)
+        #expect(e.text(at: "status") == "Succeeded")
+        #expect(e.text(at: "records") == "2")
+        #expect(e.text(at: "firstTime") == Fixture.at(day: 0, hour: 9).iso8601)
+        #expect(e.text(at: "lastTime") == Fixture.at(day: 0, hour: 9, minute: 2).iso8601)
+        // Bodies are decoded objects, not JSON strings.
+        #expect(e.record.root["requestBody"]?.type == .object)
+        #expect(e.text(at: "requestBody.properties.properties.sshSettings.sshPublicAccess") == "Enabled")
+        #expect(e.text(at: "responseBody.properties.provisioningState") == "Succeeded")
+        #expect(e.text(at: "identity.claims.appid") == "app-1")
+        #expect(e.text(at: "vigil.kind") == "operation")
+        #expect(a.stats.emittedComplete == 1 && a.stats.open == 0)
+    }
+
+    @Test func startAcceptSuccess() throws {
+        var a = OperationAssembler()
+        let out = Self.run([Self.record("Start", minute: 0, request: Self.request, line: 1),
+                            Self.record("Accept", minute: 1, line: 2),
+                            Self.record("Success", minute: 5, response: Self.response, line: 3)], &a)
+        try #require(out.count == 1)
+        #expect(out[0].text(at: "records") == "3")
+        #expect(out[0].result == "Succeeded")
+        #expect(out[0].text(at: "requestBody.properties.computeType") == "ComputeInstance")
+    }
+
+    @Test func startThenFailure() throws {
+        var a = OperationAssembler()
+        let out = Self.run([Self.record("Start", minute: 0, request: Self.request, line: 1),
+                            Self.record("Failure", minute: 1, line: 2)], &a)
+        try #require(out.count == 1)
+        #expect(out[0].result == "Failed")
+        #expect(out[0].text(at: "responseBody") == nil)
+    }
+
+    @Test func restSpellingsAndOnlySuccess() throws {
+        var a = OperationAssembler()
+        let out = Self.run([Self.record("Succeeded", minute: 0, corr: "corr-9", response: Self.response, line: 1)], &a)
+        try #require(out.count == 1)
+        #expect(out[0].text(at: "records") == "1")
+        #expect(out[0].result == "Succeeded")
+        #expect(out[0].text(at: "requestBody") == nil)
+        #expect(out[0].text(at: "responseBody.properties.provisioningState") == "Succeeded")
+        #expect(OperationAssembler.Phase(result: "Started") == .started && OperationAssembler.Phase(result: "Accepted") == .accepted)
+        #expect(OperationAssembler.Phase(result: "Failed") == .failed && OperationAssembler.Phase(result: "Active") == nil)
+    }
+
+    @Test func outOfOrderArrivalThroughTheBufferMatchesInOrder() throws {
+        let records = [Self.record("Start", minute: 0, request: Self.request, line: 1),
+                       Self.record("Accept", minute: 1, line: 2),
+                       Self.record("Success", minute: 3, response: Self.response, line: 3)]
+        func assemble(_ input: [Event]) -> [Event] {
+            var buffer = EventTimeBuffer(latenessSeconds: 900)
+            var a = OperationAssembler()
+            var out: [Event] = []
+            for e in input { for r in buffer.push(e) { out += a.process(r) } }
+            for r in buffer.flush() { out += a.process(r) }
+            return out + a.finish()
+        }
+        let inOrder = assemble(records)
+        let reversed = assemble(records.reversed())
+        try #require(inOrder.count == 1 && reversed.count == 1)
+        #expect(inOrder[0].id == reversed[0].id)
+        #expect(reversed[0].result == "Succeeded")
+        #expect(reversed[0].text(at: "records") == "3")
+        #expect(reversed[0].record.root.jsonText == inOrder[0].record.root.jsonText)
+    }
+
+    @Test func stragglerAfterCloseIsAbsorbed() {
+        var a = OperationAssembler()
+        let out = Self.run([Self.record("Success", minute: 3, response: Self.response, line: 3),
+                            Self.record("Start", minute: 0, request: Self.request, line: 1)], &a)
+        #expect(out.count == 1)
+        #expect(a.stats.absorbedAfterClose == 1)
+        #expect(a.finish().isEmpty)
+    }
+
+    @Test func neverFinishedIsEmittedAfterTheTimeout() throws {
+        var a = OperationAssembler(configuration: .init(timeoutSeconds: 900))
+        #expect(a.process(Self.record("Start", minute: 0, request: Self.request, line: 1)).isEmpty)
+        #expect(a.process(Self.record("Accept", minute: 2, line: 2)).isEmpty)
+        // Another operation's record at 09:14 is not yet past the timeout; 09:16 is.
+        #expect(a.process(Self.record("Start", minute: 14, corr: "corr-2", line: 3)).isEmpty)
+        let out = a.process(Self.record("Start", minute: 16, corr: "corr-3", line: 4))
+        try #require(out.count == 1)
+        #expect(out[0].result == "Incomplete")
+        #expect(out[0].text(at: "lastStatus") == "Accepted")
+        #expect(out[0].text(at: "records") == "2")
+        #expect(out[0].text(at: "requestBody.properties.computeType") == "ComputeInstance")
+        #expect(a.stats.emittedIncomplete == 1)
+        // advance() on an idle clock, then finish() for the rest.
+        #expect(a.advance(to: Fixture.at(day: 0, hour: 9, minute: 30)).count == 1)
+        let rest = a.finish()
+        #expect(rest.map { $0.correlationId } == ["corr-3"])
+        #expect(a.stats.open == 0)
+    }
+
+    @Test func openOperationsAreCapped() {
+        var a = OperationAssembler(configuration: .init(maxOpenOperations: 2))
+        var out: [Event] = []
+        for i in 0..<5 { out += a.process(Self.record("Start", minute: i, corr: "corr-\(i)", line: i + 1)) }
+        #expect(a.stats.evicted == 3)
+        #expect(out.map { $0.correlationId } == ["corr-0", "corr-1", "corr-2"])
+        #expect(a.stats.open == 2)
+        #expect(a.stats.maxOpen == 3)
+    }
+
+    @Test func otherRecordsAreIgnored() {
+        var a = OperationAssembler()
+        #expect(a.process(Fixture.dataPlane(time: Fixture.at(day: 0))).isEmpty)
+        #expect(a.process(Fixture.activity(time: Fixture.at(day: 0), operation: "Microsoft.Resourcehealth/healthevent/Activated/action",
+                                           result: "Active")).isEmpty)
+        #expect(a.stats.recordsSeen == 0)
+    }
+}
