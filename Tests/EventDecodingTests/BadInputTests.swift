@@ -147,7 +147,7 @@ import Testing
     }
 
     @Test func missingFileIsReportedNotThrown() throws {
-        var reader = RecordReader()
+        var reader = RecordReader(options: ReaderOptions(normalizer: Normalizer(acceptsUnknownShapes: true)))
         var c = Collector()
         try reader.read(InputFile(path: "/nonexistent/vigil/file.json"), into: &c)
         #expect(c.codes == [InputCode.unreadable])

@@ -162,8 +162,8 @@ public final class AnomalyDetector: Detector {
         let range = event.callerIP.flatMap { IPRange.of($0, ipv4Prefix: space.ipv4Prefix, ipv6Prefix: space.ipv6Prefix) }
 
         // Check against the baseline as it was before this event (volume rules count first, below).
-        var volumeRules: [CompiledRule] = []
-        var findings: [(CompiledRule, String)] = []
+        var volumeRules: [CompiledAnomalyRule] = []
+        var findings: [(CompiledAnomalyRule, String)] = []
         do {
             let check = Check(event: event, time: time, subject: subjectText, scope: scope, space: space,
                               before: known?.value, scopeRecord: scopeBox.value, range: range)
@@ -203,7 +203,7 @@ public final class AnomalyDetector: Detector {
         }
     }
 
-    private func raise(_ rule: CompiledRule, event: Event, time: EventTime, description: String) throws -> Alert? {
+    private func raise(_ rule: CompiledAnomalyRule, event: Event, time: EventTime, description: String) throws -> Alert? {
         let eventId = event.idString
         let id = Alert.makeId(ruleId: rule.rule.id, eventIds: [eventId])
         let marked = try pendingMarkers.contains(id) || store.baselineValue(namespace: Self.markerNamespace, key: id) != nil
@@ -245,7 +245,7 @@ struct ScopeValue {
     var name: String
 }
 
-final class CompiledRule {
+final class CompiledAnomalyRule {
     let rule: AnomalyRule
     let operations: NamePatterns
     let categories: Set<String>
@@ -281,7 +281,7 @@ final class Space {
     let ipv4Prefix: Int
     let ipv6Prefix: Int
     var kinds: Set<EventKind> = []
-    var rules: [CompiledRule] = []
+    var rules: [CompiledAnomalyRule] = []
     var watchedOperations = NamePatterns([])
 
     init(index: Int, name: String, subjectPath: FieldPath, scope: AnomalyRule.Scope, scopePath: FieldPath?,
@@ -312,7 +312,7 @@ final class Space {
                 i = spaces.count - 1
             }
             spaces[i].kinds.formUnion(rule.eventKinds)
-            spaces[i].rules.append(CompiledRule(rule))
+            spaces[i].rules.append(CompiledAnomalyRule(rule))
             if rule.kind == .firstSensitiveOperation {
                 spaces[i].watchedOperations = NamePatterns(spaces[i].rules.filter { $0.rule.kind == .firstSensitiveOperation }.flatMap(\.rule.operations))
             }

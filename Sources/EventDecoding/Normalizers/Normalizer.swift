@@ -11,12 +11,19 @@ import FastJSON
 /// `InitiatedBy` cell of a Log Analytics `AuditLogs` CSV row, which is the only place the caller of
 /// such a row is recorded. docs/events.md has the field-by-shape table.
 public struct Normalizer: Sendable {
-    public init() {}
+    /// Keep records of unknown shape as `.unknown` events instead of reporting them. For reading
+    /// non-Azure JSON (tests of the framing layer, ad-hoc keyword hunting); the default reports them.
+    public var acceptsUnknownShapes: Bool
+
+    public init(acceptsUnknownShapes: Bool = false) {
+        self.acceptsUnknownShapes = acceptsUnknownShapes
+    }
 
     /// `id` is the record identity the reader computed (hash of the record's bytes).
     public func normalize(_ record: JSONDocument, position: SourcePosition, id: UInt64) throws(Diagnostic) -> Event {
         let root = record.root
         guard root.type == .object else {
+            if acceptsUnknownShapes { return Event(kind: .unknown, shape: .unknown, record: record, position: position, id: id) }
             throw Self.unknownShape(position, "a record must be a JSON object, found \(root.type)")
         }
         let event: Event? = RootKey.table.withScan(root) { r in
@@ -24,7 +31,10 @@ public struct Normalizer: Sendable {
             guard Self.fill(&e, r) else { return nil }
             return e
         }
-        guard let event else { throw Self.unknownShape(position, Self.missingDescription(root)) }
+        guard let event else {
+            if acceptsUnknownShapes { return Event(kind: .unknown, shape: .unknown, record: record, position: position, id: id) }
+            throw Self.unknownShape(position, Self.missingDescription(root))
+        }
         return event
     }
 
