@@ -180,6 +180,20 @@ public final class EventHubsConsumer: @unchecked Sendable {
         logger.info("kafka consumer closed", metadata: ["group": "\(configuration.groupID)"])
     }
 
+    /// Stops fetching from every owned partition (backpressure); `resume()` continues where it stopped.
+    public func pause() throws(KafkaError) { try setPaused(true) }
+    public func resume() throws(KafkaError) { try setPaused(false) }
+
+    private func setPaused(_ paused: Bool) throws(KafkaError) {
+        let owned = assignment
+        guard !owned.isEmpty else { return }
+        let list = rd_kafka_topic_partition_list_new(Int32(owned.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for tp in owned { rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition) }
+        let err = paused ? rd_kafka_pause_partitions(handle.rk, list) : rd_kafka_resume_partitions(handle.rk, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(.consume, err, paused ? "pausing" : "resuming") }
+    }
+
     /// Messages behind the high watermark per owned partition (from the last fetch; no network call).
     public func lag() -> [TopicPartition: Int64] {
         var out: [TopicPartition: Int64] = [:]

@@ -57,7 +57,7 @@ public struct KafkaConnection: Sendable {
 
     /// What the Event Hubs Kafka endpoint requires of clients (see reference/event-hubs.md §5).
     static let eventHubsLimits: [(String, String, Bool)] = [
-        ("request.timeout.ms", "60000", false),
+        ("socket.timeout.ms", "60000", false),   // librdkafka's side of the service's request.timeout.ms >= 60 s
         ("metadata.max.age.ms", "180000", false),
         ("connections.max.idle.ms", "180000", false),
         ("socket.keepalive.enable", "true", false),
