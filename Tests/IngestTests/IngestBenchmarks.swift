@@ -10,24 +10,34 @@ struct IngestBenchmarks {
     /// Messages consumed per second, decoding every `{"records":[…]}` body into events and committing
     /// after each batch. Consumers are joined and paused before anything is produced, so the clock
     /// measures consumption only (not the group join, not production).
-    static func consumeThroughput(consumers count: Int, messages: Int) throws -> Double {
+    static func consumeThroughput(consumers count: Int, messages: Int, decode: Bool = true) throws -> Double {
         let cluster = try KafkaMockCluster(brokers: 1)
         let topic = "bench-\(count)"
-        try cluster.createTopic(topic, partitions: 4)
+        try cluster.createTopic(topic, partitions: 8)   // see `messages`: the mock drops old segments past ~5 MB per partition
         var config = EventHubsConsumerConfiguration(connection: cluster.connection, groupID: "bench-\(count)", topics: [topic])
         config.commitInterval = .milliseconds(250)
+        if let wait = ProcessInfo.processInfo.environment["VIGIL_BENCH_FETCH_WAIT_MS"] { config.connection.properties["fetch.wait.max.ms"] = wait }
         let consumers = try (0..<count).map { _ in try EventHubsConsumer(configuration: config) }
         let clock = ContinuousClock()
         let joinDeadline = clock.now + .seconds(30)
-        while consumers.map(\.assignment.count).reduce(0, +) < 4 || consumers.contains(where: { $0.assignment.isEmpty }) {
-            precondition(clock.now < joinDeadline, "group did not form")
+        // The group must have settled: every partition owned, every member busy, and no change for 4 s
+        // (the mock coordinator can run a second rebalance round after the first assignment).
+        var stableSince = clock.now
+        var last: [[TopicPartition]] = []
+        while true {
+            precondition(clock.now < joinDeadline + .seconds(30), "group did not settle")
             for c in consumers { _ = try c.poll(maxMessages: 1, timeout: .milliseconds(20)) }
+            let now = consumers.map(\.assignment)
+            if now != last { last = now; stableSince = clock.now }
+            if now.map(\.count).reduce(0, +) == 8 && !now.contains(where: \.isEmpty) && clock.now - stableSince >= .seconds(4) { break }
         }
         for c in consumers { try c.pause() }
+        FileHandle.standardError.write("bench: joined \(consumers.map(\.assignment))\n".data(using: .utf8)!)
         let producer = try KeyedRepublisher(connection: cluster.connection, topic: topic)
         let body = ActivityLogBodies.body(7, records: 3)
-        for i in 0..<messages { try producer.produce(partition: Int32(i % 4), key: nil, value: body) }
+        for i in 0..<messages { try producer.produce(partition: Int32(i % 8), key: nil, value: body) }
         try producer.flush()
+        FileHandle.standardError.write("bench: produced\n".data(using: .utf8)!)
 
         let seen = Mutex(Set<TopicPartition.Offset>())
         let start = clock.now
@@ -36,16 +46,29 @@ struct IngestBenchmarks {
                 let decoder = EventHubsRecords()
                 try? consumer.resume()
                 while seen.withLock({ $0.count }) < messages {
-                    guard let batch = try? consumer.poll(maxMessages: 500, timeout: .milliseconds(100)) else { break }
-                    let events = decoder.decode(batch).events
-                    precondition(events.count == batch.count * 3)
+                    let batch: [KafkaMessage]
+                    do { batch = try consumer.poll(maxMessages: 500, timeout: .milliseconds(100)) } catch {
+                        FileHandle.standardError.write("bench: consumer stopped: \(error)\n".data(using: .utf8)!)
+                        break
+                    }
+                    if decode {
+                        let events = decoder.decode(batch).events
+                        precondition(events.count == batch.count * 3)
+                    }
                     try? consumer.commit(upTo: batch)
                     seen.withLock { s in for m in batch { s.insert(.init(tp: m.topicPartition, offset: m.offset)) } }
                 }
             }
         }
         for t in threads { t.start() }
-        while seen.withLock({ $0.count }) < messages { Thread.sleep(forTimeInterval: 0.005) }
+        var reported = clock.now
+        while seen.withLock({ $0.count }) < messages {
+            Thread.sleep(forTimeInterval: 0.005)
+            if clock.now - reported > .seconds(5) {
+                reported = clock.now
+                FileHandle.standardError.write("bench: \(seen.withLock { $0.count }) of \(messages) after \(clock.now - start)\n".data(using: .utf8)!)
+            }
+        }
         let elapsed = clock.now - start
         Thread.sleep(forTimeInterval: 0.3)   // let the threads notice and leave
         for c in consumers { try c.close() }
@@ -54,10 +77,11 @@ struct IngestBenchmarks {
     }
 
     @Test func eventHubsConsumeThroughputOneVsTwo() throws {
-        let messages = 40_000
-        let one = try Self.consumeThroughput(consumers: 1, messages: messages)
-        let two = try Self.consumeThroughput(consumers: 2, messages: messages)
-        print("BENCH kafka-mock consume (\(messages) msgs × 3 records, decode+normalise+commit): one consumer \(Int(one)) msg/s, two consumers \(Int(two)) msg/s, ratio \(String(format: "%.2f", two / one))")
+        let messages = Int(ProcessInfo.processInfo.environment["VIGIL_BENCH_MESSAGES"] ?? "") ?? 8_000   // the mock retains ~5 MB per partition: 8 × 1000 bodies of 3 KB fit
+        let decode = ProcessInfo.processInfo.environment["VIGIL_BENCH_NODECODE"] == nil
+        let one = try Self.consumeThroughput(consumers: 1, messages: messages, decode: decode)
+        let two = try Self.consumeThroughput(consumers: 2, messages: messages, decode: decode)
+        print("BENCH kafka-mock consume (\(messages) msgs × 3 records, decode=\(decode), commit every 250 ms): one consumer \(Int(one)) msg/s, two consumers \(Int(two)) msg/s, ratio \(String(format: "%.2f", two / one))")
         #expect(one > 0 && two > 0)
     }
 

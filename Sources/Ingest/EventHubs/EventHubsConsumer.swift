@@ -116,12 +116,14 @@ public final class EventHubsConsumer: @unchecked Sendable {
         if state.withLock({ $0.closed }) { throw KafkaError(.closed, "the consumer is closed") }
         let deadline = ContinuousClock.now + timeout
         var out: [KafkaMessage] = []
-        state.withLock { $0.revokedDuringPoll = [] }
+        state.withLock { $0.revokedDuringPoll = [] }   // revokes outside poll (close) concern no batch
         while out.count < maxMessages {
             let remaining = deadline - ContinuousClock.now
             // Block only for the first message; then drain what is already fetched.
             let waitMs: Int32 = out.isEmpty ? Int32(clamping: max(0, min(remaining, .milliseconds(200)).milliseconds)) : 0
-            guard let m = rd_kafka_consumer_poll(handle.rk, waitMs) else {
+            let m = rd_kafka_consumer_poll(handle.rk, waitMs)
+            dropRevoked(from: &out)
+            guard let m else {
                 if !out.isEmpty || remaining <= .zero { break }
                 try handle.checkReachable(startedAt: startedAt, timeout: configuration.connectTimeout)
                 continue
@@ -142,9 +144,18 @@ public final class EventHubsConsumer: @unchecked Sendable {
             var tstype = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
             out.append(KafkaMessage(m.pointee, timestamp: rd_kafka_message_timestamp(m, &tstype)))
         }
-        let revoked = state.withLock { $0.revokedDuringPoll }
-        if !revoked.isEmpty { out.removeAll { revoked.contains($0.topicPartition) } }
         return out
+    }
+
+    /// A revoke ran inside the last `rd_kafka_consumer_poll`: the messages of those partitions
+    /// collected before it are not ours to return any more (they were not committed; the next owner,
+    /// maybe us again, reads them from the committed offset). Later messages are kept.
+    private func dropRevoked(from out: inout [KafkaMessage]) {
+        let revoked = state.withLock { s in
+            defer { s.revokedDuringPoll = [] }
+            return s.revokedDuringPoll
+        }
+        if !revoked.isEmpty { out.removeAll { revoked.contains($0.topicPartition) } }
     }
 
     /// Marks everything up to and including these messages durable, and commits when due.
