@@ -11,15 +11,18 @@ public struct SourcePosition: Sendable, Hashable, Codable, CustomStringConvertib
     public var recordIndex: Int?
     public var partition: Int32?
     public var kafkaOffset: Int64?
+    /// Kafka/Event Hubs: when the broker enqueued the message (the message timestamp).
+    public var enqueuedTime: EventTime?
 
     public init(source: String, line: Int? = nil, offset: Int64? = nil, recordIndex: Int? = nil,
-                partition: Int32? = nil, kafkaOffset: Int64? = nil) {
+                partition: Int32? = nil, kafkaOffset: Int64? = nil, enqueuedTime: EventTime? = nil) {
         self.source = source
         self.line = line
         self.offset = offset
         self.recordIndex = recordIndex
         self.partition = partition
         self.kafkaOffset = kafkaOffset
+        self.enqueuedTime = enqueuedTime
     }
 
     /// `file:line` (or `file@offset`), `[record N]` appended inside envelopes; `topic[p]@offset` for Kafka.

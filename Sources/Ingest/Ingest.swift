@@ -1,2 +1,0 @@
-// Ingest: placeholder until its issue lands; see docs/ARCHITECTURE.md.
-import EventModel
