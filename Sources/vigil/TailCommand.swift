@@ -39,7 +39,7 @@ struct TailCommand: ParsableCommand {
         config.useInotify = !noInotify
         let source = TailSource(paths: paths, configuration: config, checkpoints: InMemoryCheckpointStore(),
                                 logger: Logger(label: "vigil.tail"))
-        var printer = EventPrinter(limit: maxEvents)
+        var printer = TailEventPrinter(limit: maxEvents)
         let normalizer = Normalizer()
         while !printer.done {
             let lines = try source.poll(maxLines: 4096)
@@ -53,7 +53,7 @@ struct TailCommand: ParsableCommand {
 }
 
 /// Prints `{"source":…,"id":…,"kind":…,"shape":…,"record":{…}}` per event; diagnostics go to stderr.
-struct EventPrinter: EventConsumer {
+struct TailEventPrinter: EventConsumer {
     let limit: Int?
     var printed = 0
     var done: Bool { limit.map { printed >= $0 } ?? false }
