@@ -59,6 +59,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Longest line, element or document accepted, in bytes.")
     var maxLineBytes: Int = 16 << 20
 
+    @Option(help: ArgumentHelp("Allowed lateness of events, in seconds (event-time windows wait this long).", valueName: "seconds"))
+    var lateness: Int64 = 900
+
     @Option(help: ArgumentHelp("Incident grouping window in seconds.", valueName: "seconds"))
     var groupingWindow: Int64 = 18_000
 
@@ -89,7 +92,8 @@ struct ReplayCommand: ParsableCommand {
         var options = ReplayOptions(paths: paths, from: from.flatMap(EventTime.init(parsing:)), to: to.flatMap(EventTime.init(parsing:)))
         options.maxLineBytes = maxLineBytes
         options.grouping = IncidentGrouping(windowSeconds: groupingWindow)
-        let pipeline = ReplayPipeline(options: options, database: database, detectors: detection.detectors(database: database),
+        let pipeline = ReplayPipeline(options: options, database: database,
+                                      detection: detection.makeDetection(database: database, latenessSeconds: lateness),
                                       sinks: sinks, onDiagnostic: reporter.report)
         let showProgress = !quiet && StandardStreams.stderrIsTerminal
         var bar = ProgressBar()

@@ -161,7 +161,12 @@ public struct ParsedRule: Sendable {
 /// Everything the loader read: rules, filters and correlations, in file order.
 public struct RuleSet: Sendable {
     public var rules: [ParsedRule]
-    public init(rules: [ParsedRule] = []) { self.rules = rules }
+    /// Vigil's own anomaly rules (`vigil_rule: anomaly`), found in the same directories.
+    public var anomalyRules: [AnomalyRule]
+    public init(rules: [ParsedRule] = [], anomalyRules: [AnomalyRule] = []) {
+        self.rules = rules
+        self.anomalyRules = anomalyRules
+    }
 
     public var detectionRules: [ParsedRule] { rules.filter { $0.kind == .rule } }
     public var filters: [ParsedRule] { rules.filter { $0.kind == .filter } }

@@ -13,18 +13,26 @@ public enum RuleLoader {
     public static func load(paths: [String], placeholders: [String: [String]] = [:]) -> (RuleSet, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         var rules: [ParsedRule] = []
+        var anomalies: [AnomalyRule] = []
         for file in ruleFiles(paths, diagnostics: &diagnostics) {
             guard let data = FileManager.default.contents(atPath: file) else {
                 diagnostics.append(Diagnostic(.error, code: "rule.unreadable", "cannot read file", at: SourceLocation(file: file)))
                 continue
             }
             let text = String(decoding: data, as: UTF8.self)
+            // Anomaly rules are Vigil's own rule type, not Sigma: their parser owns them.
+            if AnomalyRuleParser.isAnomalyRule(text) {
+                let result = AnomalyRuleParser.parse(text, file: file)
+                anomalies += result.rules
+                diagnostics += result.diagnostics
+                continue
+            }
             let (r, d) = parse(text: text, file: file, placeholders: placeholders)
             rules += r
             diagnostics += d
         }
         diagnostics += duplicateIds(rules)
-        return (RuleSet(rules: rules), diagnostics)
+        return (RuleSet(rules: rules, anomalyRules: anomalies), diagnostics)
     }
 
     /// Parses one file's text (every YAML document in it).

@@ -47,19 +47,19 @@ public struct ReplayProgress: Sendable {
 public final class ReplayPipeline {
     public let options: ReplayOptions
     private let database: StateDatabase
-    private var detectors: [any Detector]
+    private let detection: DetectionStage
     private let sinks: [any Sink]
     private let logger: Logger
     private let onDiagnostic: (Diagnostic) -> Void
 
     /// - Parameters:
-    ///   - detectors: run in order on every event; stateful ones also get `finish()` at the end.
+    ///   - detection: runs on every event; `finish()` at the end releases what it still holds.
     ///   - onDiagnostic: every input problem, as it is found (the CLI prints and logs them).
-    public init(options: ReplayOptions, database: StateDatabase, detectors: [any Detector], sinks: [any Sink],
+    public init(options: ReplayOptions, database: StateDatabase, detection: DetectionStage, sinks: [any Sink],
                 logger: Logger = Logger(label: "vigil.replay"), onDiagnostic: @escaping (Diagnostic) -> Void) {
         self.options = options
         self.database = database
-        self.detectors = detectors
+        self.detection = detection
         self.sinks = sinks
         self.logger = logger
         self.onDiagnostic = onDiagnostic
@@ -93,7 +93,7 @@ public final class ReplayPipeline {
                                      elapsedSeconds: MonotonicClock.now() - started))
         }
         // Stateful detectors release what they still hold (open windows, pending operations).
-        for i in detectors.indices { consumer.pending.append(contentsOf: detectors[i].finish()) }
+        consumer.pending.append(contentsOf: detection.finish())
         try consumer.flush(checkpointOffset: nil)
         summary = consumer.summary
         summary.read = reader.stats
@@ -111,14 +111,18 @@ public final class ReplayPipeline {
     }
 
     fileprivate func detect(_ event: Event, into alerts: inout [Alert]) {
-        for i in detectors.indices {
-            alerts.append(contentsOf: detectors[i].process(event))
-        }
+        alerts.append(contentsOf: detection.process(event))
     }
 
+    /// One transaction: learned baselines, the alerts and their incidents, the outbox rows and
+    /// the checkpoint.
     fileprivate func commit(_ alerts: [Alert], checkpoint: Checkpoint?) throws -> CommitResult {
+        for d in detection.drainDiagnostics() { onDiagnostic(d) }
         let batch = CommitBatch(alerts: alerts, checkpoints: checkpoint.map { [$0] } ?? [])
-        return try database.commit(batch: batch, grouper: IncidentGrouper(configuration: options.grouping))
+        return try database.transaction {
+            try detection.saveState()
+            return try database.commit(batch: batch, grouper: IncidentGrouper(configuration: options.grouping))
+        }
     }
 
     fileprivate func report(_ d: Diagnostic) { onDiagnostic(d) }

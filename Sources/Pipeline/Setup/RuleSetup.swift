@@ -12,8 +12,9 @@ public struct RuleSetup {
     public static let defaultDirectories = ["detections"]
 
     public var compiled: CompiledRuleSet
+    public var anomalyRules: [AnomalyRule]
     public var diagnostics: [Diagnostic]
-    public var ruleCount: Int { compiled.rules.count }
+    public var ruleCount: Int { compiled.rules.count + anomalyRules.count }
     public var hasErrors: Bool { diagnostics.contains { $0.level == .error } }
 
     /// - Parameters:
@@ -42,12 +43,16 @@ public struct RuleSetup {
         let (set, d1) = RuleLoader.load(paths: paths.filter(exists), placeholders: placeholders)
         let (compiled, d2) = Compiler.compile(set, fieldMap: map)
         diagnostics += d1 + d2
-        return RuleSetup(compiled: compiled, diagnostics: diagnostics)
+        return RuleSetup(compiled: compiled, anomalyRules: set.anomalyRules, diagnostics: diagnostics)
     }
 
-    /// The detectors to run on every event, in order.
-    public func detectors(database: StateDatabase) -> [any Detector] {
-        [Engine(rules: compiled)]
+    /// The detection stage for a run: baselines live in `database` and survive restarts.
+    public func makeDetection(database: StateDatabase, latenessSeconds: Int64 = 900) -> DetectionStage {
+        let stateful = StatefulStages(
+            buffer: EventTimeBuffer(latenessSeconds: latenessSeconds),
+            assembler: OperationAssembler(configuration: .init(timeoutSeconds: latenessSeconds)),
+            anomaly: AnomalyDetector(rules: anomalyRules, store: database))
+        return DetectionStage(engine: Engine(rules: compiled, unknownKindMeetsAllRules: false), stateful: stateful)
     }
 
     static func findFieldMap(near directories: [String]) -> String? {
