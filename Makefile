@@ -1,8 +1,10 @@
 # Vigil — the README's quick start is `make demo` and `make test`.
 SWIFT ?= swift
 VIGIL_DEBUG = .build/debug/vigil
+# The bundled samples: one day of an Azure ML subscription with an attack in it (samples/README.md).
+SAMPLES = samples/export samples/eventhub samples/defender
 
-.PHONY: deps build demo test bench release clean
+.PHONY: deps build demo test bench release clean completions validate-deploy
 
 deps:
 	@./scripts/install-deps.sh
@@ -10,10 +12,14 @@ deps:
 build: deps
 	$(SWIFT) build
 
-# Replays the bundled samples with the default rules and an embedded SQLite state in .vigil/demo.
+# Replays the samples with the default rules (detections/) and an embedded SQLite state in
+# .vigil/demo, lists the incidents and writes a self-contained HTML report.
 demo: build
 	@rm -rf .vigil/demo
-	$(VIGIL_DEBUG) replay samples/ --state .vigil/demo/state.db --output jsonl:.vigil/demo/alerts.jsonl
+	$(VIGIL_DEBUG) replay $(SAMPLES) --state .vigil/demo/state.db --output jsonl:.vigil/demo/alerts.jsonl
+	$(VIGIL_DEBUG) incidents list --state .vigil/demo/state.db
+	$(VIGIL_DEBUG) report --state .vigil/demo/state.db --out .vigil/demo/report.html
+	@echo "alerts and incidents as JSON lines: .vigil/demo/alerts.jsonl; report: .vigil/demo/report.html"
 
 # Plain `swift test` (not --parallel) so both XCTest's and Swift Testing's summary lines print.
 test: deps
@@ -26,5 +32,11 @@ release: deps
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release
 	@echo "binary: .build-release/release/vigil"
 
+completions: build
+	./scripts/gen-completions.sh dist
+
+validate-deploy:
+	python3 deploy/validate.py
+
 clean:
-	rm -rf .build .build-release .vigil
+	rm -rf .build .build-release .vigil dist

@@ -8,8 +8,8 @@ struct Vigil: ParsableCommand {
         commandName: "vigil",
         abstract: "SIEM event processor for Azure Machine Learning security logs.",
         discussion: """
-        Reads Azure Activity Logs, resource (diagnostic) logs, Entra sign-in/audit logs and Defender for
-        Cloud alerts; runs Sigma rules; raises incidents and delivers them to Microsoft Sentinel.
+        Reads Azure Activity Logs, resource (diagnostic) logs, Entra sign-in/audit logs and Defender \
+        for Cloud alerts; runs Sigma rules; raises incidents and delivers them to Microsoft Sentinel.
         """,
         version: "0.1.0",
         subcommands: [

@@ -29,10 +29,21 @@ public final class JSONLinesSink: Sink, @unchecked Sendable {
         case .standardOutput:
             fd = STDOUT_FILENO
         case .file(let path):
+            JSONLinesSink.createParentDirectories(of: path)
             fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
             if fd < 0 {
                 throw DeliveryError(.permanent, "\(name): cannot open \(path): \(String(cString: strerror(errno)))")
             }
+        }
+    }
+
+    /// `mkdir -p` of the file's folder (0700), so `--output jsonl:out/alerts.jsonl` just works.
+    static func createParentDirectories(of path: String) {
+        var prefix = ""
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+        for (i, part) in parts.enumerated() {
+            prefix += (i == 0 ? "" : "/") + part
+            if !part.isEmpty { mkdir(prefix, 0o700) }
         }
     }
 
