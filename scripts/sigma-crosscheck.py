@@ -12,7 +12,11 @@ What it does (docs/conformance.md explains the method):
      record key is Vigil's event id.
   2. Vigil's side: `vigil replay FILES --rules RULES/rules --rules RULES/rules-threat-hunting
      --output jsonl:TMP --state TMPDB`; every `{"type":"alert"}` line gives (ruleId, eventIds).
-     (rules-placeholder needs site values; pySigma refuses those rules too, so neither side runs them.)
+     rules-placeholder needs site values: with --placeholders (the default) each of its rules is
+     written to a temporary folder with `|expand` dropped and `%Name%` replaced by the value in
+     PLACEHOLDERS below (chosen so that some corpus events hit and some miss), and both sides run
+     that copy. pySigma cannot expand placeholders without a site pipeline, Vigil's replay takes no
+     placeholder values: the substituted text is the same rule for both.
   3. pySigma's side: each rule is converted with `sqliteBackend(collate_nocase=True,
      fulltext_field="__fulltext")`. Per rule, one SQLite table holds the events of the kinds the
      rule's log source meets (detections/fieldmap.yml `kinds`, plus `category_field`); its columns
@@ -35,6 +39,29 @@ import argparse, csv, glob, itertools, json, os, re, sqlite3, subprocess, sys, t
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 KIND_DIRS = ("activity", "signin", "resource", "defender")
+# Site values for the rules in rules-placeholder (see the module docstring).
+PLACEHOLDERS = {
+    "ApprovedUserUpn": "admin@contoso.com",
+    "Approved_Inviters": "admin@contoso.com",
+    "Important_AppIds": "cfceb902-8fab-4f8c-88ba-374d3c975c3a",
+    "Known_Location": "US",
+    "UnLegitCountries": "RU",
+    "UnApprovedIp": "203.0.113.7",
+    "UnApprovedDevice": "00000000-0000-0000-0000-000000000000",
+    "HomeTenantID": "2ad3fc79-1859-42fa-9011-6f8df2251b22",
+}
+EXPAND = re.compile(r"^(\s*[^\s:#][^:]*?)\|expand(\s*:\s*)'%(\w+)%'\s*$", re.M)
+
+
+def materialise_placeholders(src_dir, out_dir):
+    """Copies the rules of src_dir to out_dir with every `field|…|expand: '%Name%'` given its value."""
+    for path in glob.glob(os.path.join(src_dir, "**", "*.yml"), recursive=True):
+        text = open(path, encoding="utf-8").read()
+        text = EXPAND.sub(lambda m: f"{m.group(1)}{m.group(2)}'{PLACEHOLDERS[m.group(3)]}'", text)
+        dest = os.path.join(out_dir, os.path.relpath(path, src_dir))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        with open(dest, "w", encoding="utf-8") as f:
+            f.write(text)
 
 
 def corpus_files(corpus):
@@ -208,7 +235,7 @@ def pysigma_side(rule_files, events, fmap, verbose):
         fields = rule_fields(rule)
         cols = ["__id", "__fulltext"] + fields
         db.execute("DROP TABLE IF EXISTS logs")
-        db.execute("CREATE TABLE logs (" + ", ".join('"%s" COLLATE NOCASE' % c.replace('"', '""') for c in cols) + ")")
+        db.execute("CREATE TABLE logs (" + ", ".join('"%s" TEXT COLLATE NOCASE' % c.replace('"', '""') for c in cols) + ")")
         for ev in events:
             if kinds is not None and ev["kind"] not in kinds:
                 continue
@@ -243,6 +270,7 @@ def main():
     p.add_argument("--corpus", default=os.environ.get("VIGIL_CORPUS", os.path.join(ROOT, "..", "shared", "corpus")))
     p.add_argument("--rules", help="Sigma rule directories (default: CORPUS/rules/sigma/{rules,rules-threat-hunting})", action="append")
     p.add_argument("--fieldmap", default=os.path.join(ROOT, "detections", "fieldmap.yml"))
+    p.add_argument("--no-placeholders", action="store_true", help="leave rules-placeholder out")
     p.add_argument("--report")
     p.add_argument("-v", "--verbose", action="store_true", help="list every match")
     args = p.parse_args()
@@ -252,12 +280,16 @@ def main():
         print("pySigma missing: pip install pysigma pysigma-backend-sqlite", file=sys.stderr)
         return 2
     rules_dirs = args.rules or [os.path.join(args.corpus, "rules", "sigma", d) for d in ("rules", "rules-threat-hunting")]
-    rule_files = sorted(f for d in rules_dirs for f in glob.glob(os.path.join(d, "**", "*.yml"), recursive=True))
     files = corpus_files(args.corpus)
     events = load_events(args.vigil, files)
     with tempfile.TemporaryDirectory(prefix="vigil-crosscheck-") as tmp:
+        placeholder_dir = os.path.join(args.corpus, "rules", "sigma", "rules-placeholder")
+        if not args.rules and not args.no_placeholders and os.path.isdir(placeholder_dir):
+            rules_dirs.append(os.path.join(tmp, "rules-placeholder"))
+            materialise_placeholders(placeholder_dir, rules_dirs[-1])
+        rule_files = sorted(f for d in rules_dirs for f in glob.glob(os.path.join(d, "**", "*.yml"), recursive=True))
         vig = vigil_side(args.vigil, files, rules_dirs, tmp)
-    ref, skipped, notes = pysigma_side(rule_files, events, FieldMap(args.fieldmap), args.verbose)
+        ref, skipped, notes = pysigma_side(rule_files, events, FieldMap(args.fieldmap), args.verbose)
 
     lines = [f"record files: {len(files)}; events: {len(events)}",
              f"rules: {len(rule_files)}; converted by pySigma and compared: {len(ref)}; not converted: {len(skipped)}"]
@@ -272,7 +304,8 @@ def main():
     diff = 0
     for rid, (path, hits) in sorted(ref.items(), key=lambda kv: kv[1][0]):
         mine = vig.get(rid, set())
-        name = os.path.relpath(path, args.corpus)
+        name = path if "rules-placeholder" in path else os.path.relpath(path, args.corpus)
+        name = name[name.index("rules-placeholder"):] if "rules-placeholder" in name else name
         for k in sorted(hits - mine):
             lines.append(f"  MISSING in vigil: {name} ({rid}) {k} {by_id.get(k, {}).get('source', '')}"); diff += 1
         for k in sorted(mine - hits):
