@@ -126,7 +126,27 @@ def strings(value, out):
             strings(v, out)
 
 
+# --typed-from-raw: Vigil's typed fields read straight from the raw record, per shape (first path present
+# wins), so the normaliser is checked too. Only the typed fields the field map uses.
+RAW_TYPED = {
+    # Some exports (Panther's fixtures) carry the REST form {"value", "localizedValue"}: the value counts.
+    "operationName": {"resourceLogExport": ["operationName.value", "operationName"], "activityREST": ["operationName.value", "operationName"],
+                      "logAnalytics": ["OperationNameValue", "OperationName"], "graph": ["activityDisplayName"]},
+    "category": {"resourceLogExport": ["category"], "activityREST": ["category.value", "category"],
+                 "logAnalytics": ["CategoryValue", "Category"], "graph": ["category"]},
+    "result": {"resourceLogExport": ["resultType"], "activityREST": ["status.value", "status"],
+               "logAnalytics": ["ActivityStatusValue", "ResultType", "Result"], "graph": ["status.errorCode", "result"]},
+    "callerIp": {"resourceLogExport": ["callerIpAddress"], "activityREST": ["httpRequest.clientIpAddress"],
+                 "logAnalytics": ["CallerIpAddress", "IPAddress"], "graph": ["ipAddress"]},
+    "callerAppId": {"resourceLogExport": ["properties.appId"], "logAnalytics": ["AppId"], "graph": ["appId"]},
+    "title": {"defenderREST": ["properties.alertDisplayName"], "logAnalytics": ["AlertName", "DisplayName"]},
+    "correlationId": {"resourceLogExport": ["correlationId"], "activityREST": ["correlationId"], "logAnalytics": ["CorrelationId"]},
+}
+
+
 class FieldMap:
+    typed_from_raw = False
+
     def __init__(self, path):
         import yaml
         self.sources = yaml.safe_load(open(path, encoding="utf-8")).get("logsources", [])
@@ -155,7 +175,14 @@ class FieldMap:
     def values(event, path):
         parts = path.split(".")
         if parts[0].lower() == "vigil":
-            return lookup(event["vigil"], parts[1:])
+            raw = RAW_TYPED.get(".".join(parts[1:])) if FieldMap.typed_from_raw else None
+            if raw is None:
+                return lookup(event["vigil"], parts[1:])
+            for candidate in raw.get(event["shape"], []):
+                found = lookup(event["record"], candidate.split("."))
+                if found:
+                    return found[:1]
+            return []
         return lookup(event["record"], parts)
 
 
@@ -270,6 +297,8 @@ def main():
     p.add_argument("--corpus", default=os.environ.get("VIGIL_CORPUS", os.path.join(ROOT, "..", "shared", "corpus")))
     p.add_argument("--rules", help="Sigma rule directories (default: CORPUS/rules/sigma/{rules,rules-threat-hunting})", action="append")
     p.add_argument("--fieldmap", default=os.path.join(ROOT, "detections", "fieldmap.yml"))
+    p.add_argument("--typed-from-raw", action="store_true",
+                   help="pySigma side reads Vigil's typed fields (vigil.operationName, vigil.result, …) from the raw record itself")
     p.add_argument("--no-placeholders", action="store_true", help="leave rules-placeholder out")
     p.add_argument("--report")
     p.add_argument("-v", "--verbose", action="store_true", help="list every match")
@@ -280,6 +309,7 @@ def main():
         print("pySigma missing: pip install pysigma pysigma-backend-sqlite", file=sys.stderr)
         return 2
     rules_dirs = args.rules or [os.path.join(args.corpus, "rules", "sigma", d) for d in ("rules", "rules-threat-hunting")]
+    FieldMap.typed_from_raw = args.typed_from_raw
     files = corpus_files(args.corpus)
     events = load_events(args.vigil, files)
     with tempfile.TemporaryDirectory(prefix="vigil-crosscheck-") as tmp:

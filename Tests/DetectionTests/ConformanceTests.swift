@@ -38,13 +38,16 @@ import Testing
         return nil
     }
 
-    @Test func vigilAndPySigmaMatchTheSameCorpusEvents() throws {
+    /// Typed fields from Vigil's normaliser on both sides, or (`--typed-from-raw`) read by the script
+    /// from the raw record, which checks the normaliser as well.
+    @Test(arguments: [[], ["--typed-from-raw"]])
+    func vigilAndPySigmaMatchTheSameCorpusEvents(extra: [String]) throws {
         if let why = Self.skipReason() {
             print(why)
             return
         }
         let corpus = try #require(Corpus.root)
-        let r = try #require(Self.python([Self.script, "--vigil", Self.vigil, "--corpus", corpus.path]))
+        let r = try #require(Self.python([Self.script, "--vigil", Self.vigil, "--corpus", corpus.path] + extra))
         #expect(r.status == 0, "\(r.stdout.suffix(4000))")
         let lines = r.stdout.split(separator: "\n").map(String.init)
         #expect(lines.last == "identical", "\(lines.suffix(20))")
