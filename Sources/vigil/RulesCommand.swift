@@ -10,7 +10,7 @@ import Pipeline
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
-        abstract: "Check, test and explain Sigma rules.",
+        abstract: "Check, test and explain Sigma rules; show baseline coverage.",
         subcommands: [Check.self, Test.self, Explain.self, Coverage.self, Bench.self]
     )
 
