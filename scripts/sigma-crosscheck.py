@@ -1,190 +1,358 @@
 #!/usr/bin/env python3
-"""Cross-check Vigil's Sigma matches against pySigma (independent reference).
+"""Cross-check Vigil's Sigma matches against pySigma's SQLite backend (an independent reference).
 
-Installs nothing itself. Needs:
-    pip install pysigma pysigma-backend-sqlite
+Needs:  pip install pysigma pysigma-backend-sqlite      (PyYAML comes with pysigma)
 
-What it does:
-  1. converts every Sigma rule under RULES (default ../shared/corpus/rules/sigma) to SQLite SQL with
-     pySigma's sqlite backend (rules pySigma cannot convert are listed with pySigma's reason);
-  2. loads the corpus records (JSON, JSON lines, {"records":[...]}, arrays; CSV files with a header)
-     into one SQLite table, flattened: nested keys become dotted columns (`properties.message`),
-     JSON held in strings is decoded and flattened too, arrays become their JSON text;
-  3. runs each query and records (rule id, record key) pairs;
-  4. reads Vigil's alerts (JSON lines, `{"type":"alert", "rule":{"id"}, "source": "file:line [record N]"}`,
-     as written by `vigil replay --output jsonl:-`) and compares the two sets per rule.
+    scripts/sigma-crosscheck.py --vigil .build/debug/vigil [--rules DIR] [--corpus DIR] [--report FILE] [-v]
 
-Usage:
-    scripts/sigma-crosscheck.py [--rules DIR] [--records DIR] [--vigil-alerts FILE.jsonl] [--report FILE]
-
-Without --vigil-alerts it prints pySigma's side only (useful to see what the reference matches).
-Exit status: 0 when the sets are identical (or no Vigil input was given), 1 otherwise.
+What it does (docs/conformance.md explains the method):
+  1. Records: every .json/.jsonl/.csv under CORPUS/{activity,signin,resource,defender} except the
+     Panther `*.labels.jsonl` files. `vigil events` prints each normalised event (its `vigil` block:
+     id, kind, shape, typed fields; and the raw record), so both sides see the same events and the
+     record key is Vigil's event id.
+  2. Vigil's side: `vigil replay FILES --rules RULES/rules --rules RULES/rules-threat-hunting
+     --output jsonl:TMP --state TMPDB`; every `{"type":"alert"}` line gives (ruleId, eventIds).
+     rules-placeholder needs site values: with --placeholders (the default) each of its rules is
+     written to a temporary folder with `|expand` dropped and `%Name%` replaced by the value in
+     PLACEHOLDERS below (chosen so that some corpus events hit and some miss), and both sides run
+     that copy. pySigma cannot expand placeholders without a site pipeline, Vigil's replay takes no
+     placeholder values: the substituted text is the same rule for both.
+  3. pySigma's side: each rule is converted with `sqliteBackend(collate_nocase=True,
+     fulltext_field="__fulltext")`. Per rule, one SQLite table holds the events of the kinds the
+     rule's log source meets (detections/fieldmap.yml `kinds`, plus `category_field`); its columns
+     are the Sigma field names the rule reads, each resolved through the same field map:
+       - a mapped name takes its path (per shape: `{resourceLogExport: …, default: …}`);
+       - `vigil.*` paths read the event's typed fields (the `vigil` block of `vigil events`);
+       - other paths read the raw record, case-insensitively, dotted keys descending into objects
+         and into JSON held in strings, arrays giving one value per element;
+       - an unmapped name is read as a raw record path the same way.
+     A field with several values (arrays) gives one row per combination; an event matches when
+     any of its rows does. `__fulltext` (keyword searches) holds every string of the record,
+     newline-joined. Columns are COLLATE NOCASE, so `=` is case-insensitive as the Sigma spec
+     says (SQLite's default `=` is not); REGEXP is Python's `re.search` (case-sensitive unless
+     the rule asks for `i`, as the spec says).
+  4. Compares the (rule id, event id) sets per rule. Exit 0 when identical, 1 on any difference,
+     2 when pySigma is missing or vigil fails.
 """
-import argparse, csv, glob, json, os, sqlite3, sys
+import argparse, csv, glob, itertools, json, os, re, sqlite3, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+KIND_DIRS = ("activity", "signin", "resource", "defender")
+# Site values for the rules in rules-placeholder (see the module docstring).
+PLACEHOLDERS = {
+    "ApprovedUserUpn": "admin@contoso.com",
+    "Approved_Inviters": "admin@contoso.com",
+    "Important_AppIds": "cfceb902-8fab-4f8c-88ba-374d3c975c3a",
+    "Known_Location": "US",
+    "UnLegitCountries": "RU",
+    "UnApprovedIp": "203.0.113.7",
+    "UnApprovedDevice": "00000000-0000-0000-0000-000000000000",
+    "HomeTenantID": "2ad3fc79-1859-42fa-9011-6f8df2251b22",
+}
+EXPAND = re.compile(r"^(\s*[^\s:#][^:]*?)\|expand(\s*:\s*)'%(\w+)%'\s*$", re.M)
 
 
-def flatten(value, prefix, out):
-    if isinstance(value, str):
+def materialise_placeholders(src_dir, out_dir):
+    """Copies the rules of src_dir to out_dir with every `field|…|expand: '%Name%'` given its value."""
+    for path in glob.glob(os.path.join(src_dir, "**", "*.yml"), recursive=True):
+        text = open(path, encoding="utf-8").read()
+        text = EXPAND.sub(lambda m: f"{m.group(1)}{m.group(2)}'{PLACEHOLDERS[m.group(3)]}'", text)
+        dest = os.path.join(out_dir, os.path.relpath(path, src_dir))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        with open(dest, "w", encoding="utf-8") as f:
+            f.write(text)
+
+
+def corpus_files(corpus):
+    out = []
+    for d in KIND_DIRS:
+        for p in glob.glob(os.path.join(corpus, d, "**", "*"), recursive=True):
+            if os.path.isfile(p) and p.endswith((".json", ".jsonl", ".csv")) and not p.endswith(".labels.jsonl"):
+                out.append(p)
+    return sorted(out)
+
+
+def run(cmd):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return r.returncode, r.stdout, r.stderr
+
+
+# ---- field resolution (mirrors FieldMap + JSONPathLookup) -------------------------------------
+
+def lookup(value, parts):
+    """Values at a dotted path: case-insensitive keys, JSON-in-strings transparent, arrays fan out."""
+    if isinstance(value, str) and parts:
         s = value.strip()
-        if s[:1] in ("{", "[") and prefix:
+        if s[:1] in ("{", "["):
             try:
-                inner = json.loads(s)
-                flatten(inner, prefix, out)
-                out.setdefault(prefix, value)
-                return
+                value = json.loads(s)
             except ValueError:
-                pass
-        out[prefix] = value
-    elif isinstance(value, dict):
+                return []
+    if isinstance(value, list):
+        return [v for item in value for v in lookup(item, parts)]
+    if not parts:
+        return [value]
+    if not isinstance(value, dict):
+        return []
+    # Dotted keys ("DeviceDetail.trustType" as one key) are tried longest first.
+    out = []
+    for n in range(len(parts), 0, -1):
+        key = ".".join(parts[:n]).lower()
         for k, v in value.items():
-            flatten(v, f"{prefix}.{k}" if prefix else k, out)
+            if k.lower() == key:
+                out += lookup(v, parts[n:])
+        if out:
+            return out
+    return out
+
+
+def scalar(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, separators=(",", ":"))
+    return v
+
+
+def strings(value, out):
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            strings(v, out)
     elif isinstance(value, list):
-        out[prefix] = json.dumps(value)
-    elif isinstance(value, bool):
-        out[prefix] = "true" if value else "false"
-    else:
-        out[prefix] = value
+        for v in value:
+            strings(v, out)
 
 
-def read_records(path):
-    """Yields (key, record) with key = 'file:line [record N]' in Vigil's SourcePosition style."""
-    rel = path
-    if path.endswith(".csv"):
-        with open(path, newline="", encoding="utf-8", errors="replace") as f:
-            for i, row in enumerate(csv.DictReader(f)):
-                yield f"{rel}:{i + 2}", row
-        return
-    text = open(path, encoding="utf-8", errors="replace").read()
-    try:
-        doc = json.loads(text)
-        items = doc.get("records") if isinstance(doc, dict) and isinstance(doc.get("records"), list) else doc
-        if isinstance(items, list):
-            for i, r in enumerate(items):
-                if isinstance(r, dict):
-                    yield f"{rel}:1 [record {i}]", r
-        elif isinstance(items, dict):
-            yield f"{rel}:1", items
-        return
-    except ValueError:
-        pass
-    for n, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            r = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(r, dict):
-            yield f"{rel}:{n}", r
+# --typed-from-raw: Vigil's typed fields read straight from the raw record, per shape (first path present
+# wins), so the normaliser is checked too. Only the typed fields the field map uses.
+RAW_TYPED = {
+    # Some exports (Panther's fixtures) carry the REST form {"value", "localizedValue"}: the value counts.
+    "operationName": {"resourceLogExport": ["operationName.value", "operationName"], "activityREST": ["operationName.value", "operationName"],
+                      "logAnalytics": ["OperationNameValue", "OperationName"], "graph": ["activityDisplayName"]},
+    "category": {"resourceLogExport": ["category"], "activityREST": ["category.value", "category"],
+                 "logAnalytics": ["CategoryValue", "Category"], "graph": ["category"]},
+    "result": {"resourceLogExport": ["resultType"], "activityREST": ["status.value", "status"],
+               "logAnalytics": ["ActivityStatusValue", "ResultType", "Result"], "graph": ["status.errorCode", "result"]},
+    "callerIp": {"resourceLogExport": ["callerIpAddress"], "activityREST": ["httpRequest.clientIpAddress"],
+                 "logAnalytics": ["CallerIpAddress", "IPAddress"], "graph": ["ipAddress"]},
+    "callerAppId": {"resourceLogExport": ["properties.appId"], "logAnalytics": ["AppId"], "graph": ["appId"]},
+    "title": {"defenderREST": ["properties.alertDisplayName"], "logAnalytics": ["AlertName", "DisplayName"]},
+    "correlationId": {"resourceLogExport": ["correlationId"], "activityREST": ["correlationId"], "logAnalytics": ["CorrelationId"]},
+}
 
 
-def load_table(records_dir):
-    db = sqlite3.connect(":memory:")
-    rows, columns = [], {}
-    for path in sorted(glob.glob(os.path.join(records_dir, "**", "*"), recursive=True)):
-        if os.path.isdir(path) or "/rules/" in path or not path.endswith((".json", ".jsonl", ".csv")):
-            continue
-        for key, rec in read_records(path):
-            flat = {}
-            flatten(rec, "", flat)
-            rows.append((key, flat))
-            for c in flat:
-                columns.setdefault(c.lower(), c)
-    cols = ["__key"] + sorted(columns.values(), key=str.lower)
-    db.execute("CREATE TABLE logs (" + ", ".join('"%s"' % c.replace('"', '""') for c in cols) + ")")
-    for key, flat in rows:
-        lowered = {k.lower(): v for k, v in flat.items()}
-        db.execute("INSERT INTO logs VALUES (" + ",".join("?" * len(cols)) + ")",
-                   [key] + [lowered.get(c.lower()) for c in cols[1:]])
-    return db, len(rows), {c.lower() for c in cols}
+class FieldMap:
+    typed_from_raw = False
+
+    def __init__(self, path):
+        import yaml
+        self.sources = yaml.safe_load(open(path, encoding="utf-8")).get("logsources", [])
+
+    def source(self, logsource):
+        prod = (logsource.product or "").lower()
+        serv = (logsource.service or "").lower()
+        for s in self.sources:
+            if str(s.get("product", "")).lower() == prod and str(s.get("service", "")).lower() == serv and serv:
+                return s
+        for s in self.sources:
+            if str(s.get("product", "")).lower() == prod and not s.get("service"):
+                return s
+        return None
+
+    @staticmethod
+    def path(src, field, shape):
+        for name, target in (src or {}).get("fields", {}).items():
+            if name.lower() == field.lower():
+                if isinstance(target, dict):
+                    return target.get(shape, target.get("default"))
+                return target
+        return field
+
+    @staticmethod
+    def values(event, path):
+        parts = path.split(".")
+        if parts[0].lower() == "vigil":
+            raw = RAW_TYPED.get(".".join(parts[1:])) if FieldMap.typed_from_raw else None
+            if raw is None:
+                return lookup(event["vigil"], parts[1:])
+            for candidate in raw.get(event["shape"], []):
+                found = lookup(event["record"], candidate.split("."))
+                if found:
+                    return found[:1]
+            return []
+        return lookup(event["record"], parts)
 
 
-def pysigma_matches(rules_dir, db, known_columns):
+def rule_fields(rule):
+    from sigma.rule import SigmaDetection, SigmaDetectionItem
+    out = set()
+
+    def walk(d):
+        if isinstance(d, SigmaDetection):
+            for i in d.detection_items:
+                walk(i)
+        elif isinstance(d, SigmaDetectionItem) and d.field:
+            out.add(d.field)
+            for v in d.value:  # fieldref
+                if type(v).__name__ == "SigmaFieldReference":
+                    out.add(v.field)
+    for det in rule.detection.detections.values():
+        walk(det)
+    return sorted(out)
+
+
+# ---- the two sides ------------------------------------------------------------------------------
+
+def load_events(vigil, files):
+    code, out, err = run([vigil, "events", *files])
+    if code != 0 and not out:
+        sys.exit(f"vigil events failed ({code}): {err[-2000:]}")
+    events = []
+    for line in out.splitlines():
+        e = json.loads(line)
+        v = e.pop("vigil")
+        events.append({"id": v["id"], "kind": v.get("kind"), "shape": v.get("shape"), "source": v.get("source"),
+                       "vigil": v, "record": e})
+    return events
+
+
+def vigil_side(vigil, files, rules_dirs, workdir):
+    alerts = os.path.join(workdir, "alerts.jsonl")
+    cmd = [vigil, "replay", *files, "--output", f"jsonl:{alerts}", "--state", os.path.join(workdir, "state.db"), "--quiet"]
+    for d in rules_dirs:
+        cmd += ["--rules", d]
+    code, _, err = run(cmd)
+    if not os.path.exists(alerts):
+        sys.exit(f"vigil replay wrote no alerts file ({code}): {err[-2000:]}")
+    out = {}
+    for line in open(alerts, encoding="utf-8"):
+        a = json.loads(line)
+        if a.get("type") == "alert":
+            out.setdefault(a["ruleId"], set()).update(a.get("eventIds", []))
+    return out
+
+
+def regexp(pattern, value):
+    if value is None:
+        return False
+    return re.search(pattern, str(value)) is not None
+
+
+def pysigma_side(rule_files, events, fmap, verbose):
     from sigma.collection import SigmaCollection
     from sigma.backends.sqlite import sqliteBackend
-    backend = sqliteBackend()
-    matches, skipped = {}, {}
-    for path in sorted(glob.glob(os.path.join(rules_dir, "**", "*.yml"), recursive=True)):
-        text = open(path, encoding="utf-8").read()
+    backend = sqliteBackend(collate_nocase=True, fulltext_field="__fulltext")
+    matches, skipped, notes = {}, {}, []
+    db = sqlite3.connect(":memory:")
+    db.create_function("REGEXP", 2, regexp, deterministic=True)
+    for path in rule_files:
         try:
-            coll = SigmaCollection.from_yaml(text)
+            coll = SigmaCollection.from_yaml(open(path, encoding="utf-8").read())
             rule = coll.rules[0]
             queries = backend.convert(coll)
         except Exception as e:  # pySigma's reason, e.g. unexpanded placeholders
-            skipped[os.path.relpath(path, rules_dir)] = f"{type(e).__name__}: {e}"
+            skipped[path] = f"{type(e).__name__}: {str(e).splitlines()[0][:160]}"
             continue
         rid = str(rule.id)
+        src = fmap.source(rule.logsource)
+        kinds = set(src.get("kinds", [])) if src else None
+        fields = rule_fields(rule)
+        cols = ["__id", "__fulltext"] + fields
+        db.execute("DROP TABLE IF EXISTS logs")
+        db.execute("CREATE TABLE logs (" + ", ".join('"%s" TEXT COLLATE NOCASE' % c.replace('"', '""') for c in cols) + ")")
+        for ev in events:
+            if kinds is not None and ev["kind"] not in kinds:
+                continue
+            cat_field = (src or {}).get("category_field")
+            if cat_field and rule.logsource.category:
+                if not any(str(v).lower() == rule.logsource.category.lower() for v in fmap.values(ev, cat_field)):
+                    continue
+            texts = []
+            strings(ev["record"], texts)
+            per_field = []
+            for f in fields:
+                vals = [scalar(v) for v in fmap.values(ev, fmap.path(src, f, ev["shape"]))]
+                per_field.append(vals or [None])
+            combos = list(itertools.product(*per_field))
+            if len(combos) > 1:
+                notes.append(f"{rid} {ev['id']}: {len(combos)} rows (multi-valued fields)")
+            for combo in combos[:256]:
+                db.execute("INSERT INTO logs VALUES (" + ",".join("?" * len(cols)) + ")",
+                           [ev["id"], "\n".join(texts), *combo])
         hits = set()
         for q in queries:
-            sql = q.replace("<TABLE_NAME>", "logs").replace("SELECT *", "SELECT __key", 1)
-            try:
-                for (k,) in db.execute(sql):
-                    hits.add(k)
-            except sqlite3.OperationalError as e:
-                # A column no record has: nothing can match it.
-                if "no such column" not in str(e):
-                    skipped[os.path.relpath(path, rules_dir)] = f"sqlite: {e}"
-        matches[rid] = hits
-    return matches, skipped
-
-
-def vigil_matches(path):
-    out = {}
-    for line in open(path, encoding="utf-8"):
-        line = line.strip()
-        if not line:
-            continue
-        a = json.loads(line)
-        if a.get("type") != "alert":
-            continue
-        out.setdefault(a["rule"]["id"], set()).add(a.get("source", ""))
-    return out
+            sql = q.replace("<TABLE_NAME>", "logs").replace("SELECT *", "SELECT DISTINCT __id", 1)
+            for (k,) in db.execute(sql):
+                hits.add(k)
+        matches[rid] = (path, hits)
+    return matches, skipped, notes
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--rules", default=os.path.join(ROOT, "..", "shared", "corpus", "rules", "sigma"))
-    p.add_argument("--records", default=os.path.join(ROOT, "..", "shared", "corpus"))
-    p.add_argument("--vigil-alerts")
+    p.add_argument("--vigil", default=os.path.join(ROOT, ".build", "debug", "vigil"))
+    p.add_argument("--corpus", default=os.environ.get("VIGIL_CORPUS", os.path.join(ROOT, "..", "shared", "corpus")))
+    p.add_argument("--rules", help="Sigma rule directories (default: CORPUS/rules/sigma/{rules,rules-threat-hunting})", action="append")
+    p.add_argument("--fieldmap", default=os.path.join(ROOT, "detections", "fieldmap.yml"))
+    p.add_argument("--typed-from-raw", action="store_true",
+                   help="pySigma side reads Vigil's typed fields (vigil.operationName, vigil.result, …) from the raw record itself")
+    p.add_argument("--no-placeholders", action="store_true", help="leave rules-placeholder out")
     p.add_argument("--report")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every match")
     args = p.parse_args()
     try:
         import sigma.backends.sqlite  # noqa: F401
     except ImportError:
         print("pySigma missing: pip install pysigma pysigma-backend-sqlite", file=sys.stderr)
         return 2
-    db, n, cols = load_table(args.records)
-    ref, skipped = pysigma_matches(args.rules, db, cols)
-    lines = [f"records: {n}", f"rules converted by pySigma: {len(ref)}, not converted: {len(skipped)}"]
+    rules_dirs = args.rules or [os.path.join(args.corpus, "rules", "sigma", d) for d in ("rules", "rules-threat-hunting")]
+    FieldMap.typed_from_raw = args.typed_from_raw
+    files = corpus_files(args.corpus)
+    events = load_events(args.vigil, files)
+    with tempfile.TemporaryDirectory(prefix="vigil-crosscheck-") as tmp:
+        placeholder_dir = os.path.join(args.corpus, "rules", "sigma", "rules-placeholder")
+        if not args.rules and not args.no_placeholders and os.path.isdir(placeholder_dir):
+            rules_dirs.append(os.path.join(tmp, "rules-placeholder"))
+            materialise_placeholders(placeholder_dir, rules_dirs[-1])
+        rule_files = sorted(f for d in rules_dirs for f in glob.glob(os.path.join(d, "**", "*.yml"), recursive=True))
+        vig = vigil_side(args.vigil, files, rules_dirs, tmp)
+        ref, skipped, notes = pysigma_side(rule_files, events, FieldMap(args.fieldmap), args.verbose)
+
+    lines = [f"record files: {len(files)}; events: {len(events)}",
+             f"rules: {len(rule_files)}; converted by pySigma and compared: {len(ref)}; not converted: {len(skipped)}"]
     for f, why in sorted(skipped.items()):
-        lines.append(f"  not converted: {f}: {why.splitlines()[0][:160]}")
-    lines.append(f"rules with reference matches: {sum(1 for v in ref.values() if v)}; total matches: {sum(len(v) for v in ref.values())}")
-    for rid, hits in sorted(ref.items()):
-        for k in sorted(hits):
-            lines.append(f"  ref {rid} {k}")
-    status = 0
-    if args.vigil_alerts:
-        vig = vigil_matches(args.vigil_alerts)
-        diff = 0
-        for rid in sorted(set(ref) | set(vig)):
-            if rid not in ref:
-                continue  # pySigma did not convert it; nothing to compare
-            only_ref, only_vig = ref[rid] - vig.get(rid, set()), vig.get(rid, set()) - ref[rid]
-            for k in sorted(only_ref):
-                lines.append(f"  MISSING in vigil: {rid} {k}"); diff += 1
-            for k in sorted(only_vig):
-                lines.append(f"  EXTRA in vigil:   {rid} {k}"); diff += 1
-        lines.append("identical" if diff == 0 else f"{diff} difference(s)")
-        status = 0 if diff == 0 else 1
+        lines.append(f"  not converted: {os.path.relpath(f, args.corpus)}: {why}")
+    n_ref = sum(len(h) for _, h in ref.values())
+    n_vig = sum(len(vig.get(rid, ())) for rid in ref)
+    lines.append(f"matches: pySigma {n_ref} ({sum(1 for _, h in ref.values() if h)} rules), "
+                 f"vigil {n_vig} ({sum(1 for rid in ref if vig.get(rid))} rules)")
+    lines += [f"  note: {n}" for n in notes]
+    by_id = {e["id"]: e for e in events}
+    diff = 0
+    for rid, (path, hits) in sorted(ref.items(), key=lambda kv: kv[1][0]):
+        mine = vig.get(rid, set())
+        name = path if "rules-placeholder" in path else os.path.relpath(path, args.corpus)
+        name = name[name.index("rules-placeholder"):] if "rules-placeholder" in name else name
+        for k in sorted(hits - mine):
+            lines.append(f"  MISSING in vigil: {name} ({rid}) {k} {by_id.get(k, {}).get('source', '')}"); diff += 1
+        for k in sorted(mine - hits):
+            lines.append(f"  EXTRA in vigil:   {name} ({rid}) {k} {by_id.get(k, {}).get('source', '')}"); diff += 1
+        if args.verbose:
+            for k in sorted(hits & mine):
+                lines.append(f"  both: {name} {k} {by_id.get(k, {}).get('source', '')}")
+    unknown = set(vig) - set(ref)
+    if unknown:
+        lines.append(f"vigil alerts for rules pySigma did not convert: {', '.join(sorted(unknown))}")
+    lines.append("identical" if diff == 0 else f"{diff} difference(s)")
     text = "\n".join(lines)
     print(text)
     if args.report:
-        open(args.report, "w").write(text + "\n")
-    return status
+        with open(args.report, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    return 0 if diff == 0 else 1
 
 
 if __name__ == "__main__":

@@ -4,13 +4,14 @@ import EventDecoding
 import EventModel
 import FastJSON
 import Foundation
+import Pipeline
 
 /// `vigil rules check|test|explain`: the rule author's tools.
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
-        abstract: "Check, test and explain Sigma rules.",
-        subcommands: [Check.self, Test.self, Explain.self, Bench.self]
+        abstract: "Check, test and explain Sigma rules; show baseline coverage.",
+        subcommands: [Check.self, Test.self, Explain.self, Coverage.self, Bench.self]
     )
 
     struct Common: ParsableArguments {
@@ -114,6 +115,50 @@ struct RulesCommand: ParsableCommand {
                 throw ValidationError("no compiled rule with id or title '\(id)'")
             }
             print(compiled.explain(rule), terminator: "")
+        }
+    }
+
+    /// `vigil rules coverage`: baseline areas and controls against the rules (`vigil.baseline`) that guard them.
+    struct Coverage: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Baseline areas × MCSB controls × the rules guarding them; gaps and process-only controls marked.")
+        @Option(name: .long, help: "Rules directory or file (repeatable; default: detections/).") var rules: [String] = []
+        @Option(name: .long, help: "Output: text or json.") var format: Format = .text
+
+        enum Format: String, ExpressibleByArgument { case text, json }
+
+        func run() throws {
+            let paths = rules.isEmpty ? ["detections"] : rules
+            for p in paths where !FileManager.default.fileExists(atPath: p) { throw ValidationError("no rules at \(p)") }
+            let (set, diags) = RuleLoader.load(paths: paths)
+            let errors = diags.filter { $0.level == .error }
+            if !errors.isEmpty { FileHandle.standardError.write(Data((DiagnosticRenderer.render(all: errors) + "\n").utf8)) }
+            var entries: [CoverageMatrix.Rule] = []
+            for r in set.rules {
+                guard let area = r.vigil.baselineArea else { continue }
+                entries.append(.init(id: r.id?.value ?? r.title, title: r.title, area: area, controls: r.vigil.baselineControls, file: r.file))
+            }
+            for r in set.anomalyRules {
+                guard let area = r.baselineArea else { continue }
+                entries.append(.init(id: r.id, title: r.title, area: area, controls: r.baselineControls))
+            }
+            let matrix = CoverageMatrix(rules: entries)
+            switch format {
+            case .text: print(matrix.renderText(), terminator: "")
+            case .json: print(Self.json(matrix))
+            }
+        }
+
+        /// `{"summary":…, "areas":[{"name":…, "controls":[{"id","title","status","rules":[{"id","title"}]}]}]}`
+        static func json(_ m: CoverageMatrix) -> String {
+            let areas: [[String: Any]] = m.areas.map { a in
+                ["name": a.name, "controls": a.controls.map { c -> [String: Any] in
+                    ["id": c.id, "title": c.title, "status": c.status.rawValue, "visibleInLogs": c.visibleInLogs,
+                     "rules": c.rules.map { ["id": $0.id, "title": $0.title] }]
+                }]
+            }
+            let object: [String: Any] = ["summary": m.summaryLine, "rules": m.rules.count, "areas": areas]
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+            return String(decoding: data, as: UTF8.self)
         }
     }
 
