@@ -28,7 +28,19 @@ import Testing
         #expect(throws: DeliveryError.self) { try sink.deliver(items) }
     }
 
-    @Test func unopenableFileIsAPermanentError() {
-        #expect(throws: DeliveryError.self) { try JSONLinesSink(destination: .file("/nonexistent-dir/x/out.jsonl")) }
+    @Test func unopenableFileIsAPermanentError() throws {
+        // A regular file where a folder should be: neither the folder nor the file can be made.
+        let blocker = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-blocker-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: blocker.path, contents: Data("x".utf8))
+        defer { try? FileManager.default.removeItem(at: blocker) }
+        #expect(throws: DeliveryError.self) { try JSONLinesSink(destination: .file(blocker.path + "/x/out.jsonl")) }
+    }
+
+    @Test func missingFoldersAreCreated() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-sinkdir-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sink = try JSONLinesSink(destination: .file(dir.path + "/a/b/out.jsonl"))
+        try sink.close()
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/a/b/out.jsonl"))
     }
 }
