@@ -33,6 +33,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let settings: VigilConfig
+        ServiceCommand.trapSignals()
         do { settings = try VigilConfig.load(path: config) } catch {
             StandardStreams.writeError("\(error)\n")
             throw ExitCode(2)
@@ -50,6 +51,18 @@ struct RunCommand: ParsableCommand {
 
 /// What `run` and `tail` share: rules, state, sinks, the metrics server, signals.
 enum ServiceCommand {
+    /// Set by SIGTERM/SIGINT; trapped first thing, so a signal during startup also stops cleanly.
+    static let stop = StopFlag()
+    nonisolated(unsafe) private static var trap: SignalTrap?
+
+    static func trapSignals() {
+        guard trap == nil else { return }
+        trap = SignalTrap { sig in
+            Logger(label: "vigil.run").notice("stopping: finishing the current batch", metadata: ["signal": "\(sig == SIGTERM ? "SIGTERM" : "SIGINT")"])
+            stop.set()
+        }
+    }
+
     static func run(settings: VigilConfig, statePath: String, extraSinks: [any Sink] = [], checkOnly: Bool = false) throws {
         let logger = Logger(label: "vigil.run")
         let rules = try RuleSetup.load(ruleDirectories: settings.rules.paths ?? RuleSetup.defaultDirectories,
@@ -80,12 +93,8 @@ enum ServiceCommand {
             server?.start()
             logger.info("metrics and health served", metadata: ["listen": "\(settings.metrics.host):\(server!.port)"])
         }
-        let stop = StopFlag()
-        let trap = SignalTrap { [logger] sig in
-            logger.notice("stopping: finishing the current batch", metadata: ["signal": "\(sig == SIGTERM ? "SIGTERM" : "SIGINT")"])
-            stop.set()
-        }
-        let summary = try withExtendedLifetime(trap) { try service.run(until: stop) }
+        trapSignals()
+        let summary = try service.run(until: stop)
         server?.stop()
         try database.close()
         logger.info("stopped", metadata: ["alerts": "\(summary.newAlerts)", "records": "\(summary.records)"])

@@ -75,6 +75,7 @@ struct TailCommand: ParsableCommand {
         var tail = TailConfiguration(startPosition: fromEnd ? .end : .beginning)
         tail.useInotify = !noInotify
         if events { return try printEvents(tail) }
+        ServiceCommand.trapSignals()
 
         var settings = VigilConfig()
         if let config {

@@ -29,6 +29,11 @@ public final class SignalTrap: @unchecked Sendable {
     private let queue = DispatchQueue(label: "vigil.signals")
 
     public init(_ signals: [Int32] = [SIGTERM, SIGINT], onSignal: @escaping @Sendable (Int32) -> Void) {
+        // A parent may hand us a blocked mask (test runners do); blocked, the signal would wait forever.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in signals { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for sig in signals {
             signal(sig, SIG_IGN)   // the dispatch source sees it; the default action must not run
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
