@@ -43,7 +43,7 @@ struct RunCommand: ParsableCommand {
             guard let l = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
             level = l
         }
-        ServiceLogging.bootstrap(level: level)
+        ServiceLogging.bootstrap(level: level, format: settings.log.format)
         try ServiceCommand.run(settings: settings, statePath: state ?? settings.statePath ?? StateDatabase.defaultPath,
                                checkOnly: checkOnly)
     }
