@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Ingest
 @testable import Pipeline
 import StateStore
 import TestSupport
@@ -132,5 +133,56 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+extension RunTests {
+    /// `vigil run` (the binary) consuming from the librdkafka mock cluster that lives in this test
+    /// process, killed with SIGKILL mid-way and restarted: every alert arrives (at least once).
+    @Test(.enabled(if: RunTests.hasBinary, "vigil binary not built at .build/debug/vigil"))
+    func killNineAndRestartWhileConsumingLosesNothing() throws {
+        let reference = try Self.referenceAlerts()
+        let cluster = try KafkaMockCluster()
+        try cluster.createTopic("activity", partitions: 2)
+        let producer = try KeyedRepublisher(connection: cluster.connection, topic: "activity")
+        let files = try RunFixture.sampleFiles()
+        var n = 0
+        for f in files {
+            for line in f.lines {
+                try producer.produce(partition: Int32(n % 2), key: nil, value: Array(line.utf8))
+                n += 1
+            }
+        }
+        for p in Int32(0)..<2 { try producer.produce(partition: p, key: nil, value: Array(RunFixture.tickLine(files.last!.lines.last!).utf8)) }
+        try producer.flush()
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let jsonl = "\(dir)/out.jsonl"
+        let yaml = RunFixture.config(tree: "\(dir)/none", state: "\(dir)/state.db", jsonl: jsonl, metrics: false)
+            .replacingOccurrences(of: "  - {type: file, name: exports, paths: [\"\(dir)/none\"], poll_interval: 100ms, rescan_interval: 200ms}",
+                                  with: "  - {type: eventhubs, name: hub, bootstrap_servers: \"\(cluster.bootstrapServers)\", hubs: [activity], consumer_group: kill-test, session_timeout: 6s, max_messages: 20, commit_interval: 100ms}")
+            .replacingOccurrences(of: "batch_events: 50", with: "batch_events: 20")
+        try yaml.write(toFile: "\(dir)/vigil.yaml", atomically: true, encoding: .utf8)
+        var process = try Self.spawn(config: "\(dir)/vigil.yaml", log: "\(dir)/log")
+        // Kill right after the first committed batch: mid-way through the partitions.
+        _ = RunFixture.waitUntil(15) {
+            guard let db = try? StateDatabase(path: "\(dir)/state.db", readOnly: true) else { return false }
+            defer { try? db.close() }
+            return ((try? db.checkpoints()) ?? []).contains { $0.source.hasPrefix("kafka:") }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        #expect(Self.wait(process, seconds: 10))
+        let before = RunFixture.alertIds(jsonl).count
+        process = try Self.spawn(config: "\(dir)/vigil.yaml", log: "\(dir)/log")
+        let complete = RunFixture.waitUntil(40) { RunFixture.alertIds(jsonl).isSuperset(of: reference) }
+        usleep(500_000)
+        process.terminate()
+        #expect(Self.wait(process, seconds: 30))
+        #expect(process.terminationStatus == 0)
+        #expect(complete, "missing: \(reference.subtracting(RunFixture.alertIds(jsonl)).count) of \(reference.count); log: \((try? String(contentsOfFile: "\(dir)/log", encoding: .utf8))?.suffix(1500) ?? "")")
+        #expect(RunFixture.alertIds(jsonl) == reference)
+        let rows = RunFixture.rows(jsonl).filter { $0.kind == "alert" }.count
+        let committedBeforeKill = before
+        print("kill -9 while consuming: \(committedBeforeKill) of \(reference.count) alerts delivered before the kill; \(rows) alert rows at the end")
     }
 }
