@@ -158,9 +158,9 @@ extension RunTests {
         let dir = try RunFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let jsonl = "\(dir)/out.jsonl"
-        let yaml = RunFixture.config(tree: "\(dir)/none", state: "\(dir)/state.db", jsonl: jsonl, metrics: false)
-            .replacingOccurrences(of: "  - {type: file, name: exports, paths: [\"\(dir)/none\"], poll_interval: 100ms, rescan_interval: 200ms}",
-                                  with: "  - {type: eventhubs, name: hub, bootstrap_servers: \"\(cluster.bootstrapServers)\", hubs: [activity], consumer_group: kill-test, session_timeout: 6s, max_messages: 20, commit_interval: 100ms}")
+        let yaml = RunFixture.config(state: "\(dir)/state.db", jsonl: jsonl, metrics: false,
+                                     source: RunFixture.kafkaSource(cluster.bootstrapServers, group: "kill-test",
+                                                                    extra: "session_timeout: 6s, max_messages: 20, commit_interval: 100ms"))
             .replacingOccurrences(of: "batch_events: 50", with: "batch_events: 20")
         try yaml.write(toFile: "\(dir)/vigil.yaml", atomically: true, encoding: .utf8)
         var process = try Self.spawn(config: "\(dir)/vigil.yaml", log: "\(dir)/log")

@@ -108,9 +108,8 @@ import Testing
         try producer.flush()
         let dir = try RunFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let yaml = RunFixture.config(tree: "\(dir)/none", state: "\(dir)/state.db", jsonl: "\(dir)/out.jsonl", metrics: false)
-            .replacingOccurrences(of: "  - {type: file, name: exports, paths: [\"\(dir)/none\"], poll_interval: 100ms, rescan_interval: 200ms}",
-                                  with: "  - {type: eventhubs, name: hub, bootstrap_servers: \"\(cluster.bootstrapServers)\", hubs: [activity], consumer_group: run-test}")
+        let yaml = RunFixture.config(state: "\(dir)/state.db", jsonl: "\(dir)/out.jsonl", metrics: false,
+                                       source: RunFixture.kafkaSource(cluster.bootstrapServers, group: "run-test"))
         let (service, database, _) = try makeService(yaml)
         let run = BackgroundRun(service)
         #expect(RunFixture.waitUntil(40) { service.metrics.eventsIn("hub") >= messages }, "all messages consumed")

@@ -11,9 +11,8 @@ extension RunTests {
     @Test func unreachableBrokerBacksOffWithAClearErrorAndNoBusyLoop() throws {
         let dir = try RunFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let yaml = RunFixture.config(tree: "\(dir)/none", state: "\(dir)/state.db", jsonl: "\(dir)/out.jsonl", metrics: false)
-            .replacingOccurrences(of: "  - {type: file, name: exports, paths: [\"\(dir)/none\"], poll_interval: 100ms, rescan_interval: 200ms}",
-                                  with: "  - {type: eventhubs, name: hub, bootstrap_servers: \"127.0.0.1:1\", hubs: [x], connect_timeout: 1s}")
+        let yaml = RunFixture.config(state: "\(dir)/state.db", jsonl: "\(dir)/out.jsonl", metrics: false,
+                                       source: "{type: eventhubs, name: hub, bootstrap_servers: \"127.0.0.1:1\", hubs: [x], connect_timeout: 1s}")
         let (service, database, _) = try makeService(yaml)
         let cpuBefore = processCPUSeconds()
         let run = BackgroundRun(service)

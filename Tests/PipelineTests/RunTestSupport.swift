@@ -39,7 +39,9 @@ enum RunFixture {
 
     static var tickRelative: String { "insights-activity-logs/zz-tick/PT1H.json" }
 
-    static func config(tree: String, state: String, jsonl: String, metricsPort: Int = 0, metrics: Bool = true) -> String {
+    /// The test config: stateless sample rules, lateness 0, one source (a file tree, or `source`).
+    static func config(tree: String = "", state: String, jsonl: String, metricsPort: Int = 0, metrics: Bool = true,
+                       source: String? = nil) -> String {
         """
         state: {path: "\(state)"}
         rules:
@@ -47,12 +49,17 @@ enum RunFixture {
           fieldmap: "\(detections.path)/fieldmap.yml"
         detection: {lateness: 0, batch_events: 50}
         sources:
-          - {type: file, name: exports, paths: ["\(tree)"], poll_interval: 100ms, rescan_interval: 200ms}
+          - \(source ?? "{type: file, name: exports, paths: [\"\(tree)\"], poll_interval: 100ms, rescan_interval: 200ms}")
         sinks:
           out: {type: jsonl, path: "\(jsonl)"}
         outbox: {poll_interval: 100ms, shutdown_drain: 5s}
         metrics: {enabled: \(metrics), listen: "127.0.0.1:\(metricsPort)"}
         """
+    }
+
+    /// An Event Hubs source on `bootstrap` (a mock cluster) with extra `{key: value}` settings.
+    static func kafkaSource(_ bootstrap: String, group: String, extra: String = "") -> String {
+        "{type: eventhubs, name: hub, bootstrap_servers: \"\(bootstrap)\", hubs: [activity], consumer_group: \(group)\(extra.isEmpty ? "" : ", " + extra)}"
     }
 
     static func append(_ lines: [String], to path: String) throws {
