@@ -102,9 +102,17 @@ public final class RunService {
         let outboxDone = StopFlag()
         let outboxFailure = Mutex<String?>(nil)
         let thread = Thread { [logger] in
-            do { try dispatcher.run(until: outboxStop) } catch {
-                logger.error("outbox dispatcher stopped", metadata: ["error": "\(error)"])
-                outboxFailure.withLock { $0 = "\(error)" }
+            // A state-database error (busy past its timeout, disk full) pauses delivery, never ends it:
+            // the rows wait in the outbox.
+            while !outboxStop.isStopped {
+                do {
+                    try dispatcher.run(until: outboxStop)
+                    outboxFailure.withLock { $0 = nil }
+                } catch {
+                    logger.error("outbox dispatcher failed; retrying in 1 s", metadata: ["error": "\(error)"])
+                    outboxFailure.withLock { $0 = "\(error)" }
+                    for _ in 0..<10 where !outboxStop.isStopped { usleep(100_000) }
+                }
             }
             outboxDone.set()
         }
