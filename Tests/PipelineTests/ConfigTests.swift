@@ -138,6 +138,28 @@ import Testing
         #expect(!VigilConfigError(file: nil, problems: p).description.contains("TOPSECRET"))
     }
 
+    @Test func eventHubsWithEntraCredential() throws {
+        let c = try VigilConfig.parse(yaml: """
+        sources:
+          - type: eventhubs
+            namespace: ns2
+            hubs: [a, b]
+            credential: {type: client_secret, tenant_id: t, client_id: c, client_secret: s}
+        """, environment: [:])
+        guard case .eventHubs(let e) = c.sources.first else { Issue.record("not an eventhubs source"); return }
+        #expect(e.consumer.connection.bootstrapServers == "ns2.servicebus.windows.net:9093")
+        #expect(e.consumer.topics == ["a", "b"])
+        let p = problems("""
+        sources:
+          - type: eventhubs
+            namespace: ns2
+            connection_string: x
+            credential: {type: client_secret, tenant_id: t, colour: blue}
+        """, env: [:])
+        #expect(p.contains { $0.path == "sources[0]" && $0.message.contains("only one") })
+        #expect(p.contains { $0.path == "sources[0].credential.colour" })
+    }
+
     @Test func notYAML() {
         let p = problems("sinks: [unclosed\n")
         #expect(p.count == 1)

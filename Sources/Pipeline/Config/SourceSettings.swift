@@ -95,6 +95,8 @@ public struct EventHubsSourceSettings: Sendable {
         let namespace = s.string("namespace")
         let bootstrap = s.string("bootstrap_servers")
         let credentialSection = s.child("credential")
+        // Read (and check) the block whenever it is there, so its typos are reported in every case.
+        let configured = credentialSection.map { AzureCredentialSettings.read($0, environment: s.environment, problems: s.problems) }
         var properties: [String: String] = [:]
         if var p = s.child("properties") {
             for key in p.map.keys.sorted() { properties[key] = p.string(key) }
@@ -114,7 +116,7 @@ public struct EventHubsSourceSettings: Sendable {
             }
         case (nil, let ns?, nil):
             let host = ns.contains(".") ? ns : ns + ".servicebus.windows.net"
-            let credential = AzureCredentialSettings.read(credentialSection, environment: s.environment, problems: s.problems)
+            let credential = configured ?? AzureCredentialSettings.read(nil, environment: s.environment, problems: s.problems)
             if let credential {
                 let scope = "https://\(host)/.default"
                 connection = .eventHubs(namespace: host) {
