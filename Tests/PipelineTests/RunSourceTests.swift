@@ -1,0 +1,113 @@
+import EventModel
+import Foundation
+import Ingest
+@testable import Pipeline
+import StateStore
+import TestSupport
+import Testing
+
+/// Failure handling and the checkpoint hold-back, without the binary.
+extension RunTests {
+    @Test func unreachableBrokerBacksOffWithAClearErrorAndNoBusyLoop() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let yaml = RunFixture.config(state: "\(dir)/state.db", jsonl: "\(dir)/out.jsonl", metrics: false,
+                                       source: "{type: eventhubs, name: hub, bootstrap_servers: \"127.0.0.1:1\", hubs: [x], connect_timeout: 1s}")
+        let (service, database, _) = try makeService(yaml)
+        let cpuBefore = processCPUSeconds()
+        let run = BackgroundRun(service)
+        #expect(RunFixture.waitUntil(10) { !service.metrics.health.ok }, "health turns degraded")
+        usleep(3_000_000)
+        #expect(run.finish())
+        let cpu = processCPUSeconds() - cpuBefore
+        let body = service.metrics.render()
+        #expect(body.contains("vigil_source_up{source=\"hub\"} 0"))
+        let errors = body.split(separator: "\n").first { $0.hasPrefix("vigil_source_errors_total{source=\"hub\"}") }
+        let count = errors.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+        #expect(count >= 1 && count <= 6, "backoff bounds the retries: \(count) in ~4 s")
+        #expect(cpu < 2.0, "no busy loop: \(cpu) s of CPU in ~4 s")
+        #expect(service.metrics.health.text.contains("hub"))
+        try database.close()
+    }
+
+    @Test func checkpointsNeverPassAnEventDetectionStillHolds() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let database = try StateDatabase(path: "\(dir)/s.db")
+        let rules = try RuleSetup.load(ruleDirectories: RunFixture.rulePaths, fieldMapPath: RunFixture.detections.path + "/fieldmap.yml", database: nil)
+        let detection = TrackedDetection(rules: rules, database: database, latenessSeconds: 60)
+        let lines = try RunFixture.sampleFiles()[0].lines
+        var collector = JSONRecords.Collector()
+        try JSONRecords.decode(Array(lines[0].utf8), at: SourcePosition(source: "f", offset: 0), normalizer: .init(), into: &collector)
+        let event = try #require(collector.events.first)
+        var frontier = Frontier()
+        _ = detection.process(event, from: Origin(key: "file:a", generation: 0, resume: 0))
+        frontier.advance("file:a", generation: 0, to: 500)
+        // Held by the 60 s lateness: the checkpoint stays at the line's start.
+        #expect(frontier.checkpoints(detection).map(\.offset) == [0])
+        // An event 2 minutes later releases it: the checkpoint moves to the later line.
+        var later = event
+        later.id &+= 1
+        later.time = EventTime(nanoseconds: (event.time?.nanoseconds ?? 0) + 120_000_000_000)
+        _ = detection.process(later, from: Origin(key: "file:a", generation: 0, resume: 500))
+        frontier.advance("file:a", generation: 0, to: 900)
+        #expect(frontier.checkpoints(detection).map(\.offset) == [500])
+        #expect(detection.heldEvents == 1)
+        try database.close()
+    }
+
+    @Test(.enabled(if: RunTests.hasBinary, "vigil binary not built at .build/debug/vigil"))
+    func badConfigListsEveryProblemAndExitsNonZero() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "sources:\n  - type: file\n    pathz: [x]\nsinks:\n  out: {type: jsonl, pth: y}\nmetrics: {listen: nowhere}\n"
+            .write(toFile: "\(dir)/bad.yaml", atomically: true, encoding: .utf8)
+        let p = try Self.spawn(config: "\(dir)/bad.yaml", log: "\(dir)/log")
+        #expect(Self.wait(p, seconds: 20))
+        #expect(p.terminationStatus == 2)
+        let log = try String(contentsOfFile: "\(dir)/log", encoding: .utf8)
+        for expected in ["bad.yaml:3:5: error: sources[0].pathz: unknown key", "sources[0].paths: required key is missing",
+                         "sinks.out.pth: unknown key", "metrics.listen"] {
+            #expect(log.contains(expected), "missing \(expected) in \(log)")
+        }
+    }
+
+    @Test(.enabled(if: RunTests.hasBinary, "vigil binary not built at .build/debug/vigil"))
+    func tailCommandRunsThePipelineAndResumesFromItsState() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let files = try RunFixture.sampleFiles()
+        for f in files { try RunFixture.append(f.lines, to: "\(dir)/tree/\(f.relative)") }
+        try RunFixture.append([RunFixture.tickLine(files.last!.lines.last!)], to: "\(dir)/tree/\(RunFixture.tickRelative)")
+        func tail() throws -> Process {
+            let p = Process()
+            p.executableURL = Self.binary
+            var args = ["tail", "\(dir)/tree", "--state", "\(dir)/state.db", "--output", "jsonl:\(dir)/out.jsonl", "--lateness", "0"]
+            for r in RunFixture.rulePaths { args += ["--rules", r] }
+            p.arguments = args
+            p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try p.run()
+            return p
+        }
+        let reference = try Self.referenceAlerts()
+        var p = try tail()
+        #expect(RunFixture.waitUntil(30) { RunFixture.alertIds("\(dir)/out.jsonl") == reference })
+        usleep(300_000)
+        p.terminate()
+        #expect(Self.wait(p, seconds: 20))
+        #expect(p.terminationStatus == 0)
+        let rowsBefore = RunFixture.rows("\(dir)/out.jsonl").count
+        // A restart resumes from the saved positions: nothing is raised or delivered again.
+        p = try tail()
+        usleep(2_000_000)
+        p.terminate()
+        #expect(Self.wait(p, seconds: 20))
+        #expect(RunFixture.rows("\(dir)/out.jsonl").count == rowsBefore)
+    }
+}
+
+func processCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
