@@ -29,10 +29,21 @@ public final class DiagnosticReporter: @unchecked Sendable {
 
     deinit { if let file { fclose(file) } }
 
+    /// Warnings and notes echoed per code before they are only counted (the file still gets all):
+    /// a replay of a multi-category export can produce thousands of `input.late-event` warnings.
+    public var echoPerWarningCode = 5
+
     public func report(_ d: Diagnostic) {
         total += 1
         counts[d.code, default: 0] += 1
-        if total <= quietAfter {
+        if d.level != .error {
+            let n = counts[d.code, default: 0]
+            if n <= echoPerWarningCode {
+                StandardStreams.writeError("\(d)\n")
+            } else if n == echoPerWarningCode + 1 {
+                StandardStreams.writeError("(further \(d.code) \(d.level.rawValue)s are counted, not printed\(file == nil ? "" : "; all are in the errors file"))\n")
+            }
+        } else if total <= quietAfter {
             StandardStreams.writeError("\(d)\n")
         } else if total == quietAfter + 1 {
             StandardStreams.writeError("(further input problems are counted, not printed\(file == nil ? "" : "; all are in the errors file"))\n")

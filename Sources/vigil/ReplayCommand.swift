@@ -93,7 +93,8 @@ struct ReplayCommand: ParsableCommand {
         options.maxLineBytes = maxLineBytes
         options.grouping = IncidentGrouping(windowSeconds: groupingWindow)
         let pipeline = ReplayPipeline(options: options, database: database,
-                                      detection: detection.makeDetection(database: database, latenessSeconds: lateness),
+                                      detection: detection.makeDetection(database: database,
+                                          latenessSeconds: lateness + ReplayPipeline.exportSlackSeconds(paths: paths)),
                                       sinks: sinks, onDiagnostic: reporter.report)
         let showProgress = !quiet && StandardStreams.stderrIsTerminal
         var bar = ProgressBar()

@@ -98,6 +98,8 @@ public final class ReplayPipeline {
         summary = consumer.summary
         summary.read = reader.stats
         summary.filesSkippedByTime = inputs.skippedByTime.count
+        summary.lateEvents = detection.lateEvents
+        summary.operationsAssembled = detection.operationsAssembled
 
         if !sinks.isEmpty {
             let dispatcher = try OutboxDispatcher(database: database, sinks: sinks, logger: logger)
@@ -108,6 +110,19 @@ public final class ReplayPipeline {
         }
         summary.elapsedSeconds = MonotonicClock.now() - started
         return summary
+    }
+
+    /// Extra lateness a replay of `paths` needs. An export tree keeps one hourly blob per category,
+    /// and a replay reads them one after another: events of the same hour arrive up to an hour apart
+    /// across blobs. With more than one category in the tree, windows wait an hour more, so the
+    /// same input gives the same alerts as when tailed live (where the blobs grow side by side).
+    public static func exportSlackSeconds(paths: [String]) -> Int64 {
+        guard let inputs = try? InputSet(paths: paths) else { return 0 }
+        var containers = Set<String>()
+        for f in inputs.files where f.exportHour != nil {
+            if let c = f.path.split(separator: "/").first(where: { $0.hasPrefix("insights-") }) { containers.insert(String(c)) }
+        }
+        return containers.count > 1 ? 3600 : 0
     }
 
     fileprivate func detect(_ event: Event, into alerts: inout [Alert]) {

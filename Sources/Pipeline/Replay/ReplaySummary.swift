@@ -19,6 +19,10 @@ public struct ReplaySummary: Sendable {
     public var incidentsCreated = 0
     public var incidentsUpdated = 0
     public var incidentIds: [String] = []
+    /// Events that came later than the allowed lateness (stateless rules still saw them).
+    public var lateEvents = 0
+    /// Activity Log operations assembled from their Start…Succeeded records.
+    public var operationsAssembled = 0
     public var delivery: DrainReport?
     public var elapsedSeconds: Double = 0
 

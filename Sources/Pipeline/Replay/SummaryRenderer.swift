@@ -14,6 +14,8 @@ public enum SummaryRenderer {
         for (k, n) in s.eventsByKind.sorted(by: { $0.value > $1.value }) { line("  \(pad(k, 16)) \(n)") }
         if s.read.filtered > 0 { line("  \(pad("(filtered)", 16)) \(s.read.filtered)") }
         line()
+        if s.operationsAssembled > 0 { line("Operations assembled: \(s.operationsAssembled)") }
+        if s.lateEvents > 0 { line("Late events: \(s.lateEvents) (beyond the allowed lateness: seen by stateless rules only)") }
         line("Input errors: \(s.read.errorCount)")
         for (code, n) in s.read.errors.sorted(by: { $0.key < $1.key }) { line("  \(pad(code, 28)) \(n)") }
         line()
@@ -50,6 +52,8 @@ public enum SummaryRenderer {
         w.field("filtered", first: &first); w.raw(String(s.read.filtered))
         w.field("events_by_kind", first: &first); counts(s.eventsByKind, &w)
         w.field("errors_by_code", first: &first); counts(s.read.errors, &w)
+        w.field("late_events", first: &first); w.raw(String(s.lateEvents))
+        w.field("operations_assembled", first: &first); w.raw(String(s.operationsAssembled))
         w.field("alerts_new", first: &first); w.raw(String(s.newAlerts))
         w.field("alerts_duplicate", first: &first); w.raw(String(s.duplicateAlerts))
         w.field("alerts_by_rule", first: &first); counts(s.alertsByRule, &w)
