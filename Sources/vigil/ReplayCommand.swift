@@ -30,7 +30,8 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .customLong("rules-add"), help: ArgumentHelp("Rule directory or file added to the default rules (repeatable).", valueName: "dir"))
     var rulesAdd: [String] = []
 
-    @OptionGroup var state: StateDatabaseOptions
+    @Option(name: .customLong("state"), help: ArgumentHelp("State database (default: the config's state.path, else .vigil/state.db).", valueName: "path"))
+    var statePath: String?
 
     @Option(name: .customLong("output"), help: ArgumentHelp("Output: jsonl:FILE or jsonl:- (repeatable).", valueName: "spec"))
     var outputs: [String] = []
@@ -78,17 +79,21 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         let reporter = try DiagnosticReporter(errorsPath: errors)
+        let configuration = try config.map { try VigilConfig.load(path: $0) }
+        // Flags win over the config file; the config wins over the defaults.
+        let ruleDirectories = !rules.isEmpty ? rules : (configuration?.rules.paths ?? RuleSetup.defaultDirectories)
         let detection = try RuleSetup.load(
-            ruleDirectories: rules.isEmpty ? RuleSetup.defaultDirectories : rules,
-            addDirectories: rulesAdd, database: nil)
+            ruleDirectories: ruleDirectories, addDirectories: rulesAdd + (configuration?.rules.add ?? []),
+            fieldMapPath: configuration?.rules.fieldmap, placeholders: configuration?.rules.placeholders ?? [:],
+            database: nil)
         for d in detection.diagnostics { StandardStreams.writeError("\(d)\n") }
         if detection.hasErrors { throw ExitCode(1) }
 
         var sinks: [any Sink] = try outputs.map { try OutputSpec(parsing: $0).makeSink() }
-        if let config { sinks += try VigilConfig.load(path: config).makeSinks() }
+        if let configuration { sinks += try configuration.makeSinks() }
         if sinks.isEmpty { sinks = [try JSONLinesSink(name: "jsonl", destination: .standardOutput)] }
 
-        let database = try state.openForWriting()
+        let database = try StateDatabase(path: statePath ?? configuration?.statePath ?? StateDatabase.defaultPath)
         var options = ReplayOptions(paths: paths, from: from.flatMap(EventTime.init(parsing:)), to: to.flatMap(EventTime.init(parsing:)))
         options.maxLineBytes = maxLineBytes
         options.grouping = IncidentGrouping(windowSeconds: groupingWindow)

@@ -51,8 +51,12 @@ enum SinkPayload: Sendable {
             throw DeliveryError(.permanent, "outbox row \(item.rowId): payload is not a JSON object")
         }
         let r = doc.root
-        func str(_ k: String) -> String? { r[k]?.scalarText }
-        func list(_ k: String) -> [String] { r[k]?.children.compactMap { $0.scalarText } ?? [] }
+        // The producer (Incidents/IncidentJSON.swift) writes camelCase keys; snake_case and the nested
+        // `rule` object are accepted too, for payloads written by other tools or older versions.
+        func str(_ keys: String...) -> String? { keys.lazy.compactMap { r[$0]?.scalarText }.first }
+        func list(_ keys: String...) -> [String] {
+            keys.lazy.compactMap { r[$0]?.children.compactMap { $0.scalarText } }.first ?? []
+        }
         let entities = r["entities"]?.children.compactMap { e -> PayloadEntity? in
             guard let k = e["kind"]?.string, let v = e["value"]?.scalarText else { return nil }
             return PayloadEntity(kind: k, value: v)
@@ -64,19 +68,19 @@ enum SinkPayload: Sendable {
             let rule = r["rule"]
             return .alert(AlertPayload(
                 id: str("id") ?? item.objectId,
-                ruleId: rule?["id"]?.scalarText ?? str("rule_id") ?? "",
-                ruleTitle: rule?["title"]?.scalarText ?? str("rule_title") ?? "",
+                ruleId: rule?["id"]?.scalarText ?? str("ruleId", "rule_id") ?? "",
+                ruleTitle: rule?["title"]?.scalarText ?? str("ruleTitle", "rule_title") ?? "",
                 severity: severity, tactics: list("tactics"), techniques: list("techniques"), entities: entities,
                 time: str("time"), description: str("description"),
                 evidence: r["evidence"]?.children.map { $0.type == .string ? ($0.string ?? "") : $0.jsonText } ?? [],
                 evidenceJSON: r["evidence"]?.children.map { $0.jsonText } ?? [],
-                incidentId: str("incident_id")))
+                incidentId: str("incidentId", "incident_id")))
         case "incident":
             return .incident(IncidentPayload(
                 id: str("id") ?? item.objectId, title: str("title") ?? "Vigil incident", description: str("description") ?? "",
                 severity: severity, status: str("status") ?? "New", tactics: list("tactics"), techniques: list("techniques"),
-                entities: entities, alertIds: list("alert_ids"), ruleIds: list("rule_ids"),
-                firstActivity: str("first_activity"), lastActivity: str("last_activity"),
+                entities: entities, alertIds: list("alertIds", "alert_ids"), ruleIds: list("ruleIds", "rule_ids"),
+                firstActivity: str("firstActivityTime", "first_activity"), lastActivity: str("lastActivityTime", "last_activity"),
                 revision: r["revision"]?.int64.map { Int($0) } ?? item.revision))
         default:
             throw DeliveryError(.permanent, "outbox row \(item.rowId): unknown payload type '\(type)'")
