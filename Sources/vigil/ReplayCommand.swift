@@ -66,6 +66,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Incident grouping window in seconds.", valueName: "seconds"))
     var groupingWindow: Int64 = 18_000
 
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    var logLevel: String = "notice"
+
     enum SummaryFormat: String, ExpressibleByArgument { case text, json }
 
     func validate() throws {
@@ -75,11 +78,15 @@ struct ReplayCommand: ParsableCommand {
         }
         for spec in outputs { _ = try OutputSpec(parsing: spec) }
         if groupingWindow <= 0 { throw ValidationError("--grouping-window must be positive") }
+        if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
     }
 
     func run() throws {
-        let reporter = try DiagnosticReporter(errorsPath: errors)
         let configuration = try config.map { try VigilConfig.load(path: $0) }
+        // Text logs on a terminal, JSON lines otherwise (or as the config's log.format says).
+        ServiceLogging.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .notice,
+                                 format: configuration?.log.format ?? .auto)
+        let reporter = try DiagnosticReporter(errorsPath: errors)
         // Flags win over the config file; the config wins over the defaults.
         let ruleDirectories = !rules.isEmpty ? rules : (configuration?.rules.paths ?? RuleSetup.defaultDirectories)
         let detection = try RuleSetup.load(
