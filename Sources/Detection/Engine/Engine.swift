@@ -28,11 +28,11 @@ public struct Engine: Detector {
     /// Correlation state (Correlation/Correlator.swift); nil when the set has no correlations.
     public let correlator: Correlator?
 
-    public init(rules: CompiledRuleSet, unknownKindMeetsAllRules: Bool = true) {
+    public init(rules: CompiledRuleSet, unknownKindMeetsAllRules: Bool = true, correlation: Correlator.Configuration = .init()) {
         self.rules = rules
         self.unknownKindMeetsAllRules = unknownKindMeetsAllRules
         self.scratch = Scratch(rules)
-        self.correlator = rules.correlations.isEmpty ? nil : Correlator(rules.correlations)
+        self.correlator = rules.correlations.isEmpty ? nil : Correlator(rules.correlations, configuration: correlation)
     }
 
     public var stats: EngineStats { scratch.stats }
