@@ -86,7 +86,7 @@ public enum RuleTestRunner {
             let tests = testsFile(for: file)
             var (set, d1) = RuleLoader.load(paths: [file], placeholders: placeholders)
             diags += d1
-            addReferencedBaseRules(to: &set, paths: paths, placeholders: placeholders, library: &library)
+            addReferencedBaseRules(to: &set, paths: paths + packRoot(of: file), placeholders: placeholders, library: &library)
             guard FileManager.default.fileExists(atPath: tests) else {
                 if !set.detectionRules.isEmpty {
                     diags.append(Diagnostic(.warning, code: "test.missing", "rule has no tests (\((tests as NSString).lastPathComponent))", at: SourceLocation(file: file, line: 1, column: 1)))
@@ -154,10 +154,23 @@ extension RuleTestRunner {
         let missing = Set(set.correlations.flatMap { $0.correlation?.rules.map { $0.value.lowercased() } ?? [] }).subtracting(have)
         guard !missing.isEmpty else { return }
         if library == nil { library = RuleLoader.load(paths: paths, placeholders: placeholders).0 }
+        var added = Set<String>()
         for r in library!.rules where r.kind == .rule {
             let keys = [r.id?.value, r.name, r.title].compactMap { $0?.lowercased() }
-            if keys.contains(where: missing.contains) { set.rules.append(r) }
+            let key = ((r.file as NSString).standardizingPath) + "#\(r.document)"
+            if keys.contains(where: missing.contains), added.insert(key).inserted { set.rules.append(r) }
         }
+    }
+
+    /// The rule pack a file belongs to: the nearest directory above it holding `fieldmap.yml`.
+    static func packRoot(of file: String) -> [String] {
+        var dir = (file as NSString).deletingLastPathComponent
+        for _ in 0..<4 {
+            let d = dir.isEmpty ? "." : dir
+            if FileManager.default.fileExists(atPath: (d as NSString).appendingPathComponent("fieldmap.yml")) { return [d] }
+            dir = (d as NSString).appendingPathComponent("..")
+        }
+        return []
     }
 
     static func runSequence(_ c: RuleTestCase, result: RuleTestResult, compiled: CompiledRuleSet, testsFile: String,
