@@ -31,6 +31,8 @@ public struct CorrelationStats: Sendable, Equatable {
     public var untimed = 0
     /// value_* events without the condition field.
     public var missingValue = 0
+    /// Late events (behind the watermark) given to `Engine.processLate`: stateless rules only.
+    public var late = 0
 }
 
 public final class Correlator {
@@ -91,9 +93,13 @@ public final class Correlator {
     public func openGroups(_ correlation: Int) -> Int { states[correlation].groups.count }
 
     /// The alerts of one event: the base rules' own (unless suppressed) and any correlation it completes.
-    func process(_ event: Event, matched: [Int], engine: Engine) -> [Alert] {
+    func process(_ event: Event, matched: [Int], engine: Engine, late: Bool = false) -> [Alert] {
         var out: [Alert] = []
         for i in matched where !set.suppressed.contains(i) { out.append(engine.makeAlert(engine.rules.rules[i], event)) }
+        if late {
+            stats.late += 1
+            return out
+        }
         guard let t = event.time?.nanoseconds else {
             if matched.contains(where: { set.feeds[$0] != nil }) { stats.untimed += 1 }
             return out

@@ -58,6 +58,13 @@ public struct Engine: Detector {
         return out
     }
 
+    /// An event that arrived behind the watermark: stateless rules see it, correlation windows do
+    /// not (re-opening windows that already answered would make replays order-dependent).
+    public mutating func processLate(_ event: Event) -> [Alert] {
+        guard let correlator else { return process(event) }
+        return correlator.process(event, matched: matchingRules(event), engine: self, late: true)
+    }
+
     /// End of input: judges correlation windows still open (lt/lte/eq/neq conditions).
     public mutating func finish() -> [Alert] { correlator?.finish() ?? [] }
 

@@ -138,7 +138,8 @@ public enum RuleTestRunner {
 //     - name: two deletions only
 //       events: [ {…}, {…} ]
 //
-// A sequence goes through an EventTimeBuffer (15 min lateness) and a fresh engine compiled from the
+// A sequence goes through an EventTimeBuffer (15 min lateness; late records reach stateless rules
+// only) and a fresh engine compiled from the
 // file (plus the base rules it references from other files under the tested paths); it "matches"
 // when a correlation of the file raises an alert (any alert when the file has no correlation).
 extension RuleTestRunner {
@@ -185,6 +186,7 @@ extension RuleTestRunner {
                 var pos = SourcePosition(source: testsFile, line: c.location.line)
                 pos.recordIndex = i
                 for e in buffer.push(try normalize(doc, pos)) { alerts += engine.process(e) }
+                for l in buffer.drainLate() { alerts += engine.processLate(l.event) }
             }
             for e in buffer.flush() { alerts += engine.process(e) }
             alerts += engine.finish()

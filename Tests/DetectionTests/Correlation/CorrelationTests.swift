@@ -3,6 +3,8 @@ import EventModel
 import FastJSON
 import Foundation
 import Testing
+import TestSupport
+import EventDecoding
 
 /// Builders: base rules keyed on the operation name, correlations over them, events at minute offsets.
 enum C {
@@ -378,5 +380,39 @@ enum C {
         let events = (0..<50).map { C.ev("Delete", at: Int64($0), id: UInt64($0 + 1)) }
         let (_, engine) = C.run(set, events, configuration: .init(maxEventsPerGroup: 20))
         #expect(engine.correlator?.stats.droppedEvents == 30)
+    }
+}
+
+@Suite struct CorrelationLateAndPackTests {
+    @Test func lateEventsReachStatelessRulesOnly() {
+        let set = C.set(C.base("del", op: "Delete"), C.base("other", op: "Other"), C.correlation("""
+        type: event_count
+        rules: [del]
+        timespan: 1h
+        condition: {gte: 2}
+        """))
+        var engine = Engine(rules: set)
+        #expect(engine.process(C.ev("Delete", at: 100, id: 1)).isEmpty)
+        #expect(engine.processLate(C.ev("Delete", at: 0, id: 2)).isEmpty, "late: not counted in the window")
+        #expect(engine.processLate(C.ev("Other", at: 0, id: 3)).map(\.ruleId) == ["id-other"], "stateless rules still see it")
+        #expect(engine.correlator?.stats.late == 2)
+        #expect(engine.process(C.ev("Delete", at: 200, id: 4)).map(\.ruleId) == ["corr-1"])
+    }
+
+    /// `vigil rules test detections/correlations`, in process: every shipped correlation's sequences pass.
+    @Test func shippedCorrelationRulesPassTheirTests() throws {
+        let dir = PackageRoot.url.appendingPathComponent("detections/correlations").path
+        let map = FieldMap.load(path: PackageRoot.url.appendingPathComponent("detections/fieldmap.yml").path).0
+        let normalizer = Normalizer()
+        var n: UInt64 = 0
+        let (results, diags) = RuleTestRunner.run(paths: [dir], fieldMap: map) { doc, pos in
+            n += 1
+            return try normalizer.normalize(doc, position: pos, id: n)
+        }
+        #expect(diags.filter { $0.level == .error }.isEmpty, "\(diags)")
+        #expect(results.count >= 20)
+        #expect(Set(results.compactMap(\.ruleId)).count == 4, "four correlations, each with tests")
+        for r in results where !r.passed { Issue.record("\(r.testCase.name): \(r.detail ?? "")") }
+        #expect(results.contains { $0.testCase.sequenceJSON != nil && $0.testCase.expectMatch })
     }
 }
