@@ -36,6 +36,8 @@ public struct Engine: Detector {
     }
 
     public var stats: EngineStats { scratch.stats }
+    /// Correlation counters (open and evicted groups, …); zero when there are no correlations.
+    public var correlationStats: CorrelationStats { correlator?.stats ?? CorrelationStats() }
 
     public mutating func process(_ event: Event) -> [Alert] {
         if let correlator { return correlator.process(event, matched: matchingRules(event), engine: self) }
