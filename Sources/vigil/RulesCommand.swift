@@ -109,6 +109,7 @@ struct RulesCommand: ParsableCommand {
             let (map, _) = common.loadFieldMap(rulePaths: paths)
             let (set, _) = RuleLoader.load(paths: paths, placeholders: common.placeholders)
             let (compiled, diags) = Compiler.compile(set, fieldMap: map)
+            if let c = compiled.correlations.correlation(id: id) { print(compiled.explain(c), terminator: ""); return }
             guard let rule = compiled.rule(id: id) ?? compiled.rules.first(where: { $0.title.lowercased() == id.lowercased() }) else {
                 let related = diags.filter { $0.message.contains(id) }
                 if !related.isEmpty { print(DiagnosticRenderer.render(all: related)) }

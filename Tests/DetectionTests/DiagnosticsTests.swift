@@ -76,7 +76,7 @@ import Testing
         expectAt(head + "  s: {a: b}\n  timeframe: 5m\n  condition: s\n", "rule.unsupported-feature", 6, 3)
         expectAt(head + "  s: {a: b}\n  condition: s | count() > 4\n", "rule.unsupported-feature", 6, 16)
         let corr = "title: c\nid: c1\ncorrelation:\n  type: event_count\n  rules: [x1]\n  group-by: [a]\n  timespan: 1h\n  condition: {gte: 3}\n"
-        expectAt(corr, "rule.unsupported-correlation", 4, 9)
+        expectAt(corr, "correlation.unknown-rule", 5, 11)   // correlations run now (issue 4): the base rule x1 is missing
     }
 
     @Test func modifierCombinationAndValues() {

@@ -48,10 +48,6 @@ public enum Compiler {
                 }
             }
         }
-        for c in set.correlations {
-            let type = c.correlation?.type.value ?? "?"
-            b.diagnostics.append(Diagnostic(.error, code: "rule.unsupported-correlation", "correlation rules ('\(type)') are not supported yet: stateful detection comes with issue 4", at: c.correlation?.type.location ?? c.location))
-        }
         for r in set.detectionRules where r.isValid {
             var filters: [ParsedRule] = []
             for key in [r.id?.value.lowercased(), r.name?.lowercased(), r.title.lowercased()].compactMap({ $0 }) {
@@ -59,7 +55,11 @@ public enum Compiler {
             }
             b.compile(r, filters: filters)
         }
-        return (b.finish(), b.diagnostics)
+        // Correlations (Correlation/CorrelationCompiler.swift) read the compiled base rules.
+        let base = b.finish()
+        if set.correlations.isEmpty { return (base, b.diagnostics) }
+        let (correlations, cd) = CorrelationCompiler.compile(set, rules: base.rules, fieldMap: fieldMap)
+        return (base.with(correlations: correlations), b.diagnostics + cd)
     }
 
     /// `attack.t1098.003` → technique `T1098.003`; `attack.privilege-escalation` → tactic.

@@ -7,6 +7,8 @@ public final class CompiledRuleSet: Sendable {
     public let predicates: [Predicate]
     public let slots: [FieldSource]
     public let regexes: [SafeRegex]
+    /// Sigma correlation rules over these rules (Correlation/).
+    public let correlations: CorrelationSet
 
     /// Rules an event of a kind may meet: by exact lower-cased operation, and the rest.
     struct Bucket: Sendable {
@@ -29,7 +31,9 @@ public final class CompiledRuleSet: Sendable {
     /// Equality tests on one field are grouped from this many on.
     public static let groupThreshold = 3
 
-    public init(rules: [CompiledRule], predicates: [Predicate], slots: [FieldSource], regexes: [SafeRegex]) {
+    public init(rules: [CompiledRule], predicates: [Predicate], slots: [FieldSource], regexes: [SafeRegex],
+                correlations: CorrelationSet = CorrelationSet()) {
+        self.correlations = correlations
         self.rules = rules
         self.predicates = predicates
         self.slots = slots

@@ -25,17 +25,23 @@ public struct Engine: Detector {
     /// rules them out); when false they meet none.
     public var unknownKindMeetsAllRules: Bool
     private let scratch: Scratch
+    /// Correlation state (Correlation/Correlator.swift); nil when the set has no correlations.
+    public let correlator: Correlator?
 
-    public init(rules: CompiledRuleSet, unknownKindMeetsAllRules: Bool = true) {
+    public init(rules: CompiledRuleSet, unknownKindMeetsAllRules: Bool = true, correlation: Correlator.Configuration = .init()) {
         self.rules = rules
         self.unknownKindMeetsAllRules = unknownKindMeetsAllRules
         self.scratch = Scratch(rules)
+        self.correlator = rules.correlations.isEmpty ? nil : Correlator(rules.correlations, configuration: correlation)
     }
 
     public var stats: EngineStats { scratch.stats }
+    /// Correlation counters (open and evicted groups, …); zero when there are no correlations.
+    public var correlationStats: CorrelationStats { correlator?.stats ?? CorrelationStats() }
 
     public mutating func process(_ event: Event) -> [Alert] {
-        matchingRules(event).map { makeAlert(rules.rules[$0], event) }
+        if let correlator { return correlator.process(event, matched: matchingRules(event), engine: self) }
+        return matchingRules(event).map { makeAlert(rules.rules[$0], event) }
     }
 
     /// Indexes (into `rules.rules`) of the rules this event matches, in rule order.
@@ -53,6 +59,16 @@ public struct Engine: Detector {
         if !b.isEmpty && !a.isEmpty { out.sort() }
         return out
     }
+
+    /// An event that arrived behind the watermark: stateless rules see it, correlation windows do
+    /// not (re-opening windows that already answered would make replays order-dependent).
+    public mutating func processLate(_ event: Event) -> [Alert] {
+        guard let correlator else { return process(event) }
+        return correlator.process(event, matched: matchingRules(event), engine: self, late: true)
+    }
+
+    /// End of input: judges correlation windows still open (lt/lte/eq/neq conditions).
+    public mutating func finish() -> [Alert] { correlator?.finish() ?? [] }
 
     func makeAlert(_ r: CompiledRule, _ event: Event) -> Alert {
         var entities: [Entity] = []

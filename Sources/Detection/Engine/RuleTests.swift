@@ -19,6 +19,8 @@ public struct RuleTestCase: Sendable {
     public var expectMatch: Bool
     public var eventJSON: String
     public var location: SourceLocation
+    /// `events:` (a sequence, for correlations): each event's JSON text, in the order written.
+    public var sequenceJSON: [String]? = nil
 }
 
 public struct RuleTestResult: Sendable {
@@ -57,8 +59,12 @@ public enum RuleTestRunner {
                 continue
             }
             for (i, c) in (v.sequence ?? []).enumerated() {
+                if let seq = c["events"] {
+                    out.append(sequenceCase(seq, name: c["name"]?.scalar ?? "\(key)[\(i)]", expectMatch: key == "match", at: c.location(file)))
+                    continue
+                }
                 guard let ev = c["event"] else {
-                    diags.append(Diagnostic(.error, code: "test.missing-key", "test case needs an 'event'", at: c.location(file)))
+                    diags.append(Diagnostic(.error, code: "test.missing-key", "test case needs an 'event' (or 'events', a sequence)", at: c.location(file)))
                     continue
                 }
                 let json = ev.scalar.map { $0 } ?? ev.jsonText
@@ -75,10 +81,12 @@ public enum RuleTestRunner {
                            normalize: (JSONDocument, SourcePosition) throws -> Event) -> ([RuleTestResult], [Diagnostic]) {
         var diags: [Diagnostic] = []
         var results: [RuleTestResult] = []
+        var library: RuleSet?
         for file in RuleLoader.ruleFiles(paths, diagnostics: &diags) {
             let tests = testsFile(for: file)
-            let (set, d1) = RuleLoader.load(paths: [file], placeholders: placeholders)
+            var (set, d1) = RuleLoader.load(paths: [file], placeholders: placeholders)
             diags += d1
+            addReferencedBaseRules(to: &set, paths: paths + packRoot(of: file), placeholders: placeholders, library: &library)
             guard FileManager.default.fileExists(atPath: tests) else {
                 if !set.detectionRules.isEmpty {
                     diags.append(Diagnostic(.warning, code: "test.missing", "rule has no tests (\((tests as NSString).lastPathComponent))", at: SourceLocation(file: file, line: 1, column: 1)))
@@ -89,13 +97,17 @@ public enum RuleTestRunner {
             diags += d2
             let (compiled, d3) = Compiler.compile(set, fieldMap: fieldMap)
             diags += d3
-            let ruleId = compiled.rules.first?.id
+            let ruleId = compiled.correlations.correlations.first?.id ?? compiled.rules.first?.id
             var engine = Engine(rules: compiled)
             for c in cases {
                 var r = RuleTestResult(ruleFile: file, ruleId: ruleId, testCase: c, passed: false)
                 if compiled.rules.isEmpty {
                     r.detail = "the rule did not compile"
                     results.append(r)
+                    continue
+                }
+                if c.sequenceJSON != nil {
+                    results.append(runSequence(c, result: r, compiled: compiled, testsFile: tests, normalize: normalize))
                     continue
                 }
                 do {
@@ -114,5 +126,81 @@ public enum RuleTestRunner {
             }
         }
         return (results, diags)
+    }
+}
+
+// MARK: sequences (correlation tests)
+//
+//   match:
+//     - name: three deletions by one caller
+//       events: [ {…}, {…}, {…} ]      # raw records, any order: they are replayed in event time
+//   no_match:
+//     - name: two deletions only
+//       events: [ {…}, {…} ]
+//
+// A sequence goes through an EventTimeBuffer (15 min lateness; late records reach stateless rules
+// only) and a fresh engine compiled from the
+// file (plus the base rules it references from other files under the tested paths); it "matches"
+// when a correlation of the file raises an alert (any alert when the file has no correlation).
+extension RuleTestRunner {
+    static func sequenceCase(_ seq: YAMLTree, name: String, expectMatch: Bool, at location: SourceLocation) -> RuleTestCase {
+        let items = seq.sequence ?? [seq]
+        return RuleTestCase(name: name, expectMatch: expectMatch, eventJSON: "", location: location,
+                            sequenceJSON: items.map { $0.scalar.map { $0 } ?? $0.jsonText })
+    }
+
+    /// Correlations may name base rules in other files: load those from the tested paths.
+    static func addReferencedBaseRules(to set: inout RuleSet, paths: [String], placeholders: [String: [String]], library: inout RuleSet?) {
+        let have = Set(set.rules.flatMap { r in [r.id?.value, r.name, r.title].compactMap { $0?.lowercased() } })
+        let missing = Set(set.correlations.flatMap { $0.correlation?.rules.map { $0.value.lowercased() } ?? [] }).subtracting(have)
+        guard !missing.isEmpty else { return }
+        if library == nil { library = RuleLoader.load(paths: paths, placeholders: placeholders).0 }
+        var added = Set<String>()
+        for r in library!.rules where r.kind == .rule {
+            let keys = [r.id?.value, r.name, r.title].compactMap { $0?.lowercased() }
+            let key = ((r.file as NSString).standardizingPath) + "#\(r.document)"
+            if keys.contains(where: missing.contains), added.insert(key).inserted { set.rules.append(r) }
+        }
+    }
+
+    /// The rule pack a file belongs to: the nearest directory above it holding `fieldmap.yml`.
+    static func packRoot(of file: String) -> [String] {
+        var dir = (file as NSString).deletingLastPathComponent
+        for _ in 0..<4 {
+            let d = dir.isEmpty ? "." : dir
+            if FileManager.default.fileExists(atPath: (d as NSString).appendingPathComponent("fieldmap.yml")) { return [d] }
+            dir = (d as NSString).appendingPathComponent("..")
+        }
+        return []
+    }
+
+    static func runSequence(_ c: RuleTestCase, result: RuleTestResult, compiled: CompiledRuleSet, testsFile: String,
+                            normalize: (JSONDocument, SourcePosition) throws -> Event) -> RuleTestResult {
+        var r = result
+        var engine = Engine(rules: compiled)
+        var buffer = EventTimeBuffer(latenessSeconds: 900)
+        var alerts: [Alert] = []
+        do {
+            for (i, json) in (c.sequenceJSON ?? []).enumerated() {
+                let doc = try JSONDocument.parse(json)
+                var pos = SourcePosition(source: testsFile, line: c.location.line)
+                pos.recordIndex = i
+                for e in buffer.push(try normalize(doc, pos)) { alerts += engine.process(e) }
+                for l in buffer.drainLate() { alerts += engine.processLate(l.event) }
+            }
+            for e in buffer.flush() { alerts += engine.process(e) }
+            alerts += engine.finish()
+        } catch {
+            r.detail = "event could not be read: \(error)"
+            return r
+        }
+        let ids = Set(compiled.correlations.correlations.map(\.id))
+        let hits = ids.isEmpty ? alerts : alerts.filter { ids.contains($0.ruleId) }
+        r.passed = hits.isEmpty != c.expectMatch
+        if !r.passed {
+            r.detail = c.expectMatch ? "expected a correlation alert, got none (\(alerts.count) other alert(s))"
+                : "expected no correlation alert, got \(hits.count): \(hits.first?.description ?? "")"
+        }
+        return r
     }
 }

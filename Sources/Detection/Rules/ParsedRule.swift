@@ -113,6 +113,8 @@ public struct SigmaCorrelation: Sendable {
     public var timespan: Located<String>?
     public var conditionText: String?
     public var location: SourceLocation
+    /// The whole `correlation:` block, for the correlation compiler (aliases, condition, generate).
+    public var node: YAMLTree? = nil
 }
 
 /// A Sigma meta-filter: extra conditions ANDed onto the listed rules (allow-lists).

@@ -450,7 +450,7 @@ struct DocumentParser {
             return nil
         }
         guard let type = string(node, "type", required: true) else { return nil }
-        let known = ["event_count", "value_count", "temporal", "temporal_ordered"]
+        let known = ["event_count", "value_count", "value_sum", "value_avg", "temporal", "temporal_ordered"]
         if !known.contains(type.value) {
             diagnostics.append(Diagnostic(.error, code: "rule.invalid-value", "unknown correlation type '\(type.value)' (\(known.joined(separator: ", ")))", at: type.location))
         }
@@ -464,7 +464,7 @@ struct DocumentParser {
         if timespan == nil { error("rule.missing-key", "missing required key 'timespan' in 'correlation'", node) }
         let groupBy = node["group-by"]?.stringList ?? []
         return SigmaCorrelation(type: type, rules: rules, groupBy: groupBy, timespan: timespan,
-                                conditionText: node["condition"]?.jsonText, location: node.location(file))
+                                conditionText: node["condition"]?.jsonText, location: node.location(file), node: node)
     }
 
     mutating func parseVigil(_ node: YAMLTree) -> VigilExtension {

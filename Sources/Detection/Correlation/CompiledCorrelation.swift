@@ -1,0 +1,127 @@
+// The compiled form of a Sigma correlation rule: which base rules feed it (as indexes into the
+// rule set), how each base rule's events are keyed (group-by fields resolved per base rule through
+// the field map and the aliases), the window and the condition. Built by `CorrelationCompiler`,
+// run by `Correlator`.
+import EventModel
+
+public enum CorrelationType: String, Sendable, CaseIterable {
+    case eventCount = "event_count"
+    case valueCount = "value_count"
+    case valueSum = "value_sum"
+    case valueAvg = "value_avg"
+    case temporal
+    case temporalOrdered = "temporal_ordered"
+
+    /// Types whose condition reads a field of the events (`condition.field`).
+    public var needsField: Bool { self == .valueCount || self == .valueSum || self == .valueAvg }
+}
+
+/// `condition: {gte: 10}` (with `field:` for value_*).
+public struct CorrelationCondition: Sendable, Equatable {
+    public enum Op: String, Sendable, CaseIterable { case gt, gte, lt, lte, eq, neq }
+    public var op: Op
+    public var threshold: Double
+    public var field: String?
+
+    public init(op: Op, threshold: Double, field: String? = nil) {
+        self.op = op
+        self.threshold = threshold
+        self.field = field
+    }
+
+    public func holds(_ x: Double) -> Bool {
+        switch op {
+        case .gt: return x > threshold
+        case .gte: return x >= threshold
+        case .lt: return x < threshold
+        case .lte: return x <= threshold
+        case .eq: return x == threshold
+        case .neq: return x != threshold
+        }
+    }
+
+    /// gt/gte can only become true as a window fills: they fire on the event that makes them
+    /// true (sliding window). The others are judged when the window closes (tumbling window
+    /// anchored at the group's first event).
+    public var firesEarly: Bool { op == .gt || op == .gte }
+
+    public var summary: String {
+        let t = threshold == threshold.rounded() ? String(Int64(threshold)) : String(threshold)
+        let sym = [Op.gt: ">", .gte: "≥", .lt: "<", .lte: "≤", .eq: "=", .neq: "≠"][op]!
+        return "\(sym) \(t)"
+    }
+}
+
+/// One base rule as a correlation reads it.
+public struct CorrelationStep: Sendable {
+    /// The reference as written in `rules:`.
+    public var reference: String
+    /// Index into `CompiledRuleSet.rules`.
+    public var ruleIndex: Int
+    public var ruleId: String
+    /// One source per group-by field, in `groupBy` order (aliases applied).
+    public var groupSources: [FieldSource]
+    /// The `condition.field` source (value_count / value_sum / value_avg).
+    public var valueSource: FieldSource?
+    /// Entities to take from this step's events.
+    public var entities: [(kind: Entity.Kind, source: FieldSource)]
+}
+
+public struct CompiledCorrelation: Sendable {
+    public var id: String
+    public var title: String
+    public var description: String?
+    public var severity: Severity
+    public var tactics: [String]
+    public var techniques: [String]
+    public var type: CorrelationType
+    public var steps: [CorrelationStep]
+    public var groupBy: [String]
+    public var timespanSeconds: Int64
+    public var timespanText: String
+    public var condition: CorrelationCondition
+    public var generate: Bool
+    public var entityGroupBy: [Entity.Kind]
+    public var entityGroupByAll: Bool
+    public var baselineControls: [String]
+    public var location: SourceLocation
+
+    public var timespanNanos: Int64 { timespanSeconds &* 1_000_000_000 }
+}
+
+/// Every correlation of a rule set, and which base rules feed which.
+public struct CorrelationSet: Sendable {
+    public var correlations: [CompiledCorrelation]
+    /// Base rule indexes whose own alerts are not raised (referenced only with `generate: false`).
+    public var suppressed: Set<Int>
+    /// Base rule index → (correlation index, step index) pairs.
+    public var feeds: [Int: [(correlation: Int, step: Int)]]
+
+    public init(_ correlations: [CompiledCorrelation] = []) {
+        self.correlations = correlations
+        var feeds: [Int: [(correlation: Int, step: Int)]] = [:]
+        var generating = Set<Int>(), referenced = Set<Int>()
+        for (ci, c) in correlations.enumerated() {
+            for (si, s) in c.steps.enumerated() {
+                feeds[s.ruleIndex, default: []].append((ci, si))
+                referenced.insert(s.ruleIndex)
+                if c.generate { generating.insert(s.ruleIndex) }
+            }
+        }
+        self.feeds = feeds
+        self.suppressed = referenced.subtracting(generating)
+    }
+
+    public var isEmpty: Bool { correlations.isEmpty }
+
+    public func correlation(id: String) -> CompiledCorrelation? {
+        correlations.first { $0.id.lowercased() == id.lowercased() || $0.title.lowercased() == id.lowercased() }
+    }
+}
+
+extension CompiledRuleSet {
+    /// The same rules with these correlations attached.
+    func with(correlations: CorrelationSet) -> CompiledRuleSet {
+        CompiledRuleSet(rules: rules, predicates: predicates, slots: slots, regexes: regexes, correlations: correlations)
+    }
+}

@@ -1,0 +1,239 @@
+// ParsedRule (kind .correlation) → CompiledCorrelation. Resolves `rules:` against the loaded base
+// rules (by id, name or title; same file or another), parses the timespan and the condition, and
+// resolves every group-by field (and `condition.field`) per base rule: aliases first, then the base
+// rule's log-source field map, like any other field. Every problem is a located diagnostic; a
+// correlation with an error is left out, the rest still run.
+import EventModel
+
+public enum CorrelationCompiler {
+    public static let diagnosticCodes = [
+        "correlation.unknown-rule", "correlation.base-rule-invalid", "correlation.bad-timespan", "correlation.bad-condition",
+        "correlation.missing-condition", "correlation.missing-field", "correlation.bad-alias", "correlation.unknown-field",
+        "correlation.unsupported",
+    ]
+
+    public static func compile(_ set: RuleSet, rules: [CompiledRule], fieldMap: FieldMap) -> (CorrelationSet, [Diagnostic]) {
+        var byKey: [String: ParsedRule] = [:]
+        for r in set.rules where r.kind != .filter {
+            for k in [r.id?.value, r.name, r.title].compactMap({ $0?.lowercased() }) where byKey[k] == nil { byKey[k] = r }
+        }
+        var compiledIndex: [String: Int] = [:]
+        for (i, r) in rules.enumerated() where compiledIndex[r.id.lowercased()] == nil { compiledIndex[r.id.lowercased()] = i }
+        var out: [CompiledCorrelation] = []
+        var diags: [Diagnostic] = []
+        for c in set.correlations where c.isValid {
+            var u = Unit(rule: c, byKey: byKey, compiledIndex: compiledIndex, rules: rules, fieldMap: fieldMap)
+            if let compiled = u.compile() { out.append(compiled) }
+            diags += u.diagnostics
+        }
+        return (CorrelationSet(out), diags)
+    }
+
+    /// `30s`, `10m`, `1h`, `2d`, `1w` → seconds.
+    public static func parseTimespan(_ text: String) -> Int64? {
+        let t = text.trimmingCharacters(in: " ")
+        guard let unit = t.last, let n = Int64(t.dropLast()), n > 0 else { return nil }
+        let mult: Int64
+        switch unit {
+        case "s": mult = 1
+        case "m": mult = 60
+        case "h": mult = 3600
+        case "d": mult = 86400
+        case "w": mult = 604_800
+        default: return nil
+        }
+        return n.multipliedReportingOverflow(by: mult).overflow ? nil : n * mult
+    }
+
+    /// One correlation being compiled.
+    struct Unit {
+        let rule: ParsedRule
+        let byKey: [String: ParsedRule]
+        let compiledIndex: [String: Int]
+        let rules: [CompiledRule]
+        let fieldMap: FieldMap
+        var diagnostics: [Diagnostic] = []
+        var failed = false
+
+        init(rule: ParsedRule, byKey: [String: ParsedRule], compiledIndex: [String: Int], rules: [CompiledRule], fieldMap: FieldMap) {
+            self.rule = rule
+            self.byKey = byKey
+            self.compiledIndex = compiledIndex
+            self.rules = rules
+            self.fieldMap = fieldMap
+        }
+
+        mutating func error(_ code: String, _ message: String, at loc: SourceLocation) {
+            diagnostics.append(Diagnostic(.error, code: code, message, at: loc))
+            failed = true
+        }
+
+        func loc(_ node: YAMLTree) -> SourceLocation {
+            SourceLocation(file: rule.file, line: node.line, column: node.column + (node.quoted ? 1 : 0))
+        }
+
+        mutating func compile() -> CompiledCorrelation? {
+            guard let corr = rule.correlation, let node = corr.node, let type = CorrelationType(rawValue: corr.type.value) else { return nil }
+            // Base rules.
+            var bases: [(ref: String, parsed: ParsedRule, index: Int)] = []
+            for ref in corr.rules {
+                guard let parsed = byKey[ref.value.lowercased()] else {
+                    let guess = byKey.keys.min { Compiler.distance($0, ref.value.lowercased()) < Compiler.distance($1, ref.value.lowercased()) }
+                    let hint = guess.flatMap { Compiler.distance($0, ref.value.lowercased()) <= 3 ? " (did you mean '\($0)'?)" : nil } ?? ""
+                    error("correlation.unknown-rule", "correlation '\(rule.title)' references rule '\(ref.value)', which is not loaded\(hint)", at: ref.location)
+                    continue
+                }
+                if parsed.kind == .correlation {
+                    error("correlation.unsupported", "'\(ref.value)' is a correlation: correlations of correlations are not supported", at: ref.location)
+                    continue
+                }
+                guard let index = compiledIndex[parsed.key.lowercased()] else {
+                    error("correlation.base-rule-invalid", "rule '\(ref.value)' did not compile (see its own diagnostics), so this correlation cannot run", at: ref.location)
+                    continue
+                }
+                bases.append((ref.value, parsed, index))
+            }
+            if corr.rules.isEmpty { error("correlation.unknown-rule", "'correlation.rules' names no rule", at: corr.location) }
+            if type == .temporal || type == .temporalOrdered, corr.rules.count < 2 {
+                error("correlation.bad-condition", "a \(type.rawValue) correlation needs at least two rules", at: corr.location)
+            }
+            // Timespan.
+            var seconds: Int64 = 0
+            if let ts = corr.timespan {
+                if let s = CorrelationCompiler.parseTimespan(ts.value) { seconds = s } else {
+                    error("correlation.bad-timespan", "timespan '\(ts.value)' is not a number followed by s, m, h, d or w (e.g. 10m, 1h)", at: ts.location)
+                }
+            }
+            // Condition.
+            let condition = parseCondition(node["condition"], type: type, steps: corr.rules.count, at: corr.location)
+            // Aliases: alias → (lower-cased rule reference → field).
+            var aliases: [String: [String: String]] = [:]
+            if let a = node["aliases"] {
+                if let m = a.mapping {
+                    for (k, v) in m {
+                        guard let name = k.scalar, let vm = v.mapping else {
+                            error("correlation.bad-alias", "an alias maps rule references to field names", at: loc(k)); continue
+                        }
+                        for (rk, rv) in vm {
+                            guard let ref = rk.scalar, let field = rv.scalar else { error("correlation.bad-alias", "alias '\(name)': a rule reference maps to a field name", at: loc(rk)); continue }
+                            let known = bases.contains { b in [b.ref, b.parsed.id?.value, b.parsed.name, b.parsed.title].compactMap { $0?.lowercased() }.contains(ref.lowercased()) }
+                            if !known, corr.rules.contains(where: { $0.value.lowercased() == ref.lowercased() }) == false {
+                                error("correlation.bad-alias", "alias '\(name)' names rule '\(ref)', which this correlation does not reference", at: loc(rk))
+                            }
+                            aliases[name, default: [:]][ref.lowercased()] = field
+                        }
+                    }
+                } else {
+                    error("correlation.bad-alias", "'aliases' must be a mapping, found \(a.kindName)", at: loc(a))
+                }
+            }
+            // Group-by: node items carry locations.
+            var groupBy: [(name: String, at: SourceLocation)] = []
+            if let g = node["group-by"] {
+                for item in g.sequence ?? [g] {
+                    if let s = item.scalar { groupBy.append((s, loc(item))) } else { error("rule.invalid-value", "group-by entries must be field names", at: loc(item)) }
+                }
+            }
+            var generate = false
+            if let g = node["generate"] {
+                switch g.scalar?.lowercased() {
+                case "true", "yes": generate = true
+                case "false", "no": generate = false
+                default: error("rule.invalid-value", "'generate' must be true or false", at: loc(g))
+                }
+            }
+            // Per-step field resolution.
+            var steps: [CorrelationStep] = []
+            for b in bases {
+                let mapping = fieldMap.mapping(for: b.parsed.logsource)
+                let keys = [b.ref, b.parsed.id?.value, b.parsed.name, b.parsed.title].compactMap { $0?.lowercased() }
+                func field(_ name: String) -> String {
+                    for k in keys { if let f = aliases[name]?[k] { return f } }
+                    return name
+                }
+                var groupSources: [FieldSource] = []
+                for g in groupBy {
+                    let f = field(g.name)
+                    checkField(f, mapping: mapping, base: b.ref, at: g.at)
+                    groupSources.append(source(f, mapping))
+                }
+                var valueSource: FieldSource?
+                if let f = condition?.field {
+                    valueSource = source(field(f), mapping)
+                }
+                let base = rules[b.index]
+                let entities: [(kind: Entity.Kind, source: FieldSource)] =
+                    rule.vigil.entities.isEmpty ? base.entities : rule.vigil.entities.map { ($0.kind, source(field($0.path), mapping)) }
+                steps.append(CorrelationStep(reference: b.ref, ruleIndex: b.index, ruleId: base.id, groupSources: groupSources,
+                                             valueSource: valueSource, entities: entities))
+            }
+            guard !failed, let condition else { return nil }
+            let (tactics, techniques0) = Compiler.attack(rule.tags.map(\.value))
+            var techniques = techniques0
+            for t in rule.vigil.attackV19 where !techniques.contains(t.uppercased()) { techniques.append(t.uppercased()) }
+            var baseline = rule.vigil.baselineControls
+            if let area = rule.vigil.baselineArea { baseline.insert(area, at: 0) }
+            return CompiledCorrelation(id: rule.key, title: rule.title, description: rule.description, severity: rule.severity,
+                                       tactics: tactics, techniques: techniques, type: type, steps: steps, groupBy: groupBy.map(\.name),
+                                       timespanSeconds: seconds, timespanText: corr.timespan?.value ?? "", condition: condition,
+                                       generate: generate, entityGroupBy: rule.vigil.groupBy, entityGroupByAll: rule.vigil.groupMatchAll,
+                                       baselineControls: baseline, location: rule.id?.location ?? rule.location)
+        }
+
+        func source(_ field: String, _ mapping: FieldMap.LogSourceMapping?) -> FieldSource {
+            mapping?.fields[field.lowercased()] ?? FieldSource(FieldPath(field))
+        }
+
+        mutating func checkField(_ f: String, mapping: FieldMap.LogSourceMapping?, base: String, at: SourceLocation) {
+            if f.lowercased().hasPrefix("vigil."), FieldPath(f).typedField == nil {
+                error("correlation.unknown-field", "'\(f)' is not a Vigil typed field", at: at)
+            } else if let m = mapping, !m.knownFields.isEmpty, m.fields[f.lowercased()] == nil, !m.knownFields.contains(f.lowercased()),
+                      !f.lowercased().hasPrefix("vigil.") {
+                diagnostics.append(Diagnostic(.warning, code: "correlation.unknown-field", "group-by field '\(f)' is not known for log source '\(m.name)' of rule '\(base)': it is read as a raw record path", at: at))
+            }
+        }
+
+        mutating func parseCondition(_ node: YAMLTree?, type: CorrelationType, steps: Int, at: SourceLocation) -> CorrelationCondition? {
+            guard let node else {
+                if type == .temporal || type == .temporalOrdered { return CorrelationCondition(op: .gte, threshold: Double(steps)) }
+                error("correlation.missing-condition", "a \(type.rawValue) correlation needs a 'condition' (e.g. {gte: 10}\(type.needsField ? ", field: <name>" : ""))", at: at)
+                return nil
+            }
+            guard let m = node.mapping else {
+                error("correlation.bad-condition", "'condition' must be a mapping like {gte: 10}, found \(node.kindName)", at: loc(node))
+                return nil
+            }
+            var op: (CorrelationCondition.Op, Double)?
+            var field: String?
+            for (k, v) in m {
+                let key = k.scalar?.lowercased() ?? ""
+                if key == "field" {
+                    guard let f = v.scalar else { error("correlation.bad-condition", "'condition.field' must be a field name", at: loc(v)); continue }
+                    field = f
+                    continue
+                }
+                guard let o = CorrelationCondition.Op(rawValue: key) else {
+                    error("correlation.bad-condition", "unknown condition operator '\(k.scalar ?? "")' (\(CorrelationCondition.Op.allCases.map(\.rawValue).joined(separator: ", ")), field)", at: loc(k))
+                    continue
+                }
+                guard let d = v.scalar.flatMap(Double.init), v.scalarKind == .int || v.scalarKind == .float else {
+                    error("correlation.bad-condition", "'\(key)' needs a number, found '\(v.scalar ?? v.kindName)'", at: loc(v))
+                    continue
+                }
+                if op != nil { error("correlation.bad-condition", "a condition has one comparison", at: loc(k)); continue }
+                op = (o, d)
+            }
+            if type.needsField, field == nil {
+                error("correlation.missing-field", "a \(type.rawValue) correlation needs 'condition.field': the field whose values it \(type == .valueCount ? "counts" : "adds up")", at: loc(node))
+            }
+            if !type.needsField, let field {
+                diagnostics.append(Diagnostic(.warning, code: "correlation.bad-condition", "'condition.field' (\(field)) is ignored by \(type.rawValue)", at: loc(node)))
+            }
+            guard let op else {
+                error("correlation.bad-condition", "'condition' needs one of \(CorrelationCondition.Op.allCases.map(\.rawValue).joined(separator: ", "))", at: loc(node))
+                return nil
+            }
+            return CorrelationCondition(op: op.0, threshold: op.1, field: type.needsField ? field : nil)
+        }
+    }
+}

@@ -1,0 +1,297 @@
+// Runs the correlations of a rule set in event time. The engine hands it every event with the
+// base rules that event matched; events reach it in event-time order (EventTimeBuffer upstream),
+// and "now" is the newest event time seen, never the wall clock.
+//
+// Windows, per correlation and per group-by key:
+// - gt / gte conditions: a sliding window of `timespan` ending at the newest event of the group
+//   (events whose times are at most `timespan` apart share a window). The condition is checked on
+//   every event that enters; when it holds, the alert is raised with the events in the window and
+//   the group starts afresh (so one burst gives one alert, the next needs a new full burst).
+// - lt / lte / eq / neq: a window of `timespan` anchored at the group's first event, judged when
+//   event time passes its end (or at `finish()`), then dropped.
+// - temporal: every referenced rule (or `condition` many of them) matched inside the window.
+//   temporal_ordered: they matched in the order listed (ties in event time keep arrival order),
+//   first to last within `timespan`.
+//
+// State is bounded: at most `maxGroups` open groups per correlation (beyond that expired groups
+// are dropped, then the least recently active are evicted, counted in `stats.evictedGroups`), and at
+// most `maxEventsPerGroup` events per group (the oldest dropped, counted).
+import EventModel
+
+public struct CorrelationStats: Sendable, Equatable {
+    /// Base-rule matches fed to correlations.
+    public var eventsFed = 0
+    public var alerts = 0
+    public var openGroups = 0
+    /// Groups dropped by the cap while their window was still open.
+    public var evictedGroups = 0
+    /// Events dropped from a full group (oldest first).
+    public var droppedEvents = 0
+    /// Base-rule matches without an event time (correlations cannot place them).
+    public var untimed = 0
+    /// value_* events without the condition field.
+    public var missingValue = 0
+    /// Late events (behind the watermark) given to `Engine.processLate`: stateless rules only.
+    public var late = 0
+}
+
+public final class Correlator {
+    public struct Configuration: Sendable {
+        public var maxGroups: Int
+        public var maxEventsPerGroup: Int
+        /// Events kept as JSON evidence per alert.
+        public var evidenceSample: Int
+        /// Entities collected per group.
+        public var maxEntities: Int
+        public init(maxGroups: Int = 10_000, maxEventsPerGroup: Int = 10_000, evidenceSample: Int = 5, maxEntities: Int = 16) {
+            self.maxGroups = max(1, maxGroups)
+            self.maxEventsPerGroup = max(1, maxEventsPerGroup)
+            self.evidenceSample = evidenceSample
+            self.maxEntities = maxEntities
+        }
+    }
+
+    struct Entry {
+        var time: Int64
+        var seq: UInt64
+        var id: String
+        var step: Int
+        var value: String?
+        var number: Double?
+        var evidence: String?
+        var position: SourcePosition
+    }
+
+    final class Group {
+        var entries: [Entry] = []
+        var first: Int64
+        var last: Int64
+        var entities: [Entity] = []
+        var entityKeys = Set<String>()
+        init(time: Int64) { first = time; last = time }
+    }
+
+    final class State {
+        var groups: [String: Group] = [:]
+        var sweepAt: Int64 = .min
+    }
+
+    public let set: CorrelationSet
+    public let configuration: Configuration
+    public private(set) var stats = CorrelationStats()
+    private var states: [State]
+    private var seq: UInt64 = 0
+    private var now: Int64 = .min
+
+    public init(_ set: CorrelationSet, configuration: Configuration = Configuration()) {
+        self.set = set
+        self.configuration = configuration
+        self.states = set.correlations.map { _ in State() }
+    }
+
+    /// Per-correlation open group counts (for `stats` and tests).
+    public func openGroups(_ correlation: Int) -> Int { states[correlation].groups.count }
+
+    /// The alerts of one event: the base rules' own (unless suppressed) and any correlation it completes.
+    func process(_ event: Event, matched: [Int], engine: Engine, late: Bool = false) -> [Alert] {
+        var out: [Alert] = []
+        for i in matched where !set.suppressed.contains(i) { out.append(engine.makeAlert(engine.rules.rules[i], event)) }
+        if late {
+            stats.late += 1
+            return out
+        }
+        guard let t = event.time?.nanoseconds else {
+            if matched.contains(where: { set.feeds[$0] != nil }) { stats.untimed += 1 }
+            return out
+        }
+        if t > now { now = t }
+        for ci in states.indices where now >= states[ci].sweepAt { out += sweep(ci, all: false) }
+        var evidence: String?
+        for i in matched {
+            for (ci, si) in set.feeds[i] ?? [] {
+                stats.eventsFed += 1
+                out += add(event, time: t, correlation: ci, step: si, evidence: &evidence)
+            }
+        }
+        stats.openGroups = states.reduce(0) { $0 + $1.groups.count }
+        return out
+    }
+
+    /// End of input: judges every window still open under an lt/lte/eq/neq condition.
+    public func finish() -> [Alert] {
+        var out: [Alert] = []
+        for ci in states.indices { out += sweep(ci, all: true) }
+        stats.openGroups = states.reduce(0) { $0 + $1.groups.count }
+        return out
+    }
+
+    // MARK: windows
+
+    private func add(_ event: Event, time t: Int64, correlation ci: Int, step si: Int, evidence: inout String?) -> [Alert] {
+        let c = set.correlations[ci]
+        let step = c.steps[si]
+        let state = states[ci]
+        var keyParts: [String] = []
+        keyParts.reserveCapacity(step.groupSources.count)
+        for s in step.groupSources { keyParts.append(event.values(at: s.path(for: event.shape)).first?.text ?? "") }
+        let key = keyParts.joined(separator: "\u{1F}")
+        var value: String?, number: Double?
+        if let vs = step.valueSource {
+            guard let v = event.values(at: vs.path(for: event.shape)).first(where: { !$0.isNull }) else {
+                stats.missingValue += 1
+                return []
+            }
+            value = v.text ?? v.json?.jsonText
+            number = v.number ?? value.flatMap(Double.init)
+        }
+        var out: [Alert] = []
+        if let g = state.groups[key], !c.condition.firesEarly, t > g.first &+ c.timespanNanos {
+            if let a = close(c, key: key, group: g) { out.append(a) }   // its window ended before this event
+            state.groups[key] = nil
+        }
+        let group: Group
+        if let g = state.groups[key] { group = g } else {
+            if state.groups.count >= configuration.maxGroups { out += makeRoom(ci) }
+            group = Group(time: t)
+            state.groups[key] = group
+        }
+        seq &+= 1
+        let sampled = group.entries.count < configuration.evidenceSample
+        if sampled && evidence == nil { evidence = event.record.root.jsonText }
+        let entry = Entry(time: t, seq: seq, id: event.idString, step: si, value: value, number: number,
+                          evidence: sampled ? evidence : nil, position: event.position)
+        // Events come in event-time order: append, or slot in from the back when one is not.
+        var at = group.entries.count
+        while at > 0, group.entries[at - 1].time > t { at -= 1 }
+        group.entries.insert(entry, at: at)
+        group.first = min(group.first, t)
+        group.last = max(group.last, t)
+        if group.entries.count > configuration.maxEventsPerGroup {
+            group.entries.removeFirst()
+            stats.droppedEvents += 1
+        }
+        collectEntities(event, step: step, into: group)
+        guard c.condition.firesEarly else { return out }
+        // Sliding window ending at the group's newest event.
+        let start = group.last &- c.timespanNanos
+        if let firstIn = group.entries.firstIndex(where: { $0.time >= start }), firstIn > 0 { group.entries.removeFirst(firstIn) }
+        group.first = group.entries.first?.time ?? t
+        guard let contributing = evaluate(c, group.entries) else { return out }
+        state.groups[key] = nil
+        return out + [makeAlert(c, key: key, entries: contributing, group: group)]
+    }
+
+    /// The contributing entries when the condition holds over `entries`, else nil.
+    private func evaluate(_ c: CompiledCorrelation, _ entries: [Entry]) -> [Entry]? {
+        guard !entries.isEmpty else { return nil }
+        switch c.type {
+        case .eventCount:
+            return c.condition.holds(Double(entries.count)) ? entries : nil
+        case .valueCount:
+            var distinct = Set<String>()
+            for e in entries { if let v = e.value { distinct.insert(v) } }
+            return c.condition.holds(Double(distinct.count)) ? entries : nil
+        case .valueSum, .valueAvg:
+            let nums = entries.compactMap(\.number)
+            guard !nums.isEmpty else { return nil }
+            let sum = nums.reduce(0, +)
+            return c.condition.holds(c.type == .valueSum ? sum : sum / Double(nums.count)) ? entries : nil
+        case .temporal:
+            let steps = Set(entries.map(\.step))
+            return c.condition.holds(Double(steps.count)) ? entries : nil
+        case .temporalOrdered:
+            return orderedChain(c, entries)
+        }
+    }
+
+    /// A chain step 0 → 1 → … → last in entry order, first to last within the timespan.
+    private func orderedChain(_ c: CompiledCorrelation, _ entries: [Entry]) -> [Entry]? {
+        let last = c.steps.count - 1
+        for j in stride(from: entries.count - 1, through: 0, by: -1) where entries[j].step == last {
+            var chain = [entries[j]]
+            var need = last - 1
+            var k = j - 1
+            while need >= 0, k >= 0 {
+                if entries[k].step == need { chain.append(entries[k]); need -= 1 }
+                k -= 1
+            }
+            if need < 0, entries[j].time &- chain.last!.time <= c.timespanNanos { return chain.reversed() }
+        }
+        return nil
+    }
+
+    /// Judges a window anchored at its first event (lt/lte/eq/neq).
+    private func close(_ c: CompiledCorrelation, key: String, group: Group) -> Alert? {
+        guard let contributing = evaluate(c, group.entries) else { return nil }
+        return makeAlert(c, key: key, entries: contributing, group: group)
+    }
+
+    /// Drops (or judges) groups whose window has ended; `all` judges every open window (end of input).
+    private func sweep(_ ci: Int, all: Bool) -> [Alert] {
+        let c = set.correlations[ci]
+        let state = states[ci]
+        state.sweepAt = now &+ max(c.timespanNanos, 1_000_000_000)
+        var out: [Alert] = []
+        for (key, g) in state.groups.sorted(by: { $0.value.first < $1.value.first || ($0.value.first == $1.value.first && $0.key < $1.key) }) {
+            if c.condition.firesEarly {
+                if now &- g.last > c.timespanNanos { state.groups[key] = nil }
+            } else if all || now > g.first &+ c.timespanNanos {
+                if let a = close(c, key: key, group: g) { out.append(a) }
+                state.groups[key] = nil
+            }
+        }
+        return out
+    }
+
+    /// At the cap: drop expired groups; if still full, evict the least recently active tenth.
+    private func makeRoom(_ ci: Int) -> [Alert] {
+        let state = states[ci]
+        let alerts = sweep(ci, all: false)
+        if state.groups.count < configuration.maxGroups { return alerts }
+        let target = max(0, configuration.maxGroups - max(1, configuration.maxGroups / 10))
+        let victims = state.groups.sorted { $0.value.last < $1.value.last || ($0.value.last == $1.value.last && $0.key < $1.key) }
+            .prefix(state.groups.count - target)
+        for (key, _) in victims { state.groups[key] = nil }
+        stats.evictedGroups += victims.count
+        return alerts
+    }
+
+    private func collectEntities(_ event: Event, step: CorrelationStep, into group: Group) {
+        guard group.entities.count < configuration.maxEntities else { return }
+        for (kind, source) in step.entities {
+            for v in event.values(at: source.path(for: event.shape)) {
+                guard let text = v.text, !text.isEmpty, group.entities.count < configuration.maxEntities else { continue }
+                let e = Entity(kind: kind, value: text)
+                if group.entityKeys.insert(e.key).inserted { group.entities.append(e) }
+            }
+        }
+    }
+
+    private func makeAlert(_ c: CompiledCorrelation, key: String, entries: [Entry], group: Group) -> Alert {
+        stats.alerts += 1
+        let ids = entries.map(\.id)
+        let lastEntry = entries.max { ($0.time, $0.seq) < ($1.time, $1.seq) }!
+        let keyText = zip(c.groupBy, key.split(separator: "\u{1F}", omittingEmptySubsequences: false))
+            .map { "\($0)=\($1.isEmpty ? "(none)" : String($1))" }.joined(separator: ", ")
+        var what: String
+        switch c.type {
+        case .eventCount: what = "\(entries.count) events"
+        case .valueCount: what = "\(Set(entries.compactMap(\.value)).count) distinct \(c.condition.field ?? "values")"
+        case .valueSum, .valueAvg:
+            let nums = entries.compactMap(\.number)
+            let sum = nums.reduce(0, +)
+            what = "\(c.type == .valueSum ? "sum" : "average") of \(c.condition.field ?? "value") \(c.type == .valueSum ? sum : sum / Double(max(1, nums.count)))"
+        case .temporal: what = "rules \(Set(entries.map(\.step)).sorted().map { c.steps[$0].reference }.joined(separator: ", "))"
+        case .temporalOrdered: what = "rules in order \(entries.map { c.steps[$0.step].reference }.joined(separator: " → "))"
+        }
+        if c.type != .temporalOrdered { what += " (\(c.condition.summary))" }
+        var description = "\(c.type.rawValue): \(what) within \(c.timespanText)"
+        if !keyText.isEmpty { description += " for \(keyText)" }
+        if let d = c.description { description += ". " + Engine.firstLine(d) }
+        return Alert(id: Alert.makeId(ruleId: c.id, eventIds: ids), ruleId: c.id, ruleTitle: c.title, severity: c.severity,
+                     tactics: c.tactics, techniques: c.techniques, entities: group.entities, time: EventTime(nanoseconds: lastEntry.time),
+                     position: lastEntry.position, description: description, eventIds: ids,
+                     evidence: Array(entries.compactMap(\.evidence).prefix(configuration.evidenceSample)),
+                     groupBy: c.entityGroupBy, groupByAll: c.entityGroupByAll, baselineControls: c.baselineControls)
+    }
+}

@@ -1,0 +1,177 @@
+@testable import Detection
+import EventModel
+import Testing
+
+@Suite struct CorrelationDiagnosticsTests {
+    static let base = """
+    title: base
+    name: del
+    id: base-1
+    logsource: {product: azure, service: activitylogs}
+    detection:
+      selection:
+        operationName: D
+      condition: selection
+    ---
+
+    """
+
+    /// The correlation document starts on line 10.
+    func diagnostics(_ correlation: String) -> [Diagnostic] {
+        T.compile(Self.base + correlation, file: "c.yml").1
+    }
+
+    func expectAt(_ d: [Diagnostic], _ code: String, _ line: Int, _ column: Int, _ text: String? = nil,
+                  sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+        let hit = d.first { $0.code == code }
+        #expect(hit?.location.file == "c.yml", "\(code) missing in \(d.map(\.description))", sourceLocation: sourceLocation)
+        #expect(hit?.location.line == line && hit?.location.column == column, "\(hit.map { "\($0.location)" } ?? "none")", sourceLocation: sourceLocation)
+        if let text { #expect(hit?.message.contains(text) == true, "\(hit?.message ?? "")", sourceLocation: sourceLocation) }
+    }
+
+    @Test func unknownRuleWithHint() {
+        let d = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: event_count
+          rules: [dell]
+          timespan: 10m
+          condition: {gte: 3}
+        """)
+        expectAt(d, "correlation.unknown-rule", 14, 11, "did you mean 'del'")
+    }
+
+    @Test func badTimespanAndMissingValueField() {
+        let d = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: value_count
+          rules: [del]
+          group-by: [Caller]
+          timespan: 10x
+          condition: {gte: 3}
+        """)
+        expectAt(d, "correlation.bad-timespan", 16, 13, "10x")
+        expectAt(d, "correlation.missing-field", 17, 14)
+    }
+
+    @Test func badConditionOperatorAndValue() {
+        let d = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: event_count
+          rules: [del]
+          timespan: 1h
+          condition:
+            above: 3
+        """)
+        expectAt(d, "correlation.bad-condition", 17, 5, "unknown condition operator 'above'")
+        let d2 = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: event_count
+          rules: [del]
+          timespan: 1h
+          condition: {gte: many}
+        """)
+        expectAt(d2, "correlation.bad-condition", 16, 20, "needs a number")
+        let d3 = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: event_count
+          rules: [del]
+          timespan: 1h
+        """)
+        expectAt(d3, "correlation.missing-condition", 13, 3)
+    }
+
+    @Test func aliasNamingAnUnreferencedRule() {
+        let d = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: temporal
+          rules: [del, base-1]
+          group-by: [who]
+          timespan: 1h
+          aliases:
+            who:
+              del: Caller
+              nope: target
+        """)
+        expectAt(d, "correlation.bad-alias", 20, 7, "'nope'")
+    }
+
+    @Test func unknownVigilGroupByFieldAndCorrelationOfCorrelation() {
+        let d = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: event_count
+          rules: [del]
+          group-by: [vigil.nosuch]
+          timespan: 1h
+          condition: {gte: 2}
+        ---
+        title: c2
+        id: c2
+        correlation:
+          type: temporal
+          rules: [del, c1]
+          timespan: 1h
+        """)
+        expectAt(d, "correlation.unknown-field", 15, 14, "vigil.nosuch")
+        expectAt(d, "correlation.unsupported", 23, 16)
+    }
+
+    @Test func brokenCorrelationIsLeftOutOthersRun() {
+        let (set, d) = T.compile(Self.base + """
+        title: bad
+        id: c-bad
+        correlation:
+          type: event_count
+          rules: [missing]
+          timespan: 1h
+          condition: {gte: 2}
+        ---
+        title: good
+        id: c-good
+        correlation:
+          type: event_count
+          rules: [del]
+          timespan: 1h
+          condition: {gte: 2}
+        """)
+        #expect(T.errors(d).map(\.code) == ["correlation.unknown-rule"])
+        #expect(set.correlations.correlations.map(\.id) == ["c-good"])
+        #expect(set.rules.count == 1)
+    }
+
+    @Test func unknownTypeIsReportedByTheLoader() {
+        let d = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: event_sum
+          rules: [del]
+          timespan: 1h
+        """)
+        expectAt(d, "rule.invalid-value", 13, 9, "unknown correlation type")
+    }
+
+    @Test func timespanUnits() {
+        #expect(CorrelationCompiler.parseTimespan("30s") == 30)
+        #expect(CorrelationCompiler.parseTimespan("10m") == 600)
+        #expect(CorrelationCompiler.parseTimespan("1h") == 3600)
+        #expect(CorrelationCompiler.parseTimespan("2d") == 172_800)
+        #expect(CorrelationCompiler.parseTimespan("1w") == 604_800)
+        #expect(CorrelationCompiler.parseTimespan("0m") == nil)
+        #expect(CorrelationCompiler.parseTimespan("m") == nil)
+        #expect(CorrelationCompiler.parseTimespan("5y") == nil)
+    }
+}
