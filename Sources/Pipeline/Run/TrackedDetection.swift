@@ -36,11 +36,12 @@ final class TrackedDetection {
     func process(_ event: Event, from origin: Origin) -> [Alert] {
         held[event.id, default: []].append(origin)
         heldByKey[origin.key, default: [:]][origin, default: 0] += 1
-        var released: [Event] = []
-        var alerts = stateful.push(event) { e, _ in released.append(e) }
-        for e in released {
+        var released: [(event: Event, late: Bool)] = []
+        var alerts = stateful.push(event) { e, late in released.append((e, late)) }
+        for (e, late) in released {
             release(e.id)
-            alerts += engine.process(e)
+            // Late events reach stateless rules only, never correlation windows.
+            alerts += late ? engine.processLate(e) : engine.process(e)
         }
         return alerts
     }

@@ -20,9 +20,10 @@ public final class DetectionStage {
 
     public func process(_ event: Event) -> [Alert] {
         eventsSeen += 1
-        var released: [Event] = []
-        var alerts = stateful.push(event) { e, _ in released.append(e) }
-        for e in released { alerts += engine.process(e) }
+        var released: [(event: Event, late: Bool)] = []
+        var alerts = stateful.push(event) { e, late in released.append((e, late)) }
+        // Late events reach stateless rules only, never correlation windows that already answered.
+        for (e, late) in released { alerts += late ? engine.processLate(e) : engine.process(e) }
         eventsDetected += released.count
         return alerts
     }
@@ -33,6 +34,8 @@ public final class DetectionStage {
         var alerts = stateful.finish { e, _ in released.append(e) }
         for e in released { alerts += engine.process(e) }
         eventsDetected += released.count
+        // Windows still open at the end of input (lt/lte/eq/neq correlations) are judged now.
+        alerts += engine.finish()
         return alerts
     }
 
