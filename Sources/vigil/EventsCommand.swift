@@ -1,4 +1,5 @@
 import ArgumentParser
+import Pipeline
 import EventDecoding
 import EventModel
 import FastJSON
@@ -127,18 +128,8 @@ struct EventPrinter: EventConsumer {
     mutating func diagnostic(_ diagnostic: Diagnostic) {
         StandardError.write("\(diagnostic)\n")
         guard let errorFile else { return }
-        var w = JSONWriter()
-        var first = true
-        w.beginObject()
-        w.field("level", first: &first); w.writeString(diagnostic.level.rawValue)
-        w.field("code", first: &first); w.writeString(diagnostic.code)
-        w.field("message", first: &first); w.writeString(diagnostic.message)
-        w.field("file", first: &first); w.writeString(diagnostic.location.file)
-        if let line = diagnostic.location.line { w.field("line", first: &first); w.raw(String(line)) }
-        if let offset = diagnostic.location.offset { w.field("offset", first: &first); w.raw(String(offset)) }
-        w.endObject()
-        w.raw(0x0A)
-        _ = w.bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, errorFile) }
+        let line = DiagnosticReporter.json(diagnostic) + "\n"
+        _ = line.withCString { fputs($0, errorFile) }
     }
 
     mutating func flush() {

@@ -1,6 +1,7 @@
 import EventDecoding
 import EventModel
 import FastJSON
+import TestSupport
 import Testing
 
 /// Every kind of bad input: reported with a place and a reason, and nothing valid around it lost.
@@ -99,7 +100,7 @@ import Testing
     }
 
     @Test func binaryGarbageFile() throws {
-        var g = SplitMix(seed: 7)
+        var g = SplitMix64(seed: 7)
         let bytes = (0..<10_000).map { _ in UInt8(truncatingIfNeeded: g.next()) }
         let r = try read([0x00, 0x01, 0x02] + bytes, name: "blob.bin")
         #expect(r.events.isEmpty)
@@ -152,18 +153,5 @@ import Testing
         try reader.read(InputFile(path: "/nonexistent/vigil/file.json"), into: &c)
         #expect(c.codes == [InputCode.unreadable])
         #expect(c.diagnostics.first?.location.file == "/nonexistent/vigil/file.json")
-    }
-}
-
-/// Deterministic bytes for the garbage tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import EventModel
 
 let t0 = EventTime(parsing: "2025-03-04T09:00:00Z")!

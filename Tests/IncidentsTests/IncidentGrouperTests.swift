@@ -1,3 +1,4 @@
+import TestSupport
 import EventModel
 import Foundation
 import Incidents

@@ -76,7 +76,7 @@ extension RunTests {
         let config = "\(dir)/vigil.yaml", jsonl = "\(dir)/out.jsonl", state = "\(dir)/state.db"
         try RunFixture.config(tree: "\(dir)/tree", state: state, jsonl: jsonl, metrics: false)
             .write(toFile: config, atomically: true, encoding: .utf8)
-        var rng = SeededGenerator(seed: UInt64(seed))
+        var rng = SplitMix64(seed: UInt64(seed))
         var chunks: [(String, [String])] = []
         for f in try RunFixture.sampleFiles() {
             var rest = f.lines[...]
@@ -122,20 +122,6 @@ extension RunTests {
         print("kill -9 seed \(seed): \(kills) kills, \(alertRows.count) alert rows for \(reference.count) alerts (\(alertRows.count - reference.count) repeated rows), \(incidents.count) incidents")
     }
 }
-
-/// A small deterministic generator (SplitMix64) for seeded kill points.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 extension RunTests {
     /// `vigil run` (the binary) consuming from the librdkafka mock cluster that lives in this test
     /// process, killed with SIGKILL mid-way and restarted: every alert arrives (at least once).

@@ -1,3 +1,4 @@
+import TestSupport
 import Detection
 import EventModel
 import Testing
