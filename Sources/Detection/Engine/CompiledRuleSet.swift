@@ -29,6 +29,23 @@ public final class CompiledRuleSet: Sendable {
     /// Equality tests on one field are grouped from this many on.
     public static let groupThreshold = 3
 
+    /// Many `cidr` tests on one field answered by one hash lookup per prefix length and address
+    /// (a pack's IP allow/deny lists: hundreds of ranges, a handful of prefix lengths).
+    struct CIDRGroup: Sendable {
+        var slot: Int
+        var members: [Int]
+        /// Prefix length (over the 16-byte form) → masked network address → predicates.
+        var byPrefix: [(prefix: Int, table: [[UInt8]: [Int]])]
+    }
+    let cidrGroups: [CIDRGroup]
+    /// Predicate → its CIDR group, -1 when it is tested alone.
+    let cidrGroupOf: [Int]
+
+    /// Per rule, a predicate it cannot match without (a conjunct of its top-level `and`, the
+    /// cheapest one), or -1. The engine tests it (memoised, shared by rules) before walking the
+    /// plan, so the many rules an event meets but fails on their first test cost an array lookup.
+    let guards: [Int]
+
     public init(rules: [CompiledRule], predicates: [Predicate], slots: [FieldSource], regexes: [SafeRegex]) {
         self.rules = rules
         self.predicates = predicates
@@ -63,6 +80,35 @@ public final class CompiledRuleSet: Sendable {
         }
         self.groups = groups
         self.groupOf = groupOf
+
+        var cidrBySlot: [Int: [Int]] = [:]
+        for (i, p) in predicates.enumerated() {
+            if case .cidr = p.test, p.slot >= 0 { cidrBySlot[p.slot, default: []].append(i) }
+        }
+        var cidrGroups: [CIDRGroup] = []
+        var cidrGroupOf = Array(repeating: -1, count: predicates.count)
+        for (slot, members) in cidrBySlot.sorted(by: { $0.key < $1.key }) where members.count >= CompiledRuleSet.groupThreshold {
+            var byPrefix: [Int: [[UInt8]: [Int]]] = [:]
+            for m in members {
+                if case .cidr(let net) = predicates[m].test { byPrefix[net.prefix, default: [:]][net.address, default: []].append(m) }
+                cidrGroupOf[m] = cidrGroups.count
+            }
+            cidrGroups.append(CIDRGroup(slot: slot, members: members,
+                                        byPrefix: byPrefix.sorted { $0.key < $1.key }.map { (prefix: $0.key, table: $0.value) }))
+        }
+        self.cidrGroups = cidrGroups
+        self.cidrGroupOf = cidrGroupOf
+
+        self.guards = rules.map { rule in
+            switch rule.root {
+            case .predicate(let i): return i
+            case .and(let xs):
+                var best = -1
+                for case .predicate(let i) in xs where best < 0 || predicates[i].test.cost < predicates[best].test.cost { best = i }
+                return best
+            default: return -1
+            }
+        }
     }
 
     public func rule(id: String) -> CompiledRule? {

@@ -46,8 +46,8 @@ public struct Engine: Detector {
         let op = event.operation ?? event.operationName?.lowercased()
         let (a, b) = rules.candidates(kind: event.kind, operation: op, unknownMeetsAll: unknownKindMeetsAllRules)
         var out: [Int] = []
-        for i in a where s.eval(rules.rules[i].root) { out.append(i) }
-        for i in b where s.eval(rules.rules[i].root) { out.append(i) }
+        for i in a where s.passes(i) { out.append(i) }
+        for i in b where s.passes(i) { out.append(i) }
         s.stats.rulesEvaluated += a.count + b.count
         s.stats.alerts += out.count
         if !b.isEmpty && !a.isEmpty { out.sort() }
@@ -78,6 +78,16 @@ public struct Engine: Detector {
     }
 }
 
+extension CIDR {
+    /// `out` = `ip` with the bits after `prefix` cleared (the form `address` is stored in).
+    static func mask(_ out: inout [UInt8], _ ip: [UInt8], _ prefix: Int) {
+        for i in 0..<ip.count {
+            let keep = max(0, min(8, prefix - i * 8))
+            out[i] = keep == 8 ? ip[i] : ip[i] & UInt8(truncatingIfNeeded: 0xFF << (8 - keep))
+        }
+    }
+}
+
 /// One value of a field, prepared for matching.
 struct FieldScalar {
     var raw: [UInt8]
@@ -97,6 +107,10 @@ final class Scratch {
     var slotValues: [[FieldScalar]]
     var keywordGen: UInt32 = 0
     var keywordValues: [FieldScalar] = []
+    /// Parsed IP addresses of a slot's values, for `cidr` tests (parsed once per event, not once
+    /// per CIDR predicate: a pack with hundreds of ranges on one field tests them all against it).
+    var ipGen: [UInt32]
+    var ipValues: [[[UInt8]]]
     var event: Event?
     var stats = EngineStats()
 
@@ -108,6 +122,8 @@ final class Scratch {
         slotPresent = Array(repeating: false, count: set.slots.count)
         slotAny = Array(repeating: false, count: set.slots.count)
         slotValues = Array(repeating: [], count: set.slots.count)
+        ipGen = Array(repeating: 0, count: set.slots.count)
+        ipValues = Array(repeating: [], count: set.slots.count)
     }
 
     func begin(_ e: Event) {
@@ -115,7 +131,7 @@ final class Scratch {
         generation &+= 1
         if generation == 0 {
             for i in predGen.indices { predGen[i] = 0 }
-            for i in slotGen.indices { slotGen[i] = 0 }
+            for i in slotGen.indices { slotGen[i] = 0; ipGen[i] = 0 }
             keywordGen = 0
             generation = 1
         }
@@ -149,6 +165,14 @@ final class Scratch {
         return out
     }
 
+    /// The values of `slot` that parse as IP addresses (16-byte form).
+    func ips(_ slot: Int) -> [[UInt8]] {
+        if slot >= 0, ipGen[slot] == generation { return ipValues[slot] }
+        let out = values(slot).compactMap { CIDR.parseIP(String(decoding: $0.raw, as: UTF8.self)) }
+        if slot >= 0 { ipValues[slot] = out; ipGen[slot] = generation }
+        return out
+    }
+
     /// Every string (and number) leaf of the record: what keyword searches look at.
     func keywords() -> [FieldScalar] {
         if keywordGen == generation { return keywordValues }
@@ -165,6 +189,13 @@ final class Scratch {
         keywordValues = out
         keywordGen = generation
         return out
+    }
+
+    /// Whether rule `i` matches: its guard predicate first (memoised), then its plan.
+    @inline(__always) func passes(_ i: Int) -> Bool {
+        let g = set.guards[i]
+        if g >= 0, !test(g) { return false }
+        return eval(set.rules[i].root)
     }
 
     func eval(_ n: MatchNode) -> Bool {
@@ -189,6 +220,23 @@ final class Scratch {
             for m in group.members { predGen[m] = generation; predVal[m] = false }
             for v in values(group.slot) {
                 if let hits = group.table[v.folded] { for m in hits { predVal[m] = true } }
+            }
+            stats.predicatesEvaluated += 1
+            return predVal[i]
+        }
+        let cg = set.cidrGroupOf[i]
+        if cg >= 0 {
+            let group = set.cidrGroups[cg]
+            for m in group.members { predGen[m] = generation; predVal[m] = false }
+            for ip in ips(group.slot) {
+                var masked = ip
+                for (prefix, table) in group.byPrefix {
+                    CIDR.mask(&masked, ip, prefix)
+                    guard let hits = table[masked] else { continue }
+                    for m in hits {
+                        if case .cidr(let net) = set.predicates[m].test, net.contains(ip) { predVal[m] = true }
+                    }
+                }
             }
             stats.predicatesEvaluated += 1
             return predVal[i]
@@ -248,9 +296,7 @@ final class Scratch {
             for v in vals where re.matches(String(decoding: v.raw, as: UTF8.self)) { return true }
             return false
         case .cidr(let net):
-            for v in vals {
-                if let ip = CIDR.parseIP(String(decoding: v.raw, as: UTF8.self)), net.contains(ip) { return true }
-            }
+            for ip in ips(p.slot) where net.contains(ip) { return true }
             return false
         }
     }
