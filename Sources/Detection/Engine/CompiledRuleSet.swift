@@ -41,10 +41,14 @@ public final class CompiledRuleSet: Sendable {
     /// Predicate → its CIDR group, -1 when it is tested alone.
     let cidrGroupOf: [Int]
 
-    /// Per rule, a predicate it cannot match without (a conjunct of its top-level `and`, the
-    /// cheapest one), or -1. The engine tests it (memoised, shared by rules) before walking the
-    /// plan, so the many rules an event meets but fails on their first test cost an array lookup.
-    let guards: [Int]
+    /// Per rule, predicates it cannot match without (the predicate conjuncts of its top-level
+    /// `and`, nested `and`s included), cheapest first: rule `i` has
+    /// `guardList[guardStart[i]..<guardStart[i + 1]]`. The engine tests them (memoised, shared by
+    /// rules) before walking the plan, so a rule that fails a shared test costs array lookups.
+    let guardStart: [Int]
+    let guardList: [Int]
+    /// At most this many guards per rule.
+    static let maxGuards = 4
 
     public init(rules: [CompiledRule], predicates: [Predicate], slots: [FieldSource], regexes: [SafeRegex]) {
         self.rules = rules
@@ -99,16 +103,24 @@ public final class CompiledRuleSet: Sendable {
         self.cidrGroups = cidrGroups
         self.cidrGroupOf = cidrGroupOf
 
-        self.guards = rules.map { rule in
-            switch rule.root {
-            case .predicate(let i): return i
-            case .and(let xs):
-                var best = -1
-                for case .predicate(let i) in xs where best < 0 || predicates[i].test.cost < predicates[best].test.cost { best = i }
-                return best
-            default: return -1
+        var guardStart: [Int] = [0]
+        var guardList: [Int] = []
+        for rule in rules {
+            var conjuncts: [Int] = []
+            func collect(_ n: MatchNode) {
+                switch n {
+                case .predicate(let i): if !conjuncts.contains(i) { conjuncts.append(i) }
+                case .and(let xs): xs.forEach(collect)
+                default: break
+                }
             }
+            collect(rule.root)
+            conjuncts.sort { predicates[$0].test.cost < predicates[$1].test.cost }
+            guardList += conjuncts.prefix(CompiledRuleSet.maxGuards)
+            guardStart.append(guardList.count)
         }
+        self.guardStart = guardStart
+        self.guardList = guardList
     }
 
     public func rule(id: String) -> CompiledRule? {
