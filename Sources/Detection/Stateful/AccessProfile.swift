@@ -184,6 +184,12 @@ extension AccessProfile: StoredJSON {
             for x in xs { if !f { w.comma() }; f = false; w.raw(String(x)) }
             w.endArray()
         }
+        func intMap<V: BinaryInteger>(_ d: [String: V]) {
+            w.beginObject()
+            var f = true
+            for (k, v) in d.sorted(by: { $0.key < $1.key }) { w.field(k, first: &f); w.raw(String(v)) }
+            w.endObject()
+        }
         w.beginObject()
         w.field("activeDays", first: &first); ints(activeDays)
         w.field("daily", first: &first)
@@ -202,21 +208,9 @@ extension AccessProfile: StoredJSON {
         w.field("events", first: &first); w.raw(String(events))
         w.field("firstSeen", first: &first); w.raw(String(firstSeen))
         w.field("hours", first: &first); ints(hours)
-        w.field("ipRanges", first: &first)
-        w.beginObject()
-        inner = true
-        for (range, n) in ipRanges.sorted(by: { $0.key < $1.key }) {
-            w.field(range, first: &inner); w.raw(String(n))
-        }
-        w.endObject()
+        w.field("ipRanges", first: &first); intMap(ipRanges)
         w.field("lastSeen", first: &first); w.raw(String(lastSeen))
-        w.field("operations", first: &first)
-        w.beginObject()
-        inner = true
-        for (op, t) in operations.sorted(by: { $0.key < $1.key }) {
-            w.field(op, first: &inner); w.raw(String(t))
-        }
-        w.endObject()
+        w.field("operations", first: &first); intMap(operations)
         w.field("scope", first: &first); w.writeString(scope)
         w.field("scopeName", first: &first); w.writeString(scopeName)
         w.field("space", first: &first); w.writeString(space)
