@@ -53,6 +53,27 @@ def log(msg: str) -> None:
 TIME = "/usr/bin/time"
 
 
+def fresh_state(argv: list[str]) -> None:
+    """Deletes the state database named by `--state` (and its WAL files) and the `jsonl:` output, so
+    every replay starts empty.
+
+    Replay stores each file's position and every alert raised: with a shared state file a second run
+    would skip the input already read (and the file grows by gigabytes), so runs would not compare."""
+    if "--state" in argv:
+        db = argv[argv.index("--state") + 1]
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.remove(db + suffix)
+            except FileNotFoundError:
+                pass
+    for a in argv:
+        if a.startswith("jsonl:") and a != "jsonl:-":   # the JSON-lines sink appends
+            try:
+                os.remove(a[len("jsonl:"):])
+            except FileNotFoundError:
+                pass
+
+
 def run_timed(argv: list[str], stdin_path: str | None = None) -> tuple[int, float, float, int, str]:
     """Runs argv with stdout to /dev/null; returns (exit code, wall s, cpu s, peak RSS KiB, last stderr error line).
 
@@ -62,6 +83,7 @@ def run_timed(argv: list[str], stdin_path: str | None = None) -> tuple[int, floa
     err_path = os.path.join(DATA, "out", "last-stderr.txt")
     rss_path = os.path.join(DATA, "out", "last-time.txt")
     use_time = os.access(TIME, os.X_OK)
+    fresh_state(argv)
     full = [TIME, "-f", "%M", "-o", rss_path, *argv] if use_time else argv
     with open(os.devnull, "wb") as devnull, open(err_path, "wb") as err, \
             (open(stdin_path, "rb") if stdin_path else open(os.devnull, "rb")) as stdin:
@@ -246,7 +268,8 @@ def main() -> int:
         replay_sets.append((f"vigil replay, {count} generated rules", ["--rules", rules_dir]))
     for name, rule_args in replay_sets:
         out = os.path.join(DATA, "out", "alerts-" + name.split(", ")[1].split()[0].replace("/", "") + ".jsonl")
-        argv = lambda src: [vigil, "replay", *rule_args, "--output", f"jsonl:{out}", src]  # noqa: E731
+        state = out[: -len(".jsonl")] + ".state.db"
+        argv = lambda src: [vigil, "replay", *rule_args, "--state", state, "--output", f"jsonl:{out}", src]  # noqa: E731
         reason = no_vigil or probe(argv(probe_file))
         if reason:
             results.append(Result(name, ok=False, note=f"unavailable: {reason}"))

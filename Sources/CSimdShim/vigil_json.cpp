@@ -8,22 +8,41 @@
 
 namespace {
 
+// Output buffers are sized once per document from upper bounds and never shrink, so the walk
+// writes through raw pointers with no capacity checks: every node consumes at least one input
+// byte and a separator (nodes <= len / 2 + 2), and unescaped keys and strings are never longer
+// than their escaped source (arena <= len).
 struct Flattener {
     std::vector<vj_node> nodes;
     std::vector<uint8_t> arena;
+    vj_node *np = nullptr;
+    size_t ncount = 0;
+    uint8_t *ap = nullptr;
+    size_t alen = 0;
+
+    void reset(size_t input_len) {
+        size_t need_nodes = input_len / 2 + 4;
+        if (nodes.size() < need_nodes) nodes.resize(need_nodes);
+        if (arena.size() < input_len + 1) arena.resize(input_len + 1);
+        np = nodes.data();
+        ap = arena.data();
+        ncount = 0;
+        alen = 0;
+    }
 
     uint32_t put(std::string_view s) {
-        uint32_t off = static_cast<uint32_t>(arena.size());
-        arena.insert(arena.end(), s.begin(), s.end());
+        uint32_t off = static_cast<uint32_t>(alen);
+        std::memcpy(ap + alen, s.data(), s.size());
+        alen += s.size();
         return off;
     }
 
     void walk(simdjson::dom::element e, uint32_t key_off, uint32_t key_len) {
-        size_t idx = nodes.size();
-        nodes.push_back(vj_node{});
-        vj_node n{};
+        size_t idx = ncount++;
+        vj_node &n = np[idx];
         n.key_off = key_off;
         n.key_len = key_len;
+        n.v.u = 0;
         switch (e.type()) {
         case simdjson::dom::element_type::ARRAY: {
             n.type = VJ_ARRAY;
@@ -32,7 +51,7 @@ struct Flattener {
                 walk(child, 0, VJ_NO_KEY);
                 ++count;
             }
-            n.v.count = count;
+            np[idx].v.count = count;
             break;
         }
         case simdjson::dom::element_type::OBJECT: {
@@ -43,7 +62,7 @@ struct Flattener {
                 walk(field.value, k, static_cast<uint32_t>(field.key.size()));
                 ++count;
             }
-            n.v.count = count;
+            np[idx].v.count = count;
             break;
         }
         case simdjson::dom::element_type::INT64:
@@ -64,8 +83,7 @@ struct Flattener {
         case simdjson::dom::element_type::NULL_VALUE:
             n.type = VJ_NULL; break;
         }
-        n.end = static_cast<uint32_t>(nodes.size());
-        nodes[idx] = n;
+        np[idx].end = static_cast<uint32_t>(ncount);
     }
 };
 
@@ -90,13 +108,12 @@ extern "C" vj_result vj_parse(const uint8_t *buf, size_t len, int padded) {
         r.error = int(error);
         return r;
     }
-    st.flat.nodes.clear();
-    st.flat.arena.clear();
+    st.flat.reset(len);
     st.flat.walk(root, 0, VJ_NO_KEY);
-    r.nodes = st.flat.nodes.data();
-    r.node_count = st.flat.nodes.size();
-    r.arena = st.flat.arena.data();
-    r.arena_len = st.flat.arena.size();
+    r.nodes = st.flat.np;
+    r.node_count = st.flat.ncount;
+    r.arena = st.flat.ap;
+    r.arena_len = st.flat.alen;
     return r;
 }
 
@@ -121,18 +138,41 @@ extern "C" const char *vj_error_message(int error) {
 extern "C" int vj_error_utf8(void) { return int(simdjson::UTF8_ERROR); }
 extern "C" int vj_error_depth(void) { return int(simdjson::DEPTH_ERROR); }
 
+namespace {
+inline uint64_t vj_mix(uint64_t w) {
+    w *= 0xBF58476D1CE4E5B9ull;
+    return w ^ (w >> 31);
+}
+} // namespace
+
 extern "C" uint64_t vj_hash64(const uint8_t *p, size_t len, uint64_t seed) {
-    // 64-bit multiply-xorshift over 8-byte words (in the spirit of wyhash/murmur): fast and
-    // well mixed enough for record identity; collisions only merge identical-looking records.
+    // 64-bit multiply-xorshift (in the spirit of wyhash/murmur): fast and well mixed enough for
+    // record identity; collisions only merge identical-looking records. Four independent lanes of
+    // 8-byte words, so the multiply latency of one lane overlaps the others (a 3 KB record hashes
+    // in ~100 iterations instead of a 375-step dependent chain); lanes are folded at the end.
     const uint64_t m = 0x9E3779B97F4A7C15ull;
-    uint64_t h = seed ^ (uint64_t(len) * m);
+    uint64_t h0 = seed ^ (uint64_t(len) * m);
+    uint64_t h1 = h0 ^ 0x243F6A8885A308D3ull, h2 = h0 ^ 0x13198A2E03707344ull, h3 = h0 ^ 0xA4093822299F31D0ull;
     size_t i = 0;
+    for (; i + 32 <= len; i += 32) {
+        uint64_t w0, w1, w2, w3;
+        std::memcpy(&w0, p + i, 8);
+        std::memcpy(&w1, p + i + 8, 8);
+        std::memcpy(&w2, p + i + 16, 8);
+        std::memcpy(&w3, p + i + 24, 8);
+        h0 = (h0 ^ vj_mix(w0)) * m; h0 ^= h0 >> 29;
+        h1 = (h1 ^ vj_mix(w1)) * m; h1 ^= h1 >> 29;
+        h2 = (h2 ^ vj_mix(w2)) * m; h2 ^= h2 >> 29;
+        h3 = (h3 ^ vj_mix(w3)) * m; h3 ^= h3 >> 29;
+    }
+    uint64_t h = h0;
+    h = (h ^ vj_mix(h1)) * m; h ^= h >> 29;
+    h = (h ^ vj_mix(h2)) * m; h ^= h >> 29;
+    h = (h ^ vj_mix(h3)) * m; h ^= h >> 29;
     for (; i + 8 <= len; i += 8) {
         uint64_t w;
         std::memcpy(&w, p + i, 8);
-        w *= 0xBF58476D1CE4E5B9ull;
-        w ^= w >> 31;
-        h = (h ^ w) * m;
+        h = (h ^ vj_mix(w)) * m;
         h ^= h >> 29;
     }
     uint64_t tail = 0;

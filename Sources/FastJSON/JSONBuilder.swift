@@ -53,23 +53,30 @@ public struct JSONBuilder: Sendable {
         let stop = Int(src.nodes[start].end)
         let delta = nodes.count - start
         if !open.isEmpty { open[open.count - 1].count += 1 }
-        for i in start..<stop {
-            var n = src.nodes[i]
-            n.end = UInt32(Int(n.end) + delta)
-            if i == start {
-                if let key { (n.key_off, n.key_len) = put(key) } else { n.key_len = VJ_NO_KEY_VALUE }
-            } else if n.key_len != VJ_NO_KEY_VALUE {
-                let off = UInt32(arena.count)
-                arena.append(contentsOf: src.arena[Int(n.key_off)..<Int(n.key_off + n.key_len)])
-                n.key_off = off
+        nodes.reserveCapacity(nodes.count + stop - start)
+        src.nodes.withUnsafeBufferPointer { srcNodes in
+            src.arena.withUnsafeBufferPointer { srcArena in
+                for i in start..<stop {
+                    var n = srcNodes[i]
+                    n.end = UInt32(Int(n.end) + delta)
+                    if i == start {
+                        if let key { (n.key_off, n.key_len) = put(key) } else { n.key_len = VJ_NO_KEY_VALUE }
+                    } else if n.key_len != VJ_NO_KEY_VALUE {
+                        n.key_off = append(UnsafeBufferPointer(rebasing: srcArena[Int(n.key_off)..<Int(n.key_off + n.key_len)]))
+                    }
+                    if n.type == JSONType.string.rawValue {
+                        n.v.s.off = append(UnsafeBufferPointer(rebasing: srcArena[Int(n.v.s.off)..<Int(n.v.s.off + n.v.s.len)]))
+                    }
+                    nodes.append(n)
+                }
             }
-            if n.type == JSONType.string.rawValue {
-                let off = UInt32(arena.count)
-                arena.append(contentsOf: src.arena[Int(n.v.s.off)..<Int(n.v.s.off + n.v.s.len)])
-                n.v.s.off = off
-            }
-            nodes.append(n)
         }
+    }
+
+    private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        let off = UInt32(arena.count)
+        arena.append(contentsOf: bytes)
+        return off
     }
 
     /// The finished document. Every container must have been ended.

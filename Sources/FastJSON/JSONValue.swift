@@ -110,9 +110,14 @@ public struct JSONValue: Sendable {
     /// The member whose key equals `name`, compared case-insensitively (ASCII).
     public subscript(name: String) -> JSONValue? {
         guard type == .object else { return nil }
-        var lowered = Array(name.utf8)
-        for i in lowered.indices { lowered[i] = JSONPathLookup.fold(lowered[i]) }
-        return lowered.withUnsafeBufferPointer { JSONPathLookup.member(of: self, foldedKey: $0) }
+        // Folded on the stack: this runs per record (assembly, normalisers), an array would allocate.
+        var name = name
+        return name.withUTF8 { src in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, src.count)) { buf in
+                for i in 0..<src.count { buf[i] = JSONPathLookup.fold(src[i]) }
+                return JSONPathLookup.member(of: self, foldedKey: UnsafeBufferPointer(rebasing: buf[0..<src.count]))
+            }
+        }
     }
 
     public subscript(position: Int) -> JSONValue? {

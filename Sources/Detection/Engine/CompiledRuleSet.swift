@@ -31,6 +31,27 @@ public final class CompiledRuleSet: Sendable {
     /// Equality tests on one field are grouped from this many on.
     public static let groupThreshold = 3
 
+    /// Many `cidr` tests on one field answered by one hash lookup per prefix length and address
+    /// (a pack's IP allow/deny lists: hundreds of ranges, a handful of prefix lengths).
+    struct CIDRGroup: Sendable {
+        var slot: Int
+        var members: [Int]
+        /// Prefix length (over the 16-byte form) → masked network address → predicates.
+        var byPrefix: [(prefix: Int, table: [[UInt8]: [Int]])]
+    }
+    let cidrGroups: [CIDRGroup]
+    /// Predicate → its CIDR group, -1 when it is tested alone.
+    let cidrGroupOf: [Int]
+
+    /// Per rule, predicates it cannot match without (the predicate conjuncts of its top-level
+    /// `and`, nested `and`s included), cheapest first: rule `i` has
+    /// `guardList[guardStart[i]..<guardStart[i + 1]]`. The engine tests them (memoised, shared by
+    /// rules) before walking the plan, so a rule that fails a shared test costs array lookups.
+    let guardStart: [Int]
+    let guardList: [Int]
+    /// At most this many guards per rule.
+    static let maxGuards = 4
+
     public init(rules: [CompiledRule], predicates: [Predicate], slots: [FieldSource], regexes: [SafeRegex],
                 correlations: CorrelationSet = CorrelationSet()) {
         self.correlations = correlations
@@ -67,6 +88,43 @@ public final class CompiledRuleSet: Sendable {
         }
         self.groups = groups
         self.groupOf = groupOf
+
+        var cidrBySlot: [Int: [Int]] = [:]
+        for (i, p) in predicates.enumerated() {
+            if case .cidr = p.test, p.slot >= 0 { cidrBySlot[p.slot, default: []].append(i) }
+        }
+        var cidrGroups: [CIDRGroup] = []
+        var cidrGroupOf = Array(repeating: -1, count: predicates.count)
+        for (slot, members) in cidrBySlot.sorted(by: { $0.key < $1.key }) where members.count >= CompiledRuleSet.groupThreshold {
+            var byPrefix: [Int: [[UInt8]: [Int]]] = [:]
+            for m in members {
+                if case .cidr(let net) = predicates[m].test { byPrefix[net.prefix, default: [:]][net.address, default: []].append(m) }
+                cidrGroupOf[m] = cidrGroups.count
+            }
+            cidrGroups.append(CIDRGroup(slot: slot, members: members,
+                                        byPrefix: byPrefix.sorted { $0.key < $1.key }.map { (prefix: $0.key, table: $0.value) }))
+        }
+        self.cidrGroups = cidrGroups
+        self.cidrGroupOf = cidrGroupOf
+
+        var guardStart: [Int] = [0]
+        var guardList: [Int] = []
+        for rule in rules {
+            var conjuncts: [Int] = []
+            func collect(_ n: MatchNode) {
+                switch n {
+                case .predicate(let i): if !conjuncts.contains(i) { conjuncts.append(i) }
+                case .and(let xs): xs.forEach(collect)
+                default: break
+                }
+            }
+            collect(rule.root)
+            conjuncts.sort { predicates[$0].test.cost < predicates[$1].test.cost }
+            guardList += conjuncts.prefix(CompiledRuleSet.maxGuards)
+            guardStart.append(guardList.count)
+        }
+        self.guardStart = guardStart
+        self.guardList = guardList
     }
 
     public func rule(id: String) -> CompiledRule? {

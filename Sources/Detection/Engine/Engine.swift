@@ -48,14 +48,14 @@ public struct Engine: Detector {
     public func matchingRules(_ event: Event) -> [Int] {
         let s = scratch
         s.begin(event)
-        s.stats.events += 1
+        s.counters.events += 1
         let op = event.operation ?? event.operationName?.lowercased()
         let (a, b) = rules.candidates(kind: event.kind, operation: op, unknownMeetsAll: unknownKindMeetsAllRules)
         var out: [Int] = []
-        for i in a where s.eval(rules.rules[i].root) { out.append(i) }
-        for i in b where s.eval(rules.rules[i].root) { out.append(i) }
-        s.stats.rulesEvaluated += a.count + b.count
-        s.stats.alerts += out.count
+        for i in a where s.passes(i) { out.append(i) }
+        for i in b where s.passes(i) { out.append(i) }
+        s.counters.rulesEvaluated += a.count + b.count
+        s.counters.alerts += out.count
         if !b.isEmpty && !a.isEmpty { out.sort() }
         return out
     }
@@ -94,6 +94,16 @@ public struct Engine: Detector {
     }
 }
 
+extension CIDR {
+    /// `out` = `ip` with the bits after `prefix` cleared (the form `address` is stored in).
+    static func mask(_ out: inout [UInt8], _ ip: [UInt8], _ prefix: Int) {
+        for i in 0..<ip.count {
+            let keep = max(0, min(8, prefix - i * 8))
+            out[i] = keep == 8 ? ip[i] : ip[i] & UInt8(truncatingIfNeeded: 0xFF << (8 - keep))
+        }
+    }
+}
+
 /// One value of a field, prepared for matching.
 struct FieldScalar {
     var raw: [UInt8]
@@ -102,36 +112,81 @@ struct FieldScalar {
 }
 
 /// Per-engine scratch: memo of predicate results and extracted fields, valid for one event.
+///
+/// The per-predicate and per-slot memo lives in raw buffers owned by this object (allocated once,
+/// freed in deinit): the hot loop touches them once per predicate per rule, and class-stored
+/// arrays there cost a retain and a dynamic exclusivity check on every access.
 final class Scratch {
     let set: CompiledRuleSet
     var generation: UInt32 = 0
-    var predGen: [UInt32]
-    var predVal: [Bool]
-    var slotGen: [UInt32]
-    var slotPresent: [Bool]      // field present with a non-null value
-    var slotAny: [Bool]          // field present at all (null included)
+    let predGen: UnsafeMutablePointer<UInt32>
+    let predVal: UnsafeMutablePointer<Bool>
+    let slotGen: UnsafeMutablePointer<UInt32>
+    let slotPresent: UnsafeMutablePointer<Bool>     // field present with a non-null value
+    let slotAny: UnsafeMutablePointer<Bool>         // field present at all (null included)
     var slotValues: [[FieldScalar]]
     var keywordGen: UInt32 = 0
     var keywordValues: [FieldScalar] = []
+    /// Parsed IP addresses of a slot's values, for `cidr` tests (parsed once per event, not once
+    /// per CIDR predicate: a pack with hundreds of ranges on one field tests them all against it).
+    let ipGen: UnsafeMutablePointer<UInt32>
+    var ipValues: [[[UInt8]]]
+    /// Copies of the rule set's per-predicate group maps and per-rule guard lists.
+    let groupOf: UnsafeMutablePointer<Int32>
+    let cidrGroupOf: UnsafeMutablePointer<Int32>
+    let guardStart: UnsafeMutablePointer<Int32>
+    let guardList: UnsafeMutablePointer<Int32>
+    /// Predicates evaluated (EngineStats.predicatesEvaluated), counted outside `stats`.
+    var predicateCount = 0
     var event: Event?
-    var stats = EngineStats()
+    var counters = EngineStats()
+
+    var stats: EngineStats {
+        var s = counters
+        s.predicatesEvaluated = predicateCount
+        return s
+    }
 
     init(_ set: CompiledRuleSet) {
         self.set = set
-        predGen = Array(repeating: 0, count: set.predicates.count)
-        predVal = Array(repeating: false, count: set.predicates.count)
-        slotGen = Array(repeating: 0, count: set.slots.count)
-        slotPresent = Array(repeating: false, count: set.slots.count)
-        slotAny = Array(repeating: false, count: set.slots.count)
+        let np = max(1, set.predicates.count), ns = max(1, set.slots.count)
+        func buffer<T>(_ count: Int, _ value: T) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: count)
+            p.initialize(repeating: value, count: count)
+            return p
+        }
+        predGen = buffer(np, 0)
+        predVal = buffer(np, false)
+        slotGen = buffer(ns, 0)
+        slotPresent = buffer(ns, false)
+        slotAny = buffer(ns, false)
+        ipGen = buffer(ns, 0)
         slotValues = Array(repeating: [], count: set.slots.count)
+        ipValues = Array(repeating: [], count: set.slots.count)
+        groupOf = buffer(np, -1)
+        cidrGroupOf = buffer(np, -1)
+        for i in set.predicates.indices {
+            groupOf[i] = Int32(set.groupOf[i])
+            cidrGroupOf[i] = Int32(set.cidrGroupOf[i])
+        }
+        guardStart = buffer(set.guardStart.count, 0)
+        for (i, g) in set.guardStart.enumerated() { guardStart[i] = Int32(g) }
+        guardList = buffer(max(1, set.guardList.count), 0)
+        for (i, g) in set.guardList.enumerated() { guardList[i] = Int32(g) }
+    }
+
+    deinit {
+        predGen.deallocate(); predVal.deallocate(); slotGen.deallocate(); slotPresent.deallocate()
+        slotAny.deallocate(); ipGen.deallocate(); groupOf.deallocate(); cidrGroupOf.deallocate()
+        guardStart.deallocate(); guardList.deallocate()
     }
 
     func begin(_ e: Event) {
         event = e
         generation &+= 1
         if generation == 0 {
-            for i in predGen.indices { predGen[i] = 0 }
-            for i in slotGen.indices { slotGen[i] = 0 }
+            for i in 0..<set.predicates.count { predGen[i] = 0 }
+            for i in 0..<set.slots.count { slotGen[i] = 0; ipGen[i] = 0 }
             keywordGen = 0
             generation = 1
         }
@@ -165,6 +220,14 @@ final class Scratch {
         return out
     }
 
+    /// The values of `slot` that parse as IP addresses (16-byte form).
+    func ips(_ slot: Int) -> [[UInt8]] {
+        if slot >= 0, ipGen[slot] == generation { return ipValues[slot] }
+        let out = values(slot).compactMap { CIDR.parseIP(String(decoding: $0.raw, as: UTF8.self)) }
+        if slot >= 0 { ipValues[slot] = out; ipGen[slot] = generation }
+        return out
+    }
+
     /// Every string (and number) leaf of the record: what keyword searches look at.
     func keywords() -> [FieldScalar] {
         if keywordGen == generation { return keywordValues }
@@ -183,6 +246,17 @@ final class Scratch {
         return out
     }
 
+    /// Whether rule `i` matches: its guard predicate first (memoised), then its plan.
+    @inline(__always) func passes(_ i: Int) -> Bool {
+        var k = Int(guardStart[i])
+        let end = Int(guardStart[i + 1])
+        while k < end {
+            if !test(Int(guardList[k])) { return false }
+            k += 1
+        }
+        return eval(set.rules[i].root)
+    }
+
     func eval(_ n: MatchNode) -> Bool {
         switch n {
         case .predicate(let i): return test(i)
@@ -199,20 +273,37 @@ final class Scratch {
 
     func test(_ i: Int) -> Bool {
         if predGen[i] == generation { return predVal[i] }
-        let g = set.groupOf[i]
+        let g = Int(groupOf[i])
         if g >= 0 {
             let group = set.groups[g]
             for m in group.members { predGen[m] = generation; predVal[m] = false }
             for v in values(group.slot) {
                 if let hits = group.table[v.folded] { for m in hits { predVal[m] = true } }
             }
-            stats.predicatesEvaluated += 1
+            predicateCount += 1
+            return predVal[i]
+        }
+        let cg = Int(cidrGroupOf[i])
+        if cg >= 0 {
+            let group = set.cidrGroups[cg]
+            for m in group.members { predGen[m] = generation; predVal[m] = false }
+            for ip in ips(group.slot) {
+                var masked = ip
+                for (prefix, table) in group.byPrefix {
+                    CIDR.mask(&masked, ip, prefix)
+                    guard let hits = table[masked] else { continue }
+                    for m in hits {
+                        if case .cidr(let net) = set.predicates[m].test, net.contains(ip) { predVal[m] = true }
+                    }
+                }
+            }
+            predicateCount += 1
             return predVal[i]
         }
         let r = compute(set.predicates[i])
         predGen[i] = generation
         predVal[i] = r
-        stats.predicatesEvaluated += 1
+        predicateCount += 1
         return r
     }
 
@@ -264,9 +355,7 @@ final class Scratch {
             for v in vals where re.matches(String(decoding: v.raw, as: UTF8.self)) { return true }
             return false
         case .cidr(let net):
-            for v in vals {
-                if let ip = CIDR.parseIP(String(decoding: v.raw, as: UTF8.self)), net.contains(ip) { return true }
-            }
+            for ip in ips(p.slot) where net.contains(ip) { return true }
             return false
         }
     }

@@ -2,6 +2,7 @@
 /// IPv4-mapped IPv6 (`::ffff:203.0.113.7`) counts as IPv4. Nil for text that is not an address.
 public enum IPRange {
     public static func of(_ address: String, ipv4Prefix: Int = 24, ipv6Prefix: Int = 48) -> String? {
+        if let v4 = plainIPv4(address) { return format4(v4, ipv4Prefix) }
         var text = Substring(address)
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") { text = text[text.index(after: text.startIndex)..<close] }
         if let pct = text.firstIndex(of: "%") { text = text[..<pct] }
@@ -11,6 +12,30 @@ public enum IPRange {
             return format4(UInt32(v6[6]) << 16 | UInt32(v6[7]), ipv4Prefix)
         }
         return format6(v6, ipv6Prefix)
+    }
+
+    /// Fast path for the common case, a bare dotted quad, read from its UTF-8 bytes (this runs
+    /// for every event the anomaly rules see). Anything else goes the general way.
+    static func plainIPv4(_ address: String) -> UInt32? {
+        var address = address
+        return address.withUTF8 { b -> UInt32? in
+            guard b.count >= 7, b.count <= 15 else { return nil }
+            var v: UInt32 = 0, part: UInt32 = 0, digits = 0, dots = 0
+            for c in b {
+                if c >= 48, c <= 57 {
+                    part = part * 10 + UInt32(c - 48)
+                    digits += 1
+                    guard digits <= 3, part <= 255 else { return nil }
+                } else if c == 46 {
+                    guard digits > 0 else { return nil }
+                    v = v << 8 | part; part = 0; digits = 0; dots += 1
+                } else {
+                    return nil
+                }
+            }
+            guard dots == 3, digits > 0 else { return nil }
+            return v << 8 | part
+        }
     }
 
     static func ipv4(_ s: Substring) -> UInt32? {
@@ -57,7 +82,21 @@ public enum IPRange {
         let p = max(0, min(32, prefix))
         let mask: UInt32 = p == 0 ? 0 : ~UInt32(0) << (32 - p)
         let n = v & mask
-        return "\(n >> 24).\(n >> 16 & 255).\(n >> 8 & 255).\(n & 255)/\(p)"
+        // Built byte by byte: string interpolation of five integers dominated this function.
+        return String(unsafeUninitializedCapacity: 19) { out in
+            var k = 0
+            func put(_ x: UInt32) {
+                if x >= 100 { out[k] = UInt8(48 + x / 100); k += 1 }
+                if x >= 10 { out[k] = UInt8(48 + x / 10 % 10); k += 1 }
+                out[k] = UInt8(48 + x % 10); k += 1
+            }
+            put(n >> 24); out[k] = 46; k += 1
+            put(n >> 16 & 255); out[k] = 46; k += 1
+            put(n >> 8 & 255); out[k] = 46; k += 1
+            put(n & 255); out[k] = 47; k += 1
+            put(UInt32(p))
+            return k
+        }
     }
 
     static func format6(_ g: [UInt16], _ prefix: Int) -> String {

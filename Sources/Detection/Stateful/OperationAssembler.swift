@@ -314,8 +314,11 @@ public struct OperationAssembler {
     }
 
     /// Start first, then the final record, then the others we kept.
-    private static func firstNonNil<T>(_ o: Open, _ field: KeyPath<Event, T?>) -> T? {
-        o.start?[keyPath: field] ?? o.final?[keyPath: field] ?? o.latest[keyPath: field] ?? o.first[keyPath: field]
+    /// (A function, not a KeyPath: key-path projection goes through the runtime on every call.)
+    private static func firstNonNil<T>(_ o: Open, _ field: (Event) -> T?) -> T? {
+        if let s = o.start, let v = field(s) { return v }
+        if let f = o.final, let v = field(f) { return v }
+        return field(o.latest) ?? field(o.first)
     }
 
     private static func body(_ event: Event, _ name: String) -> JSONValue? {

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import EventModel
 import FastJSON
 
@@ -66,7 +71,14 @@ enum FieldText {
         guard n > 0, bytes.count >= n else { return n == 0 }
         let l = lower.utf8Start
         var start = 0
+        let first = l[0]
+        let firstIsLetter = (first &- 97) < 26
         while start + n <= bytes.count {
+            // A first byte that is not a letter has one spelling: jump to it with memchr.
+            if !firstIsLetter {
+                guard let hit = memchr(bytes.baseAddress! + start, Int32(first), bytes.count - n + 1 - start) else { return false }
+                start = bytes.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            }
             var j = 0
             while j < n, JSONPathLookup.fold(bytes[start + j]) == l[j] { j += 1 }
             if j == n { return true }

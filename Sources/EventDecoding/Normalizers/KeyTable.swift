@@ -77,9 +77,12 @@ struct KeyTable<Key: FieldKey>: Sendable {
                                     let stop = Int(bucket[len + 1])
                                     while e < stop {
                                         let p = Int(entries[e].start)
-                                        var j = 0
-                                        while j < len, JSONPathLookup.fold(arena[k + j]) == pool[p + j] { j += 1 }
-                                        if j == len {
+                                        // Back to front: keys of one length mostly share a prefix
+                                        // (claim URIs such as `http://schemas.xmlsoap.org/…/claims/upn`)
+                                        // and differ at the end.
+                                        var j = len
+                                        while j > 0, JSONPathLookup.fold(arena[k + j - 1]) == pool[p + j - 1] { j -= 1 }
+                                        if j == 0 {
                                             let s = Int(entries[e].slot)
                                             if slots[s] < 0 { slots[s] = Int32(i) }
                                             break
