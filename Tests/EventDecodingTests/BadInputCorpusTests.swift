@@ -127,6 +127,40 @@ import Testing
         }
     }
 
+    /// Inputs the fuzzers crashed on (Tests/Fixtures/fuzz, from Fuzz/run.sh): each reads to the end.
+    @Test func fuzzRegressions() throws {
+        let folder = PackageRoot.url.appendingPathComponent("Tests/Fixtures/fuzz")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".bin") }.sorted()
+        #expect(!files.isEmpty)
+        for name in files {
+            let bytes = Array(try Data(contentsOf: folder.appendingPathComponent(name)))
+            var records = 0
+            // The harness's two settings: small chunks with a small line limit, then the defaults' scale.
+            for (chunk, limit) in [(509, 256), (1 << 16, 16 << 20)] {
+                var reader = RecordReader(options: ReaderOptions(maxLineBytes: limit, chunkSize: chunk, normalizer: Normalizer(acceptsUnknownShapes: true)))
+                var c = Collector()
+                try reader.read(bytes: bytes, name: name, into: &c)
+                records += reader.stats.records
+            }
+            #expect(records > 0, "\(name)")
+        }
+    }
+
+    /// FuzzReader's first find: a year past 2262 overflowed Int64 nanoseconds and trapped.
+    @Test func timesOutsideTheInt64RangeAreNotTimes() throws {
+        #expect(EventTime(parsing: "4052-11-20T10:02:00.0000000Z") == nil)
+        #expect(EventTime(parsing: "9999-12-31T23:59:59Z") == nil)
+        #expect(EventTime(parsing: "1600-01-01T00:00:00Z") == nil)
+        #expect(EventTime(parsing: "12/31/9999 11:59:59 PM") == nil)
+        #expect(EventTime(parsing: "2262-04-11T23:47:16Z")?.nanoseconds == 9_223_372_036_000_000_000)
+        #expect(EventTime(nanoseconds: .max - 5).adding(seconds: 18_000).nanoseconds == .max)
+        let line = #"{"time":"9999-12-31T23:59:59Z","resourceId":"/SUBSCRIPTIONS/S/RESOURCEGROUPS/R/PROVIDERS/MICROSOFT.STORAGE/STORAGEACCOUNTS/A","operationName":"MICROSOFT.STORAGE/STORAGEACCOUNTS/READ","category":"Administrative"}"#
+        var reader = RecordReader()
+        var c = Collector()
+        try reader.read(bytes: Array((line + "\n").utf8), name: "never.json", into: &c)
+        #expect(c.events.count + c.diagnostics.count == 1)
+    }
+
     /// The as-published invalid files of the shared corpus, alone and sandwiched between good lines.
     @Test(.enabled(if: Corpus.root != nil, Comment(rawValue: Corpus.skipReason)))
     func asPublishedInvalidFiles() throws {

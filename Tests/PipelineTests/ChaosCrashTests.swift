@@ -21,7 +21,7 @@ struct ChaosCrashTests {
         let dir = try Chaos.temporaryDirectory("crash")
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("input")
-        let expected = try Chaos.workload(into: input, groups: 60, noise: Chaos.long ? 150_000 : 40_000)
+        let expected = try Chaos.workload(into: input, groups: Chaos.long ? 200 : 30, noise: Chaos.long ? 40_000 : 12_000)
 
         let cleanStart = Date()
         let clean = try Chaos.vigil(Chaos.replayArguments(input: input.path, state: dir.appendingPathComponent("clean.db").path,
