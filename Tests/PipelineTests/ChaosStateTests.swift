@@ -108,6 +108,31 @@ final class ChaosStateTests {
         #expect(got.incidents.count == expected.incidents && got.alerts.count == expected.alerts)
     }
 
+    /// The JSON-lines sink's disk fills up (a 64 KB tmpfs; root only, skipped otherwise): the replay
+    /// keeps the undelivered rows queued, says so and exits non-zero after its drain; the file holds
+    /// only whole lines; with room again a rerun completes it to exactly the expected incidents.
+    @Test(.timeLimit(.minutes(2)))
+    func fullSinkDiskKeepsRowsQueued() throws {
+        let mount = path("sinkfs")
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        guard geteuid() == 0, try Chaos.run("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mount], in: dir).status == 0 else {
+            print("fullSinkDiskKeepsRowsQueued: needs root and mount, skipped"); return
+        }
+        defer { _ = try? Chaos.run("/bin/umount", ["-l", mount], in: dir) }
+        let sink = mount + "/out.jsonl"
+        let r = try replay(state: path("q.db"), sink: sink)
+        #expect(r.status == 1 && !r.signalled, "exit \(r.status): \(r.stderr)")
+        #expect(r.stderr.contains("not delivered") && r.stderr.contains("No space left on device"), "\(r.stderr)")
+        let partial = try #require(FileManager.default.contents(atPath: sink))
+        #expect(partial.isEmpty || partial.last == 0x0A, "a torn line was left behind")
+        _ = try Chaos.SinkContents(path: sink)   // every line parses
+        #expect(try Chaos.run("/bin/mount", ["-o", "remount,size=8m", mount], in: dir).status == 0)
+        let again = try replay(state: path("q.db"), sink: sink)
+        #expect(again.status == 0, "\(again.stderr)")
+        let got = try Chaos.SinkContents(path: sink)
+        #expect(got.incidents.count == expected.incidents && got.alerts.count == expected.alerts)
+    }
+
     /// A read-only state database. Root ignores file modes, so as root the database sits on a
     /// tmpfs remounted read-only (skipped, saying so, when mounting is not permitted).
     @Test func readOnlyStateDatabaseIsRefused() throws {
