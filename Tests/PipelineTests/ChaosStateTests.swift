@@ -127,10 +127,14 @@ final class ChaosStateTests {
         #expect(partial.isEmpty || partial.last == 0x0A, "a torn line was left behind")
         _ = try Chaos.SinkContents(path: sink)   // every line parses
         #expect(try Chaos.run("/bin/mount", ["-o", "remount,size=8m", mount], in: dir).status == 0)
-        // The queued rows keep their backoff (full jitter, up to ~30 s after six failures), which
-        // may fall after one rerun's 30 s drain: rerun until it completes, as an operator would.
+        // The queued rows keep their backoff (full jitter, up to ~30 s after six failures); a rerun
+        // whose drain ends before they fall due stops at once, exit 1. Rerun until it completes, as
+        // an operator would.
         var again = try replay(state: path("q.db"), sink: sink)
-        for _ in 0..<2 where again.status != 0 { again = try replay(state: path("q.db"), sink: sink) }
+        for _ in 0..<12 where again.status != 0 {
+            Thread.sleep(forTimeInterval: 5)
+            again = try replay(state: path("q.db"), sink: sink)
+        }
         #expect(again.status == 0, "\(again.stderr)")
         let got = try Chaos.SinkContents(path: sink)
         #expect(got.incidents.count == expected.incidents && got.alerts.count == expected.alerts)
