@@ -11,7 +11,13 @@ public struct EventTime: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public var seconds: Int64 { nanoseconds >= 0 ? nanoseconds / 1_000_000_000 : (nanoseconds - 999_999_999) / 1_000_000_000 }
 
-    public func adding(seconds s: Int64) -> EventTime { EventTime(nanoseconds: nanoseconds + s * 1_000_000_000) }
+    /// Saturates at the ends of the Int64 range instead of trapping (a window past year 2262).
+    public func adding(seconds s: Int64) -> EventTime {
+        let (delta, o1) = s.multipliedReportingOverflow(by: 1_000_000_000)
+        let (sum, o2) = nanoseconds.addingReportingOverflow(delta)
+        if !o1 && !o2 { return EventTime(nanoseconds: sum) }
+        return EventTime(nanoseconds: s >= 0 ? .max : .min)
+    }
 
     public var description: String { iso8601 }
 
@@ -143,7 +149,11 @@ public struct EventTime: Sendable, Hashable, Comparable, Codable, CustomStringCo
         guard (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, se < 61 else { return nil }
         let days = daysFromCivil(y, mo, d)
         let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset
-        return EventTime(nanoseconds: secs * 1_000_000_000 + frac)
+        // Nanoseconds in Int64 span 1677-09-21…2262-04-11; a later or earlier date (9999-12-31 is
+        // a common "never" value) is not a representable event time, not a crash.
+        let (scaled, o1) = secs.multipliedReportingOverflow(by: 1_000_000_000)
+        let (ns, o2) = scaled.addingReportingOverflow(frac)
+        return o1 || o2 ? nil : EventTime(nanoseconds: ns)
     }
 
     /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).

@@ -123,6 +123,13 @@ struct ReplayCommand: ParsableCommand {
             break
         }
         try database.close()
+        // Undelivered rows are kept in the outbox, never dropped, but a run that ends with some must
+        // not look like success (a full disk under the JSON-lines file, a sink down past the drain).
+        if let d = result.delivery, d.remaining > 0 || d.deadLettered > 0 {
+            StandardStreams.writeError("vigil replay: \(d.remaining) outbox row\(d.remaining == 1 ? "" : "s") not delivered (kept in \(state.path); "
+                + "rerun or see 'vigil outbox status'), \(d.deadLettered) dead-lettered\n")
+            if d.remaining > 0 { throw ExitCode(1) }
+        }
         if strict && result.read.errorCount > 0 { throw ExitCode(1) }
     }
 }

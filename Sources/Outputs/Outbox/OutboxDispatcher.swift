@@ -110,6 +110,11 @@ public final class OutboxDispatcher: @unchecked Sendable {
         let failed = rows.filter { !accepted.contains($0.rowId) }
         guard !failed.isEmpty else { return }
         switch error.disposition {
+        case .permanent where failed.count > 1:
+            // One rejected item must not take its batch-mates with it: sinks stop at the first
+            // rejection, so the rows after it were never tried. Each failed row goes again on its
+            // own; only rows the sink rejects alone are dead-lettered, each with its own reason.
+            for row in failed { try deliver([row], to: sink, now: now, round: &round) }
         case .permanent:
             logger.error("delivery failed permanently; dead-lettered",
                          metadata: ["sink": "\(sink.name)", "rows": "\(failed.count)", "error": "\(error.reason)"])

@@ -68,18 +68,26 @@ public final class JSONLinesSink: Sink, @unchecked Sendable {
         }
         lock.lock(); defer { lock.unlock() }
         guard fd >= 0 else { throw DeliveryError(.retry(retryAfter: nil), "\(name): \(target) is closed") }
+        // A failed batch (a full disk) must not leave a torn line for the retry to append after:
+        // cut the file back to where the batch began.
+        var isFile = false
+        if case .file = destination { isFile = true }
+        let start = isFile ? lseek(fd, 0, SEEK_END) : -1
+        func fail(_ what: String) -> DeliveryError {
+            let reason = "\(name): \(what) \(target) failed: \(String(cString: strerror(errno)))"
+            if start >= 0 { _ = ftruncate(fd, start) }
+            return DeliveryError(.retry(retryAfter: nil), reason)
+        }
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw DeliveryError(.retry(retryAfter: nil), "\(name): write to \(target) failed: \(String(cString: strerror(errno)))")
+                throw fail("write to")
             }
             written += n
         }
-        if case .file = destination, fsync(fd) != 0 {
-            throw DeliveryError(.retry(retryAfter: nil), "\(name): fsync of \(target) failed: \(String(cString: strerror(errno)))")
-        }
+        if isFile, fsync(fd) != 0 { throw fail("fsync of") }
     }
 
     public func close() throws {
