@@ -100,7 +100,8 @@ struct ReplayCommand: ParsableCommand {
         if let configuration { sinks += try configuration.makeSinks() }
         if sinks.isEmpty { sinks = [try JSONLinesSink(name: "jsonl", destination: .standardOutput)] }
 
-        let database = try StateDatabase(path: statePath ?? configuration?.statePath ?? StateDatabase.defaultPath)
+        let databasePath = statePath ?? configuration?.statePath ?? StateDatabase.defaultPath
+        let database = try StateDatabase(path: databasePath)
         var options = ReplayOptions(paths: paths, from: from.flatMap(EventTime.init(parsing:)), to: to.flatMap(EventTime.init(parsing:)))
         options.maxLineBytes = maxLineBytes
         options.grouping = IncidentGrouping(windowSeconds: groupingWindow)
@@ -126,7 +127,7 @@ struct ReplayCommand: ParsableCommand {
         // Undelivered rows are kept in the outbox, never dropped, but a run that ends with some must
         // not look like success (a full disk under the JSON-lines file, a sink down past the drain).
         if let d = result.delivery, d.remaining > 0 || d.deadLettered > 0 {
-            StandardStreams.writeError("vigil replay: \(d.remaining) outbox row\(d.remaining == 1 ? "" : "s") not delivered (kept in \(state.path); "
+            StandardStreams.writeError("vigil replay: \(d.remaining) outbox row\(d.remaining == 1 ? "" : "s") not delivered (kept in \(databasePath); "
                 + "rerun or see 'vigil outbox status'), \(d.deadLettered) dead-lettered\n")
             if d.remaining > 0 { throw ExitCode(1) }
         }
