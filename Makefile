@@ -4,7 +4,7 @@ VIGIL_DEBUG = .build/debug/vigil
 # The bundled samples: one day of an Azure ML subscription with an attack in it (samples/README.md).
 SAMPLES = samples/export samples/eventhub samples/defender
 
-.PHONY: deps build demo test bench release clean completions validate-deploy
+.PHONY: deps build demo test bench chaos release clean completions validate-deploy
 
 deps:
 	@./scripts/install-deps.sh
@@ -27,6 +27,12 @@ test: deps
 
 bench: deps
 	./Benchmarks/run.sh
+
+# The long reliability suites (docs/reliability.md): 20 kill -9 replays, faults, bad input, fuzzing.
+chaos: build
+	VIGIL_CHAOS=1 $(SWIFT) test --filter 'Chaos|BadInputCorpus'
+	./scripts/chaos/crash.sh 20
+	./Fuzz/run.sh all 600
 
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-release
