@@ -37,6 +37,18 @@ public struct IncidentGrouper: Sendable {
     public func group(_ alerts: [Alert], in database: StateDatabase) throws -> [IncidentChange] {
         var working: [String: Working] = [:]
         var order: [String] = []
+        // Index of the working incidents, so an alert meets only those sharing one of its keys
+        // (not every incident the batch touched): entity key → incident ids, and each one's window.
+        var byKey: [String: [String]] = [:]
+        var windows: [String: (start: EventTime, end: EventTime, closed: Bool)] = [:]
+        func index(_ id: String, _ keys: some Sequence<String>) {
+            for k in keys { byKey[k, default: []].append(id) }
+        }
+        func track(_ id: String, _ w: Working) {
+            working[id] = w
+            windows[id] = (w.change.record.windowStart, w.change.record.windowEnd, w.change.incident.status == .closed)
+            index(id, w.entityKeys)
+        }
 
         for alert in alerts {
             let keys = configuration.groupingEntities(of: alert).map(\.key)
@@ -49,10 +61,13 @@ public struct IncidentGrouper: Sendable {
             for c in try database.openIncidentIds(sharingAnyOf: keys, at: alert.time, lookbackSeconds: lookback) {
                 candidates[c.id] = c.windowStart
             }
-            for (id, w) in working where w.change.record.windowStart.adding(seconds: -lookback) <= alert.time
-                && alert.time < w.change.record.windowEnd
-                && w.change.incident.status != .closed && !w.entityKeys.isDisjoint(with: keySet) {
-                candidates[id] = w.change.record.windowStart
+            for k in keySet {
+                for id in byKey[k] ?? [] {
+                    let w = windows[id]!
+                    if w.start.adding(seconds: -lookback) <= alert.time && alert.time < w.end && !w.closed {
+                        candidates[id] = w.start
+                    }
+                }
             }
             var chosen: String?
             for (id, _) in candidates.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) {
@@ -71,28 +86,33 @@ public struct IncidentGrouper: Sendable {
                                            firstActivity: alert.time, lastActivity: alert.time, revision: 0),
                         groupingKey: key, windowStart: alert.time,
                         windowEnd: alert.time.adding(seconds: configuration.windowSeconds))
-                    working[id] = Working(change: IncidentChange(record: record, newAlerts: [], isNew: true),
-                                          entityKeys: [], rules: [])
+                    track(id, Working(change: IncidentChange(record: record, newAlerts: [], isNew: true),
+                                      entityKeys: [], rules: []))
                 }
             }
             if working[id] == nil {
                 guard let stored = try database.incidentRecord(id: id) else { continue }
                 let rules = try database.ruleSummary(ofIncident: id).map { (ruleId: $0.ruleId, title: $0.ruleTitle, count: $0.count) }
-                working[id] = Working(change: IncidentChange(record: stored, newAlerts: [], isNew: false),
-                                      entityKeys: Set(stored.incident.entities.map(\.key)), rules: rules)
+                track(id, Working(change: IncidentChange(record: stored, newAlerts: [], isNew: false),
+                                  entityKeys: Set(stored.incident.entities.map(\.key)), rules: rules))
             }
             if working[id]!.change.newAlerts.isEmpty { order.append(id) }
-            add(alert, to: &working[id]!)
+            index(id, add(alert, to: &working[id]!))
         }
 
         return try order.map { id in
-            let change = working[id]!.change
+            // Title and description depend only on the incident's final state for the batch:
+            // written once here, not once per joining alert.
+            let w = working[id]!
+            var change = w.change
+            narrate(&change.record.incident, rules: w.rules.map { (title: $0.title, count: $0.count) })
             try database.saveIncident(change.record, linking: change.newAlerts.map(\.id))
             return change
         }
     }
 
-    private func add(_ alert: Alert, to w: inout Working) {
+    /// Returns the entity keys the incident gained.
+    private func add(_ alert: Alert, to w: inout Working) -> [String] {
         if w.change.newAlerts.isEmpty { w.change.record.incident.revision += 1 }
         w.change.newAlerts.append(alert)
         if let r = w.rules.firstIndex(where: { $0.ruleId == alert.ruleId }) {
@@ -100,13 +120,20 @@ public struct IncidentGrouper: Sendable {
         } else {
             w.rules.append((ruleId: alert.ruleId, title: alert.ruleTitle, count: 1))
         }
-        for e in alert.entities where w.entityKeys.insert(e.key).inserted { w.change.record.incident.entities.append(e) }
-        let rules = w.rules.map { (title: $0.title, count: $0.count) }
-        update(&w.change.record.incident, with: alert, rules: rules)
+        var gained: [String] = []
+        for e in alert.entities {
+            let key = e.key
+            if w.entityKeys.insert(key).inserted {
+                w.change.record.incident.entities.append(e)
+                gained.append(key)
+            }
+        }
+        update(&w.change.record.incident, with: alert)
+        return gained
     }
 
     /// Mutates in place: incidents can hold thousands of alert ids.
-    private func update(_ i: inout Incident, with alert: Alert, rules: [(title: String, count: Int)]) {
+    private func update(_ i: inout Incident, with alert: Alert) {
         i.alertIds.append(alert.id)
         if !i.ruleIds.contains(alert.ruleId) { i.ruleIds.append(alert.ruleId) }
         for t in alert.tactics where !i.tactics.contains(t) { i.tactics.append(t) }
@@ -120,6 +147,9 @@ public struct IncidentGrouper: Sendable {
             i.firstActivity = min(i.firstActivity, alert.time)
             i.lastActivity = max(i.lastActivity, alert.time)
         }
+    }
+
+    private func narrate(_ i: inout Incident, rules: [(title: String, count: Int)]) {
         i.title = IncidentNarrative.title(rules: rules, entities: i.entities)
         i.description = IncidentNarrative.description(rules: rules, alertCount: i.alertIds.count, severity: i.severity,
                                                       first: i.firstActivity, last: i.lastActivity, entities: i.entities)
