@@ -10,6 +10,22 @@ public enum IncidentNarrative {
     /// `rules` are (title, alert count) in the order they first joined; `entities` in first-seen order.
     public static func title(rules: [(title: String, count: Int)], entities: [Entity]) -> String {
         let names = rules.map(\.title)
+        var whereWho = ""
+        let resources = entities.filter { $0.kind == .azureResource }
+        if resources.count == 1 {
+            whereWho += " on \(resourcePhrase(resources[0].value))"
+        } else if resources.count > 1 {
+            whereWho += " on \(scopePhrase(resources.map { ResourceID(raw: $0.value) }))"
+        } else if let host = entities.first(where: { $0.kind == .host }) {
+            whereWho += " on host \(host.value)"
+        }
+        if let account = entities.first(where: { $0.kind == .account }) {
+            whereWho += " by \(account.value)"
+        } else if let ip = entities.first(where: { $0.kind == .ip }) {
+            whereWho += " from \(ip.value)"
+        } else if let app = entities.first(where: { $0.kind == .cloudApplication }) {
+            whereWho += " by application \(app.value)"
+        }
         var what: String
         switch names.count {
         case 0: what = "Alert"
@@ -17,18 +33,11 @@ public enum IncidentNarrative {
         case 2: what = "\(names[0]) and \(names[1])"
         default: what = "\(names[0]), \(names[1]) and \(names.count - 2) more"
         }
-        if let resource = entities.first(where: { $0.kind == .azureResource }) {
-            what += " on \(resourcePhrase(resource.value))"
-        } else if let host = entities.first(where: { $0.kind == .host }) {
-            what += " on host \(host.value)"
+        // Long rule titles must not push the where and who out of Sentinel's title limit.
+        if names.count > 1, what.count + whereWho.count > maxTitle {
+            what = "\(names[0]) and \(names.count - 1) more"
         }
-        if let account = entities.first(where: { $0.kind == .account }) {
-            what += " by \(account.value)"
-        } else if let ip = entities.first(where: { $0.kind == .ip }) {
-            what += " from \(ip.value)"
-        } else if let app = entities.first(where: { $0.kind == .cloudApplication }) {
-            what += " by application \(app.value)"
-        }
+        what += whereWho
         return clip(what, maxTitle)
     }
 
@@ -53,6 +62,17 @@ public enum IncidentNarrative {
         let id = ResourceID(raw: raw)
         guard let name = id.name, let type = id.type, let last = type.split(separator: "/").last else { return raw }
         return "\(singularWords(String(last))) \(name)"
+    }
+
+    /// Several resources: the scope they share, which is what an analyst opens first.
+    ///   `9 resources in resource group rg-ml-prod`, `11 resources in subscription 4f8d…`, `3 resources`.
+    static func scopePhrase(_ ids: [ResourceID]) -> String {
+        let n = ids.count
+        let groups = Set(ids.map { $0.resourceGroup?.lowercased() })
+        if groups.count == 1, let g = ids.first?.resourceGroup { return "\(n) resources in resource group \(g)" }
+        let subscriptions = Set(ids.map { $0.subscription?.lowercased() })
+        if subscriptions.count == 1, let sub = ids.first?.subscription { return "\(n) resources in subscription \(sub)" }
+        return "\(n) resources"
     }
 
     /// `resourceGroups` → `resource group`, `registries` → `registry`, `workspaces` → `workspace`.
