@@ -102,12 +102,18 @@ struct ReplayCommand: ParsableCommand {
 
         let databasePath = statePath ?? configuration?.statePath ?? StateDatabase.defaultPath
         let database = try StateDatabase(path: databasePath)
-        var options = ReplayOptions(paths: paths, from: from.flatMap(EventTime.init(parsing:)), to: to.flatMap(EventTime.init(parsing:)))
+        var options: ReplayOptions
+        do {
+            options = try ReplayOptions(paths: paths, from: from.flatMap(EventTime.init(parsing:)), to: to.flatMap(EventTime.init(parsing:)))
+        } catch {
+            for d in error.diagnostics { reporter.report(d) }
+            throw ReplayError.inputs(error.diagnostics.count)
+        }
         options.maxLineBytes = maxLineBytes
         options.grouping = IncidentGrouping(windowSeconds: groupingWindow)
         let pipeline = ReplayPipeline(options: options, database: database,
                                       detection: detection.makeDetection(database: database,
-                                          latenessSeconds: lateness + ReplayPipeline.exportSlackSeconds(paths: paths)),
+                                          latenessSeconds: lateness + options.exportSlackSeconds),
                                       sinks: sinks, onDiagnostic: reporter.report)
         let showProgress = !quiet && StandardStreams.stderrIsTerminal
         var bar = ProgressBar()

@@ -24,10 +24,27 @@ public struct ReplayOptions: Sendable {
     public var drainSeconds: Double = 30
     public var grouping = IncidentGrouping()
 
-    public init(paths: [String], from: EventTime? = nil, to: EventTime? = nil) {
+    /// The files to read, in order (expanded once, here).
+    public let inputs: InputSet
+
+    /// Expands `paths`; every missing or unreadable path is in the thrown error.
+    public init(paths: [String], from: EventTime? = nil, to: EventTime? = nil) throws(InputSetError) {
         self.paths = paths
         self.from = from
         self.to = to
+        self.inputs = try InputSet(paths: paths, from: from, to: to)
+    }
+
+    /// Extra lateness this replay needs. An export tree keeps one hourly blob per category, and a
+    /// replay reads them one after another: events of the same hour arrive up to an hour apart
+    /// across blobs. With more than one category in the tree, windows wait an hour more, so the
+    /// same input gives the same alerts as when tailed live (where the blobs grow side by side).
+    public var exportSlackSeconds: Int64 {
+        var containers = Set<String>()
+        for f in inputs.files where f.exportHour != nil {
+            if let c = f.path.split(separator: "/").first(where: { $0.hasPrefix("insights-") }) { containers.insert(String(c)) }
+        }
+        return containers.count > 1 ? 3600 : 0
     }
 }
 
@@ -67,13 +84,7 @@ public final class ReplayPipeline {
 
     public func run(progress: ReplayProgressHandler? = nil) throws -> ReplaySummary {
         let started = MonotonicClock.now()
-        let inputs: InputSet
-        do {
-            inputs = try InputSet(paths: options.paths, from: options.from, to: options.to)
-        } catch {
-            for d in error.diagnostics { onDiagnostic(d) }
-            throw ReplayError.inputs(error.diagnostics.count)
-        }
+        let inputs = options.inputs
         var summary = ReplaySummary()
         let totalBytes = inputs.files.reduce(Int64(0)) { $0 + (FileSize.of($1.path) ?? 0) }
 
@@ -110,19 +121,6 @@ public final class ReplayPipeline {
         }
         summary.elapsedSeconds = MonotonicClock.now() - started
         return summary
-    }
-
-    /// Extra lateness a replay of `paths` needs. An export tree keeps one hourly blob per category,
-    /// and a replay reads them one after another: events of the same hour arrive up to an hour apart
-    /// across blobs. With more than one category in the tree, windows wait an hour more, so the
-    /// same input gives the same alerts as when tailed live (where the blobs grow side by side).
-    public static func exportSlackSeconds(paths: [String]) -> Int64 {
-        guard let inputs = try? InputSet(paths: paths) else { return 0 }
-        var containers = Set<String>()
-        for f in inputs.files where f.exportHour != nil {
-            if let c = f.path.split(separator: "/").first(where: { $0.hasPrefix("insights-") }) { containers.insert(String(c)) }
-        }
-        return containers.count > 1 ? 3600 : 0
     }
 
     fileprivate func detect(_ event: Event, into alerts: inout [Alert]) {
