@@ -5,8 +5,8 @@ import Darwin
 #endif
 
 /// Seconds on a monotonic clock (durations, rates).
-enum MonotonicClock {
-    static func now() -> Double {
+public enum MonotonicClock {
+    public static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9

@@ -61,12 +61,12 @@ struct EventsCommand: ParsableCommand {
     func run() throws {
         let fromTime = try parsedTime(from, "--from")
         let toTime = try parsedTime(to, "--to")
-        let started = monotonicSeconds()
+        let started = MonotonicClock.now()
         let inputs: InputSet
         do {
             inputs = try InputSet(paths: paths, from: fromTime, to: toTime)
         } catch {
-            for d in error.diagnostics { StandardError.write("\(d)\n") }
+            for d in error.diagnostics { StandardStreams.writeError("\(d)\n") }
             throw ExitCode(2)
         }
         var errorFile: UnsafeMutablePointer<FILE>?
@@ -86,12 +86,12 @@ struct EventsCommand: ParsableCommand {
         printer.flush()
 
         let stats = reader.stats
-        let seconds = max(monotonicSeconds() - started, 1e-9)
+        let seconds = max(MonotonicClock.now() - started, 1e-9)
         let mb = Double(stats.bytesDecoded) / 1_000_000
         var summary = "vigil events: \(stats.summary)"
         if !inputs.skippedByTime.isEmpty { summary += ", \(inputs.skippedByTime.count) export files outside --from/--to" }
         summary += ", \(formatted(mb)) MB in \(formatted(seconds)) s (\(formatted(mb / seconds)) MB/s)\n"
-        StandardError.write(summary)
+        StandardStreams.writeError(summary)
         if strict, stats.errorCount > 0 { throw ExitCode(1) }
     }
 
@@ -126,7 +126,7 @@ struct EventPrinter: EventConsumer {
     }
 
     mutating func diagnostic(_ diagnostic: Diagnostic) {
-        StandardError.write("\(diagnostic)\n")
+        StandardStreams.writeError("\(diagnostic)\n")
         guard let errorFile else { return }
         let line = DiagnosticReporter.json(diagnostic) + "\n"
         _ = line.withCString { fputs($0, errorFile) }
@@ -143,24 +143,4 @@ struct EventPrinter: EventConsumer {
         }
         out.removeAll()
     }
-}
-
-enum StandardError {
-    static func write(_ text: String) {
-        var text = text
-        text.withUTF8 { buf in
-            var done = 0
-            while done < buf.count {
-                let n = Glibc.write(2, buf.baseAddress! + done, buf.count - done)
-                if n < 0 { if errno == EINTR { continue }; return }
-                done += n
-            }
-        }
-    }
-}
-
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

@@ -141,7 +141,6 @@ struct TailEventPrinter: EventConsumer {
     }
 
     mutating func diagnostic(_ diagnostic: Diagnostic) {
-        let text = "\(diagnostic)\n"
-        _ = text.withCString { write(2, $0, strlen($0)) }
+        StandardStreams.writeError("\(diagnostic)\n")
     }
 }
