@@ -6,12 +6,22 @@ For every rule file `X.yml` under detections/ (except fieldmap.yml and the `*.te
     references, ATT&CK tags in v18 form, the Vigil block (entities, group_by, baseline area = folder,
     MCSB control ids, attack_v19 exactly where v19 renumbered a v18 technique);
   - the detection: every selection is used and every name in the condition is defined, only the
-    modifiers this checker implements, and the "upgrade to assembled operation" comment on rules
-    that read a request or response body;
+    modifiers this checker implements; a rule that reads a request or response body reads the
+    assembled operation (logsource category `operation`), requires `status: Succeeded`, names only
+    fields the assembled event has, and says so in its description;
   - that docs/detections.md lists the rule's id (when that page exists);
   - the tests beside it, `X.tests.yml`: at least 2 `match` and 2 `no_match` cases, every event of the
     rule's log source, each evaluated with the small Sigma evaluator below. Every match case must
     match and every no_match case must not; entity paths must resolve on every match case.
+    A case is one `event` or a sequence `events`. Both are also assembled the way Vigil's
+    OperationAssembler does (`assemble` below: records joined by correlationId and operation, status
+    from the final record, Incomplete without one), and a rule of the `operation` log source is
+    evaluated on those assembled operations, a raw-record rule on the records. Operation rules must
+    test every lifecycle: a match that succeeded, and no_match cases that failed, were canceled and
+    never completed (Start only).
+
+Anomaly rules (`vigil_rule: anomaly`) and correlation files (a `correlation:` document, or several
+documents) are skipped: they are not single Sigma rules, and `vigil rules test` runs their tests.
 
 The evaluator is deliberately small and strict: case-insensitive field paths with dotted keys and
 JSON-inside-strings decoded along the path (arrays fan out), wildcards `*` `?` with `\\` escapes,
@@ -51,7 +61,16 @@ MCSB = re.compile(r"^(NS|IM|PA|DP|AM|LT|IR|PV|ES|BR|DS|GS)-\d+$")
 ENTITY_TYPES = {"Account", "IP", "AzureResource", "CloudApplication", "Host", "File", "Process", "URL"}
 MODIFIERS = {"contains", "startswith", "endswith", "all", "re", "i", "m", "s", "cidr", "exists",
              "gt", "gte", "lt", "lte", "neq", "cased"}
-UPGRADE_COMMENT = "# vigil: upgrade to assembled operation"
+# The assembled operation (Sources/Detection/Stateful/OperationAssembler.swift, `assemble`): its
+# top-level keys, and the log-source field names detections/fieldmap.yml maps for it.
+OPERATION_KEYS = {"operationname", "correlationid", "resourceid", "caller", "calleripaddress", "status", "laststatus",
+                  "firsttime", "lasttime", "requestbody", "responsebody", "records", "identity"}
+OPERATION_FIELDS = OPERATION_KEYS | {"operationnamevalue", "activitystatusvalue", "categoryvalue", "category",
+                                     "resourceprovidervalue", "resourcegroup", "subscriptionid"}
+PHASES = {"start": "Started", "started": "Started", "accept": "Accepted", "accepted": "Accepted",
+          "success": "Succeeded", "succeeded": "Succeeded", "failure": "Failed", "failed": "Failed",
+          "cancel": "Canceled", "canceled": "Canceled", "cancelled": "Canceled"}
+FINAL = {"Succeeded", "Failed", "Canceled"}
 SIGNIN_CATEGORIES = {"signinlogs", "noninteractiveusersigninlogs", "serviceprincipalsigninlogs",
                      "managedidentitysigninlogs"}
 
@@ -116,6 +135,8 @@ def lookup(node, path: str) -> list:
 
 def classify(event: dict) -> str:
     """The Sigma service an event belongs to (what the engine's log-source mapping would say)."""
+    if event.get("_operation"):
+        return "operation"
     category = str(first(event, "category") or "").lower()
     if category in SIGNIN_CATEGORIES:
         return "signinlogs"
@@ -132,12 +153,53 @@ def first(event, path):
     return vals[0] if vals else None
 
 
+def assemble(records: list[dict]) -> list[dict]:
+    """Vigil's operation assembly, for the pack's short test sequences (no timeout: every operation
+    without a final record is emitted Incomplete at the end). Records of one operation share
+    (correlationId, operationName), compared case-insensitively; only Activity Log lifecycle records count."""
+    groups: dict = {}
+    for r in sorted(records, key=lambda r: str(r.get("time", ""))):
+        phase = PHASES.get(str(first(r, "resultType") or first(r, "status") or "").lower())
+        corr, op = first(r, "correlationId"), first(r, "operationName")
+        if phase is None or not corr or not op or classify(r) != "activitylogs":
+            continue
+        groups.setdefault((str(corr).lower(), str(op).lower()), []).append((phase, r))
+    out = []
+    for (corr, op), recs in groups.items():
+        start = next((r for p, r in recs if p == "Started"), None)
+        final = next((r for p, r in reversed(recs) if p in FINAL), None)
+        final_phase = next((p for p, r in reversed(recs) if p in FINAL), None)
+        accepted = next((r for p, r in reversed(recs) if p == "Accepted"), None)
+        base = start or recs[0][1]
+        doc = {"operationName": first(base, "operationName"), "correlationId": first(base, "correlationId")}
+        for key in ("resourceId", "callerIpAddress"):
+            v = next((first(r, key) for r in [start, final, recs[0][1]] if r and first(r, key)), None)
+            if v:
+                doc[key] = v
+        doc["status"] = final_phase or "Incomplete"
+        if final is None:
+            doc["lastStatus"] = recs[-1][0]
+        doc["firstTime"], doc["lastTime"] = recs[0][1].get("time"), recs[-1][1].get("time")
+        if start is not None and lookup(start, "properties.requestbody"):
+            doc["requestBody"] = _decode(lookup(start, "properties.requestbody")[0])
+        resp = final if final is not None else accepted
+        if resp is not None and lookup(resp, "properties.responseBody"):
+            doc["responseBody"] = _decode(lookup(resp, "properties.responseBody")[0])
+        doc["records"] = len(recs)
+        doc["identity"] = base.get("identity")
+        doc["_operation"] = True
+        out.append(doc)
+    return out
+
+
 def typed(event: dict, name: str):
     """The few `vigil.*` typed fields the pack's entities use, as the normaliser would fill them."""
     kind = classify(event)
     upn_claim = "identity.claims.http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
     if name == "kind":
         return kind
+    if name == "operationname":
+        return first(event, "operationName")
     if name == "operation":
         op = first(event, "operationName")
         return op.lower() if isinstance(op, str) else None
@@ -163,11 +225,17 @@ def typed(event: dict, name: str):
     if name == "category":
         return first(event, "category")
     if name == "result":
-        return first(event, "resultType")
+        return first(event, "status") if kind == "operation" else first(event, "resultType")
     raise RuleError(f"vigil.{name} is not emulated by check_pack.py")
 
 
+# Field names the field map sends to typed fields, per log source (the pack uses these).
+MAPPED = {"operationname": "vigil.operationName", "status": "vigil.result"}
+
+
 def values_at(event: dict, path: str) -> list:
+    if event.get("_operation") and path.lower() in MAPPED:
+        path = MAPPED[path.lower()]
     if path.lower().startswith("vigil."):
         v = typed(event, path[6:].lower())
         return [] if v is None else [v]
@@ -503,11 +571,23 @@ def check_rule(path: Path, rule: dict, raw_text: str, ids: dict, problems: list)
     except RuleError as e:
         bad(str(e))
         return None
-    reads_body = any(re.search(r"(requestbody|responsebody)", f, re.I) for f in compiled.fields())
-    if reads_body and UPGRADE_COMMENT not in raw_text:
-        bad(f"reads a request/response body but lacks '{UPGRADE_COMMENT}'")
-    if reads_body and "Start/Accept" not in str(rule.get("description", "")):
-        bad("reads a request body: the description must say it matches the Start/Accept record")
+    fields = compiled.fields()
+    reads_body = any(re.search(r"(requestbody|responsebody)", f, re.I) for f in fields)
+    operation = str(ls.get("category", "")).lower() == "operation"
+    if reads_body and not operation:
+        bad("reads a request/response body: read the assembled operation (logsource category: operation)")
+    if operation:
+        if ls.get("service") != "activitylogs":
+            bad("category operation is an activitylogs log source")
+        unknown = sorted({f for f in fields if f.split(".")[0].lower() not in OPERATION_FIELDS
+                          and not f.lower().startswith("vigil.")})
+        if unknown:
+            bad(f"fields the assembled operation does not have: {', '.join(unknown)} "
+                "(the body is under requestBody. / responseBody., decoded)")
+        if not any(f.lower() in ("status", "vigil.result") for f in fields):
+            bad("an operation rule tests the final status (status: Succeeded)")
+        if "assembled operation" not in " ".join(str(rule.get("description", "")).split()):
+            bad("an operation rule's description says it reads the assembled operation")
     return compiled
 
 
@@ -522,8 +602,10 @@ def check_tests(path: Path, rule: dict, compiled: CompiledRule, problems: list, 
         problems.append(f"{tpath}: unknown keys {sorted(extra)}")
     service = (rule.get("logsource") or {}).get("service")
     category = (rule.get("logsource") or {}).get("category")
+    operation = str(category or "").lower() == "operation"
     entities = (rule.get("vigil") or {}).get("entities") or {}
     count = 0
+    lifecycles: set[str] = set()
     for kind, expected in (("match", True), ("no_match", False)):
         cases = tests.get(kind) or []
         if len(cases) < 2:
@@ -531,32 +613,43 @@ def check_tests(path: Path, rule: dict, compiled: CompiledRule, problems: list, 
         names = set()
         for case in cases:
             name = case.get("name")
-            event = case.get("event")
-            if not name or not isinstance(event, dict):
-                problems.append(f"{tpath}: every case needs a name and an event object")
+            records = case.get("events") if "events" in case else [case.get("event")]
+            if not name or not isinstance(records, list) or not records or not all(isinstance(e, dict) for e in records):
+                problems.append(f"{tpath}: every case needs a name and an event object (or a list of them, events)")
                 continue
             if name in names:
                 problems.append(f"{tpath}: duplicate case name {name!r}")
             names.add(name)
             count += 1
-            got_service = classify(event)
-            if got_service != service:
-                problems.append(f"{tpath}: [{kind}] {name}: event is {got_service}, rule reads {service}")
-            if category and str(event.get("category", "")).lower() != str(category).lower():
-                problems.append(f"{tpath}: [{kind}] {name}: category {event.get('category')!r} != {category!r}")
+            for event in records:
+                got_service = classify(event)
+                if got_service != service:
+                    problems.append(f"{tpath}: [{kind}] {name}: event is {got_service}, rule reads {service}")
+                if category and not operation and str(event.get("category", "")).lower() != str(category).lower():
+                    problems.append(f"{tpath}: [{kind}] {name}: category {event.get('category')!r} != {category!r}")
+            # What the rule meets: the assembled operations, or the raw records.
+            seen = assemble(records) if operation else records
+            if operation:
+                lifecycles.update(f"{kind}:{op['status']}" for op in seen)
             try:
-                got = compiled.matches(event)
+                hits = [ev for ev in seen if compiled.matches(ev)]
             except RuleError as e:
                 problems.append(f"{tpath}: [{kind}] {name}: {e}")
                 continue
-            if got != expected:
-                problems.append(f"{tpath}: [{kind}] {name}: rule {'matched' if got else 'did not match'}")
+            if bool(hits) != expected:
+                problems.append(f"{tpath}: [{kind}] {name}: rule {'matched' if hits else 'did not match'}")
             elif verbose:
                 print(f"  ok  {tpath.name} [{kind}] {name}")
-            if expected:
+            if len(hits) > 1 and operation:
+                problems.append(f"{tpath}: [{kind}] {name}: {len(hits)} operations matched (one operation, one alert)")
+            for event in hits[:1] if expected else []:
                 for etype, epath in entities.items():
                     if not values_at(event, str(epath)):
                         problems.append(f"{tpath}: [{kind}] {name}: entity {etype} ({epath}) is empty")
+    if operation:
+        want = {"match:Succeeded", "no_match:Failed", "no_match:Canceled", "no_match:Incomplete"}
+        if not want <= lifecycles:
+            problems.append(f"{tpath}: operation rule tests miss lifecycles: {', '.join(sorted(want - lifecycles))}")
     return count
 
 
@@ -573,14 +666,22 @@ def main(argv: list[str]) -> int:
     root = Path(args[0]) if args else ROOT / "detections"
     problems: list[str] = []
     ids: dict = {}
-    rules = cases = 0
+    rules = cases = skipped = 0
     seen_tests = set()
     for path in rule_files(root):
         raw = path.read_text()
         try:
             rule = yaml.safe_load(raw)
+        except yaml.composer.ComposerError:
+            skipped += 1          # several documents: a correlation file (vigil rules test runs it)
+            seen_tests.add(path.with_name(path.stem + ".tests.yml"))
+            continue
         except yaml.YAMLError as e:
             problems.append(f"{path}: YAML: {e}")
+            continue
+        if isinstance(rule, dict) and (rule.get("vigil_rule") == "anomaly" or "correlation" in rule):
+            skipped += 1
+            seen_tests.add(path.with_name(path.stem + ".tests.yml"))
             continue
         if not isinstance(rule, dict) or "detection" not in rule:
             problems.append(f"{path}: not a Sigma rule")
@@ -601,7 +702,8 @@ def main(argv: list[str]) -> int:
                 problems.append(f"{path}: id {rid} is missing from {docs.name}")
     for p in problems:
         print(p)
-    print(f"check_pack: {rules} rules, {cases} test cases, {len(problems)} problem(s)")
+    print(f"check_pack: {rules} rules, {cases} test cases, {len(problems)} problem(s) "
+          f"({skipped} anomaly/correlation file(s) skipped)")
     return 1 if problems else 0
 
 

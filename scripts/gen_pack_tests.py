@@ -9,6 +9,11 @@ carrying the body and Success/Failure records carrying statusCode/responseBody. 
 addresses come from the documentation ranges 203.0.113.0/24, 198.51.100.0/24, 192.0.2.0/24 and
 2001:db8::/32. Output is deterministic (GUIDs are uuid5 of the case name).
 
+Rules that read the assembled operation (logsource category `operation`, listed in ASSEMBLED) get
+`events:` cases instead: the whole lifecycle of each operation (Start with the body, Accept, then
+Success / Failure / Canceled, or nothing), built from the case's Start record by `lifecycle`, which
+keeps the Start's time and correlationId and adds the later records seconds after it.
+
 This file is the source of the tests: edit a case here and rerun
     python3 scripts/gen_pack_tests.py && python3 scripts/check_pack.py
 Each case states what it is; the no_match cases are the near misses (right operation, benign body;
@@ -16,6 +21,7 @@ failed operation; wrong role; port 443; keySource staying Microsoft.Keyvault; ..
 """
 from __future__ import annotations
 
+import copy
 import json
 import sys
 import uuid
@@ -142,8 +148,8 @@ DEPLOYER = managed_identity("id-platform-deployer", ip="203.0.113.21")
 # --------------------------------------------------------------------------- activity log
 
 SIGNATURE = {"Start": "Started.", "Accept": "Accepted.Created", "Success": "Succeeded.OK",
-             "Failure": "Failed.Forbidden"}
-STATUS = {"Accept": "Created", "Success": "OK", "Failure": "Forbidden"}
+             "Failure": "Failed.Forbidden", "Canceled": "Canceled."}
+STATUS = {"Accept": "Created", "Success": "OK", "Failure": "Forbidden", "Canceled": "Conflict"}
 
 
 def activity(op: str, resource: str, result: str = "Start", caller: Caller = DEV, body=None, response=None,
@@ -197,6 +203,85 @@ def activity(op: str, resource: str, result: str = "Start", caller: Caller = DEV
         "location": "global",
         "properties": properties,
     }
+
+
+def later(t: str, seconds: float) -> str:
+    """An export time `seconds` after `t`, in the same 7-digit form."""
+    d = datetime.strptime(t[:26], "%Y-%m-%dT%H:%M:%S.%f") + timedelta(seconds=seconds)
+    return d.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+
+
+def phase(record: dict, result: str, seconds: float = 0, keep_body: bool = False, response=None) -> dict:
+    """`record` (any record of the operation) as its `result` record, `seconds` after it: same
+    correlationId, caller and resource; the request body only on Start (or where `keep_body`)."""
+    r = copy.deepcopy(record)
+    r["time"] = later(record["time"], seconds)
+    r["resultType"] = result
+    r["resultSignature"] = SIGNATURE[result]
+    r["level"] = "Error" if result == "Failure" else "Information"
+    props = r["properties"]
+    for k in ("statusCode", "serviceRequestId", "responseBody", "statusMessage"):
+        props.pop(k, None)
+    if result != "Start" and not keep_body:
+        props.pop("requestbody", None)
+    if result in STATUS:
+        props["statusCode"] = STATUS[result]
+        props["serviceRequestId"] = guid("srq", r["correlationId"], result)
+    if response is not None:
+        props["responseBody"] = compact(response)
+    if result == "Failure":
+        r["identity"]["authorization"].pop("evidence", None)
+        props["statusMessage"] = compact({"error": {
+            "code": "AuthorizationFailed",
+            "message": f"The client does not have authorization to perform action "
+                       f"'{r['identity']['authorization']['action']}' over scope "
+                       f"'{r['identity']['authorization']['scope']}' or the scope is invalid."}})
+    return r
+
+
+def lifecycle(record: dict, final: str | None = "Success", accept: bool = True) -> list[dict]:
+    """The records of one ARM operation, from one of its records: Start (with the request body, when
+    `record` has one), Accept (when `accept`; it keeps the body if `record` was an Accept carrying it),
+    then `final` (Success with the body echoed as responseBody, Failure, Canceled; None: the operation
+    never completes and is assembled as Incomplete)."""
+    body = record["properties"].get("requestbody")
+    out = [phase(record, "Start")]
+    if accept:
+        out.append(phase(record, "Accept", 1.2, keep_body=record["resultType"] == "Accept"))
+    if final is not None:
+        response = json.loads(body) if final == "Success" and body else None
+        out.append(phase(record, final, 4.7, response=response))
+    return out
+
+
+def operation_cases(match: list, no_match: list) -> tuple[list, list]:
+    """A body rule's cases (Start records) as lifecycles of the assembled operation.
+
+    match: each case succeeds (Start, Accept, Success). no_match: the benign bodies succeed too; a
+    Failure record of the bad body becomes that operation failing; other records stand alone (an
+    operation seen only by its completion has no request body). Then, from the first match case:
+    failed (when not covered yet), canceled, never completed (Start only), and accepted but never
+    completed (Start, Accept), all of which must not alert."""
+    first_name, first = match[0]
+    m = [(f"{n} (Start, Accept, Success)", lifecycle(e)) for n, e in match]
+    nm, failed = [], False
+    for n, e in no_match:
+        has_body = "requestbody" in e["properties"]
+        if e["resultType"] == "Failure" and has_body:
+            what = n.replace("Failure record of a ", "A ").replace("Failure record of an ", "An ")
+            nm.append((f"{what} that failed (Start, Failure)", lifecycle(e, "Failure", accept=False)))
+            failed = True
+        elif e["resultType"] in ("Start", "Accept") and has_body:
+            nm.append((f"{n} (Start, Accept, Success)", lifecycle(e)))
+        else:
+            nm.append((n, [e]))
+    if not failed:
+        nm.append((f"{first_name}, but denied (Start, Failure)", lifecycle(first, "Failure", accept=False)))
+    nm += [(f"{first_name}, but canceled (Start, Accept, Canceled)", lifecycle(first, "Canceled")),
+           (f"{first_name}: Start only, never completed (assembled as Incomplete)",
+            lifecycle(first, None, accept=False)),
+           (f"{first_name}: accepted, never completed (Start, Accept; Incomplete)", lifecycle(first, None))]
+    return m, nm
 
 
 # --------------------------------------------------------------------------- Entra sign-in / audit
@@ -446,7 +531,7 @@ def cases() -> dict:
           role_write("owner-sp", "Owner", "ServicePrincipal", scope=arm("", rg=RG))),
          ("User Access Administrator granted to a user on the workspace",
           role_write("uaa-user", "User Access Administrator", "User")),
-         ("Azure AI Administrator granted, Accept record carrying the body",
+         ("Azure AI Administrator granted, the body on both Start and Accept (one alert, not two)",
           role_write("aiadmin", "Azure AI Administrator", "Group", result="Accept"))],
         [("Reader granted on the workspace", role_write("reader", "Reader")),
          ("AzureML Data Scientist granted to a user (not an administrative role)",
@@ -1221,6 +1306,38 @@ def cases() -> dict:
     return C
 
 
+# Rules that read the assembled operation (logsource category `operation`): their cases are lifecycles.
+ASSEMBLED = [
+    "backup/backup_soft_delete_disabled",
+    "containers/acr_admin_user_or_anonymous_pull_enabled",
+    "containers/acr_public_network_access_enabled",
+    "data-protection/storage_blob_public_access_enabled",
+    "data-protection/storage_cmk_removed",
+    "data-protection/storage_tls_downgraded_or_http_allowed",
+    "governance/policy_assignment_enforcement_disabled",
+    "governance/policy_exemption_created",
+    "identity/aml_compute_local_auth_enabled",
+    "identity/keyvault_access_policy_grants_secret_read",
+    "identity/rbac_privileged_role_assigned",
+    "identity/rbac_role_assigned_to_foreign_group",
+    "identity/storage_shared_key_access_enabled",
+    "logging/diagnostic_setting_logs_disabled",
+    "logging/eventhub_authorization_rule_with_listen_or_manage",
+    "network/aml_compute_public_access_enabled",
+    "network/aml_workspace_managed_network_outbound_opened",
+    "network/aml_workspace_public_network_access_enabled",
+    "network/keyvault_network_opened",
+    "network/nsg_rule_allows_admin_ports_from_internet",
+    "network/storage_network_opened",
+    "threat-protection/defender_alert_suppression_rule_created",
+    "threat-protection/defender_plan_downgraded",
+]
+
+
+def case_entry(name: str, event) -> dict:
+    return {"name": name, "events": event} if isinstance(event, list) else {"name": name, "event": event}
+
+
 HEADER = ("# Test events for {rule}.\n"
           "# Generated by scripts/gen_pack_tests.py: edit the case there and regenerate.\n"
           "# Raw-export records with fake IDs and documentation IP ranges.\n")
@@ -1228,6 +1345,8 @@ HEADER = ("# Test events for {rule}.\n"
 
 def main() -> int:
     all_cases = cases()
+    for rel in ASSEMBLED:
+        all_cases[rel] = operation_cases(*all_cases[rel])
     rules = {str(p.relative_to(DET))[:-4] for p in DET.rglob("*.yml")
              if not p.name.endswith(".tests.yml") and p.name != "fieldmap.yml"}
     missing = sorted(rules - set(all_cases))
@@ -1235,8 +1354,8 @@ def main() -> int:
     for rel, (match, no_match) in sorted(all_cases.items()):
         if rel not in rules:
             continue
-        doc = {"match": [{"name": n, "event": e} for n, e in match],
-               "no_match": [{"name": n, "event": e} for n, e in no_match]}
+        doc = {"match": [case_entry(n, e) for n, e in match],
+               "no_match": [case_entry(n, e) for n, e in no_match]}
         text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=4096, default_flow_style=False)
         (DET / f"{rel}.tests.yml").write_text(HEADER.format(rule=f"{rel}.yml") + text)
     for m in missing:

@@ -71,7 +71,14 @@ struct RulesCommand: ParsableCommand {
     }
 
     struct Test: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run the X.tests.yml cases beside each rule X.yml. Exits 1 on any failure.")
+        static let configuration = CommandConfiguration(
+            abstract: "Run the X.tests.yml cases beside each rule X.yml. Exits 1 on any failure.",
+            discussion: """
+            A case is one raw record (event:) or a sequence (events:) replayed as `vigil replay` would: in event \
+            time, with Activity Log records of one operation (Start, Accept, Succeeded/Failed/Canceled by \
+            correlationId) assembled into one `operation` event, Incomplete when no final record came. Rules of \
+            the assembled-operation log source (service activitylogs, category operation) are tested that way.
+            """)
         @OptionGroup var common: Common
         @Argument(help: "Rule files or directories (default: detections/).") var paths: [String] = []
 

@@ -10,6 +10,11 @@
 // `event` may also be a string holding the JSON text. Events go through the normaliser the
 // caller passes (the CLI and the tests pass `EventDecoding.Normalizer`), then through an engine
 // compiled from the rule's own file, so a test checks one rule, not the whole pack.
+//
+// Every case also goes through an `OperationAssembler`, as in a replay: an Activity Log lifecycle
+// record becomes an assembled `operation` event too (at `finish()`, Incomplete when it is not a final
+// record), so rules of the `category: operation` log source can be tested. Their cases are usually
+// `events:` sequences (below): Start, Accept, Succeeded/Failed/Canceled sharing one correlationId.
 import EventModel
 import FastJSON
 import Foundation
@@ -113,10 +118,15 @@ public enum RuleTestRunner {
                 do {
                     let doc = try JSONDocument.parse(c.eventJSON)
                     let event = try normalize(doc, SourcePosition(source: tests, line: c.location.line))
-                    let matched = !engine.matchingRules(event).isEmpty
+                    // The record, and the operation assembled from it alone (a one-record lifecycle).
+                    var assembler = OperationAssembler()
+                    let operations = assembler.process(event) + assembler.finish()
+                    let matched = ([event] + operations).contains { !engine.matchingRules($0).isEmpty }
                     r.passed = matched == c.expectMatch
                     if !r.passed {
-                        r.detail = c.expectMatch ? "expected a match, got none (event kind \(event.kind.rawValue), shape \(event.shape.rawValue))" : "expected no match, but the rule matched"
+                        r.detail = c.expectMatch
+                            ? "expected a match, got none (event kind \(event.kind.rawValue), shape \(event.shape.rawValue)\(Self.describe(operations)))"
+                            : "expected no match, but the rule matched"
                     }
                 } catch {
                     r.detail = "event could not be read: \(error)"
@@ -138,10 +148,21 @@ public enum RuleTestRunner {
 //     - name: two deletions only
 //       events: [ {…}, {…} ]
 //
-// A sequence goes through an EventTimeBuffer (15 min lateness; late records reach stateless rules
-// only) and a fresh engine compiled from the
-// file (plus the base rules it references from other files under the tested paths); it "matches"
-// when a correlation of the file raises an alert (any alert when the file has no correlation).
+// A sequence runs the way a replay does (DetectionStage): an EventTimeBuffer (15 min lateness; late
+// records reach stateless rules only), then an OperationAssembler (15 min timeout, `finish()` at the
+// end, so a Start with no final record becomes an Incomplete operation), into a fresh engine
+// compiled from the file (plus the base rules it references from other files under the tested
+// paths) that sees every released record and every assembled operation. It "matches" when a
+// correlation of the file raises an alert (any alert when the file has no correlation).
+//
+//   match:
+//     - name: rule written and succeeded
+//       events: [ {…Start with properties.requestbody…}, {…Accept…}, {…Success…} ]   # one correlationId
+//   no_match:
+//     - name: rule write failed
+//       events: [ {…Start…}, {…Failure…} ]
+//     - name: start only (never completed)
+//       events: [ {…Start…} ]
 extension RuleTestRunner {
     static func sequenceCase(_ seq: YAMLTree, name: String, expectMatch: Bool, at location: SourceLocation) -> RuleTestCase {
         let items = seq.sequence ?? [seq]
@@ -178,17 +199,31 @@ extension RuleTestRunner {
                             normalize: (JSONDocument, SourcePosition) throws -> Event) -> RuleTestResult {
         var r = result
         var engine = Engine(rules: compiled)
-        var buffer = EventTimeBuffer(latenessSeconds: 900)
+        var buffer = EventTimeBuffer(latenessSeconds: Self.latenessSeconds)
+        var assembler = OperationAssembler(configuration: .init(timeoutSeconds: Self.latenessSeconds))
         var alerts: [Alert] = []
+        var operations: [Event] = []
+        // In event-time order, as DetectionStage does: the record, then the operations it completed.
+        func released(_ e: Event) {
+            alerts += engine.process(e)
+            for op in assembler.process(e) {
+                operations.append(op)
+                alerts += engine.process(op)
+            }
+        }
         do {
             for (i, json) in (c.sequenceJSON ?? []).enumerated() {
                 let doc = try JSONDocument.parse(json)
                 var pos = SourcePosition(source: testsFile, line: c.location.line)
                 pos.recordIndex = i
-                for e in buffer.push(try normalize(doc, pos)) { alerts += engine.process(e) }
+                for e in buffer.push(try normalize(doc, pos)) { released(e) }
                 for l in buffer.drainLate() { alerts += engine.processLate(l.event) }
             }
-            for e in buffer.flush() { alerts += engine.process(e) }
+            for e in buffer.flush() { released(e) }
+            for op in assembler.finish() {
+                operations.append(op)
+                alerts += engine.process(op)
+            }
             alerts += engine.finish()
         } catch {
             r.detail = "event could not be read: \(error)"
@@ -198,9 +233,21 @@ extension RuleTestRunner {
         let hits = ids.isEmpty ? alerts : alerts.filter { ids.contains($0.ruleId) }
         r.passed = hits.isEmpty != c.expectMatch
         if !r.passed {
-            r.detail = c.expectMatch ? "expected a correlation alert, got none (\(alerts.count) other alert(s))"
-                : "expected no correlation alert, got \(hits.count): \(hits.first?.description ?? "")"
+            let what = ids.isEmpty ? "alert" : "correlation alert"
+            r.detail = c.expectMatch ? "expected a \(what), got none (\(alerts.count) other alert(s)\(Self.describe(operations)))"
+                : "expected no \(what), got \(hits.count): \(hits.first?.description ?? "")"
         }
         return r
+    }
+
+    /// The lateness of the replay a sequence imitates (the default `--lateness`).
+    static let latenessSeconds: Int64 = 900
+
+    /// ", assembled: Succeeded x1, Incomplete x1" for a failure message; empty when none were.
+    static func describe(_ operations: [Event]) -> String {
+        guard !operations.isEmpty else { return "" }
+        var counts: [String: Int] = [:]
+        for op in operations { counts[op.result ?? "?", default: 0] += 1 }
+        return "; operations assembled: " + counts.sorted { $0.key < $1.key }.map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
     }
 }
