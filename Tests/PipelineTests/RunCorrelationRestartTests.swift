@@ -85,4 +85,32 @@ import Testing
         #expect(summary?.newAlerts == 0)
         #expect(RunFixture.rows("\(dir)/out.jsonl").filter { expected[$0.id] != nil }.count == 1, "delivered once")
     }
+
+    /// `vigil replay day1/ && vigil replay day2/` over one state database gives the correlation
+    /// alert of one replay over both: the window spanning the split is saved at the end of day 1
+    /// (not judged: it has not ended) and completed by day 2. A third replay of day 2 raises nothing.
+    @Test func replaySplitAcrossTwoRunsMatchesOneRun() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try RunFixture.append((0..<3).map { Self.deletion(minute: $0, n: $0 + 1) }, to: "\(dir)/day1/PT1H.json")
+        try RunFixture.append((3..<5).map { Self.deletion(minute: $0, n: $0 + 1) }, to: "\(dir)/day2/PT1H.json")
+        let rules = try RuleSetup.load(ruleDirectories: RunFixture.rulePaths, fieldMapPath: RunFixture.detections.path + "/fieldmap.yml", database: nil)
+        #expect(!rules.hasErrors)
+        func replay(_ paths: [String], state: String) throws -> [String] {
+            let database = try StateDatabase(path: state)
+            defer { try? database.close() }
+            let pipeline = ReplayPipeline(options: try ReplayOptions(paths: paths), database: database,
+                                          detection: rules.makeDetection(database: database), sinks: []) { _ in }
+            _ = try pipeline.run()
+            return try database.connection.query("SELECT id FROM alerts WHERE rule_id = ? ORDER BY id", [Self.massDeletion]) { $0.string(0) }
+        }
+        let once = try replay(["\(dir)/day1", "\(dir)/day2"], state: "\(dir)/once.db")
+        #expect(once.count == 1)
+        #expect(try replay(["\(dir)/day1"], state: "\(dir)/split.db").isEmpty)
+        let split = try StateDatabase(path: "\(dir)/split.db", readOnly: true)
+        #expect(try split.correlationWindows().filter { $0.correlationId == Self.massDeletion }.map(\.events) == [3])
+        try split.close()
+        #expect(try replay(["\(dir)/day2"], state: "\(dir)/split.db") == once)
+        #expect(try replay(["\(dir)/day2"], state: "\(dir)/split.db") == once, "a rerun of day 2 adds nothing")
+    }
 }

@@ -103,14 +103,15 @@ extension Correlator {
             snapshot.windows.append(.init(correlationId: row.correlationId, definition: row.definition, key: row.groupKey,
                                           first: row.firstNanos, last: row.lastNanos, entries: body.entries, entities: body.entities))
         }
-        if let clock = try store.correlationClock() {
+        let clock = try store.correlationClock()
+        if let clock {
             snapshot.now = clock.nowNanos
             snapshot.taken = TakenMark(time: clock.fedNanos, ids: Set(clock.fedIds))
         }
         var report = restore(snapshot)
         report.unreadable = unreadable
         stats.discardedGroups += unreadable
-        savedClock = try store.correlationClock()
+        savedClock = clock
         return report
     }
 
