@@ -158,6 +158,27 @@ public final class StateDatabase: @unchecked Sendable {
             PRIMARY KEY (namespace, key)
         );
         """,
+        // 2: open Sigma correlation windows (StateDatabase+Correlations.swift).
+        """
+        CREATE TABLE correlation_windows (
+            correlation_id TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            first_ns INTEGER NOT NULL,
+            last_ns INTEGER NOT NULL,
+            events INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (correlation_id, group_key)
+        );
+        CREATE TABLE correlation_clock (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            now_ns INTEGER NOT NULL,
+            fed_ns INTEGER NOT NULL,
+            fed_ids TEXT NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        """,
     ]
 
     public static var schemaVersion: Int { migrations.count }

@@ -87,6 +87,20 @@ public struct CompiledCorrelation: Sendable {
     public var location: SourceLocation
 
     public var timespanNanos: Int64 { timespanSeconds &* 1_000_000_000 }
+
+    /// A stable hash of everything that decides what a window holds and when it fires: type, base
+    /// rules in order, the field each reads for its key and value, group-by, timespan, condition.
+    /// Title, description, severity, tags and entities are left out: editing them keeps the windows.
+    /// A stored window whose hash differs from the loaded rule's is dropped at restore.
+    public var definitionHash: String {
+        var text = "v1|\(type.rawValue)|\(timespanSeconds)|\(condition.op.rawValue) \(condition.threshold) \(condition.field ?? "")"
+        text += "|" + groupBy.joined(separator: "\u{1F}")
+        for s in steps {
+            text += "|\(s.ruleId.lowercased()):" + s.groupSources.map(\.description).joined(separator: "\u{1F}")
+            text += ":" + (s.valueSource?.description ?? "")
+        }
+        return StableID.uuid(from: text)
+    }
 }
 
 /// Every correlation of a rule set, and which base rules feed which.

@@ -16,7 +16,12 @@
 // State is bounded: at most `maxGroups` open groups per correlation (beyond that expired groups
 // are dropped, then the least recently active are evicted, counted in `stats.evictedGroups`), and at
 // most `maxEventsPerGroup` events per group (the oldest dropped, counted).
+//
+// Open windows survive a restart (Correlator+Snapshot.swift): every group a batch changed is
+// marked (`State.touched`) and written, or deleted, in the batch's transaction; a restored
+// correlator skips the events it had already taken (the fence, see `alreadyTaken`).
 import EventModel
+import StateStore
 
 public struct CorrelationStats: Sendable, Equatable {
     /// Base-rule matches fed to correlations.
@@ -33,6 +38,14 @@ public struct CorrelationStats: Sendable, Equatable {
     public var missingValue = 0
     /// Late events (behind the watermark) given to `Engine.processLate`: stateless rules only.
     public var late = 0
+    /// Base-rule matches skipped after a restore because the saved windows had already taken them
+    /// (a restarted run re-reads from a checkpoint behind them; a replay reread the same input).
+    public var alreadyTaken = 0
+    /// Windows restored from the state store.
+    public var restoredGroups = 0
+    /// Stored windows not restored: their correlation is gone, its definition changed, or the row
+    /// could not be read.
+    public var discardedGroups = 0
 }
 
 public final class Correlator {
@@ -51,16 +64,7 @@ public final class Correlator {
         }
     }
 
-    struct Entry {
-        var time: Int64
-        var seq: UInt64
-        var id: String
-        var step: Int
-        var value: String?
-        var number: Double?
-        var evidence: String?
-        var position: SourcePosition
-    }
+    typealias Entry = CorrelationEntry
 
     final class Group {
         var entries: [Entry] = []
@@ -74,14 +78,26 @@ public final class Correlator {
     final class State {
         var groups: [String: Group] = [:]
         var sweepAt: Int64 = .min
+        /// Keys whose group was created, changed or removed since the last save.
+        var touched = Set<String>()
     }
 
     public let set: CorrelationSet
     public let configuration: Configuration
-    public private(set) var stats = CorrelationStats()
-    private var states: [State]
-    private var seq: UInt64 = 0
-    private var now: Int64 = .min
+    public internal(set) var stats = CorrelationStats()
+    var states: [State]
+    var seq: UInt64 = 0
+    var now: Int64 = .min
+    /// The newest event time a window took, and the ids taken at exactly that time: saved with
+    /// the windows, it becomes `fence` at restore.
+    var taken = TakenMark()
+    /// After a restore: events at or before this mark were taken before the restart.
+    var fence: TakenMark?
+    /// Stored windows to delete at the next save (their correlation is gone or changed).
+    var discarded: [(correlationId: String, key: String)] = []
+    /// The clock as last written by `save(to:)`.
+    var savedClock: StoredCorrelationClock?
+    lazy var definitionHashes: [String] = set.correlations.map(\.definitionHash)
 
     public init(_ set: CorrelationSet, configuration: Configuration = Configuration()) {
         self.set = set
@@ -125,12 +141,29 @@ public final class Correlator {
         return out
     }
 
+    /// End of input when the windows are kept in a state store (`vigil replay`): judges the
+    /// lt/lte/eq/neq windows whose timespan ended by the newest event time and drops expired
+    /// sliding windows; windows still open stay open, to be saved and resumed by the next run over
+    /// the same state (a window cut by the end of a file is not judged on half its data).
+    public func finishKeepingOpenWindows() -> [Alert] {
+        var out: [Alert] = []
+        for ci in states.indices { out += sweep(ci, all: false) }
+        stats.openGroups = states.reduce(0) { $0 + $1.groups.count }
+        return out
+    }
+
     // MARK: windows
 
     private func add(_ event: Event, time t: Int64, correlation ci: Int, step si: Int, evidence: inout String?) -> [Alert] {
         let c = set.correlations[ci]
         let step = c.steps[si]
         let state = states[ci]
+        let id = event.idString
+        if fence != nil, alreadyTaken(time: t, id: id) {
+            stats.alreadyTaken += 1
+            return []
+        }
+        taken.note(time: t, id: id)
         var keyParts: [String] = []
         keyParts.reserveCapacity(step.groupSources.count)
         for s in step.groupSources { keyParts.append(event.values(at: s.path(for: event.shape)).first?.text ?? "") }
@@ -145,6 +178,7 @@ public final class Correlator {
             number = v.number ?? value.flatMap(Double.init)
         }
         var out: [Alert] = []
+        state.touched.insert(key)
         if let g = state.groups[key], !c.condition.firesEarly, t > g.first &+ c.timespanNanos {
             if let a = close(c, key: key, group: g) { out.append(a) }   // its window ended before this event
             state.groups[key] = nil
@@ -158,7 +192,7 @@ public final class Correlator {
         seq &+= 1
         let sampled = group.entries.count < configuration.evidenceSample
         if sampled && evidence == nil { evidence = event.record.root.jsonText }
-        let entry = Entry(time: t, seq: seq, id: event.idString, step: si, value: value, number: number,
+        let entry = Entry(time: t, seq: seq, id: id, step: si, value: value, number: number,
                           evidence: sampled ? evidence : nil, position: event.position)
         // Events come in event-time order: append, or slot in from the back when one is not.
         var at = group.entries.count
@@ -234,10 +268,11 @@ public final class Correlator {
         var out: [Alert] = []
         for (key, g) in state.groups.sorted(by: { $0.value.first < $1.value.first || ($0.value.first == $1.value.first && $0.key < $1.key) }) {
             if c.condition.firesEarly {
-                if now &- g.last > c.timespanNanos { state.groups[key] = nil }
+                if now &- g.last > c.timespanNanos { state.groups[key] = nil; state.touched.insert(key) }
             } else if all || now > g.first &+ c.timespanNanos {
                 if let a = close(c, key: key, group: g) { out.append(a) }
                 state.groups[key] = nil
+                state.touched.insert(key)
             }
         }
         return out
@@ -251,7 +286,7 @@ public final class Correlator {
         let target = max(0, configuration.maxGroups - max(1, configuration.maxGroups / 10))
         let victims = state.groups.sorted { $0.value.last < $1.value.last || ($0.value.last == $1.value.last && $0.key < $1.key) }
             .prefix(state.groups.count - target)
-        for (key, _) in victims { state.groups[key] = nil }
+        for (key, _) in victims { state.groups[key] = nil; state.touched.insert(key) }
         stats.evictedGroups += victims.count
         return alerts
     }

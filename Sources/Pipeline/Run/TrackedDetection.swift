@@ -24,6 +24,8 @@ final class TrackedDetection {
     private var stateful: StatefulStages
     private var held: [UInt64: [Origin]] = [:]
     private var heldByKey: [String: [Origin: Int]] = [:]
+    private let database: StateDatabase
+    private var restoreDiagnostics: [Diagnostic] = []
 
     init(rules: RuleSetup, database: StateDatabase, latenessSeconds: Int64) {
         stateful = StatefulStages(
@@ -31,6 +33,9 @@ final class TrackedDetection {
             assembler: OperationAssembler(configuration: .init(timeoutSeconds: latenessSeconds)),
             anomaly: AnomalyDetector(rules: rules.anomalyRules, store: database))
         engine = Engine(rules: rules.compiled, unknownKindMeetsAllRules: false)
+        self.database = database
+        // Open correlation windows saved by the last run; they are never force-judged at a stop.
+        if let correlator = engine.correlator { restoreDiagnostics = correlator.resume(from: database) }
     }
 
     func process(_ event: Event, from origin: Origin) -> [Alert] {
@@ -61,10 +66,14 @@ final class TrackedDetection {
         }
     }
 
-    /// Writes learned baselines; call inside the batch's transaction.
-    func saveState() throws { try stateful.anomaly.save() }
+    /// Writes learned baselines and changed correlation windows; call inside the batch's transaction.
+    func saveState() throws {
+        try stateful.anomaly.save()
+        try engine.correlator?.save(to: database)
+    }
 
     func drainDiagnostics() -> [Diagnostic] {
-        stateful.buffer.lateDiagnostics() + stateful.anomaly.drainDiagnostics()
+        defer { restoreDiagnostics = [] }
+        return restoreDiagnostics + stateful.buffer.lateDiagnostics() + stateful.anomaly.drainDiagnostics()
     }
 }

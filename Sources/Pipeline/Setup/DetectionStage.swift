@@ -10,12 +10,18 @@ public final class DetectionStage {
     private var engine: Engine
     private var stateful: StatefulStages
     private var pendingDiagnostics: [Diagnostic] = []
+    /// Where open correlation windows are kept between runs (nil: they live and die with this stage).
+    private let correlationStore: CorrelationStore?
     public private(set) var eventsSeen = 0
     public private(set) var eventsDetected = 0
 
-    public init(engine: Engine, stateful: StatefulStages) {
+    /// - Parameter correlationStore: restores the open correlation windows saved there, and
+    ///   `saveState()` keeps them up to date.
+    public init(engine: Engine, stateful: StatefulStages, correlationStore: CorrelationStore? = nil) {
         self.engine = engine
         self.stateful = stateful
+        self.correlationStore = engine.correlator == nil ? nil : correlationStore
+        if let correlationStore, let correlator = engine.correlator { pendingDiagnostics += correlator.resume(from: correlationStore) }
     }
 
     public func process(_ event: Event) -> [Alert] {
@@ -34,17 +40,24 @@ public final class DetectionStage {
         var alerts = stateful.finish { e, _ in released.append(e) }
         for e in released { alerts += engine.process(e) }
         eventsDetected += released.count
-        // Windows still open at the end of input (lt/lte/eq/neq correlations) are judged now.
-        alerts += engine.finish()
+        // Windows still open at the end of input: with a correlation store, only those whose
+        // timespan has ended are judged, the rest are saved for the next run; without one, every
+        // lt/lte/eq/neq window is judged now.
+        alerts += correlationStore == nil ? engine.finish() : (engine.correlator?.finishKeepingOpenWindows() ?? [])
         return alerts
     }
 
-    /// Writes learned baselines; call inside the transaction that commits the batch's alerts.
-    public func saveState() throws { try stateful.anomaly.save() }
+    /// Writes learned baselines and changed correlation windows; call inside the transaction that
+    /// commits the batch's alerts.
+    public func saveState() throws {
+        try stateful.anomaly.save()
+        if let correlationStore { try engine.correlator?.save(to: correlationStore) }
+    }
 
     /// Late events and baseline-store problems found since the last call.
     public func drainDiagnostics() -> [Diagnostic] {
-        var out = stateful.buffer.lateDiagnostics()
+        var out = pendingDiagnostics + stateful.buffer.lateDiagnostics()
+        pendingDiagnostics = []
         out += stateful.anomaly.drainDiagnostics()
         return out
     }

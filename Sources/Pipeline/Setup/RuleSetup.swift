@@ -46,13 +46,15 @@ public struct RuleSetup {
         return RuleSetup(compiled: compiled, anomalyRules: set.anomalyRules, diagnostics: diagnostics)
     }
 
-    /// The detection stage for a run: baselines live in `database` and survive restarts.
+    /// The detection stage for a run: baselines and open correlation windows live in `database`
+    /// and survive restarts.
     public func makeDetection(database: StateDatabase, latenessSeconds: Int64 = 900) -> DetectionStage {
         let stateful = StatefulStages(
             buffer: EventTimeBuffer(latenessSeconds: latenessSeconds),
             assembler: OperationAssembler(configuration: .init(timeoutSeconds: latenessSeconds)),
             anomaly: AnomalyDetector(rules: anomalyRules, store: database))
-        return DetectionStage(engine: Engine(rules: compiled, unknownKindMeetsAllRules: false), stateful: stateful)
+        return DetectionStage(engine: Engine(rules: compiled, unknownKindMeetsAllRules: false), stateful: stateful,
+                              correlationStore: database)
     }
 
     static func findFieldMap(near directories: [String]) -> String? {
