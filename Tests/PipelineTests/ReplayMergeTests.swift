@@ -249,3 +249,54 @@ enum MergeFixture {
         #expect(moved(drained: true) == ["replay:a": 350, "replay:b": 500])
     }
 }
+
+/// A merged replay killed with SIGKILL part-way and run again on the same state database ends with
+/// the alerts of a clean run (the cross-file correlation included), and every file's position at
+/// its end; positions saved by the killed runs never pass the file.
+@Suite(.serialized, .enabled(if: Chaos.hasVigil, Chaos.noVigil))
+struct ReplayMergeResumeTests {
+    @Test(.timeLimit(.minutes(3)))
+    func killedMergedReplayResumes() throws {
+        let dir = TemporaryFolder(prefix: "vigil-merge-resume")
+        // Three files over the same day; the correlation's two steps sit in different files.
+        let paths = ["a.json", "b.json", "c.json"].map { dir.path($0) }
+        let day = 1440
+        try MergeFixture.write(MergeFixture.lines(from: 0, to: day, step: 1, tag: "a", extra: [(600, MergeFixture.madePublic(600))]), to: paths[0])
+        try MergeFixture.write(MergeFixture.lines(from: 0, to: day, step: 1, tag: "b"), to: paths[1])
+        try MergeFixture.write(MergeFixture.lines(from: 0, to: day, step: 1, tag: "c", extra: [(630, MergeFixture.endpointRemoved(630))]), to: paths[2])
+        let rules = ["network", "correlations"].flatMap { ["--rules", PackageRoot.url.appendingPathComponent("detections/" + $0).path] }
+        func arguments(_ db: String, _ sink: String) -> [String] {
+            ["replay"] + paths + rules + ["--state", dir.path(db), "--output", "jsonl:" + dir.path(sink), "--quiet"]
+        }
+
+        let started = Date()
+        let clean = try Chaos.vigil(arguments("clean.db", "clean.jsonl"), in: dir.url)
+        let seconds = Date().timeIntervalSince(started)
+        #expect(clean.status == 0, "\(clean.stderr)")
+        let reference = try Chaos.SinkContents(path: dir.path("clean.jsonl"))
+        #expect(!reference.alerts.isEmpty)
+
+        var rng = SplitMix64(seed: 7)
+        for delay in [0.25, 0.6].map({ $0 * seconds + Double(rng.next() % 50) / 1000 }) {
+            let child = try Chaos.Child(Chaos.vigil, arguments("run.db", "run.jsonl"), in: dir.url)
+            Thread.sleep(forTimeInterval: delay)
+            child.kill9()
+            _ = try child.wait()
+            let db = try StateDatabase(path: dir.path("run.db"))
+            for c in try db.checkpoints() {
+                let path = String(c.source.dropFirst("replay:".count))
+                #expect((c.offset ?? 0) <= Int64(FileSize.of(path) ?? 0), "\(c.source) past its end")
+            }
+            try db.close()
+        }
+        let last = try Chaos.vigil(arguments("run.db", "run.jsonl"), in: dir.url)
+        #expect(last.status == 0, "\(last.stderr)")
+        let got = try Chaos.SinkContents(path: dir.path("run.jsonl"))
+        #expect(Set(got.alerts.keys) == Set(reference.alerts.keys))
+        #expect(got.incidents == reference.incidents)
+        let db = try StateDatabase(path: dir.path("run.db"))
+        defer { try? db.close() }
+        let positions = Dictionary(uniqueKeysWithValues: try db.checkpoints().map { ($0.source, $0.offset) })
+        for p in paths { #expect(positions["replay:" + p] == Int64(FileSize.of(p) ?? -1)) }
+    }
+}
