@@ -32,7 +32,7 @@ public struct ReplayOptions: Sendable {
     /// How the files are merged into one event-time ordered stream (open-file cap, look-ahead).
     public var merge = MergeOptions()
 
-    /// The files to read, in order (expanded once, here).
+    /// The files to read (expanded once, here; read side by side, merged by event time).
     public let inputs: InputSet
 
     /// Expands `paths`; every missing or unreadable path is in the thrown error.
@@ -42,7 +42,6 @@ public struct ReplayOptions: Sendable {
         self.to = to
         self.inputs = try InputSet(paths: paths, from: from, to: to)
     }
-
 }
 
 /// Called with the running totals while a replay reads; the CLI draws a progress bar from it.
