@@ -1,4 +1,6 @@
-// Command-line paths → the files to read, in reading order.
+// Command-line paths → the files to read. `vigil replay` reads them side by side, merged by event
+// time (Pipeline's MergedInput, which orders the files itself); readers that go one file after
+// another, such as `vigil events`, keep the order given here.
 //
 // Files are taken as given, `-` is standard input, directories are walked recursively (hidden
 // entries skipped). Inside a directory, files in the Azure storage-export layout

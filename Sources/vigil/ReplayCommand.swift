@@ -13,8 +13,9 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Replay log files through the rules; raise and deliver incidents.",
         discussion: """
-        Reads files, directories (Azure storage-export trees oldest hour first) and '-' (stdin), in any \
-        supported format. Alerts and incidents are stored in the state database (default \
+        Reads files, directories (Azure storage-export trees) and '-' (stdin), in any supported format. \
+        The files are read side by side and merged by event time, so files that cover the same hours \
+        (one per log category) reach windows, operation assembly and baselines in time order. Alerts and incidents are stored in the state database (default \
         .vigil/state.db) together with each file's position, then delivered through the outbox to the \
         outputs: --output jsonl:FILE (or jsonl:- for stdout, the default when no output is given) and \
         the sinks of --config FILE.
@@ -63,6 +64,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Allowed lateness of events, in seconds (event-time windows wait this long).", valueName: "seconds"))
     var lateness: Int64 = 900
 
+    @Option(help: ArgumentHelp("Most input files read side by side; with more, files are merged in time order as room frees up.", valueName: "n"))
+    var maxOpenFiles: Int = 64
+
     @Option(help: ArgumentHelp("Incident grouping window in seconds.", valueName: "seconds"))
     var groupingWindow: Int64 = 18_000
 
@@ -77,6 +81,7 @@ struct ReplayCommand: ParsableCommand {
             if let value, EventTime(parsing: value) == nil { throw ValidationError("\(flag): '\(value)' is not an ISO 8601 time") }
         }
         for spec in outputs { _ = try OutputSpec(parsing: spec) }
+        if maxOpenFiles < 1 { throw ValidationError("--max-open-files must be at least 1") }
         if groupingWindow <= 0 { throw ValidationError("--grouping-window must be positive") }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
     }
@@ -111,9 +116,11 @@ struct ReplayCommand: ParsableCommand {
         }
         options.maxLineBytes = maxLineBytes
         options.grouping = IncidentGrouping(windowSeconds: groupingWindow)
+        options.latenessSeconds = lateness
+        options.merge = MergeOptions(maxOpenFiles: maxOpenFiles)
         let pipeline = ReplayPipeline(options: options, database: database,
                                       detection: detection.makeDetection(database: database,
-                                          latenessSeconds: lateness + options.exportSlackSeconds),
+                                          latenessSeconds: lateness),
                                       sinks: sinks, onDiagnostic: reporter.report)
         let showProgress = !quiet && StandardStreams.stderrIsTerminal
         var bar = ProgressBar()

@@ -1,6 +1,10 @@
 // `vigil replay`: files → events → detectors → (alerts, incidents, checkpoint) in one SQLite
 // transaction per batch → outbox → sinks.
 //
+// The files are read side by side and merged by event time (`MergedInput`), so files that cover the
+// same hours (one per log category, an export tree next to an Event Hubs capture) reach the stateful
+// stages as if the events had arrived in time order.
+//
 // Invariant (STYLE.md #6): the replay checkpoint of a file moves forward only in the transaction
 // that stores the alerts and incidents of the events before it, and sinks see an alert only after
 // that transaction committed. A crash at any point loses nothing: rerunning the replay re-derives
@@ -23,8 +27,12 @@ public struct ReplayOptions: Sendable {
     /// How long the final drain may wait for sinks that ask to retry later.
     public var drainSeconds: Double = 30
     public var grouping = IncidentGrouping()
+    /// The detection stage's allowed lateness: checkpoints hold back twice that much event time.
+    public var latenessSeconds: Int64 = 900
+    /// How the files are merged into one event-time ordered stream (open-file cap, look-ahead).
+    public var merge = MergeOptions()
 
-    /// The files to read, in order (expanded once, here).
+    /// The files to read (expanded once, here; read side by side, merged by event time).
     public let inputs: InputSet
 
     /// Expands `paths`; every missing or unreadable path is in the thrown error.
@@ -33,18 +41,6 @@ public struct ReplayOptions: Sendable {
         self.from = from
         self.to = to
         self.inputs = try InputSet(paths: paths, from: from, to: to)
-    }
-
-    /// Extra lateness this replay needs. An export tree keeps one hourly blob per category, and a
-    /// replay reads them one after another: events of the same hour arrive up to an hour apart
-    /// across blobs. With more than one category in the tree, windows wait an hour more, so the
-    /// same input gives the same alerts as when tailed live (where the blobs grow side by side).
-    public var exportSlackSeconds: Int64 {
-        var containers = Set<String>()
-        for f in inputs.files where f.exportHour != nil {
-            if let c = f.path.split(separator: "/").first(where: { $0.hasPrefix("insights-") }) { containers.insert(String(c)) }
-        }
-        return containers.count > 1 ? 3600 : 0
     }
 }
 
@@ -89,25 +85,23 @@ public final class ReplayPipeline {
         let totalBytes = inputs.files.reduce(Int64(0)) { $0 + (FileSize.of($1.path) ?? 0) }
 
         let readerOptions = ReaderOptions(maxLineBytes: options.maxLineBytes, from: options.from, to: options.to)
-        var reader = RecordReader(options: readerOptions)
-        var consumer = BatchingConsumer(pipeline: self, summary: summary)
-        var decodedBefore: Int64 = 0
-        for (index, file) in inputs.files.enumerated() {
-            consumer.currentSource = file.path
-            try reader.read(file, into: &consumer)
-            // The whole file is done: its checkpoint is its decoded length.
-            try consumer.flush(checkpointOffset: reader.stats.bytesDecoded - decodedBefore)
-            decodedBefore = reader.stats.bytesDecoded
-            progress?(ReplayProgress(filesDone: index + 1, filesTotal: inputs.files.count,
-                                     bytesDone: reader.stats.bytesRead, bytesTotal: totalBytes,
-                                     events: consumer.summary.events, alerts: consumer.summary.alertsRaised,
-                                     elapsedSeconds: MonotonicClock.now() - started))
+        var merge = options.merge
+        merge.latenessSeconds = options.latenessSeconds
+        var input = MergedInput(files: inputs.files, reader: readerOptions, options: merge)
+        var consumer = BatchingConsumer(pipeline: self, summary: summary,
+                                        checkpoints: ReplayCheckpoints(files: inputs.files, holdSeconds: 2 * options.latenessSeconds))
+        consumer.onFileFinished = { done, bytes, events, alerts in
+            progress?(ReplayProgress(filesDone: done, filesTotal: inputs.files.count, bytesDone: bytes, bytesTotal: totalBytes,
+                                     events: events, alerts: alerts, elapsedSeconds: MonotonicClock.now() - started))
         }
+        try input.run(into: &consumer)
         // Stateful detectors release what they still hold (open windows, pending operations).
         consumer.pending.append(contentsOf: detection.finish())
-        try consumer.flush(checkpointOffset: nil)
+        try consumer.flush(drained: true)
         summary = consumer.summary
-        summary.read = reader.stats
+        summary.read = input.stats
+        summary.mostFilesOpen = input.mostOpen
+        summary.filesJoinedBehind = input.joinedBehind
         summary.filesSkippedByTime = inputs.skippedByTime.count
         summary.lateEvents = detection.lateEvents
         summary.operationsAssembled = detection.operationsAssembled
@@ -129,9 +123,9 @@ public final class ReplayPipeline {
 
     /// One transaction: learned baselines, the alerts and their incidents, the outbox rows and
     /// the checkpoint.
-    fileprivate func commit(_ alerts: [Alert], checkpoint: Checkpoint?) throws -> CommitResult {
+    fileprivate func commit(_ alerts: [Alert], checkpoints: [Checkpoint]) throws -> CommitResult {
         for d in detection.drainDiagnostics() { onDiagnostic(d) }
-        let batch = CommitBatch(alerts: alerts, checkpoints: checkpoint.map { [$0] } ?? [])
+        let batch = CommitBatch(alerts: alerts, checkpoints: checkpoints)
         return try database.transaction {
             try detection.saveState()
             return try database.commit(batch: batch, grouper: IncidentGrouper(configuration: options.grouping))
@@ -142,39 +136,49 @@ public final class ReplayPipeline {
 }
 
 /// Collects alerts between commits, and keeps the counters for the summary.
-private struct BatchingConsumer: EventConsumer {
+private struct BatchingConsumer: MergedConsumer {
     let pipeline: ReplayPipeline
     var summary: ReplaySummary
+    var checkpoints: ReplayCheckpoints
     var pending: [Alert] = []
     var eventsSinceCommit = 0
-    var currentSource = ""
-    var lastOffset: Int64 = 0
+    var filesDone = 0
+    var bytesDone: Int64 = 0
+    var onFileFinished: ((_ files: Int, _ bytes: Int64, _ events: Int, _ alerts: Int) -> Void)?
 
-    init(pipeline: ReplayPipeline, summary: ReplaySummary) {
+    init(pipeline: ReplayPipeline, summary: ReplaySummary, checkpoints: ReplayCheckpoints) {
         self.pipeline = pipeline
         self.summary = summary
+        self.checkpoints = checkpoints
     }
 
-    mutating func event(_ event: Event) throws {
+    mutating func event(_ event: Event, file: Int) throws {
         summary.count(event)
         let before = pending.count
         pipeline.detect(event, into: &pending)
         if pending.count > before { summary.count(alerts: pending[before...]) }
-        if let offset = event.position.offset { lastOffset = offset }
+        checkpoints.fed(event, file: file)
         eventsSinceCommit += 1
-        if eventsSinceCommit >= pipeline.options.batchEvents { try flush(checkpointOffset: lastOffset) }
+        if eventsSinceCommit >= pipeline.options.batchEvents { try flush() }
     }
 
     mutating func diagnostic(_ diagnostic: Diagnostic) {
         pipeline.report(diagnostic)
     }
 
-    /// Commits the pending alerts with the current file's position.
-    mutating func flush(checkpointOffset: Int64?) throws {
-        let checkpoint = currentSource.isEmpty ? nil
-            : Checkpoint(source: "replay:" + currentSource, offset: checkpointOffset ?? lastOffset)
-        if pending.isEmpty && eventsSinceCommit == 0 && checkpoint == nil { return }
-        let result = try pipeline.commit(pending, checkpoint: checkpoint)
+    mutating func fileFinished(_ file: Int, stats: ReadStats) throws {
+        checkpoints.ended(file, decodedBytes: stats.bytesDecoded)
+        filesDone += 1
+        bytesDone += stats.bytesRead
+        onFileFinished?(filesDone, bytesDone, summary.events, summary.alertsRaised)
+    }
+
+    /// Commits the pending alerts with every file position they cover. `drained`: the detection
+    /// stage holds nothing any more (after `finish()`).
+    mutating func flush(drained: Bool = false) throws {
+        let moved = checkpoints.moved(drained: drained)
+        if pending.isEmpty && eventsSinceCommit == 0 && moved.isEmpty { return }
+        let result = try pipeline.commit(pending, checkpoints: moved)
         summary.record(result)
         pending.removeAll(keepingCapacity: true)
         eventsSinceCommit = 0

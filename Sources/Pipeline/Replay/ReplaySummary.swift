@@ -7,6 +7,11 @@ import Outputs
 public struct ReplaySummary: Sendable {
     public var read = ReadStats()
     public var filesSkippedByTime = 0
+    /// Most input files read side by side (the merge's open files).
+    public var mostFilesOpen = 0
+    /// Files opened after the merge had passed their first events (more overlapping files than
+    /// the open-file cap).
+    public var filesJoinedBehind = 0
     public var events = 0
     public var eventsByKind: [String: Int] = [:]
     public var alertsRaised = 0

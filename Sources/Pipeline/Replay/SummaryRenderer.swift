@@ -9,6 +9,9 @@ public enum SummaryRenderer {
         let rate = s.elapsedSeconds > 0 ? Double(s.events) / s.elapsedSeconds : 0
         line("Replay finished in \(fmt(s.elapsedSeconds)) s: \(s.read.files) file(s), \(fmtBytes(s.read.bytesDecoded)), \(s.events) events (\(fmt(rate, digits: 0)) events/s, \(fmt(s.megabytesPerSecond, digits: 1)) MB/s)")
         if s.filesSkippedByTime > 0 { line("  \(s.filesSkippedByTime) export file(s) skipped by --from/--to") }
+        if s.filesJoinedBehind > 0 {
+            line("  \(s.filesJoinedBehind) file(s) opened after the merge had passed their start (more overlapping files than --max-open-files)")
+        }
         line()
         line("Events by kind")
         for (k, n) in s.eventsByKind.sorted(by: { $0.value > $1.value }) { line("  \(pad(k, 16)) \(n)") }
@@ -53,6 +56,8 @@ public enum SummaryRenderer {
         w.field("events_by_kind", first: &first); counts(s.eventsByKind, &w)
         w.field("errors_by_code", first: &first); counts(s.read.errors, &w)
         w.field("late_events", first: &first); w.raw(String(s.lateEvents))
+        w.field("most_files_open", first: &first); w.raw(String(s.mostFilesOpen))
+        w.field("files_joined_behind", first: &first); w.raw(String(s.filesJoinedBehind))
         w.field("operations_assembled", first: &first); w.raw(String(s.operationsAssembled))
         w.field("alerts_new", first: &first); w.raw(String(s.newAlerts))
         w.field("alerts_duplicate", first: &first); w.raw(String(s.duplicateAlerts))
