@@ -181,3 +181,49 @@ extension RunTests {
         print("stateful topic: \(reference.count) alerts, \(rules.filter(correlationIds.contains).count) from correlations, \(service.metrics.eventsIn("hub.stateful")) keyed messages")
     }
 }
+
+/// `stateful_topic:` and the rule split, without a broker.
+@Suite struct StatefulTopicConfigTests {
+    func problems(_ source: String) -> [String] {
+        do {
+            _ = try VigilConfig.parse(yaml: "sources:\n  - " + source + "\n", environment: [:])
+            return []
+        } catch {
+            return error.problems.map { "\($0.path): \($0.message)" }
+        }
+    }
+
+    @Test func statefulTopicIsReadAndChecked() throws {
+        let ok = try VigilConfig.parse(yaml: """
+            sources:
+              - {type: eventhubs, name: hub, bootstrap_servers: "127.0.0.1:9092", hubs: [activity], consumer_group: g, stateful_topic: vigil-stateful}
+            """, environment: [:])
+        guard case .eventHubs(let e)? = ok.sources.first else { Issue.record("no eventhubs source"); return }
+        #expect(e.stateful?.topic == "vigil-stateful")
+        #expect(e.stateful?.groupID == nil)
+        let base = "{type: eventhubs, bootstrap_servers: \"127.0.0.1:9092\", hubs: [activity]"
+        #expect(problems(base + ", stateful_topic: activity}") == ["sources[0].stateful_topic: must name a topic (event hub) other than the source hubs"])
+        #expect(problems(base + ", stateful_group: x}") == ["sources[0].stateful_group: stateful_group is used only with stateful_topic"])
+    }
+
+    /// The sample rules: the caller correlations go to the identity family, the other one to a
+    /// family of its own; stage 1 raises no correlation and no suppressed base rule.
+    @Test func thePackSplitsByCaller() throws {
+        let rules = try RuleSetup.load(ruleDirectories: [RunFixture.detections.path], database: nil)
+        let plan = StatefulPlan(rules)
+        let all = rules.compiled.correlations.correlations
+        #expect(!all.isEmpty)
+        #expect(plan.groups.count + plan.identity.compiled.correlations.correlations.count == all.count)
+        #expect(plan.stateless.compiled.correlations.isEmpty && plan.stateless.anomalyRules.isEmpty)
+        #expect(plan.identity.anomalyRules.count == rules.anomalyRules.count)
+        for c in plan.identity.compiled.correlations.correlations { #expect(StatefulPlan.keyedByCaller(c)) }
+        for g in plan.groups { #expect(!StatefulPlan.keyedByCaller(g.correlation)) }
+        #expect(plan.statelessDrops.contains("5b0f1c9e-7d2a-4c61-9e3b-2f8a6d4c1e70"), "the generate:false base rule of mass deletion")
+        #expect(plan.family(ofKey: Array("i\u{1F}alice".utf8)) == .some(nil))
+        #expect(plan.family(ofKey: nil) == .some(nil))
+        #expect(plan.family(ofKey: Array("c\u{1F}no-such-correlation\u{1F}x".utf8)) == .none)
+        if let g = plan.groups.first {
+            #expect(plan.family(ofKey: Array("c\u{1F}\(g.correlation.id)\u{1F}sub\u{1F}rg".utf8)) == .some(0))
+        }
+    }
+}
