@@ -4,7 +4,7 @@ VIGIL_DEBUG = .build/debug/vigil
 # The bundled samples: one day of an Azure ML subscription with an attack in it (samples/README.md).
 SAMPLES = samples/export samples/eventhub samples/defender
 
-.PHONY: deps build demo test bench chaos release clean completions validate-deploy
+.PHONY: deps build demo test bench bench-live chaos release clean completions validate-deploy
 
 deps:
 	@./scripts/install-deps.sh
@@ -27,6 +27,15 @@ test: deps
 
 bench: deps
 	./Benchmarks/run.sh
+
+# Live ingestion (docs/ingest.md, Measurements): Event Hubs consume throughput with one and two
+# `vigil run` in one group (mock cluster in a process of its own), and append → incident latency
+# while tailing at 10k events/s (default lateness, then lateness 0). Release build.
+bench-live: deps
+	$(SWIFT) build -c release --scratch-path .build-release --product vigil
+	python3 Benchmarks/consume_bench.py --vigil .build-release/release/vigil
+	python3 Benchmarks/tail_latency.py --vigil .build-release/release/vigil
+	python3 Benchmarks/tail_latency.py --vigil .build-release/release/vigil --lateness 0
 
 # The long reliability suites (docs/reliability.md): 20 kill -9 replays, faults, bad input, fuzzing.
 chaos: build

@@ -83,6 +83,9 @@ public struct EventHubsSourceSettings: Sendable {
     public var consumer: EventHubsConsumerConfiguration
     /// Most messages per poll.
     public var maxMessages = 1000
+    /// `stateful_topic` (+ `stateful_group`): scale-out of stateful rules through a keyed topic
+    /// (docs/ingest.md); nil: every rule runs on what this process reads.
+    public var stateful: StatefulTopicSettings?
 
     public init(name: String, consumer: EventHubsConsumerConfiguration) {
         self.name = name
@@ -142,6 +145,14 @@ public struct EventHubsSourceSettings: Sendable {
         let commitInterval = s.seconds("commit_interval")
         let sessionTimeout = s.seconds("session_timeout")
         if let v = s.positiveInt("max_messages") { maxMessages = v }
+        if let topic = s.string("stateful_topic") {
+            if topic.isEmpty || topics.contains(topic) {
+                s.problems.add(s.sub("stateful_topic"), "must name a topic (event hub) other than the source hubs")
+            }
+            stateful = StatefulTopicSettings(topic: topic, groupID: s.string("stateful_group"))
+        } else if s.string("stateful_group") != nil {
+            s.problems.add(s.sub("stateful_group"), "stateful_group is used only with stateful_topic")
+        }
         guard var connection else { return nil }
         connection.properties.merge(properties) { $1 }
         var c = EventHubsConsumerConfiguration(connection: connection, groupID: group, topics: topics)

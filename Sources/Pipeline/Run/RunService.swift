@@ -83,7 +83,14 @@ public final class RunService {
             switch s {
             case .file(let f): built.append(FileRunSource(settings: f, checkpoints: store, logger: sourceLogger))
             case .eventHubs(let e):
-                do { built.append(try EventHubsRunSource(settings: e, logger: sourceLogger)) } catch {
+                do {
+                    if let stateful = e.stateful {
+                        built += try StatefulScaleOut.sources(settings: e, stateful: stateful, rules: rules, database: database,
+                                                              latenessSeconds: options.latenessSeconds, logger: sourceLogger)
+                    } else {
+                        built.append(try EventHubsRunSource(settings: e, logger: sourceLogger))
+                    }
+                } catch {
                     throw PipelineError("source \(s.name): \(error)")
                 }
             }
@@ -161,7 +168,7 @@ public final class RunService {
 
     private func poll(_ source: any RunSource, timeout: Duration, into round: inout RunBatch) {
         if let b = backoff[source.name], clock.now < b.until { return }
-        let before = (round.records, round.events.count, round.diagnostics.count)
+        let before = (round.records, round.events.count + round.detected, round.diagnostics.count)
         do {
             try source.poll(maxRecords: options.batchRecords, timeout: timeout, into: &round)
             if backoff.removeValue(forKey: source.name) != nil {
@@ -170,7 +177,7 @@ public final class RunService {
             metrics.update { m in
                 m.sourceUp[source.name] = true
                 m.eventsIn[source.name, default: 0] += round.records - before.0
-                m.eventsOut[source.name, default: 0] += round.events.count - before.1
+                m.eventsOut[source.name, default: 0] += round.events.count + round.detected - before.1
                 m.decodeErrors[source.name, default: 0] += round.diagnostics.count - before.2
             }
         } catch {
@@ -189,7 +196,7 @@ public final class RunService {
     /// Detection and the round's transaction; then the sources learn what is durable.
     private func process(_ round: RunBatch, summary: inout RunSummary) throws {
         for d in round.diagnostics { onDiagnostic(d) }
-        var alerts: [Alert] = []
+        var alerts = round.alerts
         for (event, origin) in round.events { alerts += detection.process(event, from: origin) }
         for d in detection.drainDiagnostics() { onDiagnostic(d) }
         var perSource: [(any RunSource, [Ingest.Checkpoint])] = []
@@ -204,6 +211,7 @@ public final class RunService {
         let grouper = IncidentGrouper(configuration: options.grouping)
         let result = try database.transaction {
             try detection.saveState()
+            for source in sources { try source.saveState() }
             return try database.commit(batch: batch, grouper: grouper)
         }
         summary.commits += 1

@@ -17,6 +17,13 @@ protocol RunSource: AnyObject {
     func wait(timeout: Duration)
     func updateMetrics(_ metrics: RunMetrics)
     func close() throws
+    /// Sources that run detection themselves (the scale-out stages) save its state in the round's
+    /// transaction; the others have none.
+    func saveState() throws
+}
+
+extension RunSource {
+    func saveState() throws {}
 }
 
 /// What one poll round read.
@@ -24,6 +31,10 @@ struct RunBatch {
     var records = 0
     var events: [(Event, Origin)] = []
     var diagnostics: [Diagnostic] = []
+    /// Alerts of sources that run detection themselves (`StatefulRepublish.swift`), and how many
+    /// events they detected on.
+    var alerts: [Alert] = []
+    var detected = 0
 }
 
 /// Keeps the furthest read position per key, and turns it into checkpoints that wait for held events.
@@ -39,10 +50,14 @@ struct Frontier {
 
     /// Changed positions since the last call, each held back to the earliest event detection holds.
     mutating func checkpoints(_ detection: TrackedDetection) -> [Ingest.Checkpoint] {
+        checkpoints(earliestHeld: detection.earliestHeld)
+    }
+
+    mutating func checkpoints(earliestHeld: (String) -> Origin?) -> [Ingest.Checkpoint] {
         var out: [Ingest.Checkpoint] = []
         for (key, furthest) in read {
             var safe = furthest
-            if let h = detection.earliestHeld(key), h < safe { safe = h }
+            if let h = earliestHeld(key), h < safe { safe = h }
             if saved[key] == safe { continue }
             saved[key] = safe
             out.append(Ingest.Checkpoint(key: key, offset: safe.resume, generation: safe.generation))
@@ -99,13 +114,13 @@ final class FileRunSource: RunSource {
 }
 
 /// `type: eventhubs`: offsets are committed to the group only after the batch's transaction.
-final class EventHubsRunSource: RunSource {
+final class EventHubsRunSource: KafkaRunSource {
     let name: String
     let consumer: EventHubsConsumer
     private let records: EventHubsRecords
     private let maxMessages: Int
     private var frontier = Frontier()
-    private var partitions: [String: TopicPartition] = [:]
+    private(set) var partitions: [String: TopicPartition] = [:]
     var blocksInPoll: Bool { true }
 
     init(settings: EventHubsSourceSettings, logger: Logger) throws {
@@ -129,7 +144,17 @@ final class EventHubsRunSource: RunSource {
     }
 
     func checkpoints(_ detection: TrackedDetection) -> [Ingest.Checkpoint] { frontier.checkpoints(detection) }
+}
 
+/// A source reading a Kafka consumer: offsets are committed to the group only after the round's
+/// transaction; lag per owned partition.
+protocol KafkaRunSource: RunSource {
+    var consumer: EventHubsConsumer { get }
+    /// Checkpoint key → partition, for the partitions read so far.
+    var partitions: [String: TopicPartition] { get }
+}
+
+extension KafkaRunSource {
     /// Marks the committed positions durable in the consumer (it commits to the group when due).
     func acknowledge(_ committed: [Ingest.Checkpoint]) throws {
         var offsets: [TopicPartition: Int64] = [:]
@@ -138,8 +163,6 @@ final class EventHubsRunSource: RunSource {
         }
         if !offsets.isEmpty { try consumer.commit(upTo: offsets) }
     }
-
-    func wait(timeout: Duration) {}
 
     func updateMetrics(_ metrics: RunMetrics) {
         let lag = consumer.lag()
@@ -150,5 +173,6 @@ final class EventHubsRunSource: RunSource {
         }
     }
 
+    func wait(timeout: Duration) {}
     func close() throws { try consumer.close() }
 }

@@ -1,0 +1,103 @@
+import Detection
+import EventModel
+
+/// How `vigil run` splits one rule set for scale-out (docs/ingest.md, "Scale-out of stateful rules"):
+/// which rules stage 1 runs on the source hubs, how each event is re-keyed for stage 2, and which
+/// alerts each stage may raise (so the two stages never raise the same alert twice, and never a
+/// stateful alert from a partial view).
+///
+/// Key families (the message key's first field says which detection of stage 2 reads it):
+/// - `i␟<caller>` (identity): every event, keyed by its caller (lower-cased; empty when none).
+///   Correlations whose group-by includes `vigil.caller` (for every step), the anomaly rules (per
+///   identity) and operation assembly (one correlationId has one caller) run here.
+/// - `c␟<correlation id>␟<group-by values>`: for each other correlation (group-by without the
+///   caller, e.g. subscription + resource group), the events its base rules match, keyed by exactly
+///   the correlator's group key. That correlation alone runs on them.
+struct StatefulPlan {
+    static let separator = "\u{1F}"
+
+    /// Stage 1: the Sigma rules without correlations and anomaly rules.
+    let stateless: RuleSetup
+    /// Stage 2, identity family: the rules without the correlations of the other families.
+    let identity: RuleSetup
+    /// Stage 2, one family per correlation not keyed by the caller.
+    let groups: [(correlation: CompiledCorrelation, rules: RuleSetup)]
+
+    /// Alerts stage 1 must not raise: base rules the full set suppresses (`generate: false`) and
+    /// rules on assembled operations (assembly needs every record of an operation).
+    let statelessDrops: Set<String>
+    /// The only alerts the identity family raises (the rest are stage 1's).
+    let identityKeeps: Set<String>
+    /// Base rule index → the group families it feeds (indexes into `groups`).
+    private let groupFeeds: [Int: [Int]]
+    private let full: CompiledRuleSet
+    private let matcher: Engine
+
+    init(_ rules: RuleSetup) {
+        let full = rules.compiled
+        self.full = full
+        let correlations = full.correlations.correlations
+        let byCaller = correlations.filter(Self.keyedByCaller)
+        let others = correlations.filter { !Self.keyedByCaller($0) }
+        func subset(_ c: [CompiledCorrelation], anomaly: Bool) -> RuleSetup {
+            var r = rules
+            r.compiled = CompiledRuleSet(rules: full.rules, predicates: full.predicates, slots: full.slots, regexes: full.regexes,
+                                         correlations: CorrelationSet(c))
+            if !anomaly { r.anomalyRules = [] }
+            return r
+        }
+        stateless = subset([], anomaly: false)
+        identity = subset(byCaller, anomaly: true)
+        groups = others.map { ($0, subset([$0], anomaly: false)) }
+        let assembled = Set(full.rules.filter { $0.kinds.contains(.operation) }.map(\.id))
+        statelessDrops = Set(full.correlations.suppressed.map { full.rules[$0].id }).union(assembled)
+        identityKeeps = Set(byCaller.map(\.id)).union(rules.anomalyRules.map(\.id)).union(assembled)
+        var feeds: [Int: [Int]] = [:]
+        for (gi, g) in groups.enumerated() {
+            for step in g.correlation.steps where !(feeds[step.ruleIndex]?.contains(gi) ?? false) { feeds[step.ruleIndex, default: []].append(gi) }
+        }
+        groupFeeds = feeds
+        matcher = Engine(rules: CompiledRuleSet(rules: full.rules, predicates: full.predicates, slots: full.slots, regexes: full.regexes),
+                         unknownKindMeetsAllRules: false)
+    }
+
+    /// Every step groups by a field that is the caller on every record shape.
+    static func keyedByCaller(_ c: CompiledCorrelation) -> Bool {
+        func isCaller(_ p: FieldPath) -> Bool { p.typedField == .caller }
+        return c.steps.allSatisfy { step in
+            step.groupSources.contains { s in isCaller(s.defaultPath) && s.perShape.values.allSatisfy(isCaller) }
+        }
+    }
+
+    static func identityKey(_ event: Event) -> String { "i" + separator + (event.caller?.lowercased() ?? "") }
+
+    /// The keys one event is re-published under: its identity key, and one per group family whose
+    /// base rules it matches (a cheap index lookup first; the full match only for candidates).
+    func keys(for event: Event) -> [String] {
+        var out = [Self.identityKey(event)]
+        guard !groupFeeds.isEmpty else { return out }
+        let op = event.operation ?? event.operationName?.lowercased()
+        let (a, b) = full.candidates(kind: event.kind, operation: op, unknownMeetsAll: false)
+        guard (a + b).contains(where: { groupFeeds[$0] != nil }) else { return out }
+        for ruleIndex in matcher.matchingRules(event) {
+            for gi in groupFeeds[ruleIndex] ?? [] {
+                let c = groups[gi].correlation
+                for step in c.steps where step.ruleIndex == ruleIndex {
+                    let values = step.groupSources.map { event.values(at: $0.path(for: event.shape)).first?.text ?? "" }
+                    let key = (["c", c.id] + values).joined(separator: Self.separator)
+                    if !out.contains(key) { out.append(key) }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The stage-2 family a key belongs to: nil = identity, else an index into `groups`.
+    func family(ofKey key: [UInt8]?) -> Int?? {
+        guard let key, let text = String(validating: key, as: UTF8.self) else { return .some(nil) }
+        let parts = text.split(separator: Self.separator, maxSplits: 2, omittingEmptySubsequences: false)
+        if parts.first == "i" { return .some(nil) }
+        guard parts.first == "c", parts.count >= 2, let gi = groups.firstIndex(where: { $0.correlation.id == parts[1] }) else { return .none }
+        return .some(gi)
+    }
+}
