@@ -36,7 +36,8 @@ public struct OutboxConfiguration: Sendable, Hashable {
 
     /// The wait before a deferred item goes again, after it has waited `waited` seconds so far.
     public func deferDelay(waited: Double) -> Double {
-        min(max(deferDelaySeconds, maxDelaySeconds), max(deferDelaySeconds, waited / 2))
+        let first = max(0.1, deferDelaySeconds)   // never 0: a deferral must not spin
+        return min(max(first, maxDelaySeconds), max(first, waited / 2))
     }
 
     /// The backoff ceiling before retry number `attempt` (1 = first retry).

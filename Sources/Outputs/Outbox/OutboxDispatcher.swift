@@ -28,7 +28,8 @@ public struct DispatchRound: Sendable, Equatable {
 
     public init() {}
 
-    var madeProgress: Bool { delivered > 0 || deadLettered > 0 }
+    /// A deferral counts: the rows behind the deferred ones can go at once.
+    var madeProgress: Bool { delivered > 0 || deadLettered > 0 || deferred > 0 }
 }
 
 /// The result of `drain(until:)`.
