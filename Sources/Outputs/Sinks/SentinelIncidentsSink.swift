@@ -128,12 +128,19 @@ public final class SentinelIncidentsSink: Sink, @unchecked Sendable {
         var waitingFor: [String] = []
         var rejected: [String] = []
         var incidents: [(OutboxItem, IncidentPayload)] = []
-        var alerts: [(OutboxItem, AlertPayload)] = []
+        var alerts: [(item: OutboxItem, alert: AlertPayload, incidentId: String)] = []
         for item in batch {
             do throws(DeliveryError) {
                 switch try SinkPayload.parse(item) {
                 case .incident(let inc): incidents.append((item, inc))
-                case .alert(let a): alerts.append((item, a))
+                case .alert(let a):
+                    if let incidentId = a.incidentId {
+                        alerts.append((item, a, incidentId))
+                    } else {
+                        // The comment is written by the incident revision row that added the alert
+                        // (same commit, still in the outbox): nothing to send for this row.
+                        delivered.append(item.rowId)
+                    }
                 }
             } catch { rejected.append(error.reason) }
         }
@@ -150,9 +157,8 @@ public final class SentinelIncidentsSink: Sink, @unchecked Sendable {
                     }
                     delivered.append(item.rowId)
                 }
-                for (item, a) in alerts {
-                    // Without `incidentId` the comment is written by the incident revision row that added the alert.
-                    if let incidentId = a.incidentId, try comment(a, on: incidentId, &s) == .incidentMissing {
+                for (item, a, incidentId) in alerts {
+                    if try comment(a, on: incidentId, &s) == .incidentMissing {
                         deferred.append(item.rowId)
                         if !waitingFor.contains(incidentId) { waitingFor.append(incidentId) }
                     } else {
