@@ -137,12 +137,16 @@ import Testing
 
     @Test func aBatchCanDeliverDeferAndFailAtOnce() throws {
         let db = try outboxDatabase(folder, clock: clock, rows: 3)
-        let mixed = DeliveryError(.retry(retryAfter: 30), "503 on row 3", delivered: [1], deferred: [2])
+        let mixed = DeliveryError(.retry(retryAfter: 30), "503 on row 3", delivered: [1], deferred: [2], deferredReason: "row 2 waits")
         let sink = FakeSink(name: "s", script: [.fail(mixed)])
         let d = try dispatcher(db, [sink], OutboxConfiguration(deferDelaySeconds: 5))
         let round = try d.dispatchOnce()
         #expect(round.delivered == 1 && round.deferred == 1 && round.failed == 1)
         #expect(round.nextDueAt == clock.now() + 5)                     // the deferred row is due first
+        let lastErrors = try db.connection.query("SELECT row_id, attempts, last_error FROM outbox_attempts ORDER BY row_id") {
+            "\($0.int64(0)) \($0.int(1)) \($0.string(2))"
+        }
+        #expect(lastErrors == ["2 0 deferred: row 2 waits", "3 1 503 on row 3"])
         #expect(try d.dispatchOnce().delivered == 0)                    // the failed row 3 is not due yet
         let report = try d.drain(until: clock.now() + 60)
         #expect(report.isComplete)

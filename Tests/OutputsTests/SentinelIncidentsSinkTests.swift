@@ -139,6 +139,15 @@ struct SentinelIncidentsSinkTests {
         #expect(e.disposition == .deferred)
         #expect(e.delivered == [3] && e.deferred == [2])
         #expect(try comments(server).count == 1)
+
+        // A failure after a deferral: the error names both, each with its own reason.
+        try server.fault(["match": SentinelIncidentsSink.commentId(alertId: "ok2"), "status": 500, "count": 1])
+        let mixed = try #require(throws: DeliveryError.self) {
+            try sink.deliver([Payloads.alert("w", incidentId: missing, row: 2), Payloads.alert("ok2", incidentId: Self.incidentId, row: 4)])
+        }
+        #expect(mixed.disposition == .retry(retryAfter: nil) && mixed.reason.contains("500"))
+        #expect(mixed.delivered.isEmpty && mixed.deferred == [2])
+        #expect(mixed.deferredReason?.contains(missing) == true)
     }
 
     @Test func aRestartedSinkCommentsAlertsOfIncidentsFromAnEarlierRun() throws {

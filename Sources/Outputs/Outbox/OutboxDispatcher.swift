@@ -120,7 +120,7 @@ public final class OutboxDispatcher: @unchecked Sendable {
         let deferredIds = Set(error.deferred)
         let rest = rows.filter { !accepted.contains($0.rowId) }
         let isDeferred = { (row: OutboxRecord) in error.disposition == .deferred || deferredIds.contains(row.rowId) }
-        try deferLater(rest.filter(isDeferred), sink: sink, reason: error.reason, now: now, round: &round)
+        try deferLater(rest.filter(isDeferred), sink: sink, reason: error.deferredReason ?? error.reason, now: now, round: &round)
         let failed = rest.filter { !isDeferred($0) }
         guard !failed.isEmpty else { return }
         switch error.disposition {
@@ -154,7 +154,8 @@ public final class OutboxDispatcher: @unchecked Sendable {
             try database.deadLetter(sink: sink.name, rowIds: [row.rowId], reason: why)
         }
         round.deadLettered += exhausted.count
-        let waiting = rows.filter { row in !exhausted.contains { $0.rowId == row.rowId } }
+        let gone = Set(exhausted.map(\.rowId))
+        let waiting = rows.filter { !gone.contains($0.rowId) }
         for (delay, group) in Dictionary(grouping: waiting, by: { configuration.deferDelay(waited: waited($0)) }) {
             try database.deferOutbox(sink: sink.name, rowIds: group.map(\.rowId), reason: reason, until: now + delay, now: now)
         }

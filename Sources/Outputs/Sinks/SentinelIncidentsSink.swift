@@ -169,18 +169,23 @@ public final class SentinelIncidentsSink: Sink, @unchecked Sendable {
                 var e = error
                 e.delivered = delivered
                 e.deferred = deferred
+                e.deferredReason = Self.waitReason(deferred.count, waitingFor)
                 throw e
             }
         }
         if !rejected.isEmpty {
-            throw DeliveryError(.permanent, rejected.joined(separator: "; "), delivered: delivered, deferred: deferred)
+            throw DeliveryError(.permanent, rejected.joined(separator: "; "), delivered: delivered, deferred: deferred,
+                                deferredReason: Self.waitReason(deferred.count, waitingFor))
         }
         if !deferred.isEmpty {
-            let shown = waitingFor.prefix(3).joined(separator: ", ") + (waitingFor.count > 3 ? " and \(waitingFor.count - 3) more" : "")
-            logger.debug("alerts deferred until their incident exists", metadata: ["sink": "\(name)", "incident_id": "\(shown)"])
-            throw DeliveryError(.deferred, "\(deferred.count) alert comment(s) wait for incident \(shown), not in Sentinel yet (HTTP 404)",
-                                delivered: delivered, deferred: deferred)
+            logger.debug("alerts deferred until their incident exists", metadata: ["sink": "\(name)", "incident_id": "\(waitingFor.joined(separator: ","))"])
+            throw DeliveryError(.deferred, Self.waitReason(deferred.count, waitingFor), delivered: delivered, deferred: deferred)
         }
+    }
+
+    static func waitReason(_ count: Int, _ incidents: [String]) -> String {
+        let shown = incidents.prefix(3).joined(separator: ", ") + (incidents.count > 3 ? " and \(incidents.count - 3) more" : "")
+        return "\(count) alert comment(s) wait for incident \(shown), not in Sentinel yet (HTTP 404)"
     }
 
     // MARK: incidents

@@ -45,12 +45,16 @@ public struct DeliveryError: Error, Sendable, CustomStringConvertible {
     /// Items of the batch that are deferred (see `Disposition.deferred`) while something else failed;
     /// with disposition `.deferred`, every item not delivered is deferred and this may stay empty.
     public var deferred: [Int64]
+    /// Why the `deferred` items wait, when `reason` is about another failure of the batch.
+    public var deferredReason: String?
 
-    public init(_ disposition: Disposition, _ reason: String, delivered: [Int64] = [], deferred: [Int64] = []) {
+    public init(_ disposition: Disposition, _ reason: String, delivered: [Int64] = [], deferred: [Int64] = [],
+                deferredReason: String? = nil) {
         self.disposition = disposition
         self.reason = reason
         self.delivered = delivered
         self.deferred = deferred
+        self.deferredReason = deferredReason
     }
 
     public var description: String { reason }
