@@ -102,9 +102,10 @@ enum Payloads {
     static func alert(_ id: String, rule: String = "aml-listkeys", title: String = "Workspace keys listed",
                       severity: String = "high", description: String = "listKeys by mallory@contoso.example",
                       evidence: [String] = [#"{"operationName":"Microsoft.MachineLearningServices/workspaces/listKeys/action"}"#],
-                      row: Int64 = 1) -> OutboxItem {
+                      incidentId: String? = nil, row: Int64 = 1) -> OutboxItem {
+        let incident = incidentId.map { "\"incidentId\":\"\($0)\"," } ?? ""
         let payload = """
-        {"type":"alert","id":"\(id)","rule":{"id":"\(rule)","title":\(jsonString(title))},"severity":"\(severity)",\
+        {"type":"alert","id":"\(id)",\(incident)"rule":{"id":"\(rule)","title":\(jsonString(title))},"severity":"\(severity)",\
         "tactics":["credential-access"],"techniques":["T1552.001"],\
         "entities":[{"kind":"Account","value":"mallory@contoso.example"},{"kind":"IP","value":"203.0.113.7"},\
         {"kind":"AzureResource","value":"/subscriptions/s/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/ws1"}],\
@@ -113,13 +114,17 @@ enum Payloads {
         return OutboxItem(rowId: row, kind: .alert, objectId: id, revision: 1, payload: payload)
     }
 
+    /// `newAlerts` are embedded as the producer does (`"alerts":[{"new":true,…}]`): the alerts this revision added.
     static func incident(_ id: String, alerts: [String], severity: String = "high", status: String = "New",
-                         revision: Int = 1, title: String = "Credential access on ws1", row: Int64 = 100) -> OutboxItem {
+                         revision: Int = 1, title: String = "Credential access on ws1", newAlerts: [OutboxItem] = [],
+                         row: Int64 = 100) -> OutboxItem {
+        let embedded = newAlerts.map { "{\"new\":true," + $0.payload.dropFirst() }.joined(separator: ",")
         let payload = """
         {"type":"incident","id":"\(id)","title":\(jsonString(title)),"description":"Keys of ws1 listed by mallory",\
         "severity":"\(severity)","status":"\(status)","tactics":["credential-access"],"techniques":["T1552.001"],\
         "entities":[{"kind":"Account","value":"mallory@contoso.example"}],"alert_ids":[\(alerts.map { "\"\($0)\"" }.joined(separator: ","))],\
-        "rule_ids":["aml-listkeys"],"first_activity":"2025-03-04T09:15:02Z","last_activity":"2025-03-04T09:20:00Z","revision":\(revision)}
+        "rule_ids":["aml-listkeys"],"first_activity":"2025-03-04T09:15:02Z","last_activity":"2025-03-04T09:20:00Z","revision":\(revision),\
+        "alerts":[\(embedded)]}
         """
         return OutboxItem(rowId: row, kind: .incident, objectId: id, revision: revision, payload: payload)
     }

@@ -120,6 +120,40 @@ import Testing
         #expect(sink.acceptedIds == ["alert-1", "alert-2", "alert-3", "alert-4"])
     }
 
+    @Test func aDeferredRowWaitsWithoutBlockingOrCountingAnAttempt() throws {
+        let db = try outboxDatabase(folder, clock: clock, rows: 3)
+        let sink = FakeSink(name: "s", maxBatch: 1, script: [.fail(DeliveryError(.deferred, "needs alert-3 first"))])
+        let d = try dispatcher(db, [sink], OutboxConfiguration(deferDelaySeconds: 5))
+        let round = try d.dispatchOnce()
+        #expect(round.deferred == 1 && round.failed == 0 && round.nextDueAt == clock.now())   // row 2 can go now
+        let status = try #require(try db.outboxStatus().first)
+        #expect(status.maxAttempts == 0 && status.lastError == "deferred: needs alert-3 first")
+        let report = try d.drain(until: clock.now() + 60)
+        #expect(report.isComplete && report.attemptsFailed == 0)
+        #expect(sink.batches == [[1], [2], [3], [1]])                  // rows behind went first
+        #expect(clock.sleeps == [5])
+        #expect(try db.pendingCount(sink: "s") == 0)
+    }
+
+    @Test func aBatchCanDeliverDeferAndFailAtOnce() throws {
+        let db = try outboxDatabase(folder, clock: clock, rows: 3)
+        let mixed = DeliveryError(.retry(retryAfter: 30), "503 on row 3", delivered: [1], deferred: [2], deferredReason: "row 2 waits")
+        let sink = FakeSink(name: "s", script: [.fail(mixed)])
+        let d = try dispatcher(db, [sink], OutboxConfiguration(deferDelaySeconds: 5))
+        let round = try d.dispatchOnce()
+        #expect(round.delivered == 1 && round.deferred == 1 && round.failed == 1)
+        #expect(round.nextDueAt == clock.now() + 5)                     // the deferred row is due first
+        let lastErrors = try db.connection.query("SELECT row_id, attempts, last_error FROM outbox_attempts ORDER BY row_id") {
+            "\($0.int64(0)) \($0.int(1)) \($0.string(2))"
+        }
+        #expect(lastErrors == ["2 0 deferred: row 2 waits", "3 1 503 on row 3"])
+        #expect(try d.dispatchOnce().delivered == 0)                    // the failed row 3 is not due yet
+        let report = try d.drain(until: clock.now() + 60)
+        #expect(report.isComplete)
+        #expect(sink.batches == [[1, 2, 3], [2], [3]])
+        #expect(clock.sleeps == [5, 25])
+    }
+
     @Test func purgeDeliveredKeepsWhatASinkStillNeeds() throws {
         let db = try outboxDatabase(folder, clock: clock, rows: 3)
         _ = try dispatcher(db, [FakeSink(name: "a")]).drain(until: clock.now())

@@ -57,9 +57,10 @@ struct SDKCrosscheckTests {
         }
         let sentinel = try SentinelIncidentsSink(name: "s", configuration: SentinelIncidentsConfiguration(subscriptionId: "sub-1", resourceGroupName: "rg-sec",
                                                  workspaceName: "law-sec", endpoint: server.baseURL, http: server.http), credential: try server.credential())
-        try sentinel.deliver([Payloads.alert("a1", row: 1), Payloads.incident("6f1c2a9e-0b7d-4c1e-9a51-3f0c8e2d7b14", alerts: ["a1"], row: 2)])
+        let a1 = Payloads.alert("a1", row: 1)
+        try sentinel.deliver([a1, Payloads.incident("6f1c2a9e-0b7d-4c1e-9a51-3f0c8e2d7b14", alerts: ["a1"], newAlerts: [a1], row: 2)])
         let reqs = try server.list("incident_requests")
-        let ourIncident = try #require(reqs.first { $0["comment"] is NSNull || $0["comment"] == nil })
+        let ourIncident = try #require(reqs.first { ($0["comment"] is NSNull || $0["comment"] == nil) && $0["method"] as? String == "PUT" })
         let ourComment = try #require(reqs.first { $0["comment"] is String })
         #expect(Self.shape(ourIncident["path"] as! String) == Self.shape(sdkIncident["path"] as! String))
         #expect(Self.shape(ourComment["path"] as! String) == Self.shape(sdkComment["path"] as! String))

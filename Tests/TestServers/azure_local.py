@@ -6,7 +6,9 @@ One process serves, on one HTTP(S) port:
                                                     client_secret or client_assertion)
   GET  /metadata/identity/oauth2/token              IMDS managed identity (Metadata: true, api-version 2018-02-01)
   PUT|GET|DELETE …/Microsoft.SecurityInsights/incidents/{id}[/comments/{commentId}]
-                                                    Sentinel incidents API: etags, 409 Conflict, comments
+                                                    Sentinel incidents API: etags, 409 Conflict, comments;
+                                                    a comment on an incident that does not exist → 404
+                                                    NotFound (ARM's answer for a child of a missing parent)
   POST /dataCollectionRules/{dcr}/streams/{stream}  Logs Ingestion API: bearer check, gzip, 1 MB limit →
                                                     413 ContentLengthLimitExceeded, schema from deploy/dcr, 204
   POST /webhook[/…]                                 webhook receiver verifying X-Vigil-Signature (HMAC-SHA256)
@@ -434,6 +436,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def comment(self, inc, iid, cid, entry, err):
         if inc is None:
+            # Vigil's Sentinel sink defers an alert's comment on this 404 until its incident exists.
             return err(404, "NotFound", "Incident '%s' does not exist." % iid)
         comments = STATE["comments"].setdefault(iid, {})
         if self.command == "GET":

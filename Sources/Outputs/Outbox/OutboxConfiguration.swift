@@ -14,15 +14,30 @@ public struct OutboxConfiguration: Sendable, Hashable {
     public var maxRetryAfterSeconds: Double
     /// How often the long-running loop looks for new rows when idle.
     public var pollIntervalSeconds: Double
+    /// First wait of a deferred item (`DeliveryError.Disposition.deferred`); later waits grow with the
+    /// time already waited (half of it, at most `maxDelaySeconds`), so a long wait costs few requests.
+    public var deferDelaySeconds: Double
+    /// How long an item may stay deferred (from its first deferral or failure) before it is
+    /// dead-lettered. Generous: it should outlast the retries of the row it waits for.
+    public var maxDeferSeconds: Double
 
     public init(maxAttempts: Int = 12, maxAgeSeconds: Double = 24 * 3600, baseDelaySeconds: Double = 1,
-                maxDelaySeconds: Double = 300, maxRetryAfterSeconds: Double = 3600, pollIntervalSeconds: Double = 1) {
+                maxDelaySeconds: Double = 300, maxRetryAfterSeconds: Double = 3600, pollIntervalSeconds: Double = 1,
+                deferDelaySeconds: Double = 2, maxDeferSeconds: Double = 6 * 3600) {
         self.maxAttempts = maxAttempts
         self.maxAgeSeconds = maxAgeSeconds
         self.baseDelaySeconds = baseDelaySeconds
         self.maxDelaySeconds = maxDelaySeconds
         self.maxRetryAfterSeconds = maxRetryAfterSeconds
         self.pollIntervalSeconds = pollIntervalSeconds
+        self.deferDelaySeconds = deferDelaySeconds
+        self.maxDeferSeconds = maxDeferSeconds
+    }
+
+    /// The wait before a deferred item goes again, after it has waited `waited` seconds so far.
+    public func deferDelay(waited: Double) -> Double {
+        let first = max(0.1, deferDelaySeconds)   // never 0: a deferral must not spin
+        return min(max(first, maxDelaySeconds), max(first, waited / 2))
     }
 
     /// The backoff ceiling before retry number `attempt` (1 = first retry).

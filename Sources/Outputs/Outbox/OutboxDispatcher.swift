@@ -4,6 +4,9 @@
 // - Each sink has its own cursor: a slow or failing sink never holds back another.
 // - Per sink, rows go out in row order, at most `maxBatch` at a time; a failing batch blocks the
 //   rows behind it (until delivered or dead-lettered), so a sink never sees revision 3 before 2.
+// - A *deferred* row (the sink needs a later row first, e.g. a comment before its incident) does
+//   not block: it waits a short, growing delay without counting an attempt while the rows behind it
+//   go on, and is dead-lettered with the reason after `maxDeferSeconds`.
 // - A row is marked delivered only after `deliver` returned (or named it in `DeliveryError.delivered`):
 //   delivery is at-least-once, and a crash at any point redelivers at worst.
 import EventModel
@@ -16,6 +19,8 @@ public struct DispatchRound: Sendable, Equatable {
     public var delivered = 0
     public var failed = 0
     public var deadLettered = 0
+    /// Rows a sink deferred in this pass (waiting for another row; not failures).
+    public var deferred = 0
     /// Rows still waiting for some sink after the pass.
     public var pending = 0
     /// Earliest time (Unix seconds) a waiting retry becomes due, when one is waiting.
@@ -23,7 +28,8 @@ public struct DispatchRound: Sendable, Equatable {
 
     public init() {}
 
-    var madeProgress: Bool { delivered > 0 || deadLettered > 0 }
+    /// A deferral counts: the rows behind the deferred ones can go at once.
+    var madeProgress: Bool { delivered > 0 || deadLettered > 0 || deferred > 0 }
 }
 
 /// The result of `drain(until:)`.
@@ -69,18 +75,22 @@ public final class OutboxDispatcher: @unchecked Sendable {
     public func dispatchOnce() throws -> DispatchRound {
         var round = DispatchRound()
         for sink in sinks {
-            let rows = try database.pendingOutbox(sink: sink.name, limit: max(1, sink.maxBatch))
-            guard let head = rows.first else { continue }
             let now = clock.now()
-            if let due = head.nextAttemptAt, due > now { continue }
-            try deliver(rows, to: sink, now: now, round: &round)
+            // Deferred rows not due yet are skipped; a failed row not due yet stops the batch there.
+            let rows = try database.dueOutbox(sink: sink.name, limit: max(1, sink.maxBatch), now: now)
+                .prefix { ($0.nextAttemptAt ?? now) <= now }
+            guard !rows.isEmpty else { continue }
+            try deliver(Array(rows), to: sink, now: now, round: &round)
         }
         for sink in sinks {
             let depth = try database.pendingCount(sink: sink.name)
             guard depth > 0 else { continue }
             round.pending += depth
-            let due = try database.pendingOutbox(sink: sink.name, limit: 1).first?.nextAttemptAt ?? clock.now()
-            round.nextDueAt = min(round.nextDueAt ?? due, due)
+            let now = clock.now()
+            var due = try database.dueOutbox(sink: sink.name, limit: 1, now: now).first.map { $0.nextAttemptAt ?? now }
+            if let deferred = try database.nextDeferredDue(sink: sink.name) { due = min(due ?? deferred, deferred) }
+            let next = due ?? now
+            round.nextDueAt = min(round.nextDueAt ?? next, next)
         }
         return round
     }
@@ -102,14 +112,20 @@ public final class OutboxDispatcher: @unchecked Sendable {
             round.delivered += rows.count
             return
         }
-        // Partial success: what the sink named as accepted is done; the rest failed.
+        // Partial success: what the sink named as accepted is done; deferred rows wait; the rest failed.
         let accepted = Set(error.delivered)
         let acceptedRows = rows.map(\.rowId).filter(accepted.contains)
         try database.markDelivered(sink: sink.name, rowIds: acceptedRows)
         round.delivered += acceptedRows.count
-        let failed = rows.filter { !accepted.contains($0.rowId) }
+        let deferredIds = Set(error.deferred)
+        let rest = rows.filter { !accepted.contains($0.rowId) }
+        let isDeferred = { (row: OutboxRecord) in error.disposition == .deferred || deferredIds.contains(row.rowId) }
+        try deferLater(rest.filter(isDeferred), sink: sink, reason: error.deferredReason ?? error.reason, now: now, round: &round)
+        let failed = rest.filter { !isDeferred($0) }
         guard !failed.isEmpty else { return }
         switch error.disposition {
+        case .deferred:
+            break   // unreachable: every row not delivered was deferred above
         case .permanent where failed.count > 1:
             // One rejected item must not take its batch-mates with it: sinks stop at the first
             // rejection, so the rows after it were never tried. Each failed row goes again on its
@@ -122,6 +138,31 @@ public final class OutboxDispatcher: @unchecked Sendable {
             round.deadLettered += failed.count
         case .retry(let retryAfter):
             try retryLater(failed, sink: sink, reason: error.reason, retryAfter: retryAfter, now: now, round: &round)
+        }
+    }
+
+    private func deferLater(_ rows: [OutboxRecord], sink: any Sink, reason: String, now: Double,
+                            round: inout DispatchRound) throws {
+        guard !rows.isEmpty else { return }
+        let waited = { (row: OutboxRecord) in now - (row.firstErrorAt ?? now) }
+        let exhausted = rows.filter { waited($0) >= configuration.maxDeferSeconds || now - $0.createdAt >= configuration.maxAgeSeconds }
+        for row in exhausted {
+            let why = "still not deliverable after waiting \(Int(waited(row))) s (limit: \(Int(configuration.maxDeferSeconds)) s "
+                + "deferred, \(Int(configuration.maxAgeSeconds)) s in the outbox): \(reason)"
+            logger.error("deferred delivery gave up; dead-lettered",
+                         metadata: ["sink": "\(sink.name)", "row_id": "\(row.rowId)", "error": "\(reason)"])
+            try database.deadLetter(sink: sink.name, rowIds: [row.rowId], reason: why)
+        }
+        round.deadLettered += exhausted.count
+        let gone = Set(exhausted.map(\.rowId))
+        let waiting = rows.filter { !gone.contains($0.rowId) }
+        for (delay, group) in Dictionary(grouping: waiting, by: { configuration.deferDelay(waited: waited($0)) }) {
+            try database.deferOutbox(sink: sink.name, rowIds: group.map(\.rowId), reason: reason, until: now + delay, now: now)
+        }
+        round.deferred += waiting.count
+        if !waiting.isEmpty {
+            logger.info("delivery deferred; rows behind go on",
+                        metadata: ["sink": "\(sink.name)", "rows": "\(waiting.count)", "error": "\(reason)"])
         }
     }
 

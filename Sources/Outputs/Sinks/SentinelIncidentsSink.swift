@@ -7,9 +7,16 @@
 //   moved forward, their labels) and PUT again with the fresh etag.
 // - Each alert becomes a comment on its incident: PUT …/comments/{uuid(alert id)}, so re-sending
 //   the same alert rewrites the same comment instead of adding another.
-// - An alert whose incident is not known yet is held in memory and commented when an incident
-//   revision lists it (the outbox delivers an incident right after its alerts); held alerts are
-//   lost on restart, which costs a comment, never an incident.
+// - A row is delivered only when what it carries is on the server. An incident revision row carries
+//   the alerts it added (the producer embeds them, `"new":true`): it is delivered once the incident
+//   and those comments are written. An alert row that names its incident (`incidentId`) is commented
+//   directly; while the incident does not exist (404) the row is *deferred* and stays in the outbox
+//   (see `DeliveryError.Disposition.deferred`). An alert row without `incidentId` needs no request:
+//   its comment travels with the incident revision row that added it, committed in the same
+//   transaction. Within a batch, incident rows go before alert rows.
+// - In memory only caches, bounded (`cacheCapacity`): etags and analyst fields per incident (a miss
+//   costs a GET before the PUT, so a restart never overwrites an analyst's edits) and comments known
+//   to be written (a miss costs a repeated, idempotent PUT). Nothing waits in memory.
 // Thread-safety: all state sits behind one Mutex; deliver calls are serialised.
 import EventModel
 import FastJSON
@@ -96,13 +103,16 @@ public final class SentinelIncidentsSink: Sink, @unchecked Sendable {
 
     struct State {
         var session: AzureHTTPSession
-        var incidents: [String: Known] = [:]
-        var alertIncident: [String: String] = [:]
-        var pendingAlerts: [String: AlertPayload] = [:]
-        var commented: Set<String> = []
+        /// What we last saw of each incident on the server.
+        var incidents = BoundedCache<String, Known>(capacity: SentinelIncidentsSink.cacheCapacity)
+        /// Comments known to be on the server, as "incident id/comment id".
+        var commented = BoundedCache<String, Bool>(capacity: SentinelIncidentsSink.cacheCapacity)
     }
     private let state: Mutex<State>
-    static let memoryCap = 100_000
+    static let cacheCapacity = 20_000
+
+    /// Whether a comment could be written.
+    enum CommentOutcome { case written, incidentMissing }
 
     public init(name: String, configuration: SentinelIncidentsConfiguration, credential: any TokenCredential,
                 logger: Logger = Logger(label: "vigil.sink.sentinel")) throws(ConfigError) {
@@ -114,41 +124,86 @@ public final class SentinelIncidentsSink: Sink, @unchecked Sendable {
 
     public func deliver(_ batch: [OutboxItem]) throws(DeliveryError) {
         var delivered: [Int64] = []
+        var deferred: [Int64] = []
+        var waitingFor: [String] = []
         var rejected: [String] = []
-        var parsed: [(OutboxItem, SinkPayload)] = []
+        var incidents: [(OutboxItem, IncidentPayload)] = []
+        var alerts: [(item: OutboxItem, alert: AlertPayload, incidentId: String)] = []
         for item in batch {
-            do throws(DeliveryError) { parsed.append((item, try SinkPayload.parse(item))) } catch { rejected.append(error.reason) }
+            do throws(DeliveryError) {
+                switch try SinkPayload.parse(item) {
+                case .incident(let inc): incidents.append((item, inc))
+                case .alert(let a):
+                    if let incidentId = a.incidentId {
+                        alerts.append((item, a, incidentId))
+                    } else {
+                        // The comment is written by the incident revision row that added the alert
+                        // (same commit, still in the outbox): nothing to send for this row.
+                        delivered.append(item.rowId)
+                    }
+                }
+            } catch { rejected.append(error.reason) }
         }
         try state.withLock { (s: inout State) throws(DeliveryError) in
-            if s.pendingAlerts.count > Self.memoryCap { s.pendingAlerts.removeAll() }
-            if s.alertIncident.count > Self.memoryCap { s.alertIncident.removeAll(); s.commented.removeAll() }
-            for (_, p) in parsed { if case .alert(let a) = p { s.pendingAlerts[a.id] = a; if let inc = a.incidentId { s.alertIncident[a.id] = inc } } }
-            for (item, p) in parsed {
-                do throws(DeliveryError) {
-                    switch p {
-                    case .incident(let inc): try upsert(inc, &s)
-                    case .alert(let a): try commentIfPossible(alertId: a.id, &s)
+            do throws(DeliveryError) {
+                // Incidents first: a comment needs its incident on the server.
+                for (item, inc) in incidents {
+                    try upsert(inc, &s)
+                    for a in inc.newAlerts {
+                        guard try comment(a, on: inc.id, &s) == .written else {
+                            throw DeliveryError(.retry(retryAfter: nil),
+                                                "incident \(inc.id) was not found right after it was written (HTTP 404 on the comment for alert \(a.id))")
+                        }
                     }
                     delivered.append(item.rowId)
-                } catch {
-                    var e = error
-                    e.delivered = delivered
-                    throw e
                 }
+                for (item, a, incidentId) in alerts {
+                    if try comment(a, on: incidentId, &s) == .incidentMissing {
+                        deferred.append(item.rowId)
+                        if !waitingFor.contains(incidentId) { waitingFor.append(incidentId) }
+                    } else {
+                        delivered.append(item.rowId)
+                    }
+                }
+            } catch {
+                var e = error
+                e.delivered = delivered
+                e.deferred = deferred
+                e.deferredReason = Self.waitReason(deferred.count, waitingFor)
+                throw e
             }
         }
-        if !rejected.isEmpty { throw DeliveryError(.permanent, rejected.joined(separator: "; "), delivered: delivered) }
+        if !rejected.isEmpty {
+            throw DeliveryError(.permanent, rejected.joined(separator: "; "), delivered: delivered, deferred: deferred,
+                                deferredReason: Self.waitReason(deferred.count, waitingFor))
+        }
+        if !deferred.isEmpty {
+            logger.debug("alerts deferred until their incident exists", metadata: ["sink": "\(name)", "incident_id": "\(waitingFor.joined(separator: ","))"])
+            throw DeliveryError(.deferred, Self.waitReason(deferred.count, waitingFor), delivered: delivered, deferred: deferred)
+        }
+    }
+
+    static func waitReason(_ count: Int, _ incidents: [String]) -> String {
+        let shown = incidents.prefix(3).joined(separator: ", ") + (incidents.count > 3 ? " and \(incidents.count - 3) more" : "")
+        return "\(count) alert comment(s) wait for incident \(shown), not in Sentinel yet (HTTP 404)"
     }
 
     // MARK: incidents
 
     private func upsert(_ inc: IncidentPayload, _ s: inout State) throws(DeliveryError) {
-        var known = s.incidents[inc.id] ?? Known()
+        let url = "\(configuration.baseURL)/incidents/\(inc.id)?api-version=\(configuration.apiVersion)"
+        var known: Known
+        if let cached = s.incidents.value(for: inc.id) {
+            known = cached
+        } else {
+            // Not seen by this process (new, restarted, or forgotten by the cache): read what the server
+            // holds first, so a PUT never overwrites an analyst's owner, status or labels.
+            known = try read(inc.id, url: url, over: Known(), &s)
+        }
         if inc.revision < known.revision {
             logger.debug("stale incident revision skipped", metadata: ["incident_id": "\(inc.id)", "revision": "\(inc.revision)"])
             return
         }
-        let url = "\(configuration.baseURL)/incidents/\(inc.id)?api-version=\(configuration.apiVersion)"
         var attempt = 0
         while true {
             attempt += 1
@@ -157,7 +212,7 @@ public final class SentinelIncidentsSink: Sink, @unchecked Sendable {
             if response.isSuccess {
                 known.revision = inc.revision
                 absorb(response, into: &known)
-                s.incidents[inc.id] = known
+                s.incidents.insert(known, for: inc.id)
                 logger.info("sentinel incident upserted", metadata: ["sink": "\(name)", "incident_id": "\(inc.id)", "revision": "\(inc.revision)", "status": "\(response.status)"])
                 break
             }
@@ -165,19 +220,19 @@ public final class SentinelIncidentsSink: Sink, @unchecked Sendable {
                 throw HTTPDelivery.failure(response, "PUT incident \(inc.id)")
             }
             logger.info("sentinel etag conflict: re-reading incident", metadata: ["incident_id": "\(inc.id)", "attempt": "\(attempt)"])
-            let current = try s.session.send(HTTPRequest(method: "GET", url: url))
-            if current.status == 404 {
-                known = Known(revision: known.revision)
-            } else if current.isSuccess {
-                absorb(current, into: &known)
-            } else {
-                throw HTTPDelivery.failure(current, "GET incident \(inc.id) after conflict")
-            }
+            known = try read(inc.id, url: url, over: known, &s)
         }
-        for aid in inc.alertIds {
-            s.alertIncident[aid] = inc.id
-            try commentIfPossible(alertId: aid, &s)
-        }
+    }
+
+    /// GETs the incident: its etag and analyst fields over `known`, or a fresh `Known` (keeping the
+    /// revision) when it does not exist.
+    private func read(_ id: String, url: String, over known: Known, _ s: inout State) throws(DeliveryError) -> Known {
+        let current = try s.session.send(HTTPRequest(method: "GET", url: url))
+        if current.status == 404 { return Known(revision: known.revision) }
+        guard current.isSuccess else { throw HTTPDelivery.failure(current, "GET incident \(id)") }
+        var updated = known
+        absorb(current, into: &updated)
+        return updated
     }
 
     /// Remembers the server's etag and the properties analysts own.
@@ -241,24 +296,25 @@ public final class SentinelIncidentsSink: Sink, @unchecked Sendable {
 
     static func commentId(alertId: String) -> String { StableID.uuid(from: "vigil-comment|\(alertId)") }
 
-    /// Comments the alert on its incident when both are known and the incident exists on the server.
-    private func commentIfPossible(alertId: String, _ s: inout State) throws(DeliveryError) {
-        let cid = Self.commentId(alertId: alertId)
-        guard !s.commented.contains(cid) else { return }
-        guard let alert = s.pendingAlerts[alertId] else { return }
-        guard let incidentId = s.alertIncident[alertId], s.incidents[incidentId] != nil else {
-            logger.debug("alert held until its incident is delivered", metadata: ["alert_id": "\(alertId)"])
-            return
-        }
+    /// Writes the alert's comment on `incidentId` (once per process while the cache remembers it).
+    /// A 404 means the incident does not exist (yet): the caller decides whether to wait or retry.
+    private func comment(_ alert: AlertPayload, on incidentId: String, _ s: inout State) throws(DeliveryError) -> CommentOutcome {
+        let cid = Self.commentId(alertId: alert.id)
+        let key = "\(incidentId)/\(cid)"
+        if s.commented.value(for: key) != nil { return .written }
         let url = "\(configuration.baseURL)/incidents/\(incidentId)/comments/\(cid)?api-version=\(configuration.apiVersion)"
         var w = JSONWriter(capacity: 2048)
         w.raw("{\"properties\":{\"message\":")
         w.writeString(commentMessage(alert))
         w.raw("}}")
         let response = try s.session.send(HTTPRequest(method: "PUT", url: url, headers: [("Content-Type", "application/json")], body: w.bytes))
-        guard response.isSuccess else { throw HTTPDelivery.failure(response, "PUT comment for alert \(alertId)") }
-        s.commented.insert(cid)
-        s.pendingAlerts.removeValue(forKey: alertId)
+        if response.status == 404 {
+            s.incidents.removeValue(for: incidentId)
+            return .incidentMissing
+        }
+        guard response.isSuccess else { throw HTTPDelivery.failure(response, "PUT comment for alert \(alert.id)") }
+        s.commented.insert(true, for: key)
+        return .written
     }
 
     func commentMessage(_ a: AlertPayload) -> String {

@@ -29,17 +29,32 @@ public struct DeliveryError: Error, Sendable, CustomStringConvertible {
         case retry(retryAfter: Double?)
         /// Will never succeed as sent (bad request, forbidden after auth refresh, …): dead-letter it.
         case permanent
+        /// Not deliverable *yet*: the target lacks something another outbox row brings (a Sentinel
+        /// comment whose incident is not created yet). Not a failure: every row of the batch not in
+        /// `delivered` waits a short delay and goes again, without counting an attempt and without
+        /// holding back the rows behind it, until `OutboxConfiguration.maxDeferSeconds`; then it is
+        /// dead-lettered with the reason. Only defer rows whose order relative to later rows does not
+        /// matter (alerts, never incident revisions).
+        case deferred
     }
     public var disposition: Disposition
     /// Human-readable reason, never containing secrets (tokens, keys, signatures).
     public var reason: String
     /// Items of the batch that were accepted before the failure (partial success), by row id.
     public var delivered: [Int64]
+    /// Items of the batch that are deferred (see `Disposition.deferred`) while something else failed;
+    /// with disposition `.deferred`, every item not delivered is deferred and this may stay empty.
+    public var deferred: [Int64]
+    /// Why the `deferred` items wait, when `reason` is about another failure of the batch.
+    public var deferredReason: String?
 
-    public init(_ disposition: Disposition, _ reason: String, delivered: [Int64] = []) {
+    public init(_ disposition: Disposition, _ reason: String, delivered: [Int64] = [], deferred: [Int64] = [],
+                deferredReason: String? = nil) {
         self.disposition = disposition
         self.reason = reason
         self.delivered = delivered
+        self.deferred = deferred
+        self.deferredReason = deferredReason
     }
 
     public var description: String { reason }
@@ -49,7 +64,8 @@ public struct DeliveryError: Error, Sendable, CustomStringConvertible {
 ///
 /// Contract (every implementation, checked by one shared conformance test):
 /// - `deliver` returns only after the target has accepted every item of the batch (durably, where
-///   the target says so); on failure it throws `DeliveryError`, naming the items it did deliver.
+///   the target says so); on failure it throws `DeliveryError`, naming the items it did deliver
+///   (and those it defers: not deliverable until another row is).
 /// - Redelivering an item already accepted is harmless: sinks use `objectId`/`revision` as
 ///   idempotency keys where the target allows, and the target-side effect is the same.
 /// - Errors and logs never contain secrets.
