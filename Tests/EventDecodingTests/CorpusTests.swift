@@ -75,6 +75,45 @@ import Testing
         #expect(c.diagnostics.first?.location.line == 67)
     }
 
+    /// Whatever the files hold (this set or one laid out the same way): each record gets a kind its
+    /// folder allows, and the typed fields are filled wherever the record carries the raw field.
+    @Test(.enabled(if: Corpus.root != nil, Comment(rawValue: Corpus.skipReason)))
+    func everyRecordHasAKindOfItsFolderAndItsTypedFields() throws {
+        let root = try #require(Corpus.root)
+        let allowed: [String: Set<EventKind>] = [
+            "activity": [.activity, .resourceLog, .defenderAlert], "resource": [.resourceLog, .activity],
+            "defender": [.defenderAlert], "signin": [.signIn, .audit],
+        ]
+        let files = FileManager.default.enumerator(atPath: root.path)!.compactMap { $0 as? String }.filter {
+            let folder = String($0.prefix { $0 != "/" })
+            return allowed[folder] != nil && !$0.hasSuffix(".labels.jsonl") && !$0.hasSuffix(".as-published.json")
+                && ($0.hasSuffix(".json") || $0.hasSuffix(".jsonl") || $0.hasSuffix(".csv"))
+        }
+        #expect(!files.isEmpty)
+        for file in files {
+            let (c, _) = try #require(try readCorpus(file))
+            #expect(c.diagnostics.isEmpty, "\(file): \(c.diagnostics.prefix(3))")
+            let kinds = allowed[String(file.prefix { $0 != "/" })]!
+            for e in c.events {
+                let at = "\(file) \(e.position)"
+                #expect(kinds.contains(e.kind), "\(at): \(e.kind)")
+                #expect(e.time != nil || e.operationName != nil, "\(at)")
+                for path in ["time", "eventTimestamp", "TimeGenerated", "createdDateTime", "activityDateTime"]
+                where e.text(at: path).flatMap(EventTime.init(parsing:)) != nil {
+                    #expect(e.time != nil, "\(at): \(path)")
+                }
+                if nonEmpty(e.text(at: "callerIpAddress")) { #expect(e.callerIP != nil, "\(at)") }
+                if e.kind != .defenderAlert, nonEmpty(e.text(at: "correlationId")) { #expect(e.correlationId != nil, "\(at)") }
+                if let id = e.text(at: "resourceId") ?? e.text(at: "_ResourceId"), id.hasPrefix("/"), e.kind != .defenderAlert {
+                    #expect(e.resource != nil, "\(at)")
+                }
+                if e.kind == .defenderAlert { #expect(e.severity != nil && e.title != nil, "\(at)") }
+            }
+        }
+    }
+
+    private func nonEmpty(_ s: String?) -> Bool { !(s ?? "").isEmpty }
+
     @Test(.enabled(if: Corpus.root != nil, Comment(rawValue: Corpus.skipReason)))
     func restExampleAndEnvelopeRecordsAreUnwrapped() throws {
         let (alert, _) = try #require(try readCorpus("defender/azure-rest-api-specs/GetAlertSubscriptionLocation_example.json"))

@@ -42,8 +42,12 @@ enum ActivityFields {
         e.callerIP = FieldText.address(ip)
         if let identity = r[.identity], identity.type == .object {
             fillIdentity(&e, identity)
-        } else if let claims = r[.claims] ?? r[.claimsD], claims.type == .object {
+        } else if let claims = claimsObject(r, decodingText: la) {
             fillClaims(&e, claims)
+        }
+        // REST lists filtered with `$select` may drop resourceId; the event id starts with it.
+        if e.resource == nil, e.shape == .activityREST, let id = r.text(.id) {
+            e.resource = FieldText.resource(prefix(of: id, before: "/events/"))
         }
 
         // Storage logs: status at the top level instead of resultType.
@@ -93,6 +97,8 @@ enum ActivityFields {
             e.title = p.text(.alertDisplayName) ?? p.text(.title)
             if e.resource == nil, let entity = p.text(.compromisedEntity) { e.resource = FieldText.resource(entity) }
         }
+        // REST/portal: the alert's display name is the event name (`eventName.value`).
+        if e.title == nil { e.title = r.text(.eventName) }
         // resourceId = …/providers/Microsoft.Security/locations/<loc>/alerts/<alertId>
         if let raw = e.resource?.raw { e.alertId = segment(after: "/alerts/", in: raw) }
         if e.alertId == nil { e.alertId = e.correlationId }
@@ -101,6 +107,64 @@ enum ActivityFields {
     static func properties<R>(_ r: Scanned<RootKey>, _ body: (Scanned<PropertyKey>) -> R?) -> R? {
         guard let p = r[.properties] ?? r[.propertiesD], p.type == .object else { return nil }
         return PropertyKey.table.withScan(p, body)
+    }
+
+    /// `claims` / `Claims_d` as an object. A Log Analytics CSV row holds them as JSON text
+    /// (`AzureActivity` `Claims`), decoded here when `decodingText`: it is where the row records
+    /// the caller's object id and tenant.
+    static func claimsObject(_ r: Scanned<RootKey>, decodingText: Bool) -> JSONValue? {
+        for node in [r[.claims], r[.claimsD]] {
+            guard let node else { continue }
+            if node.type == .object { return node }
+            if decodingText, node.type == .string, let inner = node.innerJSON, inner.type == .object { return inner }
+        }
+        return nil
+    }
+
+    // MARK: Log Analytics resource tables
+
+    /// Columns only Log Analytics rows have: time columns of Sentinel query results (always), and,
+    /// when `callers` (not an Entra row, whose own columns name the caller), the caller columns of
+    /// resource tables: `AzureDiagnostics` flattened claims (`identity_claim_upn_s`, …),
+    /// `StorageBlobLogs` `Requester*`, `CallerObjectId`, `AadTenantId`, and the Azure ML `Identity`.
+    static func fillTableColumns(_ e: inout Event, _ r: Scanned<RootKey>, callers: Bool) {
+        TableColumnKey.table.withScan(r.object) { t in
+            if e.time == nil {
+                e.time = FieldText.time(t[.startTime]) ?? FieldText.time(t[.startTimeUTC]) ?? FieldText.time(t[.timestamp])
+                    ?? FieldText.time(t[.timestampUTC])
+            }
+            guard callers else { return }
+            if e.caller == nil {
+                e.caller = (t.text(.upnClaimURI) ?? t.text(.upnClaim) ?? t.text(.nameClaimURI) ?? t.text(.uniqueNameClaim)
+                    ?? t.text(.requesterUpn)).map(trimmed)
+            }
+            if e.callerObjectId == nil {
+                e.callerObjectId = t.text(.oidClaimURI) ?? t.text(.oidClaim) ?? t.text(.requesterObjectId) ?? t.text(.callerObjectId)
+            }
+            if e.callerAppId == nil { e.callerAppId = t.text(.appidClaim) ?? t.text(.requesterAppId) }
+            if e.tenantId == nil {
+                e.tenantId = t.text(.tidClaimURI) ?? t.text(.tidClaim) ?? t.text(.requesterTenantId) ?? t.text(.aadTenantId)
+            }
+            if e.callerIP == nil { e.callerIP = FieldText.address(t.text(.ipaddrClaim)) }
+            if let identity = t[.identity] { fillTableIdentity(&e, identity) }
+            if e.caller == nil { e.caller = e.callerObjectId ?? e.callerAppId }
+        }
+    }
+
+    /// The `Identity` column of Azure ML and similar tables: an object (or JSON text of one) with
+    /// `claims` or claim-named members, or a plain name.
+    static func fillTableIdentity(_ e: inout Event, _ identity: JSONValue) {
+        var identity = identity
+        if identity.type == .string, let inner = identity.innerJSON { identity = inner }
+        switch identity.type {
+        case .object:
+            let nested = IdentityKey.table.withScan(identity) { $0.has(.claims) || $0.has(.claim) || $0.has(.requester) }
+            if nested { fillIdentity(&e, identity) } else { fillClaims(&e, identity) }
+        case .string:
+            if e.caller == nil { e.caller = FieldText.text(identity).map(trimmed) }
+        default:
+            break
+        }
     }
 
     // MARK: identity
@@ -134,6 +198,23 @@ enum ActivityFields {
             e.callerAppId = c.text(.appid) ?? c.text(.azp)
             if e.tenantId == nil { e.tenantId = c.text(.tenantIdURI) ?? c.text(.tid) }
             if e.callerIP == nil { e.callerIP = c.text(.ipaddr) }
+        }
+    }
+
+    /// `text` up to the first occurrence of `marker` (lower-case, compared case-insensitively);
+    /// all of `text` when it has none.
+    static func prefix(of text: String, before marker: StaticString) -> String {
+        var text = text
+        return text.withUTF8 { b -> String in
+            let n = marker.utf8CodeUnitCount
+            var i = 0
+            while i + n <= b.count {
+                if FieldText.hasPrefixFolded(UnsafeBufferPointer(rebasing: b[i...]), marker) {
+                    return String(decoding: UnsafeBufferPointer(rebasing: b[..<i]), as: UTF8.self)
+                }
+                i += 1
+            }
+            return String(decoding: b, as: UTF8.self)
         }
     }
 

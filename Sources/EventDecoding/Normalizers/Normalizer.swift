@@ -7,9 +7,10 @@ import FastJSON
 /// How: one scan of the root object finds every key any shape uses (`RootKey`); a few presence
 /// tests on that scan pick the shape; one filler per family (Activity/resource log, Entra, Defender)
 /// reads the typed fields. Nested objects are scanned the same way, and only when the shape needs
-/// them. JSON carried inside strings is never decoded here, with one exception: the
-/// `InitiatedBy` cell of a Log Analytics `AuditLogs` CSV row, which is the only place the caller of
-/// such a row is recorded. docs/events.md has the field-by-shape table.
+/// them. JSON carried inside strings is never decoded here, except in Log Analytics rows where a
+/// cell holding JSON text is the only place the caller is recorded: `InitiatedBy` (`AuditLogs`),
+/// `Claims` (`AzureActivity` CSV) and `Identity` (Azure ML tables). docs/events.md has the
+/// field-by-shape table.
 public struct Normalizer: Sendable {
     /// Keep records of unknown shape as `.unknown` events instead of reporting them. For reading
     /// non-Azure JSON (tests of the framing layer, ad-hoc keyword hunting); the default reports them.
@@ -63,7 +64,9 @@ public struct Normalizer: Sendable {
         } else if isLogAnalytics(r) {
             e.shape = .logAnalytics
             ActivityFields.fill(&e, r)
-            if let kind = entraKind(r) { e.kind = kind; EntraFields.fill(&e, from: r.object, root: r) }
+            let entra = entraKind(r)
+            if let entra { e.kind = entra; EntraFields.fill(&e, from: r.object, root: r) }
+            ActivityFields.fillTableColumns(&e, r, callers: entra == nil)
         } else if !r.has(.time), let kind = graphKind(r) {
             e.shape = .graph
             e.kind = kind

@@ -13,6 +13,8 @@ enum RootKey: Int, FieldKey {
     case activityStatusValue, activityStatus, activitySubstatusValue, activitySubstatus, result
     case level, callerIpAddress, ipAddress, httpRequest, correlationId, identity, claims, claimsD
     case caller, tenantId, aadTenantId, properties, propertiesD, type, name, id, sourceSystem
+    // Activity Log REST: the event's display name (`Security` alerts' title when properties has none)
+    case eventName
     // classification only: the Entra and alert fields are read by their own tables
     case userPrincipalName, initiatedBy, activityDisplayName, alertType, alertName, alertDisplayName
     case alertSeverity, systemAlertId, providerAlertId, vendorOriginalId, providerName
@@ -30,6 +32,39 @@ enum RootKey: Int, FieldKey {
     }
 
     static let table = KeyTable<RootKey>()
+}
+
+/// Columns of Log Analytics resource tables and query results, scanned only for `logAnalytics`
+/// rows: the flattened token claims of `AzureDiagnostics` (Key Vault: `identity_claim_<claim>_s`/`_g`,
+/// URI claims with `:`/`/`/`.` turned into `_`), the `Requester*` columns of `StorageBlobLogs`, the
+/// `Identity` column of the Azure ML tables, and the time columns of Sentinel query results
+/// (`StartTime`, `timestamp`, with or without the portal's ` [UTC]` suffix).
+enum TableColumnKey: Int, FieldKey {
+    case upnClaimURI, upnClaim, nameClaimURI, uniqueNameClaim, oidClaimURI, oidClaim, appidClaim
+    case tidClaimURI, tidClaim, ipaddrClaim
+    case requesterUpn, requesterObjectId, requesterAppId, requesterTenantId, callerObjectId
+    case identity, aadTenantId
+    case startTime, startTimeUTC, timestamp, timestampUTC
+
+    var name: String {
+        switch self {
+        case .upnClaimURI: return "identity_claim_http_schemas_xmlsoap_org_ws_2005_05_identity_claims_upn_s"
+        case .upnClaim: return "identity_claim_upn_s"
+        case .nameClaimURI: return "identity_claim_http_schemas_xmlsoap_org_ws_2005_05_identity_claims_name_s"
+        case .uniqueNameClaim: return "identity_claim_unique_name_s"
+        case .oidClaimURI: return "identity_claim_http_schemas_microsoft_com_identity_claims_objectidentifier_g"
+        case .oidClaim: return "identity_claim_oid_g"
+        case .appidClaim: return "identity_claim_appid_g"
+        case .tidClaimURI: return "identity_claim_http_schemas_microsoft_com_identity_claims_tenantid_g"
+        case .tidClaim: return "identity_claim_tid_g"
+        case .ipaddrClaim: return "identity_claim_ipaddr_s"
+        case .startTimeUTC: return "starttime [utc]"
+        case .timestampUTC: return "timestamp [utc]"
+        default: return String(describing: self).lowercased()
+        }
+    }
+
+    static let table = KeyTable<TableColumnKey>()
 }
 
 /// Keys read inside `properties` of Activity Log records (legacy categories, Security alerts,
