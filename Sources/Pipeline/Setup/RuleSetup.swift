@@ -46,13 +46,12 @@ public struct RuleSetup {
         return RuleSetup(compiled: compiled, anomalyRules: set.anomalyRules, diagnostics: diagnostics)
     }
 
-    /// The detection stage for a run: baselines live in `database` and survive restarts.
+    /// The detection stage for a run: baselines live in `database` and survive restarts. Nothing
+    /// waits for event time unless a correlation, an anomaly rule or a rule on assembled operations needs it.
     public func makeDetection(database: StateDatabase, latenessSeconds: Int64 = 900) -> DetectionStage {
-        let stateful = StatefulStages(
-            buffer: EventTimeBuffer(latenessSeconds: latenessSeconds),
-            assembler: OperationAssembler(configuration: .init(timeoutSeconds: latenessSeconds)),
-            anomaly: AnomalyDetector(rules: anomalyRules, store: database))
-        return DetectionStage(engine: Engine(rules: compiled, unknownKindMeetsAllRules: false), stateful: stateful)
+        DetectionStage(engine: Engine(rules: compiled, unknownKindMeetsAllRules: false),
+                       anomaly: anomalyRules.isEmpty ? nil : AnomalyDetector(rules: anomalyRules, store: database),
+                       latenessSeconds: latenessSeconds)
     }
 
     static func findFieldMap(near directories: [String]) -> String? {
