@@ -10,8 +10,13 @@ import FastJSON
 public struct Event: Sendable {
     public var kind: EventKind
     public var shape: RecordShape
-    /// The record as it arrived (for CSV, one object per row, column → cell).
-    public var record: JSONDocument
+    /// The record as it arrived (for CSV, one object per row, column → cell). Events Vigil builds
+    /// itself (assembled operations) may defer it: it is built on first read.
+    public var record: JSONDocument {
+        get { storage.document }
+        set { storage = .document(newValue) }
+    }
+    private var storage: RecordStorage
     public var position: SourcePosition
     /// Record identity: a hash of the record's bytes (the same record read twice has the same id).
     public var id: UInt64
@@ -44,9 +49,24 @@ public struct Event: Sendable {
     public init(kind: EventKind, shape: RecordShape, record: JSONDocument, position: SourcePosition, id: UInt64) {
         self.kind = kind
         self.shape = shape
-        self.record = record
+        self.storage = .document(record)
         self.position = position
         self.id = id
+    }
+
+    /// An event whose record is built by `record` the first time something reads it.
+    public init(kind: EventKind, shape: RecordShape, deferredRecord record: DeferredRecord, position: SourcePosition, id: UInt64) {
+        self.kind = kind
+        self.shape = shape
+        self.storage = .deferred(record)
+        self.position = position
+        self.id = id
+    }
+
+    /// False while a deferred record has not been built yet (for tests and counters).
+    public var recordIsBuilt: Bool {
+        if case .deferred(let r) = storage { return r.isBuilt }
+        return true
     }
 
     /// Hex form of `id`, 16 digits.

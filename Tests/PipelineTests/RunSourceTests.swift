@@ -34,7 +34,9 @@ extension RunTests {
         let dir = try RunFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let database = try StateDatabase(path: "\(dir)/s.db")
-        let rules = try RuleSetup.load(ruleDirectories: RunFixture.rulePaths, fieldMapPath: RunFixture.detections.path + "/fieldmap.yml", database: nil)
+        // With the anomaly rules, lifecycle records wait in event time (assembled operations feed baselines).
+        let rules = try RuleSetup.load(ruleDirectories: RunFixture.rulePaths + [RunFixture.detections.path + "/anomaly"],
+                                       fieldMapPath: RunFixture.detections.path + "/fieldmap.yml", database: nil)
         let detection = TrackedDetection(rules: rules, database: database, latenessSeconds: 60)
         let lines = try RunFixture.sampleFiles()[0].lines
         var collector = JSONRecords.Collector()
@@ -53,6 +55,28 @@ extension RunTests {
         frontier.advance("file:a", generation: 0, to: 900)
         #expect(frontier.checkpoints(detection).map(\.offset) == [500])
         #expect(detection.heldEvents == 1)
+        try database.close()
+    }
+
+    @Test func eventsNoStatefulRuleWantsAreNeverHeld() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let database = try StateDatabase(path: "\(dir)/s.db")
+        let stateless = RunFixture.rulePaths.filter { !$0.hasSuffix("/correlations") }
+        let rules = try RuleSetup.load(ruleDirectories: stateless, fieldMapPath: RunFixture.detections.path + "/fieldmap.yml", database: nil)
+        let detection = TrackedDetection(rules: rules, database: database, latenessSeconds: 900)
+        var frontier = Frontier()
+        var offset: Int64 = 0
+        for line in try RunFixture.sampleFiles()[0].lines {
+            var collector = JSONRecords.Collector()
+            try JSONRecords.decode(Array(line.utf8), at: SourcePosition(source: "f", offset: offset), normalizer: .init(), into: &collector)
+            for e in collector.events { _ = detection.process(e, from: Origin(key: "file:a", generation: 0, resume: offset)) }
+            offset += Int64(line.utf8.count + 1)
+        }
+        frontier.advance("file:a", generation: 0, to: offset)
+        // Nothing waits for event time: the checkpoint is the end of what was read.
+        #expect(frontier.checkpoints(detection).map(\.offset) == [offset])
+        #expect(detection.heldEvents == 0)
         try database.close()
     }
 

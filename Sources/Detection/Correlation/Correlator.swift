@@ -108,20 +108,40 @@ public final class Correlator {
     /// Per-correlation open group counts (for `stats` and tests).
     public func openGroups(_ correlation: Int) -> Int { states[correlation].groups.count }
 
-    /// The alerts of one event: the base rules' own (unless suppressed) and any correlation it completes.
+    /// The alerts of one event: the base rules' own (unless suppressed) and any correlation it
+    /// completes. Both paths at once, for callers that already hold events in event-time order
+    /// (rule tests, assembled operations); a late event reaches the base rules only.
     func process(_ event: Event, matched: [Int], engine: Engine, late: Bool = false) -> [Alert] {
-        var out: [Alert] = []
-        for i in matched where !set.suppressed.contains(i) { out.append(engine.makeAlert(engine.rules.rules[i], event)) }
+        let out = ruleAlerts(event, matched: matched, engine: engine)
         if late {
             stats.late += 1
             return out
         }
+        return out + feed(event, matched: matched)
+    }
+
+    /// Arrival path: the alerts the matched rules raise on their own (all but those a
+    /// `generate: false` correlation suppresses). Their ids come from rule and event, so they do
+    /// not depend on arrival order and need no buffering.
+    func ruleAlerts(_ event: Event, matched: [Int], engine: Engine) -> [Alert] {
+        var out: [Alert] = []
+        for i in matched where !set.suppressed.contains(i) { out.append(engine.makeAlert(engine.rules.rules[i], event)) }
+        return out
+    }
+
+    /// The matched rules that feed some correlation: what the event-time path must carry.
+    public func feeding(_ matched: [Int]) -> [Int] {
+        matched.contains { set.feeds[$0] != nil } ? matched.filter { set.feeds[$0] != nil } : []
+    }
+
+    /// Event-time path: adds the event to the windows its matched rules feed. Call in event-time
+    /// order (behind the watermark), never with late events (count those with `noteLate()`).
+    public func feed(_ event: Event, matched: [Int]) -> [Alert] {
         guard let t = event.time?.nanoseconds else {
             if matched.contains(where: { set.feeds[$0] != nil }) { stats.untimed += 1 }
-            return out
+            return []
         }
-        if t > now { now = t }
-        for ci in states.indices where now >= states[ci].sweepAt { out += sweep(ci, all: false) }
+        var out = advance(toNanoseconds: t)
         var evidence: String?
         for i in matched {
             for (ci, si) in set.feeds[i] ?? [] {
@@ -132,6 +152,24 @@ public final class Correlator {
         stats.openGroups = states.reduce(0) { $0 + $1.groups.count }
         return out
     }
+
+    /// Moves event time without an event (the watermark passed `time`): judges the lt/lte/eq/neq
+    /// windows that ended and drops idle groups. Every event still to come is at or after `time`.
+    public func advance(to time: EventTime) -> [Alert] {
+        let out = advance(toNanoseconds: time.nanoseconds)
+        stats.openGroups = states.reduce(0) { $0 + $1.groups.count }
+        return out
+    }
+
+    private func advance(toNanoseconds t: Int64) -> [Alert] {
+        if t > now { now = t }
+        var out: [Alert] = []
+        for ci in states.indices where now >= states[ci].sweepAt { out += sweep(ci, all: false) }
+        return out
+    }
+
+    /// A base-rule match that arrived behind the watermark: it reached the stateless rules, never a window.
+    public func noteLate() { stats.late += 1 }
 
     /// End of input: judges every window still open under an lt/lte/eq/neq condition.
     public func finish() -> [Alert] {
@@ -182,6 +220,8 @@ public final class Correlator {
         if let g = state.groups[key], !c.condition.firesEarly, t > g.first &+ c.timespanNanos {
             if let a = close(c, key: key, group: g) { out.append(a) }   // its window ended before this event
             state.groups[key] = nil
+        } else if let g = state.groups[key], c.condition.firesEarly, t &- g.last > c.timespanNanos {
+            state.groups[key] = nil   // idle longer than the window: start afresh, as a sweep would have
         }
         let group: Group
         if let g = state.groups[key] { group = g } else {

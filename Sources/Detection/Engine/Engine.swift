@@ -28,21 +28,52 @@ public struct Engine: Detector {
     /// Correlation state (Correlation/Correlator.swift); nil when the set has no correlations.
     public let correlator: Correlator?
 
+    /// Some rule meets assembled operations (`kind: operation`): without one, nothing needs them assembled.
+    public let readsOperations: Bool
+
     public init(rules: CompiledRuleSet, unknownKindMeetsAllRules: Bool = true, correlation: Correlator.Configuration = .init()) {
         self.rules = rules
         self.unknownKindMeetsAllRules = unknownKindMeetsAllRules
         self.scratch = Scratch(rules)
         self.correlator = rules.correlations.isEmpty ? nil : Correlator(rules.correlations, configuration: correlation)
+        self.readsOperations = rules.rules.contains { $0.kinds.contains(.operation) }
     }
 
     public var stats: EngineStats { scratch.stats }
     /// Correlation counters (open and evicted groups, …); zero when there are no correlations.
     public var correlationStats: CorrelationStats { correlator?.stats ?? CorrelationStats() }
 
+    /// Both paths at once: the event's own alerts and the correlation windows it completes. For
+    /// events already in event-time order (behind an `EventTimeBuffer`, or assembled operations).
     public mutating func process(_ event: Event) -> [Alert] {
         if let correlator { return correlator.process(event, matched: matchingRules(event), engine: self) }
         return matchingRules(event).map { makeAlert(rules.rules[$0], event) }
     }
+
+    // MARK: the two paths (Pipeline's DetectionStage)
+
+    /// Arrival path, on every event as it arrives, in any order: the alerts of the rules it matches
+    /// (ids from rule + event, so order does not matter), and the matched rules that feed
+    /// correlations (`[]` when none). Give those, in event-time order, to `feedCorrelations`.
+    public mutating func detect(_ event: Event) -> (alerts: [Alert], feeding: [Int]) {
+        let matched = matchingRules(event)
+        guard let correlator else { return (matched.map { makeAlert(rules.rules[$0], event) }, []) }
+        return (correlator.ruleAlerts(event, matched: matched, engine: self), correlator.feeding(matched))
+    }
+
+    /// Event-time path: the correlation windows `event` enters (`matched` from `detect`). Events
+    /// in event-time order, none behind the watermark.
+    public mutating func feedCorrelations(_ event: Event, matched: [Int]) -> [Alert] {
+        correlator?.feed(event, matched: matched) ?? []
+    }
+
+    /// Event time passed `watermark` (no event before it is still to come): judges ended windows.
+    public mutating func advance(to watermark: EventTime) -> [Alert] {
+        correlator?.advance(to: watermark) ?? []
+    }
+
+    /// Whether correlations need events in event time at all.
+    public var hasCorrelations: Bool { correlator != nil }
 
     /// Indexes (into `rules.rules`) of the rules this event matches, in rule order.
     public func matchingRules(_ event: Event) -> [Int] {

@@ -14,8 +14,10 @@
 //   re-assembled, for as long as the operation is remembered as closed (`timeoutSeconds`, bounded).
 // - The assembled event's id is a hash of its records' ids (sorted) and its key, so it does not
 //   depend on arrival order.
+// - The assembled event's typed fields are set at emission; its JSON record is built on first
+//   read from references to the kept records (`Parts`), never copied before something needs it.
 // Feed it events in event-time order (from `EventTimeBuffer`); `process` advances its clock to
-// each event's time.
+// each event's time. Only lifecycle records change its state; any timed event moves its clock.
 import EventModel
 import FastJSON
 
@@ -84,7 +86,7 @@ public struct OperationAssembler {
         }
     }
 
-    struct Key: Hashable {
+    struct Key: Hashable, Sendable {
         var correlationId: String
         var operation: String
     }
@@ -100,6 +102,7 @@ public struct OperationAssembler {
         var firstTime: Int64
         var lastTime: Int64
         var recordIds: [UInt64]
+        var emitted = false
 
         init(key: Key, first: Event, latest: Event, latestPhase: Phase, time: Int64, id: UInt64) {
             self.key = key
@@ -115,11 +118,12 @@ public struct OperationAssembler {
     public let configuration: Configuration
     public private(set) var stats = Stats()
     private var open: [Key: Open] = [:]
-    /// Open keys in the order they were opened (lazy: emitted ones are skipped).
-    private var openOrder: [Key] = []
+    /// Open operations in the order they were opened (lazy: emitted ones are skipped). Holding the
+    /// objects, not keys, lets the per-event timeout check run without hashing.
+    private var openOrder: [Open] = []
     private var openOrderHead = 0
     private var closed: [Key: Int64] = [:]
-    private var closedOrder: [Key] = []
+    private var closedOrder: [(key: Key, time: Int64)] = []
     private var closedOrderHead = 0
     private var clock: Int64 = .min
 
@@ -164,7 +168,7 @@ public struct OperationAssembler {
                 out.append(emit(key, incomplete: false))
             } else {
                 open[key] = o
-                openOrder.append(key)
+                openOrder.append(o)
                 stats.open = open.count
                 stats.maxOpen = max(stats.maxOpen, open.count)
                 if open.count > configuration.maxOpenOperations { evictOldest(into: &out) }
@@ -208,17 +212,17 @@ public struct OperationAssembler {
     private mutating func expire(into out: inout [Event]) {
         let limit = clock &- configuration.timeoutSeconds &* 1_000_000_000
         while openOrderHead < openOrder.count {
-            let key = openOrder[openOrderHead]
-            guard let o = open[key] else { openOrderHead += 1; continue }
+            let o = openOrder[openOrderHead]
+            if o.emitted { openOrderHead += 1; continue }
             guard o.firstTime <= limit else { break }
             openOrderHead += 1
-            out.append(emit(key, incomplete: true))
+            out.append(emit(o.key, incomplete: true))
         }
         compactOrder()
         while closedOrderHead < closedOrder.count {
-            let key = closedOrder[closedOrderHead]
-            if let t = closed[key], t > limit { break }
-            closed[key] = nil
+            let c = closedOrder[closedOrderHead]
+            if c.time > limit { break }
+            if closed[c.key] == c.time { closed[c.key] = nil }
             closedOrderHead += 1
         }
         if closedOrderHead > 1024, closedOrderHead * 2 > closedOrder.count {
@@ -229,11 +233,11 @@ public struct OperationAssembler {
 
     private mutating func evictOldest(into out: inout [Event]) {
         while openOrderHead < openOrder.count {
-            let key = openOrder[openOrderHead]
+            let o = openOrder[openOrderHead]
             openOrderHead += 1
-            if open[key] != nil {
+            if !o.emitted {
                 stats.evicted += 1
-                out.append(emit(key, incomplete: true))
+                out.append(emit(o.key, incomplete: true))
                 break
             }
         }
@@ -249,15 +253,16 @@ public struct OperationAssembler {
 
     private mutating func emit(_ key: Key, incomplete: Bool) -> Event {
         let o = open.removeValue(forKey: key)!
+        o.emitted = true
         stats.open = open.count
         stats.recordsAssembled += o.recordIds.count
         if o.final != nil { stats.emittedComplete += 1 } else { stats.emittedIncomplete += 1 }
         if configuration.maxClosedRemembered > 0 {
             closed[key] = o.lastTime
-            closedOrder.append(key)
+            closedOrder.append((key, o.lastTime))
             if closed.count > configuration.maxClosedRemembered {
                 while closedOrderHead < closedOrder.count {
-                    let k = closedOrder[closedOrderHead]
+                    let k = closedOrder[closedOrderHead].key
                     closedOrderHead += 1
                     if closed.removeValue(forKey: k) != nil { break }
                 }
@@ -268,67 +273,91 @@ public struct OperationAssembler {
 
     // MARK: building the event
 
+    /// The assembled event. Its typed fields are set now (anomaly baselines and rule indexes read
+    /// only those); its JSON record is built from the kept records the first time something reads
+    /// it (a rule path, an alert's evidence), so operations nobody looks into cost no JSON work.
     static func assemble(_ o: Open) -> Event {
-        let start = o.start
-        let final = o.final
-        let base = start ?? o.first
-        let status = final.map { _ in o.latestPhase.status } ?? "Incomplete"
-        let last = final ?? o.latest
-        var b = JSONBuilder()
-        b.beginObject()
-        b.string(base.operationName ?? o.key.operation, key: "operationName")
-        b.string(base.correlationId ?? o.key.correlationId, key: "correlationId")
-        if let r = firstNonNil(o, \.resource?.raw) { b.string(r, key: "resourceId") }
-        if let c = firstNonNil(o, \.caller) { b.string(c, key: "caller") }
-        if let ip = firstNonNil(o, \.callerIP) { b.string(ip, key: "callerIpAddress") }
-        b.string(status, key: "status")
-        if final == nil { b.string(o.latestPhase.status, key: "lastStatus") }
-        b.string(EventTime(nanoseconds: o.firstTime).iso8601, key: "firstTime")
-        b.string(EventTime(nanoseconds: o.lastTime).iso8601, key: "lastTime")
-        if let body = start.flatMap({ body($0, "requestbody") }) { copyBody(body, key: "requestBody", into: &b) }
-        let response = final.flatMap { body($0, "responsebody") } ?? (o.latestPhase == .accepted ? body(o.latest, "responsebody") : nil)
-        if let response { copyBody(response, key: "responseBody", into: &b) }
-        b.int(Int64(o.recordIds.count), key: "records")
-        if let identity = (start ?? o.first).record.root["identity"] ?? last.record.root["identity"] {
-            b.copy(identity, key: "identity")
-        }
-        b.end()
-        let doc = b.build()
-
-        var e = Event(kind: .operation, shape: .assembled, record: doc, position: o.first.position, id: assembledId(o))
+        let parts = Parts(key: o.key, first: o.first, start: o.start, final: o.final, latest: o.latest,
+                          latestPhase: o.latestPhase, firstTime: o.firstTime, lastTime: o.lastTime, records: o.recordIds.count)
+        let base = o.start ?? o.first
+        let last = o.final ?? o.latest
+        var e = Event(kind: .operation, shape: .assembled, deferredRecord: DeferredRecord { parts.document() },
+                      position: o.first.position, id: assembledId(o))
         e.time = EventTime(nanoseconds: o.lastTime)
         e.operationName = base.operationName
         e.operation = o.key.operation
         e.category = base.category
-        e.result = status
-        e.resultSignature = final?.resultSignature
+        e.result = parts.status
+        e.resultSignature = o.final?.resultSignature
         e.level = last.level
-        e.caller = firstNonNil(o, \.caller)
-        e.callerObjectId = firstNonNil(o, \.callerObjectId)
-        e.callerAppId = firstNonNil(o, \.callerAppId)
-        e.callerIP = firstNonNil(o, \.callerIP)
-        e.tenantId = firstNonNil(o, \.tenantId)
+        e.caller = parts.firstNonNil { $0.caller }
+        e.callerObjectId = parts.firstNonNil { $0.callerObjectId }
+        e.callerAppId = parts.firstNonNil { $0.callerAppId }
+        e.callerIP = parts.firstNonNil { $0.callerIP }
+        e.tenantId = parts.firstNonNil { $0.tenantId }
         e.resource = base.resource ?? last.resource
         e.correlationId = base.correlationId
         return e
     }
 
-    /// Start first, then the final record, then the others we kept.
-    /// (A function, not a KeyPath: key-path projection goes through the runtime on every call.)
-    private static func firstNonNil<T>(_ o: Open, _ field: (Event) -> T?) -> T? {
-        if let s = o.start, let v = field(s) { return v }
-        if let f = o.final, let v = field(f) { return v }
-        return field(o.latest) ?? field(o.first)
+    /// What an assembled record is built from: references to the kept records (no copies).
+    struct Parts: Sendable {
+        var key: Key
+        var first: Event
+        var start: Event?
+        var final: Event?
+        var latest: Event
+        var latestPhase: Phase
+        var firstTime: Int64
+        var lastTime: Int64
+        var records: Int
+
+        var status: String { final.map { _ in latestPhase.status } ?? "Incomplete" }
+
+        /// Start first, then the final record, then the others we kept.
+        /// (A function, not a KeyPath: key-path projection goes through the runtime on every call.)
+        func firstNonNil<T>(_ field: (Event) -> T?) -> T? {
+            if let s = start, let v = field(s) { return v }
+            if let f = final, let v = field(f) { return v }
+            return field(latest) ?? field(first)
+        }
+
+        /// The record's paths are documented in docs/anomaly-rules.md ("Operation assembly").
+        func document() -> JSONDocument {
+            let base = start ?? first
+            let last = final ?? latest
+            var b = JSONBuilder()
+            b.beginObject()
+            b.string(base.operationName ?? key.operation, key: "operationName")
+            b.string(base.correlationId ?? key.correlationId, key: "correlationId")
+            if let r = firstNonNil({ $0.resource?.raw }) { b.string(r, key: "resourceId") }
+            if let c = firstNonNil({ $0.caller }) { b.string(c, key: "caller") }
+            if let ip = firstNonNil({ $0.callerIP }) { b.string(ip, key: "callerIpAddress") }
+            b.string(status, key: "status")
+            if final == nil { b.string(latestPhase.status, key: "lastStatus") }
+            b.string(EventTime(nanoseconds: firstTime).iso8601, key: "firstTime")
+            b.string(EventTime(nanoseconds: lastTime).iso8601, key: "lastTime")
+            if let body = start.flatMap({ OperationAssembler.body($0, "requestbody") }) { OperationAssembler.copyBody(body, key: "requestBody", into: &b) }
+            let response = final.flatMap { OperationAssembler.body($0, "responsebody") }
+                ?? (latestPhase == .accepted ? OperationAssembler.body(latest, "responsebody") : nil)
+            if let response { OperationAssembler.copyBody(response, key: "responseBody", into: &b) }
+            b.int(Int64(records), key: "records")
+            if let identity = base.record.root["identity"] ?? last.record.root["identity"] {
+                b.copy(identity, key: "identity")
+            }
+            b.end()
+            return b.build()
+        }
     }
 
-    private static func body(_ event: Event, _ name: String) -> JSONValue? {
+    static func body(_ event: Event, _ name: String) -> JSONValue? {
         let root = event.record.root
         let props = root["properties"] ?? root["properties_d"]
         return props?[name]
     }
 
     /// A JSON string holding an object/array is copied decoded; anything else as it is.
-    private static func copyBody(_ value: JSONValue, key: String, into b: inout JSONBuilder) {
+    static func copyBody(_ value: JSONValue, key: String, into b: inout JSONBuilder) {
         if value.type == .string, let inner = value.innerJSON {
             b.copy(inner, key: key)
         } else if value.type == .string, value.string?.isEmpty ?? true {

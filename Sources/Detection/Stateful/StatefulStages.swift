@@ -1,50 +1,145 @@
-// The stateful stages in the order a replay runs them: reorder by event time, assemble
-// operations, check baselines. `replay`/`tail` call `push` per decoded event and `finish` at the end.
+// The event-time path of detection: what stateful consumers need, reordered by event time, then,
+// per released event and in this order: correlation windows, operation assembly, anomaly
+// baselines; assembled operations meet the Sigma rules (both paths at once: they are already in
+// event time) and the baselines.
+//
+// Stateless rules never wait here: `Pipeline.DetectionStage` runs them on each record as it
+// arrives (`Engine.detect`) and pushes only the records this path wants (`wants`). Each consumer
+// is on only when something uses it, so with no correlations, no anomaly rules and no rule on
+// assembled operations nothing is buffered or assembled.
+//
+// Invariants:
+// - Released events reach the consumers in the buffer's order (time, id, position): the same
+//   multiset of wanted events gives the same alerts whatever their arrival order within the
+//   lateness. A late event (behind the watermark) reaches no stateful consumer.
+// - Every timed event moves the watermark, wanted or not (`advance`), so what counts as late is
+//   the same as when every event was buffered.
+// - Correlation windows and the assembler's timeouts move with released events' times only (not
+//   the watermark), so what they emit does not depend on when the watermark moved.
 import EventModel
 
 public struct StatefulStages {
     public var buffer: EventTimeBuffer
     public var assembler: OperationAssembler
-    public let anomaly: AnomalyDetector
+    public let anomaly: AnomalyDetector?
+    /// The Sigma engine's event-time side: correlation windows and rules on assembled operations.
+    /// A copy of the caller's engine shares its correlator and scratch (both are objects).
+    public private(set) var engine: Engine?
+    /// Some consumer reads assembled operations: a Sigma rule of kind `operation` or an anomaly rule.
+    public let assemblesOperations: Bool
+    /// Event kinds the anomaly rules look at (`AnomalyRule.eventKinds`).
+    private let anomalyKinds: Set<EventKind>
+    private let correlates: Bool
+    /// Base-rule matches of buffered events, by record id (the same bytes match the same rules).
+    private var feeding: [UInt64: (matched: [Int], count: Int)] = [:]
 
     public init(buffer: EventTimeBuffer = EventTimeBuffer(), assembler: OperationAssembler = OperationAssembler(),
-                anomaly: AnomalyDetector) {
+                anomaly: AnomalyDetector?, engine: Engine? = nil) {
         self.buffer = buffer
         self.assembler = assembler
         self.anomaly = anomaly
+        self.engine = engine
+        let kinds = Set((anomaly?.rules ?? []).flatMap(\.eventKinds))
+        anomalyKinds = kinds
+        correlates = engine?.hasCorrelations ?? false
+        // Without an engine (`vigil baseline learn`) the baselines are the only consumer.
+        assemblesOperations = kinds.contains(.operation) || (engine?.readsOperations ?? false)
     }
 
-    /// Takes one decoded event. `onEvent` receives, in event-time order, every event the stateless
-    /// rules should see: released records and assembled operations, and late records
-    /// (`late: true`, also reported by `buffer.drainLate()`). Returns anomaly alerts.
-    public mutating func push(_ event: Event, onEvent: (Event, _ late: Bool) -> Void = { _, _ in }) -> [Alert] {
-        var alerts: [Alert] = []
-        for released in buffer.push(event) { alerts += ordered(released, onEvent) }
-        for late in buffer.drainLateKeepingDiagnostics() { onEvent(late, true) }
-        return alerts
+    /// False when no consumer is on: nothing needs event time.
+    public var isActive: Bool { correlates || !anomalyKinds.isEmpty || assemblesOperations }
+
+    /// Whether this path needs `event`. `feeding`: the correlation base rules it matched
+    /// (`Engine.detect`). (TODO: ask `AnomalyDetector.wants(_:)` instead of the kind test once it exists.)
+    public func wants(_ event: Event, feeding: [Int] = []) -> Bool {
+        !feeding.isEmpty || anomalyKinds.contains(event.kind)
+            || (assemblesOperations && OperationAssembler.phase(of: event) != nil)
     }
 
-    /// End of input: releases and assembles everything still held, then saves the baselines.
-    public mutating func finish(onEvent: (Event, _ late: Bool) -> Void = { _, _ in }) -> [Alert] {
+    /// Takes one event this path wants. `released` is told of every event leaving the buffer (in
+    /// order, or at once when `event` itself is late: check `buffer.stats.late`). Returns the
+    /// alerts of correlations, of rules on assembled operations and of anomaly rules.
+    public mutating func push(_ event: Event, feeding matched: [Int] = [], released: (Event) -> Void = { _ in }) -> [Alert] {
+        let lateBefore = buffer.stats.late
+        if !matched.isEmpty { feeding[event.id, default: (matched, 0)].count += 1 }
         var alerts: [Alert] = []
-        for released in buffer.flush() { alerts += ordered(released, onEvent) }
-        for op in assembler.finish() {
-            onEvent(op, false)
-            alerts += anomaly.process(op)
+        for e in buffer.push(event) {
+            released(e)
+            alerts += ordered(e)
         }
-        alerts += anomaly.finish()
+        if buffer.stats.late != lateBefore {
+            // Behind the watermark: the stateless rules saw it on arrival; no window, assembly or baseline will.
+            if !matched.isEmpty {
+                _ = takeFeeding(event.id)
+                engine?.correlator?.noteLate()
+            }
+            released(event)
+        }
         return alerts
     }
 
-    private mutating func ordered(_ event: Event, _ onEvent: (Event, Bool) -> Void) -> [Alert] {
+    /// An event this path does not want still moves event time: releases what its time lets go.
+    public mutating func advance(to time: EventTime, released: (Event) -> Void = { _ in }) -> [Alert] {
         var alerts: [Alert] = []
-        onEvent(event, false)
-        let ops = assembler.process(event)
-        alerts += anomaly.process(event)
-        for op in ops {
-            onEvent(op, false)
-            alerts += anomaly.process(op)
+        for e in buffer.advance(to: time) {
+            released(e)
+            alerts += ordered(e)
         }
         return alerts
+    }
+
+    /// End of input: releases and assembles everything still held, judges open windows, saves
+    /// the baselines. With `keepOpenWindows`, only windows whose timespan ended by the last event
+    /// time are judged; the rest stay open for the next run (they are persisted by the caller).
+    public mutating func finish(keepOpenWindows: Bool = false, released: (Event) -> Void = { _ in }) -> [Alert] {
+        var alerts: [Alert] = []
+        for e in buffer.flush() {
+            released(e)
+            alerts += ordered(e)
+        }
+        if assemblesOperations {
+            for op in assembler.finish() { alerts += operation(op) }
+        }
+        alerts += anomaly?.finish() ?? []
+        // Windows still open at the end of input (lt/lte/eq/neq correlations) are judged now,
+        // or, when they are kept for the next run, only those whose timespan has ended.
+        if keepOpenWindows {
+            alerts += engine?.correlator?.finishKeepingOpenWindows() ?? []
+        } else {
+            alerts += engine?.finish() ?? []
+        }
+        return alerts
+    }
+
+    /// Assembled operations emitted so far.
+    public var operationsAssembled: Int { assembler.stats.emittedComplete + assembler.stats.emittedIncomplete }
+
+    private mutating func ordered(_ event: Event) -> [Alert] {
+        var alerts: [Alert] = []
+        if correlates {
+            let matched = takeFeeding(event.id)
+            if !matched.isEmpty {
+                alerts += engine!.feedCorrelations(event, matched: matched)
+            } else if let t = event.time {
+                alerts += engine!.advance(to: t)
+            }
+        }
+        let ops = assemblesOperations ? assembler.process(event) : []
+        if let anomaly, anomalyKinds.contains(event.kind) { alerts += anomaly.process(event) }
+        for op in ops { alerts += operation(op) }
+        return alerts
+    }
+
+    /// An assembled operation is in event time already: every rule and the baselines see it now.
+    private mutating func operation(_ op: Event) -> [Alert] {
+        var alerts = engine?.process(op) ?? []
+        if let anomaly, anomalyKinds.contains(.operation) { alerts += anomaly.process(op) }
+        return alerts
+    }
+
+    private mutating func takeFeeding(_ id: UInt64) -> [Int] {
+        guard let f = feeding[id] else { return [] }
+        if f.count > 1 { feeding[id]!.count -= 1 } else { feeding[id] = nil }
+        return f.matched
     }
 }

@@ -2,66 +2,94 @@ import Detection
 import EventModel
 import StateStore
 
-/// Everything that turns events into alerts, in the order it must run:
-/// event-time reordering → operation assembly → anomaly baselines, and the Sigma engine on every
-/// record and assembled operation the stateful stages release (late records included, so a
-/// stateless rule never misses an event for arriving late).
+/// Told when an event enters the event-time buffer and when it leaves it. `vigil run` keeps, per
+/// source, the earliest position still held, so a checkpoint never passes an event that has not
+/// been through stateful detection yet (`TrackedDetection`).
+public protocol HeldEventObserver: AnyObject {
+    /// `event` was buffered: stateful detection has not seen it yet.
+    func held(_ event: Event)
+    /// A held event left the buffer: released in event-time order, found late, or flushed at the end.
+    func released(_ event: Event)
+}
+
+/// Everything that turns events into alerts, on two paths (docs/ARCHITECTURE.md §4):
+///
+/// - **Arrival**: every record meets the Sigma rules as it arrives (`Engine.detect`), so a
+///   single-event rule alerts at once, late records included. Its alert id comes from rule and
+///   record, so arrival order does not matter.
+/// - **Event time** (`StatefulStages`): only the records stateful consumers need — matches of a
+///   correlation's base rules (with their matched rules), what the anomaly rules read, lifecycle
+///   records when something reads assembled operations — wait in the event-time buffer and are
+///   released in order to correlation windows, operation assembly and baselines.
+///
+/// `replay` and `run`/`tail` use this one stage; `run` adds a `HeldEventObserver`.
 public final class DetectionStage {
     private var engine: Engine
     private var stateful: StatefulStages
     private var pendingDiagnostics: [Diagnostic] = []
     /// Where open correlation windows are kept between runs (nil: they live and die with this stage).
     private let correlationStore: CorrelationStore?
+    /// Told of every event entering and leaving the event-time buffer.
+    public weak var observer: (any HeldEventObserver)?
     public private(set) var eventsSeen = 0
-    public private(set) var eventsDetected = 0
+    /// Events that entered the event-time buffer.
+    public private(set) var eventsBuffered = 0
 
-    /// - Parameter correlationStore: restores the open correlation windows saved there, and
-    ///   `saveState()` keeps them up to date.
-    public init(engine: Engine, stateful: StatefulStages, correlationStore: CorrelationStore? = nil) {
+    /// - Parameters:
+    ///   - engine: the Sigma rules (stateless and correlations).
+    ///   - anomaly: the anomaly rules' detector; nil or rule-less when there are none.
+    ///   - correlationStore: restores the open correlation windows saved there, and `saveState()`
+    ///     keeps them up to date.
+    public init(engine: Engine, anomaly: AnomalyDetector?, latenessSeconds: Int64 = 900, correlationStore: CorrelationStore? = nil) {
         self.engine = engine
-        self.stateful = stateful
+        let detector = (anomaly?.rules.isEmpty ?? true) ? nil : anomaly
+        stateful = StatefulStages(buffer: EventTimeBuffer(latenessSeconds: latenessSeconds),
+                                  assembler: OperationAssembler(configuration: .init(timeoutSeconds: latenessSeconds)),
+                                  anomaly: detector, engine: engine)
         self.correlationStore = engine.correlator == nil ? nil : correlationStore
         if let correlationStore, let correlator = engine.correlator { pendingDiagnostics += correlator.resume(from: correlationStore) }
     }
 
     public func process(_ event: Event) -> [Alert] {
         eventsSeen += 1
-        var released: [(event: Event, late: Bool)] = []
-        var alerts = stateful.push(event) { e, late in released.append((e, late)) }
-        // Late events reach stateless rules only, never correlation windows that already answered.
-        for (e, late) in released { alerts += late ? engine.processLate(e) : engine.process(e) }
-        eventsDetected += released.count
+        let arrival = engine.detect(event)
+        var alerts = arrival.alerts
+        guard stateful.isActive else { return alerts }
+        if stateful.wants(event, feeding: arrival.feeding) {
+            eventsBuffered += 1
+            observer?.held(event)
+            alerts += stateful.push(event, feeding: arrival.feeding) { observer?.released($0) }
+        } else if let t = event.time {
+            alerts += stateful.advance(to: t) { observer?.released($0) }
+        }
         return alerts
     }
 
-    /// End of input: releases what the buffer and assembler still hold.
+    /// End of input: releases what the buffer and assembler still hold and judges open windows.
     public func finish() -> [Alert] {
-        var released: [Event] = []
-        var alerts = stateful.finish { e, _ in released.append(e) }
-        for e in released { alerts += engine.process(e) }
-        eventsDetected += released.count
         // Windows still open at the end of input: with a correlation store, only those whose
         // timespan has ended are judged, the rest are saved for the next run; without one, every
         // lt/lte/eq/neq window is judged now.
-        alerts += correlationStore == nil ? engine.finish() : (engine.correlator?.finishKeepingOpenWindows() ?? [])
-        return alerts
+        stateful.finish(keepOpenWindows: correlationStore != nil) { observer?.released($0) }
     }
 
     /// Writes learned baselines and changed correlation windows; call inside the transaction that
     /// commits the batch's alerts.
     public func saveState() throws {
-        try stateful.anomaly.save()
+        try stateful.anomaly?.save()
         if let correlationStore { try engine.correlator?.save(to: correlationStore) }
     }
 
-    /// Late events and baseline-store problems found since the last call.
+    /// Late events, baseline-store and restored-window problems found since the last call.
     public func drainDiagnostics() -> [Diagnostic] {
         var out = pendingDiagnostics + stateful.buffer.lateDiagnostics()
         pendingDiagnostics = []
-        out += stateful.anomaly.drainDiagnostics()
+        out += stateful.anomaly?.drainDiagnostics() ?? []
         return out
     }
 
-    public var operationsAssembled: Int { stateful.assembler.stats.emittedComplete + stateful.assembler.stats.emittedIncomplete }
+    /// Whether anything runs in event time (correlations, anomaly rules, rules on assembled operations).
+    public var usesEventTime: Bool { stateful.isActive }
+    public var operationsAssembled: Int { stateful.operationsAssembled }
     public var lateEvents: Int { stateful.buffer.stats.late }
 }

@@ -47,14 +47,12 @@ public struct RuleSetup {
     }
 
     /// The detection stage for a run: baselines and open correlation windows live in `database`
-    /// and survive restarts.
+    /// and survive restarts. Nothing waits for event time unless a correlation, an anomaly rule or
+    /// a rule on assembled operations needs it.
     public func makeDetection(database: StateDatabase, latenessSeconds: Int64 = 900) -> DetectionStage {
-        let stateful = StatefulStages(
-            buffer: EventTimeBuffer(latenessSeconds: latenessSeconds),
-            assembler: OperationAssembler(configuration: .init(timeoutSeconds: latenessSeconds)),
-            anomaly: AnomalyDetector(rules: anomalyRules, store: database))
-        return DetectionStage(engine: Engine(rules: compiled, unknownKindMeetsAllRules: false), stateful: stateful,
-                              correlationStore: database)
+        DetectionStage(engine: Engine(rules: compiled, unknownKindMeetsAllRules: false),
+                       anomaly: anomalyRules.isEmpty ? nil : AnomalyDetector(rules: anomalyRules, store: database),
+                       latenessSeconds: latenessSeconds, correlationStore: database)
     }
 
     static func findFieldMap(near directories: [String]) -> String? {

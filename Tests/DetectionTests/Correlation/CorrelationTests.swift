@@ -416,3 +416,95 @@ enum C {
         #expect(results.contains { $0.testCase.sequenceJSON != nil && $0.testCase.expectMatch })
     }
 }
+
+/// The arrival / event-time split of `Engine`: `detect` on arrival, `feedCorrelations` in event time.
+@Suite struct CorrelationPathTests {
+    static let set = C.set(C.base("del", op: "Delete"), C.base("grant", op: "Grant"), C.base("other", op: "Other"), C.correlation("""
+    type: temporal_ordered
+    rules: [grant, del]
+    group-by: [caller]
+    timespan: 1h
+    generate: true
+    """), C.correlation("""
+    type: event_count
+    rules: [del]
+    group-by: [caller]
+    timespan: 1h
+    condition: {gte: 2}
+    """, id: "corr-2"))
+
+    @Test func arrivalRaisesOwnAlertsAndNamesTheFeedingRules() {
+        var engine = Engine(rules: Self.set)
+        let other = engine.detect(C.ev("Other", at: 0, id: 1))
+        #expect(other.alerts.map(\.ruleId) == ["id-other"] && other.feeding.isEmpty, "no correlation needs it")
+        let grant = engine.detect(C.ev("Grant", at: 0, id: 2))
+        #expect(grant.alerts.map(\.ruleId) == ["id-grant"], "generate: true keeps the base rule's own alert")
+        #expect(grant.feeding.count == 1)
+        let del = engine.detect(C.ev("Delete", at: 60, id: 3))
+        #expect(del.alerts.map(\.ruleId) == ["id-del"], "one generating correlation (corr-1) keeps del's own alerts")
+        #expect(del.feeding.count == 1)
+        #expect(engine.correlationStats.eventsFed == 0, "arrival never touches a window")
+    }
+
+    /// Feeding in event time after arrival gives what `process` gives on the same ordered events.
+    @Test func splitPathsEqualTheCombinedOne() {
+        let events = [C.ev("Grant", at: 0, id: 1), C.ev("Delete", at: 60, id: 2), C.ev("Other", at: 70, id: 3),
+                      C.ev("Delete", at: 120, id: 4), C.ev("Delete", caller: "bob", at: 130, id: 5)]
+        let combined = C.run(Self.set, events).alerts.map(\.id).sorted()
+        var engine = Engine(rules: Self.set)
+        var alerts: [Alert] = []
+        var pending: [(Event, [Int])] = []
+        for e in events.reversed() {   // arrival in any order
+            let r = engine.detect(e)
+            alerts += r.alerts
+            if !r.feeding.isEmpty { pending.append((e, r.feeding)) }
+        }
+        for (e, m) in pending.sorted(by: { $0.0.time!.nanoseconds < $1.0.time!.nanoseconds }) {
+            alerts += engine.feedCorrelations(e, matched: m)
+        }
+        alerts += engine.finish()
+        #expect(alerts.map(\.id).sorted() == combined)
+        #expect(Set(alerts.map(\.ruleId)).isSuperset(of: ["corr-1", "corr-2"]))
+    }
+
+    /// A sliding group idle for longer than its timespan starts afresh, entities included, whether
+    /// or not event time was advanced in between (the sweep and `add` agree).
+    @Test func idleSlidingGroupStartsAfreshWithOrWithoutASweep() {
+        let set = C.set("""
+        title: wipe rule
+        name: wipe
+        id: id-wipe
+        logsource: {product: azure, service: activitylogs}
+        detection:
+          selection:
+            operationName: Wipe
+          condition: selection
+        level: low
+        vigil: {entities: {IP: ip}}
+        """, C.correlation("""
+        type: event_count
+        rules: [wipe]
+        group-by: [caller]
+        timespan: 1h
+        condition: {gte: 2}
+        """))
+        let events = [C.ev("Wipe", at: 0, id: 1, extra: #""ip": "10.0.0.1""#),
+                      C.ev("Wipe", at: 7200, id: 2, extra: #""ip": "10.0.0.2""#),
+                      C.ev("Wipe", at: 7260, id: 3, extra: #""ip": "10.0.0.3""#)]
+        func run(advancing: Bool) -> [Alert] {
+            var engine = Engine(rules: set)
+            var out: [Alert] = []
+            for e in events {
+                if advancing { out += engine.advance(to: e.time!.adding(seconds: -1)) }
+                let r = engine.detect(e)
+                out += r.alerts + engine.feedCorrelations(e, matched: r.feeding)
+            }
+            return out + engine.finish()
+        }
+        let swept = run(advancing: true), unswept = run(advancing: false)
+        #expect(swept.map(\.id) == unswept.map(\.id))
+        #expect(swept.count == 1)
+        #expect(swept.first?.entities.map(\.value) == ["10.0.0.2", "10.0.0.3"])
+        #expect(unswept.first?.entities.map(\.value) == ["10.0.0.2", "10.0.0.3"], "the idle group's first entity is gone")
+    }
+}

@@ -51,6 +51,22 @@ import Testing
         #expect(a.stats.emittedComplete == 1 && a.stats.open == 0)
     }
 
+    @Test func theRecordIsBuiltOnlyWhenRead() throws {
+        var a = OperationAssembler()
+        _ = a.process(Self.record("Start", minute: 0, request: Self.request, line: 1))
+        let out = a.process(Self.record("Success", minute: 2, response: Self.response, line: 2))
+        let e = try #require(out.first)
+        // Typed fields are there at once; the JSON waits for the first reader.
+        #expect(e.result == "Succeeded" && e.caller == "alice@contoso.example")
+        #expect(e.values(at: "vigil.operation").first?.text == Self.op.lowercased())
+        #expect(!e.recordIsBuilt)
+        let copy = e   // copies share the one build
+        #expect(e.text(at: "responseBody.properties.provisioningState") == "Succeeded")
+        #expect(e.recordIsBuilt && copy.recordIsBuilt)
+        #expect(copy.record === e.record)
+        #expect(copy.record.root.jsonText.contains("\"requestBody\":{\"properties\""))
+    }
+
     @Test func startAcceptSuccess() throws {
         var a = OperationAssembler()
         let out = Self.run([Self.record("Start", minute: 0, request: Self.request, line: 1),

@@ -1,0 +1,40 @@
+import FastJSON
+import Synchronization
+
+/// A record built on first use, at most once. Vigil builds some events itself (assembled
+/// operations); most are never read beyond their typed fields, so their JSON waits until a rule
+/// path, an alert's evidence or `vigil events` asks for it.
+/// Safe to share between threads: the build runs under the lock.
+public final class DeferredRecord: Sendable {
+    private let state: Mutex<(document: JSONDocument?, build: (@Sendable () -> JSONDocument)?)>
+
+    public init(_ build: @escaping @Sendable () -> JSONDocument) {
+        state = Mutex((nil, build))
+    }
+
+    /// True once the record has been built.
+    public var isBuilt: Bool { state.withLock { $0.document != nil } }
+
+    public var document: JSONDocument {
+        state.withLock { s in
+            if let d = s.document { return d }
+            let d = s.build!()
+            s.document = d
+            s.build = nil   // drop what the builder captured
+            return d
+        }
+    }
+}
+
+/// Where an event's record lives: parsed already (every decoded record), or deferred.
+enum RecordStorage: Sendable {
+    case document(JSONDocument)
+    case deferred(DeferredRecord)
+
+    @inline(__always) var document: JSONDocument {
+        switch self {
+        case .document(let d): return d
+        case .deferred(let r): return r.document
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import Detection
+import EventDecoding
+import EventModel
+import Foundation
+import Ingest
+@testable import Pipeline
+import StateStore
+import TestSupport
+import Testing
+
+/// The two paths of `DetectionStage`: stateless rules on arrival, stateful consumers in event time.
+@Suite struct DetectionStageTests {
+    static func events(_ lines: [String], source: String = "f") throws -> [Event] {
+        var out: [Event] = []
+        for (i, line) in lines.enumerated() {
+            var c = JSONRecords.Collector()
+            try JSONRecords.decode(Array(line.utf8), at: SourcePosition(source: source, line: i + 1, offset: Int64(i * 1000)),
+                                   normalizer: .init(), into: &c)
+            out += c.events
+        }
+        return out
+    }
+
+    static func rules(_ paths: [String]) throws -> RuleSetup {
+        let r = try RuleSetup.load(ruleDirectories: paths, fieldMapPath: RunFixture.detections.path + "/fieldmap.yml", database: nil)
+        #expect(!r.hasErrors)
+        return r
+    }
+
+    static var allRulePaths: [String] { RunFixture.rulePaths + [RunFixture.detections.appendingPathComponent("anomaly").path] }
+
+    static func sampleEvents() throws -> [Event] {
+        try RunFixture.sampleFiles().enumerated().flatMap { i, f in try events(f.lines, source: "file\(i)") }
+    }
+
+    @Test func statelessAlertsComeOnArrivalWithTheDefaultLateness() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let database = try StateDatabase(path: "\(dir)/s.db")
+        defer { try? database.close() }
+        let stage = try Self.rules(Self.allRulePaths).makeDetection(database: database)   // 900 s
+        var onArrival = 0, statelessIds = Set<String>()
+        for e in try Self.sampleEvents() {
+            let alerts = stage.process(e)
+            onArrival += alerts.count
+            statelessIds.formUnion(alerts.filter { $0.eventIds == [e.idString] }.map(\.id))
+        }
+        #expect(onArrival > 0 && !statelessIds.isEmpty, "single-event rules alert before any watermark moves")
+        #expect(stage.usesEventTime)
+        #expect(stage.eventsBuffered < stage.eventsSeen, "only what stateful consumers need is buffered")
+        let atEnd = stage.finish()
+        #expect(Set(atEnd.map(\.id)).isDisjoint(with: statelessIds), "nothing single-event waits for the end")
+    }
+
+    @Test func withoutStatefulConsumersNothingIsBufferedOrAssembled() throws {
+        // Only stateless folders: no correlations, no anomaly rules, no rule on assembled operations.
+        let paths = RunFixture.rulePaths.filter { !$0.hasSuffix("/correlations") }
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let database = try StateDatabase(path: "\(dir)/s.db")
+        defer { try? database.close() }
+        let setup = try Self.rules(paths)
+        try #require(setup.compiled.correlations.isEmpty && setup.anomalyRules.isEmpty)
+        try #require(!setup.compiled.rules.contains { $0.kinds.contains(.operation) }, "a rule reads assembled operations")
+        let stage = setup.makeDetection(database: database)
+        var alerts = 0
+        for e in try Self.sampleEvents() { alerts += stage.process(e).count }
+        #expect(alerts > 0)
+        #expect(!stage.usesEventTime)
+        #expect(stage.eventsBuffered == 0)
+        #expect(stage.finish().isEmpty)
+        #expect(stage.operationsAssembled == 0)
+    }
+
+    /// Arrival order within the lateness changes nothing: not the stateless alerts, not the
+    /// correlations, not the baselines (all rules of the pack, anomaly rules included).
+    @Test(arguments: [1, 2, 3])
+    func shuffledWithinTheLatenessGivesTheSameAlerts(seed: UInt64) throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let setup = try Self.rules(Self.allRulePaths)
+        let events = try Self.sampleEvents()
+        func run(_ input: [Event], _ name: String) throws -> (ids: [String], late: Int, ops: Int) {
+            let database = try StateDatabase(path: "\(dir)/\(name).db")
+            defer { try? database.close() }
+            let stage = setup.makeDetection(database: database)
+            var alerts: [Alert] = []
+            for e in input { alerts += stage.process(e) }
+            alerts += stage.finish()
+            return (alerts.map(\.id).sorted(), stage.lateEvents, stage.operationsAssembled)
+        }
+        // Each event arrives at most 5 minutes after a later one (lateness 15 minutes).
+        var rng = SplitMix64(seed: seed)
+        let jittered = events.map { ($0, ($0.time?.nanoseconds ?? 0) + Int64.random(in: 0..<300_000_000_000, using: &rng)) }
+        let shuffled = jittered.sorted { $0.1 < $1.1 }.map(\.0)
+        let inOrder = try run(events.sorted { ($0.time?.nanoseconds ?? 0) < ($1.time?.nanoseconds ?? 0) }, "ordered")
+        let other = try run(shuffled, "shuffled\(seed)")
+        #expect(inOrder.late == 0 && other.late == 0)
+        #expect(!inOrder.ids.isEmpty)
+        #expect(inOrder.ids == other.ids)
+        #expect(inOrder.ops == other.ops && inOrder.ops > 0)
+    }
+
+    @Test func lateRecordsStillMeetStatelessRulesButNoWindow() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let database = try StateDatabase(path: "\(dir)/s.db")
+        defer { try? database.close() }
+        let stage = try Self.rules(Self.allRulePaths).makeDetection(database: database, latenessSeconds: 60)
+        let events = try Self.sampleEvents()
+        // The event that raises a single-event alert, replayed after the clock moved a day on.
+        var found: (Event, [String])?
+        let probe = try Self.rules(RunFixture.rulePaths).makeDetection(database: database)
+        for e in events where found == nil {
+            let ids = probe.process(e).filter { $0.eventIds == [e.idString] }.map(\.id)
+            if !ids.isEmpty { found = (e, ids) }
+        }
+        let (trigger, expected) = try #require(found)
+        var future = trigger
+        future.id &+= 1
+        future.time = EventTime(nanoseconds: (trigger.time?.nanoseconds ?? 0) + 86_400_000_000_000)
+        _ = stage.process(future)
+        let late = stage.process(trigger)
+        #expect(Set(expected).isSubset(of: Set(late.map(\.id))), "a late record still reaches stateless rules")
+    }
+
+    @Test func observerSeesEveryHeldEventLeave() throws {
+        final class Recorder: HeldEventObserver {
+            var held: [UInt64: Int] = [:]
+            var maxHeld = 0
+            func held(_ event: Event) { held[event.id, default: 0] += 1; maxHeld = max(maxHeld, held.values.reduce(0, +)) }
+            func released(_ event: Event) {
+                let n = held[event.id] ?? 0
+                #expect(n > 0, "released without being held")
+                held[event.id] = n > 1 ? n - 1 : nil
+            }
+        }
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let database = try StateDatabase(path: "\(dir)/s.db")
+        defer { try? database.close() }
+        let stage = try Self.rules(Self.allRulePaths).makeDetection(database: database)
+        let recorder = Recorder()
+        stage.observer = recorder
+        for e in try Self.sampleEvents() { _ = stage.process(e) }
+        #expect(recorder.maxHeld > 0)
+        _ = stage.finish()
+        #expect(recorder.held.isEmpty, "every held event is released by the end")
+    }
+}
+
