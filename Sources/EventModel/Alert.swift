@@ -58,14 +58,21 @@ public enum StableID {
     public static func uuid(from text: String) -> String {
         let a = fastHash64(text, seed: 0x5649_4749_4C00_0001)
         let b = fastHash64(text, seed: 0x5649_4749_4C00_0002)
-        func hex(_ v: UInt64, _ digits: Int) -> String {
-            let s = String(v, radix: 16)
-            return String(repeating: "0", count: max(0, digits - s.count)) + s
-        }
         let hi = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_8000      // version 8 (custom)
         let lo = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000      // RFC 4122 variant
-        let h = hex(hi, 16), l = hex(lo, 16)
-        let hs = Array(h), ls = Array(l)
-        return String(hs[0..<8]) + "-" + String(hs[8..<12]) + "-" + String(hs[12..<16]) + "-" + String(ls[0..<4]) + "-" + String(ls[4..<16])
+        // 8-4-4-4-12: the first three groups are `hi`, the last two `lo`, written in place.
+        return String(unsafeUninitializedCapacity: 36) { buf in
+            let p = buf.baseAddress!
+            HexText.write(hi >> 32, digits: 8, into: p)
+            p[8] = UInt8(ascii: "-")
+            HexText.write(hi >> 16, digits: 4, into: p + 9)
+            p[13] = UInt8(ascii: "-")
+            HexText.write(hi, digits: 4, into: p + 14)
+            p[18] = UInt8(ascii: "-")
+            HexText.write(lo >> 48, digits: 4, into: p + 19)
+            p[23] = UInt8(ascii: "-")
+            HexText.write(lo, digits: 12, into: p + 24)
+            return 36
+        }
     }
 }

@@ -8,71 +8,197 @@ import FastJSON
 /// the reserved `vigil.` prefix (`vigil.operation`, `vigil.caller`, `vigil.resource.name`, …).
 /// `vigil events` prints exactly that view, so users see what rules see.
 public struct Event: Sendable {
+    // Layout: the trivial fields live inline; every field that holds a reference (the record, the
+    // position's source, the text fields, the resource) lives in one copy-on-write box. An event is
+    // copied many times on its way through the stateful stages (reorder buffer, assembler, anomaly
+    // detector, engine), and a copy is now one retain instead of one per String (~20). Reads are
+    // one pointer hop; a write to a shared box copies it first, so value semantics are unchanged.
     public var kind: EventKind
     public var shape: RecordShape
+    /// Record identity: a hash of the record's bytes (the same record read twice has the same id).
+    public var id: UInt64
+    public var time: EventTime?
+    /// For alerts: the alert's own severity.
+    public var severity: Severity?
+    private var storage: Storage
+
+    private final class Storage: @unchecked Sendable {
+        /// Parsed already (every decoded record), or built on first read (assembled operations).
+        var record: RecordStorage
+        var position: SourcePosition
+        var operationName: String? = nil
+        var operation: String? = nil
+        var category: String? = nil
+        var result: String? = nil
+        var resultSignature: String? = nil
+        var level: String? = nil
+        var caller: String? = nil
+        var callerObjectId: String? = nil
+        var callerAppId: String? = nil
+        var callerIP: String? = nil
+        var tenantId: String? = nil
+        var resource: ResourceID? = nil
+        var correlationId: String? = nil
+        var alertId: String? = nil
+        var title: String? = nil
+
+        init(record: RecordStorage, position: SourcePosition) {
+            self.record = record
+            self.position = position
+        }
+
+        func copy() -> Storage {
+            let c = Storage(record: record, position: position)
+        c.operationName = operationName
+        c.operation = operation
+        c.category = category
+        c.result = result
+        c.resultSignature = resultSignature
+        c.level = level
+        c.caller = caller
+        c.callerObjectId = callerObjectId
+        c.callerAppId = callerAppId
+        c.callerIP = callerIP
+        c.tenantId = tenantId
+        c.resource = resource
+        c.correlationId = correlationId
+        c.alertId = alertId
+        c.title = title
+            return c
+        }
+    }
+
+    @inline(__always)
+    private mutating func uniqueStorage() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
     /// The record as it arrived (for CSV, one object per row, column → cell). Events Vigil builds
     /// itself (assembled operations) may defer it: it is built on first read.
     public var record: JSONDocument {
-        get { storage.document }
-        set { storage = .document(newValue) }
+        get { storage.record.document }
+        set { uniqueStorage().record = .document(newValue) }
     }
-    private var storage: RecordStorage
-    public var position: SourcePosition
-    /// Record identity: a hash of the record's bytes (the same record read twice has the same id).
-    public var id: UInt64
-
-    public var time: EventTime?
+    public var position: SourcePosition {
+        get { storage.position }
+        set { uniqueStorage().position = newValue }
+    }
     /// operationName as found (`MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE`, …).
-    public var operationName: String?
+    public var operationName: String? {
+        get { storage.operationName }
+        set { uniqueStorage().operationName = newValue }
+    }
     /// operationName lower-cased: the form rules and indexes compare.
-    public var operation: String?
+    public var operation: String? {
+        get { storage.operation }
+        set { uniqueStorage().operation = newValue }
+    }
     /// Log category: Administrative, Security, AuditEvent, DataStoreReadEvent, SignInLogs, …
-    public var category: String?
+    public var category: String? {
+        get { storage.category }
+        set { uniqueStorage().category = newValue }
+    }
     /// resultType / status (Start, Accept, Success, Failure, Succeeded, 0 / error code for sign-ins).
-    public var result: String?
-    public var resultSignature: String?
-    public var level: String?
-    /// For alerts: the alert's own severity.
-    public var severity: Severity?
+    public var result: String? {
+        get { storage.result }
+        set { uniqueStorage().result = newValue }
+    }
+    public var resultSignature: String? {
+        get { storage.resultSignature }
+        set { uniqueStorage().resultSignature = newValue }
+    }
+    public var level: String? {
+        get { storage.level }
+        set { uniqueStorage().level = newValue }
+    }
     /// Who did it: UPN, else object id or app id.
-    public var caller: String?
-    public var callerObjectId: String?
-    public var callerAppId: String?
-    public var callerIP: String?
-    public var tenantId: String?
-    public var resource: ResourceID?
-    public var correlationId: String?
+    public var caller: String? {
+        get { storage.caller }
+        set { uniqueStorage().caller = newValue }
+    }
+    public var callerObjectId: String? {
+        get { storage.callerObjectId }
+        set { uniqueStorage().callerObjectId = newValue }
+    }
+    public var callerAppId: String? {
+        get { storage.callerAppId }
+        set { uniqueStorage().callerAppId = newValue }
+    }
+    public var callerIP: String? {
+        get { storage.callerIP }
+        set { uniqueStorage().callerIP = newValue }
+    }
+    public var tenantId: String? {
+        get { storage.tenantId }
+        set { uniqueStorage().tenantId = newValue }
+    }
+    public var resource: ResourceID? {
+        get { storage.resource }
+        set { uniqueStorage().resource = newValue }
+    }
+    public var correlationId: String? {
+        get { storage.correlationId }
+        set { uniqueStorage().correlationId = newValue }
+    }
     /// Defender alert: SystemAlertId / alert name (used to upsert re-exported alerts).
-    public var alertId: String?
-    public var title: String?
+    public var alertId: String? {
+        get { storage.alertId }
+        set { uniqueStorage().alertId = newValue }
+    }
+    public var title: String? {
+        get { storage.title }
+        set { uniqueStorage().title = newValue }
+    }
+
 
     public init(kind: EventKind, shape: RecordShape, record: JSONDocument, position: SourcePosition, id: UInt64) {
         self.kind = kind
         self.shape = shape
-        self.storage = .document(record)
-        self.position = position
         self.id = id
+        self.storage = Storage(record: .document(record), position: position)
     }
 
     /// An event whose record is built by `record` the first time something reads it.
     public init(kind: EventKind, shape: RecordShape, deferredRecord record: DeferredRecord, position: SourcePosition, id: UInt64) {
         self.kind = kind
         self.shape = shape
-        self.storage = .deferred(record)
-        self.position = position
         self.id = id
+        self.storage = Storage(record: .deferred(record), position: position)
     }
 
     /// False while a deferred record has not been built yet (for tests and counters).
     public var recordIsBuilt: Bool {
-        if case .deferred(let r) = storage { return r.isBuilt }
+        if case .deferred(let r) = storage.record { return r.isBuilt }
         return true
     }
 
     /// Hex form of `id`, 16 digits.
-    public var idString: String {
-        let s = String(id, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
+    public var idString: String { HexText.fixed(id, digits: 16) }
+}
+
+/// Lower-case, zero-padded hexadecimal text, written byte by byte (ids are formatted per event and
+/// per alert; `String(_:radix:)` plus padding allocates twice).
+public enum HexText {
+    public static func fixed(_ value: UInt64, digits: Int) -> String {
+        precondition(digits > 0 && digits <= 16)
+        return String(unsafeUninitializedCapacity: digits) { buf in
+            write(value, digits: digits, into: buf.baseAddress!)
+            return digits
+        }
+    }
+
+    /// Writes the low `digits` nibbles of `value`, most significant first.
+    @inline(__always)
+    static func write(_ value: UInt64, digits: Int, into p: UnsafeMutablePointer<UInt8>) {
+        var v = value
+        var i = digits - 1
+        while i >= 0 {
+            let nibble = UInt8(truncatingIfNeeded: v & 15)
+            p[i] = nibble < 10 ? 48 + nibble : 87 + nibble
+            v >>= 4
+            i -= 1
+        }
     }
 }
 

@@ -41,17 +41,39 @@ public struct EventTime: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
         let rem = secs - days * 86_400
         let (y, m, d) = EventTime.civil(fromDays: days)
-        func pad(_ v: Int64, _ w: Int) -> String {
-            let s = String(v)
-            return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
+        // Written byte by byte (this runs per assembled operation and per alert): at most
+        // 1 sign + 19 year digits + 36 other bytes.
+        return String(unsafeUninitializedCapacity: 64) { buf in
+            var p = 0
+            func put(_ b: UInt8) { buf[p] = b; p += 1 }
+            func pad(_ v: Int64, _ w: Int) {
+                var mag = v.magnitude
+                if v < 0 { put(UInt8(ascii: "-")) }
+                var digits = 1
+                var t = mag / 10
+                while t > 0 { digits += 1; t /= 10 }
+                if digits < w { for _ in 0..<(w - digits) { put(48) } }
+                var i = p + digits - 1
+                while i >= p { buf[i] = 48 + UInt8(mag % 10); mag /= 10; i -= 1 }
+                p += digits
+            }
+            pad(y, 4); put(45); pad(m, 2); put(45); pad(d, 2); put(UInt8(ascii: "T"))
+            pad(rem / 3600, 2); put(58); pad(rem / 60 % 60, 2); put(58); pad(rem % 60, 2)
+            if frac != 0 {
+                // 7 digits (100 ns), trailing zeros trimmed; nothing when they are all zero.
+                var f = frac / 100
+                var digits = 7
+                while digits > 0, f % 10 == 0 { f /= 10; digits -= 1 }
+                if digits > 0 {
+                    put(46)
+                    var i = p + digits - 1
+                    while i >= p { buf[i] = 48 + UInt8(f % 10); f /= 10; i -= 1 }
+                    p += digits
+                }
+            }
+            put(UInt8(ascii: "Z"))
+            return p
         }
-        var out = "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rem / 3600, 2)):\(pad(rem / 60 % 60, 2)):\(pad(rem % 60, 2))"
-        if frac != 0 {
-            var f = pad(frac / 100, 7)
-            while f.hasSuffix("0") { f.removeLast() }
-            if !f.isEmpty { out += "." + f }
-        }
-        return out + "Z"
     }
 
     public init?(parsing text: String) {

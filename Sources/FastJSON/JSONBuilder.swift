@@ -7,9 +7,8 @@ public struct JSONBuilder: Sendable {
     public init() {}
 
     private mutating func put(_ s: String) -> (UInt32, UInt32) {
-        let off = UInt32(arena.count)
-        arena.append(contentsOf: s.utf8)
-        return (off, UInt32(arena.count) - off)
+        var s = s
+        return s.withUTF8 { (append($0), UInt32($0.count)) }
     }
 
     private mutating func begin(_ type: JSONType, key: String?) -> Int {

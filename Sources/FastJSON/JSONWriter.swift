@@ -74,7 +74,10 @@ public struct JSONWriter: Sendable {
         }
     }
 
-    public mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    public mutating func raw(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+    }
     public mutating func raw(_ b: UInt8) { bytes.append(b) }
 
     public mutating func writeString(_ s: String) {
@@ -84,30 +87,45 @@ public struct JSONWriter: Sendable {
 
     public mutating func writeString(_ s: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        // Copy runs that need no escaping in one go; escape the rest byte by byte.
-        var run = 0
-        var k = 0
         let n = s.count
-        while k < n {
-            let b = s[k]
-            if b >= 0x20, b != UInt8(ascii: "\""), b != 92 { k += 1; continue }
-            if run < k { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: s[run..<k])) }
-            switch b {
-            case UInt8(ascii: "\""): bytes.append(92); bytes.append(b)
-            case 92: bytes.append(92); bytes.append(92)
-            case 0x0A: bytes.append(92); bytes.append(UInt8(ascii: "n"))
-            case 0x0D: bytes.append(92); bytes.append(UInt8(ascii: "r"))
-            case 0x09: bytes.append(92); bytes.append(UInt8(ascii: "t"))
-            default:
-                let hex = { (n: UInt8) -> UInt8 in n < 10 ? 48 + n : 87 + n }
-                bytes.append(92); bytes.append(UInt8(ascii: "u")); bytes.append(48); bytes.append(48)
-                bytes.append(hex(b >> 4)); bytes.append(hex(b & 15))
-            }
-            k += 1
-            run = k
-        }
-        if run < n { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: s[run..<n])) }
+        var k = 0
+        while k < n, JSONWriter.plain(s[k]) { k += 1 }
+        // Most strings need no escaping: one copy.
+        if k > 0 { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: s[0..<k])) }
+        if k < n { writeEscaped(UnsafeBufferPointer(rebasing: s[k..<n])) }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always) static func plain(_ b: UInt8) -> Bool { b >= 0x20 && b != UInt8(ascii: "\"") && b != 92 }
+
+    /// The rest of a string from its first byte that needs escaping (JSON text carried as a string,
+    /// such as alert evidence, has a quote every few bytes). Escaped into a stack chunk, appended
+    /// per chunk: no `Array.append` per byte.
+    private mutating func writeEscaped(_ s: UnsafeBufferPointer<UInt8>) {
+        let chunk = 2048
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: chunk) { out in
+            var t = 0
+            for b in s {
+                if t > chunk - 6 {
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: out[0..<t]))
+                    t = 0
+                }
+                if JSONWriter.plain(b) { out[t] = b; t += 1; continue }
+                out[t] = 92
+                switch b {
+                case UInt8(ascii: "\""), 92: out[t + 1] = b; t += 2
+                case 0x0A: out[t + 1] = UInt8(ascii: "n"); t += 2
+                case 0x0D: out[t + 1] = UInt8(ascii: "r"); t += 2
+                case 0x09: out[t + 1] = UInt8(ascii: "t"); t += 2
+                default:
+                    let hex = { (n: UInt8) -> UInt8 in n < 10 ? 48 + n : 87 + n }
+                    out[t + 1] = UInt8(ascii: "u"); out[t + 2] = 48; out[t + 3] = 48
+                    out[t + 4] = hex(b >> 4); out[t + 5] = hex(b & 15)
+                    t += 6
+                }
+            }
+            if t > 0 { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: out[0..<t])) }
+        }
     }
 
     /// Shortest round-tripping spelling; integral values without a trailing ".0".

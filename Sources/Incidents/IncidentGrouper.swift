@@ -32,9 +32,32 @@ public struct IncidentGrouper: Sendable {
         var rules: [(ruleId: String, title: String, count: Int)]
     }
 
+    /// A grouping decided but not yet saved: the changed incidents, in order, and the incident each
+    /// alert joined (by alert id).
+    struct Plan {
+        var changes: [IncidentChange] = []
+        var incidentOfAlert: [String: String] = [:]
+    }
+
     /// Groups `alerts` (already stored in `database`, none seen before) and saves the incidents.
     /// Each changed incident gets exactly one new revision.
     public func group(_ alerts: [Alert], in database: StateDatabase) throws -> [IncidentChange] {
+        let plan = try self.plan(alerts, in: database)
+        try save(plan, in: database, alertsCarryIncident: false)
+        return plan.changes
+    }
+
+    /// Saves a plan's incidents. `alertsCarryIncident`: the alerts were stored with their incident id
+    /// already (`StateDatabase.commit(batch:)`), so their rows are not updated again.
+    func save(_ plan: Plan, in database: StateDatabase, alertsCarryIncident: Bool) throws {
+        for change in plan.changes {
+            try database.saveIncident(change.record, linking: change.newAlerts.map(\.id), updatingAlerts: !alertsCarryIncident)
+        }
+    }
+
+    /// Decides the grouping of `alerts` (none stored as part of an incident yet) without writing:
+    /// it reads only incidents stored by earlier batches.
+    func plan(_ alerts: [Alert], in database: StateDatabase) throws -> Plan {
         var working: [String: Working] = [:]
         var order: [String] = []
         // Index of the working incidents, so an alert meets only those sharing one of its keys
@@ -100,15 +123,17 @@ public struct IncidentGrouper: Sendable {
             index(id, add(alert, to: &working[id]!))
         }
 
-        return try order.map { id in
+        var plan = Plan()
+        for id in order {
             // Title and description depend only on the incident's final state for the batch:
             // written once here, not once per joining alert.
             let w = working[id]!
             var change = w.change
             narrate(&change.record.incident, rules: w.rules.map { (title: $0.title, count: $0.count) })
-            try database.saveIncident(change.record, linking: change.newAlerts.map(\.id))
-            return change
+            for alert in change.newAlerts { plan.incidentOfAlert[alert.id] = id }
+            plan.changes.append(change)
         }
+        return plan
     }
 
     /// Returns the entity keys the incident gained.

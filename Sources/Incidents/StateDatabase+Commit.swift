@@ -51,14 +51,23 @@ extension StateDatabase {
         try transaction {
             var fresh: [CommitBatch.Item] = []
             var duplicates: [String] = []
+            var seen = Set<String>()
             for item in batch.alerts {
-                if try insertAlert(item.alert, payload: item.payload) {
+                let id = item.alert.id
+                if seen.insert(id).inserted, try !containsAlert(id: id) {
                     fresh.append(item)
                 } else {
-                    duplicates.append(item.alert.id)
+                    duplicates.append(id)
                 }
             }
-            let changes = try grouper.group(fresh.map(\.alert), in: self)
+            // Grouped before the alerts are stored, so each row is written once with its incident id
+            // (setting it afterwards rewrites the whole row, evidence and payload included).
+            let plan = try grouper.plan(fresh.map(\.alert), in: self)
+            for item in fresh {
+                try insertAlert(item.alert, payload: item.payload, incidentId: plan.incidentOfAlert[item.alert.id])
+            }
+            try grouper.save(plan, in: self, alertsCarryIncident: true)
+            let changes = plan.changes
             var rows: [Int64] = []
             for item in fresh {
                 rows.append(try appendOutbox(kind: "alert", objectId: item.alert.id, revision: 1, payload: item.payload))

@@ -75,8 +75,10 @@ extension StateDatabase {
     }
 
     /// Inserts or updates the incident, links `newAlertIds` (after the alerts it already has) and
-    /// records its entity keys for lookup. The alerts must be stored already.
-    public func saveIncident(_ record: IncidentRecord, linking newAlertIds: [String]) throws {
+    /// records its entity keys for lookup. The alerts must be stored already. `updatingAlerts`: set
+    /// each linked alert's `incident_id` (false when the alerts were inserted with it: updating a
+    /// row rewrites all of it, evidence included).
+    public func saveIncident(_ record: IncidentRecord, linking newAlertIds: [String], updatingAlerts: Bool = true) throws {
         let i = record.incident
         let now = clock()
         try connection.run(
@@ -95,7 +97,7 @@ extension StateDatabase {
         for alertId in newAlertIds {
             seq += try connection.run("INSERT OR IGNORE INTO incident_alerts (incident_id, alert_id, seq) VALUES (?, ?, ?)",
                                       [i.id, alertId, seq])
-            try setIncident(i.id, forAlert: alertId)
+            if updatingAlerts { try setIncident(i.id, forAlert: alertId) }
         }
         for key in Set(i.entities.map(\.key)).sorted() {
             try connection.run("INSERT OR IGNORE INTO incident_entities (entity_key, incident_id) VALUES (?, ?)", [key, i.id])

@@ -70,3 +70,44 @@ import FastJSON
         #expect(fastHash64("abc", seed: 1) != fastHash64("abc", seed: 2))
     }
 }
+
+@Suite struct JSONWriterEscapingTests {
+    static func reference(_ s: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [34]
+        for b in s {
+            switch b {
+            case 34: out += [92, 34]
+            case 92: out += [92, 92]
+            case 0x0A: out += [92, 110]
+            case 0x0D: out += [92, 114]
+            case 0x09: out += [92, 116]
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]]
+            default: out.append(b)
+            }
+        }
+        out.append(34)
+        return out
+    }
+
+    @Test func escapesLikeTheReferenceAcrossChunkBoundaries() throws {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = Array("ab\"\\\n\r\t{}:,é".utf8) + [0, 1, 0x1F, 0x7F]
+        for length in [0, 1, 5, 2047, 2048, 2049, 5000, 20_000] {
+            for plainPrefix in [0, 3, 3000] {
+                var s = [UInt8](repeating: UInt8(ascii: "p"), count: plainPrefix)
+                for _ in 0..<length { s.append(alphabet.randomElement(using: &rng)!) }
+                var w = JSONWriter()
+                w.raw("[")
+                s.withUnsafeBufferPointer { w.writeString($0) }
+                #expect(w.bytes == [91] + Self.reference(s), "length \(length), prefix \(plainPrefix)")
+            }
+        }
+        // Round trip through the parser: escaped text reads back as the original string.
+        let text = String(repeating: #"{"k":"v\"q","n":[1,2]}\#n"#, count: 300)
+        var w = JSONWriter()
+        w.writeString(text)
+        #expect(try JSONDocument.parse(w.bytes).root.string == text)
+    }
+}

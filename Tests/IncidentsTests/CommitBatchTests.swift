@@ -18,6 +18,24 @@ import Testing
         #expect(try db.outboxCount == 2)
     }
 
+    @Test func alertsAreStoredWithTheirIncidentAndRepeatsInTheBatchAreDuplicates() throws {
+        let dir = TemporaryFolder()
+        let db = try StateDatabase(path: dir.path("state.db"))
+        let first = try db.commit(batch: CommitBatch(alerts: [makeAlert("a1", entities: [alice])], checkpoints: []))
+        let r = try db.commit(batch: CommitBatch(
+            alerts: [makeAlert("a2", at: 5, entities: [alice]), makeAlert("a2", at: 5, entities: [alice]),
+                     makeAlert("a1", entities: [alice]), makeAlert("a3", at: 6, entities: [])],
+            checkpoints: []))
+        #expect(r.newAlerts.map(\.id) == ["a2", "a3"])
+        #expect(r.duplicateAlertIds == ["a2", "a1"])
+        // a2 joined a1's incident (stored with it, no later update); a3 has no entity to group on.
+        let incident = first.incidents[0].incident.id
+        #expect(try db.incidentId(ofAlert: "a2") == incident)
+        #expect(try db.incidentId(ofAlert: "a3") == r.incidents.first { $0.incident.alertIds == ["a3"] }?.incident.id)
+        #expect(try db.alerts(ofIncident: incident).map(\.id) == ["a1", "a2"])
+        #expect(try db.alertCount == 3)
+    }
+
     @Test func aFailureBeforeCommitLeavesNothingBehind() throws {
         let dir = TemporaryFolder()
         let db = try StateDatabase(path: dir.path("state.db"))

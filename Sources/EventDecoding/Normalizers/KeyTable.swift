@@ -1,4 +1,9 @@
 import FastJSON
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 // One pass over an object's members that records where each known key sits.
 //
@@ -79,8 +84,13 @@ struct KeyTable<Key: FieldKey>: Sendable {
                                         let p = Int(entries[e].start)
                                         // Back to front: keys of one length mostly share a prefix
                                         // (claim URIs such as `http://schemas.xmlsoap.org/…/claims/upn`)
-                                        // and differ at the end.
+                                        // and differ at the end. A key already in lower case (most
+                                        // claim URIs) is confirmed by one memcmp of the rest.
                                         var j = len
+                                        if len > 8, JSONPathLookup.fold(arena[k + len - 1]) == pool[p + len - 1],
+                                           memcmp(arena.baseAddress! + k, pool.baseAddress! + p, len) == 0 {
+                                            j = 0
+                                        }
                                         while j > 0, JSONPathLookup.fold(arena[k + j - 1]) == pool[p + j - 1] { j -= 1 }
                                         if j == 0 {
                                             let s = Int(entries[e].slot)

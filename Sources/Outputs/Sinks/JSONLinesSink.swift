@@ -63,7 +63,15 @@ public final class JSONLinesSink: Sink, @unchecked Sendable {
         bytes.reserveCapacity(batch.reduce(0) { $0 + $1.payload.utf8.count + 1 })
         for item in batch {
             // A payload is one JSON value; raw line breaks can only be whitespace between tokens.
-            for b in item.payload.utf8 { bytes.append(b == 0x0A || b == 0x0D ? 0x20 : b) }
+            // Copied whole, then any line break in the copy is blanked (payloads we write have none).
+            var payload = item.payload
+            payload.withUTF8 { text in
+                let start = bytes.count
+                bytes.append(contentsOf: text)
+                if text.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+                    for i in start..<bytes.count where bytes[i] == 0x0A || bytes[i] == 0x0D { bytes[i] = 0x20 }
+                }
+            }
             bytes.append(0x0A)
         }
         lock.lock(); defer { lock.unlock() }
