@@ -24,8 +24,12 @@ enum MergeFixture {
             + #""identity": {"claims": {"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": "reader@contoso.example"}}, "level": "Information", "properties": {}}"#
     }
 
+    /// The Start record (request body) and the Success record of one workspace write: the rule
+    /// reads the assembled operation, so it needs both.
     static func madePublic(_ minutes: Int) -> String {
         #"{"time": "\#(time(minutes))", "resourceId": "\#(workspace)", "operationName": "MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/WRITE", "category": "Administrative", "resultType": "Start", "resultSignature": "Started.", "durationMs": 0, "callerIpAddress": "198.51.100.7", "correlationId": "pub", \#(claims), "level": "Information", "properties": {"requestbody": "{\"properties\": {\"publicNetworkAccess\": \"Enabled\"}}"}}"#
+            + "\n" +
+        #"{"time": "\#(time(minutes))", "resourceId": "\#(workspace)", "operationName": "MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/WRITE", "category": "Administrative", "resultType": "Success", "resultSignature": "Succeeded.OK", "durationMs": 1200, "callerIpAddress": "198.51.100.7", "correlationId": "pub", \#(claims), "level": "Information", "properties": {"statusCode": "OK"}}"#
     }
 
     static func endpointRemoved(_ minutes: Int) -> String {
@@ -90,7 +94,7 @@ enum MergeFixture {
         #expect(merged.correlated, "alerts: \(merged.summary.alertsByRule)")
         #expect(merged.summary.lateEvents == 0)
         #expect(merged.summary.mostFilesOpen == 2)
-        #expect(merged.summary.events == 182)
+        #expect(merged.summary.events == 183)
         #expect(!merged.diagnostics.contains { $0.code == "input.late-event" })
 
         // One file at a time is the old sequential replay: the second file is behind the watermark.
