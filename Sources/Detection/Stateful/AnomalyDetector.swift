@@ -70,6 +70,7 @@ public final class AnomalyDetector: Detector {
     /// Lower-cased subjects and scope keys as small integers, so baseline keys hash as integers.
     private var subjects = Interner()
     private var scopeKeys = Interner()
+    private var globalScope: ScopeRef?
     /// Range text per network met, shared by every profile that counts it.
     private var rangeTexts: [IPNet: String] = [:]
     private var pendingMarkers: Set<String> = []
@@ -111,16 +112,24 @@ public final class AnomalyDetector: Detector {
         guard let time = event.time, kinds.contains(event.kind) else { return [] }
         if subjects.count + scopeKeys.count > internLimit { startOver(event) }
         var alerts: [Alert] = []
+        // Worked out once per event, not once per space: the rules it selects, its address, and
+        // (while consecutive spaces agree) its subject id and range text.
         var selection: RuleSelection?
         var address: IPAddress??
+        var subject: (text: String, id: Int32)?
+        var range: (v4: Int, v6: Int, text: String?)?
         for space in spaces where space.kinds.contains(event.kind) {
             guard let subjectText = space.subject(of: event), let scope = scopeRef(space, event) else { continue }
             if selection == nil { selection = selector.select(event) }
             if address == nil { address = .some(event.callerIP.flatMap(IPAddress.init)) }
-            let range = address!.map { rangeText($0.network(ipv4Prefix: space.ipv4Prefix, ipv6Prefix: space.ipv6Prefix)) }
+            if subject?.text != subjectText { subject = (subjectText, subjects.id(ofRaw: subjectText)) }
+            if range?.v4 != space.ipv4Prefix || range?.v6 != space.ipv6Prefix {
+                range = (space.ipv4Prefix, space.ipv6Prefix,
+                         address!.map { rangeText($0.network(ipv4Prefix: space.ipv4Prefix, ipv6Prefix: space.ipv6Prefix)) })
+            }
             do {
-                try learnAndCheck(event, time: time, space: space, subjectText: subjectText, scope: scope, range: range,
-                                  selection: selection!, into: &alerts)
+                try learnAndCheck(event, time: time, space: space, subjectText: subjectText, subjectId: subject!.id, scope: scope,
+                                  range: range!.text, selection: selection!, into: &alerts)
             } catch {
                 storeFailed(error, event: event)
             }
@@ -192,6 +201,7 @@ public final class AnomalyDetector: Detector {
         }
         subjects = Interner()
         scopeKeys = Interner()
+        globalScope = nil
         for space in spaces { space.scopeByRaw.removeAll() }
     }
 
@@ -200,7 +210,8 @@ public final class AnomalyDetector: Detector {
         let raw: String
         switch space.scope {
         case .global:
-            return ScopeRef(id: scopeKeys.id(of: "*"), name: "anywhere")
+            if globalScope == nil { globalScope = ScopeRef(id: scopeKeys.id(of: "*"), name: "anywhere") }
+            return globalScope
         case .workspace:
             guard let r = event.resource?.raw else { return nil }
             raw = r
@@ -227,10 +238,9 @@ public final class AnomalyDetector: Detector {
 
     // MARK: the hot path
 
-    private func learnAndCheck(_ event: Event, time: EventTime, space: Space, subjectText: String, scope: ScopeRef,
-                               range: String?, selection: RuleSelection, into alerts: inout [Alert]) throws {
+    private func learnAndCheck(_ event: Event, time: EventTime, space: Space, subjectText: String, subjectId: Int32,
+                               scope: ScopeRef, range: String?, selection: RuleSelection, into alerts: inout [Alert]) throws {
         let seconds = time.seconds
-        let subjectId = subjects.id(ofRaw: subjectText)
         let profileKey = BaselineKey(space: Int32(space.index), scope: scope.id, subject: subjectId)
         let scopeKey = BaselineKey(space: Int32(space.index), scope: scope.id, subject: -1)
         let scopeText = scopeKeys.key(scope.id)
