@@ -70,10 +70,12 @@ public struct AccessProfile: Codable, Sendable, Hashable {
             if activeDays.count > Self.maxDays { activeDays.removeFirst() }
         }
         if let range {
-            if ipRanges[range] != nil || ipRanges.count < Self.maxRanges { ipRanges[range, default: 0] += 1 }
+            if let i = ipRanges.index(forKey: range) { ipRanges.values[i] += 1 } else if ipRanges.count < Self.maxRanges {
+                ipRanges[range] = 1
+            }
         }
         hours[time.hourOfWeek] += 1
-        if let operation, operations[operation] == nil, keepOperation || operations.count < Self.maxOperations {
+        if let operation, keepOperation || operations.count < Self.maxOperations, operations.index(forKey: operation) == nil {
             operations[operation] = s
         }
     }
@@ -81,20 +83,22 @@ public struct AccessProfile: Codable, Sendable, Hashable {
     /// Adds one to today's count for `rule`; returns (today's count, busiest and mean previous day
     /// over `historyDays`).
     mutating func count(rule: String, day: Int32, historyDays: Int) -> (today: Int, busiest: Int, mean: Double) {
-        var days = daily[rule] ?? []
         let oldest = day - Int32(historyDays)
-        days.removeAll { $0.day < oldest }
-        if let i = days.firstIndex(where: { $0.day == day }) { days[i].count += 1 } else {
-            days.append(DayCount(day: day, count: 1))
-            days.sort { $0.day < $1.day }
+        var today = 0, busiest = 0, sum = 0
+        // In place: one lookup, no copy of the day list (this runs for every event a volume rule counts).
+        modify(&daily[rule, default: []]) { days in
+            if let first = days.first, first.day < oldest { days.removeAll { $0.day < oldest } }
+            if let i = days.lastIndex(where: { $0.day == day }) { days[i].count += 1 } else {
+                let at = days.firstIndex { $0.day > day } ?? days.count
+                days.insert(DayCount(day: day, count: 1), at: at)
+            }
+            for d in days {
+                if d.day == day { today = d.count } else if d.day < day { busiest = max(busiest, d.count); sum += d.count }
+            }
         }
-        daily[rule] = days
-        let previous = days.filter { $0.day < day }
-        let today = days.first { $0.day == day }?.count ?? 0
-        let busiest = previous.map(\.count).max() ?? 0
         // Days of the history the profile existed for count, silent ones as zero.
         let known = max(1, min(historyDays, Int(day - Self.day(firstSeen))))
-        return (today, busiest, Double(previous.map(\.count).reduce(0, +)) / Double(known))
+        return (today, busiest, Double(sum) / Double(known))
     }
 
     // MARK: reading
@@ -172,51 +176,86 @@ extension StoredJSON {
 }
 
 extension AccessProfile: StoredJSON {
-    /// The same sorted-key JSON `JSONEncoder` wrote (read back by the Codable decoder), written by
-    /// hand: every profile an event touched is saved at every batch commit, and the Codable encoder
-    /// was ~15 % of a full-pack replay.
+    /// Sorted-key JSON (read back by the Codable decoder), written by hand into one byte buffer:
+    /// every profile an event touched is saved at every batch commit, and the Codable encoder was
+    /// ~15 % of a full-pack replay. No allocation per field: numbers are written digit by digit.
     func encoded() -> [UInt8] {
-        var w = JSONWriter(capacity: 1024)
-        var first = true
-        func ints<S: Sequence>(_ xs: S) where S.Element: BinaryInteger {
-            w.beginArray()
-            var f = true
-            for x in xs { if !f { w.comma() }; f = false; w.raw(String(x)) }
-            w.endArray()
-        }
-        func intMap<V: BinaryInteger>(_ d: [String: V]) {
-            w.beginObject()
-            var f = true
-            for (k, v) in d.sorted(by: { $0.key < $1.key }) { w.field(k, first: &f); w.raw(String(v)) }
-            w.endObject()
-        }
-        w.beginObject()
-        w.field("activeDays", first: &first); ints(activeDays)
-        w.field("daily", first: &first)
-        w.beginObject()
-        var inner = true
-        for (rule, days) in daily.sorted(by: { $0.key < $1.key }) {
-            w.field(rule, first: &inner)
-            w.beginArray()
-            for (n, d) in days.enumerated() {
-                if n > 0 { w.comma() }
-                w.raw("{\"count\":\(d.count),\"day\":\(d.day)}")
+        var w = StoredJSONBuffer(capacity: 700 + 24 * ipRanges.count + 96 * operations.count)
+        w.raw("{\"activeDays\":[")
+        for (n, d) in activeDays.enumerated() { if n > 0 { w.byte(44) }; w.int(Int64(d)) }
+        w.raw("],\"daily\":{")
+        for (n, rule) in daily.keys.sorted().enumerated() {
+            if n > 0 { w.byte(44) }
+            w.string(rule); w.raw(":[")
+            for (k, d) in daily[rule, default: []].enumerated() {
+                w.raw(k > 0 ? ",{\"count\":" : "{\"count\":"); w.int(Int64(d.count))
+                w.raw(",\"day\":"); w.int(Int64(d.day)); w.byte(125)
             }
-            w.endArray()
+            w.byte(93)
         }
-        w.endObject()
-        w.field("events", first: &first); w.raw(String(events))
-        w.field("firstSeen", first: &first); w.raw(String(firstSeen))
-        w.field("hours", first: &first); ints(hours)
-        w.field("ipRanges", first: &first); intMap(ipRanges)
-        w.field("lastSeen", first: &first); w.raw(String(lastSeen))
-        w.field("operations", first: &first); intMap(operations)
-        w.field("scope", first: &first); w.writeString(scope)
-        w.field("scopeName", first: &first); w.writeString(scopeName)
-        w.field("space", first: &first); w.writeString(space)
-        w.field("subject", first: &first); w.writeString(subject)
-        w.endObject()
+        w.raw("},\"events\":"); w.int(Int64(events))
+        w.raw(",\"firstSeen\":"); w.int(firstSeen)
+        w.raw(",\"hours\":[")
+        for (n, h) in hours.enumerated() { if n > 0 { w.byte(44) }; w.int(Int64(h)) }
+        w.raw("],\"ipRanges\":{")
+        for (n, (k, v)) in ipRanges.sorted(by: { $0.key < $1.key }).enumerated() {
+            if n > 0 { w.byte(44) }
+            w.string(k); w.byte(58); w.int(Int64(v))
+        }
+        w.raw("},\"lastSeen\":"); w.int(lastSeen)
+        w.raw(",\"operations\":{")
+        for (n, (k, v)) in operations.sorted(by: { $0.key < $1.key }).enumerated() {
+            if n > 0 { w.byte(44) }
+            w.string(k); w.byte(58); w.int(v)
+        }
+        w.raw("},\"scope\":"); w.string(scope)
+        w.raw(",\"scopeName\":"); w.string(scopeName)
+        w.raw(",\"space\":"); w.string(space)
+        w.raw(",\"subject\":"); w.string(subject)
+        w.byte(125)
         return w.bytes
     }
 }
+
+/// The byte buffer behind the hand-written baseline encoders: integers digit by digit, strings
+/// copied as they are unless they need escaping (then `JSONWriter` escapes them).
+struct StoredJSONBuffer {
+    var bytes: [UInt8] = []
+
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    mutating func byte(_ b: UInt8) { bytes.append(b) }
+
+    mutating func raw(_ s: StaticString) {
+        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func int(_ v: Int64) {
+        if v < 0 { bytes.append(45) }
+        var m = v.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // up to 20 digits, on the stack
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat { d[n] = UInt8(48 + m % 10); m /= 10; n += 1 } while m > 0
+            for k in stride(from: n - 1, through: 0, by: -1) { bytes.append(d[k]) }
+        }
+    }
+
+    mutating func string(_ s: String) {
+        var s = s
+        s.withUTF8 { b in
+            if b.contains(where: { $0 < 0x20 || $0 == 34 || $0 == 92 }) {
+                var w = JSONWriter(capacity: b.count + 8)
+                w.writeString(b)
+                bytes.append(contentsOf: w.bytes)
+            } else {
+                bytes.append(34); bytes.append(contentsOf: b); bytes.append(34)
+            }
+        }
+    }
+}
+
 extension ScopeRecord: StoredJSON {}
+
+/// Runs `body` on `value` in place (binds a subscript's storage to a name).
+private func modify<T>(_ value: inout T, _ body: (inout T) -> Void) { body(&value) }

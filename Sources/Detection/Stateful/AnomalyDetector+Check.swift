@@ -31,6 +31,29 @@ struct Check {
         }
     }
 
+    /// Whether the event is an anomaly for `rule` against the baseline `before` it (nil: never
+    /// seen here), read in place: the cheap test the hot path runs for every selected rule;
+    /// `finding` words it (and is non-nil exactly when this is true). Volume spikes: see `volumeSpike`.
+    static func isAnomaly(_ rule: AnomalyRule, event: Event, time: EventTime, before: CacheBox<AccessProfile>?, range: String?) -> Bool {
+        switch rule.kind {
+        case .firstAccess:
+            return before == nil
+        case .firstSensitiveOperation:
+            guard let op = event.operation else { return false }
+            return before?.value.operations[op] == nil
+        case .newIPRange:
+            guard let before, let range else { return false }
+            return before.value.ipRanges[range] == nil
+        case .unusualHour:
+            let t = rule.thresholds
+            guard let before, before.value.events >= t.minEvents else { return false }
+            let near = before.value.eventsNear(hour: time.hourOfWeek, tolerance: t.toleranceHours)
+            return Double(near) / Double(max(1, before.value.events)) <= t.maxShare
+        case .volumeSpike:
+            return false
+        }
+    }
+
     /// The explanation when the event is an anomaly for `rule` (volume spikes: see `volumeSpike`).
     func finding(_ rule: AnomalyRule) -> String? {
         switch rule.kind {
@@ -78,12 +101,10 @@ struct Check {
             + "busiest hours: \(before.busiestHours())"
     }
 
-    /// Counts the event (into `profile`) and reports when today's count first passes the threshold.
-    func volumeSpike(_ rule: AnomalyRule, profile: inout AccessProfile) -> String? {
+    /// The explanation of a volume spike: today's count (this event included) first passed the
+    /// threshold.
+    func volumeSpike(_ rule: AnomalyRule, today: Int, busiest: Int, mean: Double, threshold: Int) -> String {
         let t = rule.thresholds
-        let (today, busiest, mean) = profile.count(rule: rule.id, day: day, historyDays: t.historyDays)
-        let threshold = max(t.minimum, Int((t.factor * Double(busiest)).rounded(.up)))
-        guard today == threshold + 1 else { return nil }
         let what = rule.categories.isEmpty ? "matching" : rule.categories.joined(separator: "/")
         let date = String(time.iso8601.prefix(10))
         return "\(subject) made \(today) \(what) calls on \(scopePhrase) on \(date) (so far); over the previous "

@@ -63,11 +63,21 @@ public final class AnomalyDetector: Detector {
     public private(set) var stats = Stats()
     public let store: BaselineStore
     private var spaces: [Space]
+    private let kinds: Set<EventKind>
+    private var selector: AnomalyRuleSelector
     private var profiles: WriteBackCache<BaselineKey, AccessProfile>
     private var scopes: WriteBackCache<BaselineKey, ScopeRecord>
+    /// Lower-cased subjects and scope keys as small integers, so baseline keys hash as integers.
+    private var subjects = Interner()
+    private var scopeKeys = Interner()
+    private var globalScope: ScopeRef?
+    /// Range text per network met, shared by every profile that counts it.
+    private var rangeTexts: [IPNet: String] = [:]
     private var pendingMarkers: Set<String> = []
     private var diagnostics: [Diagnostic] = []
-    private let needsCategory: Bool
+
+    /// Raw texts (callers, resource ids, ranges) remembered per cache before it starts over.
+    static let textCacheLimit = 65_536
 
     public init(rules: [AnomalyRule], store: BaselineStore, configuration: Configuration = Configuration(), mode: Mode = .detect) {
         self.rules = rules
@@ -76,28 +86,50 @@ public final class AnomalyDetector: Detector {
         self.mode = mode
         let spaces = Space.group(rules)
         self.spaces = spaces
-        let names = spaces.map(\.name)
-        profiles = WriteBackCache(namespace: Self.profileNamespace, capacity: configuration.maxProfiles) {
-            names[$0.space] + "|" + $0.scope + "|" + $0.subject
-        }
-        scopes = WriteBackCache(namespace: Self.scopeNamespace, capacity: configuration.maxScopes) {
-            names[$0.space] + "|" + $0.scope
-        }
-        needsCategory = rules.contains { !$0.categories.isEmpty }
+        kinds = spaces.reduce(into: []) { $0.formUnion($1.kinds) }
+        selector = AnomalyRuleSelector(rules: spaces.flatMap(\.rules).sorted { $0.index < $1.index }, spaces: spaces)
+        profiles = WriteBackCache(namespace: Self.profileNamespace, capacity: configuration.maxProfiles)
+        scopes = WriteBackCache(namespace: Self.scopeNamespace, capacity: configuration.maxScopes)
     }
 
     // MARK: Detector
 
+    /// Whether any anomaly rule could learn from or check this event: it has a time, and for
+    /// some baseline space its kind is one the space's rules read and it names a subject and a
+    /// scope. Every such event is learned into its baselines (whether or not a rule's operation
+    /// or category filter selects it: baselines describe all of an identity's activity), so an
+    /// event for which this is false leaves the detector unchanged; `process` may skip it.
+    public func wants(_ event: Event) -> Bool {
+        guard event.time != nil, kinds.contains(event.kind) else { return false }
+        for space in spaces where space.kinds.contains(event.kind) {
+            if space.subject(of: event) != nil, scopeRef(space, event) != nil { return true }
+        }
+        return false
+    }
+
     public func process(_ event: Event) -> [Alert] {
         stats.events += 1
-        guard let time = event.time else { return [] }
+        guard let time = event.time, kinds.contains(event.kind) else { return [] }
+        if subjects.count + scopeKeys.count > internLimit { startOver(event) }
         var alerts: [Alert] = []
-        let category = needsCategory ? event.category?.lowercased() : nil
+        // Worked out once per event, not once per space: the rules it selects, its address, and
+        // (while consecutive spaces agree) its subject id and range text.
+        var selection: RuleSelection?
+        var address: IPAddress??
+        var subject: (text: String, id: Int32)?
+        var range: (v4: Int, v6: Int, text: String?)?
         for space in spaces where space.kinds.contains(event.kind) {
-            guard let subjectText = space.subject(of: event), let scope = space.scope(of: event) else { continue }
+            guard let subjectText = space.subject(of: event), let scope = scopeRef(space, event) else { continue }
+            if selection == nil { selection = selector.select(event) }
+            if address == nil { address = .some(event.callerIP.flatMap(IPAddress.init)) }
+            if subject?.text != subjectText { subject = (subjectText, subjects.id(ofRaw: subjectText)) }
+            if range?.v4 != space.ipv4Prefix || range?.v6 != space.ipv6Prefix {
+                range = (space.ipv4Prefix, space.ipv6Prefix,
+                         address!.map { rangeText($0.network(ipv4Prefix: space.ipv4Prefix, ipv6Prefix: space.ipv6Prefix)) })
+            }
             do {
-                try learnAndCheck(event, time: time, space: space, subjectText: subjectText, scope: scope,
-                                  category: category, into: &alerts)
+                try learnAndCheck(event, time: time, space: space, subjectText: subjectText, subjectId: subject!.id, scope: scope,
+                                  range: range!.text, selection: selection!, into: &alerts)
             } catch {
                 storeFailed(error, event: event)
             }
@@ -108,10 +140,7 @@ public final class AnomalyDetector: Detector {
         } catch {
             storeFailed(error, event: event)
         }
-        stats.profilesInMemory = profiles.count
-        stats.profileLoads = profiles.loads
-        stats.profileEvictions = profiles.evictions
-        stats.scopeEvictions = scopes.evictions
+        updateCacheStats()
         return alerts
     }
 
@@ -148,41 +177,102 @@ public final class AnomalyDetector: Detector {
                                       at: SourceLocation(file: event.position.source, line: event.position.line, offset: event.position.offset)))
     }
 
+    private func updateCacheStats() {
+        stats.profilesInMemory = profiles.count
+        stats.profileLoads = profiles.loads
+        stats.profileEvictions = profiles.evictions
+        stats.scopeEvictions = scopes.evictions
+    }
+
+    // MARK: keys
+
+    /// Distinct subjects and scopes held as integers before everything is written back and
+    /// dropped (memory stays bounded however many identities a stream names).
+    private var internLimit: Int { 2 * (configuration.maxProfiles + configuration.maxScopes) }
+
+    private func startOver(_ event: Event) {
+        do {
+            try store.transaction {
+                try profiles.saveAndDropAll(store: store)
+                try scopes.saveAndDropAll(store: store)
+            }
+        } catch {
+            storeFailed(error, event: event)
+        }
+        subjects = Interner()
+        scopeKeys = Interner()
+        globalScope = nil
+        for space in spaces { space.scopeByRaw.removeAll() }
+    }
+
+    /// The event's scope in `space`, from the space's cache of raw values.
+    private func scopeRef(_ space: Space, _ event: Event) -> ScopeRef? {
+        let raw: String
+        switch space.scope {
+        case .global:
+            if globalScope == nil { globalScope = ScopeRef(id: scopeKeys.id(of: "*"), name: "anywhere") }
+            return globalScope
+        case .workspace:
+            guard let r = event.resource?.raw else { return nil }
+            raw = r
+        case .path:
+            guard let path = space.scopePath, let text = event.values(at: path).first?.text, !text.isEmpty else { return nil }
+            raw = text
+        }
+        if let found = space.scopeByRaw[raw] { return found }
+        let value: ScopeValue?
+        if case .workspace = space.scope { value = Space.workspace(in: raw) } else { value = ScopeValue(key: raw.lowercased(), name: raw) }
+        let ref = value.map { ScopeRef(id: scopeKeys.id(of: $0.key), name: $0.name) }
+        if space.scopeByRaw.count >= Self.textCacheLimit { space.scopeByRaw.removeAll(keepingCapacity: true) }
+        space.scopeByRaw[raw] = .some(ref)
+        return ref
+    }
+
+    private func rangeText(_ net: IPNet) -> String {
+        if let text = rangeTexts[net] { return text }
+        let text = net.text
+        if rangeTexts.count >= Self.textCacheLimit { rangeTexts.removeAll(keepingCapacity: true) }
+        rangeTexts[net] = text
+        return text
+    }
+
     // MARK: the hot path
 
-    private func learnAndCheck(_ event: Event, time: EventTime, space: Space, subjectText: String, scope: ScopeValue,
-                               category: String?, into alerts: inout [Alert]) throws {
+    private func learnAndCheck(_ event: Event, time: EventTime, space: Space, subjectText: String, subjectId: Int32,
+                               scope: ScopeRef, range: String?, selection: RuleSelection, into alerts: inout [Alert]) throws {
         let seconds = time.seconds
-        let profileKey = BaselineKey(space: space.index, scope: scope.key, subject: subjectText.lowercased())
-        let scopeKey = BaselineKey(space: space.index, scope: scope.key, subject: "")
-        let known = try profiles.get(profileKey, store: store)
-        let scopeBox = try scopes.get(scopeKey, store: store)
-            ?? scopes.insert(scopeKey, ScopeRecord(space: space.name, scope: scope.key, scopeName: scope.name,
-                                                   firstSeen: seconds, lastSeen: seconds, subjects: 0))
-        let range = event.callerIP.flatMap { IPRange.of($0, ipv4Prefix: space.ipv4Prefix, ipv6Prefix: space.ipv6Prefix) }
+        let profileKey = BaselineKey(space: Int32(space.index), scope: scope.id, subject: subjectId)
+        let scopeKey = BaselineKey(space: Int32(space.index), scope: scope.id, subject: -1)
+        let scopeText = scopeKeys.key(scope.id)
+        let known = try profiles.get(profileKey, storageKey: { space.name + "|" + scopeText + "|" + subjects.key(subjectId) }, store: store)
+        let scopeBox = try scopes.get(scopeKey, storageKey: { space.name + "|" + scopeText }, store: store)
+            ?? scopes.insert(scopeKey, ScopeRecord(space: space.name, scope: scopeText, scopeName: scope.name,
+                                                   firstSeen: seconds, lastSeen: seconds, subjects: 0),
+                             storageKey: space.name + "|" + scopeText)
+        // The learning periods are judged on the baselines as they were before this event.
+        let subjectFirstSeen = known?.value.firstSeen
+        let scopeFirstSeen = scopeBox.value.firstSeen
 
         // Check against the baseline as it was before this event (volume rules count first, below).
-        var volumeRules: [CompiledAnomalyRule] = []
         var findings: [(CompiledAnomalyRule, String)] = []
-        do {
-            let check = Check(event: event, time: time, subject: subjectText, scope: scope, space: space,
-                              before: known?.value, scopeRecord: scopeBox.value, range: range)
-            for rule in space.rules where rule.matches(event, category: category) {
-                if rule.rule.kind == .volumeSpike { volumeRules.append(rule); continue }
-                guard let finding = check.finding(rule.rule) else { continue }
-                if check.learned(rule.rule) { findings.append((rule, finding)) } else { stats.suppressedLearning += 1 }
+        var volume = false
+        for rule in space.rules where selection.selects(rule) {
+            if rule.rule.kind == .volumeSpike { volume = true; continue }
+            guard Check.isAnomaly(rule.rule, event: event, time: time, before: known, range: range) else { continue }
+            guard Check.learned(rule.rule, time: time, subjectFirstSeen: subjectFirstSeen, scopeFirstSeen: scopeFirstSeen) else {
+                stats.suppressedLearning += 1
+                continue
             }
-        }
-        let wasLearned = volumeRules.isEmpty ? [] : volumeRules.map { rule in
-            Check.learned(rule.rule, time: time, subjectFirstSeen: known?.value.firstSeen, scopeFirstSeen: scopeBox.value.firstSeen)
+            let check = Check(event: event, time: time, subject: subjectText, scope: ScopeValue(key: scopeText, name: scope.name),
+                              space: space, before: known?.value, scopeRecord: scopeBox.value, range: range)
+            if let finding = check.finding(rule.rule) { findings.append((rule, finding)) }
         }
 
         // Learn in place.
-        let box = known ?? profiles.insert(profileKey, AccessProfile(space: space.name, subject: subjectText, scope: scope.key,
-                                                                      scopeName: scope.name, time: seconds))
-        let operation = event.operation
-        box.value.learn(time: time, range: range, operation: operation,
-                        keepOperation: operation.map { space.watchedOperations.matches($0) } ?? false)
+        let box = known ?? profiles.insert(profileKey, AccessProfile(space: space.name, subject: subjectText, scope: scopeText,
+                                                                      scopeName: scope.name, time: seconds),
+                                           storageKey: space.name + "|" + scopeText + "|" + subjects.key(subjectId))
+        box.value.learn(time: time, range: range, operation: event.operation, keepOperation: selection.keepsOperation(space))
         box.dirty = true
         stats.eventsLearned += 1
         if known == nil { scopeBox.value.subjects += 1 }
@@ -190,11 +280,21 @@ public final class AnomalyDetector: Detector {
         if seconds > scopeBox.value.lastSeen { scopeBox.value.lastSeen = seconds }
         scopeBox.dirty = true
 
-        for (i, rule) in volumeRules.enumerated() {
-            let check = Check(event: event, time: time, subject: subjectText, scope: scope, space: space,
-                              before: nil, scopeRecord: scopeBox.value, range: range)
-            guard let finding = check.volumeSpike(rule.rule, profile: &box.value) else { continue }
-            if wasLearned[i] { findings.append((rule, finding)) } else { stats.suppressedLearning += 1 }
+        if volume {
+            for rule in space.rules where rule.rule.kind == .volumeSpike && selection.selects(rule) {
+                let t = rule.rule.thresholds
+                let count = box.value.count(rule: rule.rule.id, day: AccessProfile.day(seconds), historyDays: t.historyDays)
+                let threshold = max(t.minimum, Int((t.factor * Double(count.busiest)).rounded(.up)))
+                guard count.today == threshold + 1 else { continue }
+                guard Check.learned(rule.rule, time: time, subjectFirstSeen: subjectFirstSeen, scopeFirstSeen: scopeFirstSeen) else {
+                    stats.suppressedLearning += 1
+                    continue
+                }
+                let check = Check(event: event, time: time, subject: subjectText, scope: ScopeValue(key: scopeText, name: scope.name),
+                                  space: space, before: nil, scopeRecord: scopeBox.value, range: range)
+                findings.append((rule, check.volumeSpike(rule.rule, today: count.today, busiest: count.busiest, mean: count.mean,
+                                                         threshold: threshold)))
+            }
         }
 
         guard mode == .detect else { return }
@@ -232,11 +332,48 @@ public final class AnomalyDetector: Detector {
 
 // MARK: - rules grouped by baseline space
 
-/// Which baseline: space (index), scope key and lower-cased subject ("" for the scope itself).
+/// Which baseline: space (index), scope and subject (ids from the detector's interners; subject
+/// -1 for the scope itself).
 struct BaselineKey: Hashable {
-    var space: Int
-    var scope: String
-    var subject: String
+    var space: Int32
+    var scope: Int32
+    var subject: Int32
+}
+
+/// An event's scope: its interned key, and its name as this event spells it.
+struct ScopeRef {
+    var id: Int32
+    var name: String
+}
+
+/// Lower-cased texts as small integers. Raw spellings are remembered too (bounded), so a
+/// caller seen before costs one hash and no lower-casing.
+struct Interner {
+    private var ids: [String: Int32] = [:]
+    private var keys: [String] = []
+    private var byRaw: [String: Int32] = [:]
+
+    var count: Int { keys.count }
+
+    func key(_ id: Int32) -> String { keys[Int(id)] }
+
+    /// The id of an already lower-cased key.
+    mutating func id(of key: String) -> Int32 {
+        if let id = ids[key] { return id }
+        let id = Int32(keys.count)
+        keys.append(key)
+        ids[key] = id
+        return id
+    }
+
+    /// The id of `raw` lower-cased.
+    mutating func id(ofRaw raw: String) -> Int32 {
+        if let id = byRaw[raw] { return id }
+        let id = id(of: raw.lowercased())
+        if byRaw.count >= AnomalyDetector.textCacheLimit { byRaw.removeAll(keepingCapacity: true) }
+        byRaw[raw] = id
+        return id
+    }
 }
 
 /// A scope value: the key baselines are stored under and the name people read.
@@ -246,12 +383,15 @@ struct ScopeValue {
 }
 
 final class CompiledAnomalyRule {
+    /// Position among all the detector's rules (bit in `RuleBits`).
+    let index: Int
     let rule: AnomalyRule
     let operations: NamePatterns
     let categories: Set<String>
     let entities: [(Entity.Kind, FieldPath)]
 
-    init(_ rule: AnomalyRule) {
+    init(_ rule: AnomalyRule, index: Int) {
+        self.index = index
         self.rule = rule
         operations = NamePatterns(rule.operations)
         categories = Set(rule.categories)
@@ -283,6 +423,8 @@ final class Space {
     var kinds: Set<EventKind> = []
     var rules: [CompiledAnomalyRule] = []
     var watchedOperations = NamePatterns([])
+    /// Raw scope text (resource id, path value) → scope; nil: the text names no scope.
+    var scopeByRaw: [String: ScopeRef?] = [:]
 
     init(index: Int, name: String, subjectPath: FieldPath, scope: AnomalyRule.Scope, scopePath: FieldPath?,
          ipv4Prefix: Int, ipv6Prefix: Int) {
@@ -297,7 +439,7 @@ final class Space {
 
     static func group(_ rules: [AnomalyRule]) -> [Space] {
         var spaces: [Space] = []
-        for rule in rules {
+        for (index, rule) in rules.enumerated() {
             let v4 = rule.kind == .newIPRange ? rule.thresholds.ipv4Prefix : 24
             let v6 = rule.kind == .newIPRange ? rule.thresholds.ipv6Prefix : 48
             var name = rule.scope.description.lowercased()
@@ -312,7 +454,7 @@ final class Space {
                 i = spaces.count - 1
             }
             spaces[i].kinds.formUnion(rule.eventKinds)
-            spaces[i].rules.append(CompiledAnomalyRule(rule))
+            spaces[i].rules.append(CompiledAnomalyRule(rule, index: index))
             if rule.kind == .firstSensitiveOperation {
                 spaces[i].watchedOperations = NamePatterns(spaces[i].rules.filter { $0.rule.kind == .firstSensitiveOperation }.flatMap(\.rule.operations))
             }
@@ -323,19 +465,6 @@ final class Space {
     func subject(of event: Event) -> String? {
         if subjectPath.typedField == .caller { return event.caller.flatMap { $0.isEmpty ? nil : $0 } }
         return event.values(at: subjectPath).first?.text.flatMap { $0.isEmpty ? nil : $0 }
-    }
-
-    func scope(of event: Event) -> ScopeValue? {
-        switch scope {
-        case .global:
-            return ScopeValue(key: "*", name: "anywhere")
-        case .workspace:
-            guard let raw = event.resource?.raw else { return nil }
-            return Space.workspace(in: raw)
-        case .path:
-            guard let path = scopePath, let text = event.values(at: path).first?.text, !text.isEmpty else { return nil }
-            return ScopeValue(key: text.lowercased(), name: text)
-        }
     }
 
     /// `/subscriptions/…/providers/Microsoft.MachineLearningServices/workspaces/<name>` at the

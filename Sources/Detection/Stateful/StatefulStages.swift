@@ -50,10 +50,12 @@ public struct StatefulStages {
     public var isActive: Bool { correlates || !anomalyKinds.isEmpty || assemblesOperations }
 
     /// Whether this path needs `event`. `feeding`: the correlation base rules it matched
-    /// (`Engine.detect`). (TODO: ask `AnomalyDetector.wants(_:)` instead of the kind test once it exists.)
+    /// (`Engine.detect`). Assembled operations are built inside this path, so for raw records the
+    /// baselines are asked directly (`AnomalyDetector.wants`: a kind, a subject and a scope).
     public func wants(_ event: Event, feeding: [Int] = []) -> Bool {
-        !feeding.isEmpty || anomalyKinds.contains(event.kind)
-            || (assemblesOperations && OperationAssembler.phase(of: event) != nil)
+        if !feeding.isEmpty { return true }
+        if assemblesOperations && OperationAssembler.phase(of: event) != nil { return true }
+        return anomalyKinds.contains(event.kind) && (anomaly?.wants(event) ?? false)
     }
 
     /// Takes one event this path wants. `released` is told of every event leaving the buffer (in

@@ -7,60 +7,62 @@ final class CacheBox<Value> {
     var value: Value
     var dirty: Bool
     var touch: UInt64
+    /// The key it is stored under (built once, when the box is loaded or made).
+    let storageKey: String
 
-    init(_ value: Value, dirty: Bool, touch: UInt64) {
+    init(_ value: Value, dirty: Bool, touch: UInt64, storageKey: String) {
         self.value = value
         self.dirty = dirty
         self.touch = touch
+        self.storageKey = storageKey
     }
 }
 
 struct WriteBackCache<Key: Hashable, Value: StoredJSON> {
     let namespace: String
     let capacity: Int
-    /// The stored key of a cache key.
-    let storageKey: (Key) -> String
     /// nil box value: known to be absent from the store.
     private(set) var entries: [Key: CacheBox<Value>?] = [:]
     private var tick: UInt64 = 0
     private(set) var loads = 0
     private(set) var evictions = 0
 
-    init(namespace: String, capacity: Int, storageKey: @escaping (Key) -> String) {
+    init(namespace: String, capacity: Int) {
         self.namespace = namespace
         self.capacity = max(1, capacity)
-        self.storageKey = storageKey
     }
 
     var count: Int { entries.count }
 
-    /// The box for `key`, from memory or the store; nil when the store has none.
-    mutating func get(_ key: Key, store: BaselineStore) throws -> CacheBox<Value>? {
+    /// The box for `key`, from memory or the store (under `storageKey`, built only then); nil
+    /// when the store has none.
+    mutating func get(_ key: Key, storageKey: () -> String, store: BaselineStore) throws -> CacheBox<Value>? {
         tick &+= 1
         if let found = entries[key] {
             found?.touch = tick
             return found
         }
         loads += 1
-        let box = try store.baselineValue(namespace: namespace, key: storageKey(key)).flatMap(Value.decode)
-            .map { CacheBox($0, dirty: false, touch: tick) }
+        let stored = storageKey()
+        let box = try store.baselineValue(namespace: namespace, key: stored).flatMap(Value.decode)
+            .map { CacheBox($0, dirty: false, touch: tick, storageKey: stored) }
         entries[key] = .some(box)
         return box
     }
 
     /// Adds a new value (marked changed) and returns its box.
-    mutating func insert(_ key: Key, _ value: Value) -> CacheBox<Value> {
+    mutating func insert(_ key: Key, _ value: Value, storageKey: String) -> CacheBox<Value> {
         tick &+= 1
-        let box = CacheBox(value, dirty: true, touch: tick)
+        let box = CacheBox(value, dirty: true, touch: tick, storageKey: storageKey)
         entries[key] = .some(box)
         return box
     }
 
     /// Writes every changed value (the caller wraps this in a transaction).
     mutating func save(store: BaselineStore) throws {
-        for (key, box) in entries {
-            guard let box, box.dirty else { continue }
-            try store.setBaselineValue(box.value.encoded(), namespace: namespace, key: storageKey(key))
+        for case let box?? in entries.values {
+            guard box.dirty else { continue }
+            try store.setBaselineValue(box.value.encoded(), namespace: namespace, key: box.storageKey)
             box.dirty = false
         }
     }
@@ -70,12 +72,19 @@ struct WriteBackCache<Key: Hashable, Value: StoredJSON> {
         guard entries.count > capacity else { return }
         let victims = entries.sorted { ($0.value?.touch ?? 0) < ($1.value?.touch ?? 0) }.prefix(max(1, capacity / 10))
         try store.transaction {
-            for (key, box) in victims {
-                guard let box, box.dirty else { continue }
-                try store.setBaselineValue(box.value.encoded(), namespace: namespace, key: storageKey(key))
+            for case let (_, box??) in victims where box.dirty {
+                try store.setBaselineValue(box.value.encoded(), namespace: namespace, key: box.storageKey)
             }
         }
         for (key, _) in victims { entries[key] = nil }
         evictions += victims.count
+    }
+
+    /// Writes back every changed value and drops them all (counted as evictions); the caller
+    /// wraps this in a transaction.
+    mutating func saveAndDropAll(store: BaselineStore) throws {
+        try save(store: store)
+        evictions += entries.count
+        entries.removeAll()
     }
 }

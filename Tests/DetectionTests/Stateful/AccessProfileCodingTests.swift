@@ -25,3 +25,34 @@ import Testing
         #expect(text.hasPrefix("{\"activeDays\":[19675,19676],\"daily\":{\"d22-spike\":[{\"count\":7,\"day\":19675}"))
     }
 }
+
+extension AccessProfileCodingTests {
+    /// Byte for byte what `JSONEncoder` writes with sorted keys and unescaped slashes.
+    @Test func handWrittenEncodingMatchesJSONEncoder() throws {
+        var p = AccessProfile(space: "vigil.resource.subscription", subject: "Bob@Contoso.example", scope: "/subscriptions/1",
+                              scopeName: "1", time: -86_401)
+        p.lastSeen = 9_000_000_000
+        p.events = 1_234_567
+        p.activeDays = [-2, 0, 19_675]
+        p.ipRanges = ["2001:db8:1::/48": 3, "198.18.0.0/24": 1, "203.0.113.0/24": 40]
+        p.hours[0] = 10; p.hours[167] = 7; p.hours[100] = 123_456
+        p.operations = ["microsoft.authorization/roleassignments/write": 1_700_000_100, "a": 0]
+        p.daily = ["z-rule": [.init(day: 1, count: 2)], "a-rule": [.init(day: 19_675, count: 70), .init(day: 19_676, count: 0)]]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(String(decoding: p.encoded(), as: UTF8.self) == String(decoding: try encoder.encode(p), as: UTF8.self))
+        #expect(AccessProfile.decode(p.encoded()) == p)
+    }
+
+    /// Counting a volume rule's day in place keeps the days sorted, drops the ones past the history.
+    @Test func dailyCountsStaySortedAndBounded() {
+        var p = AccessProfile(space: "workspace", subject: "a", scope: "s", scopeName: "s", time: 0)
+        for day: Int32 in [10, 12, 11, 12, 12, 13] { _ = p.count(rule: "r", day: day, historyDays: 14) }
+        #expect(p.daily["r"]?.map(\.day) == [10, 11, 12, 13])
+        let (today, busiest, mean) = p.count(rule: "r", day: 13, historyDays: 14)
+        #expect(today == 2 && busiest == 3)
+        #expect(abs(mean - 5.0 / 13.0) < 1e-9)
+        _ = p.count(rule: "r", day: 26, historyDays: 14)
+        #expect(p.daily["r"]?.map(\.day) == [12, 13, 26])
+    }
+}
