@@ -57,8 +57,30 @@ public struct Event: Sendable {
 }
 
 extension Event {
+    /// `success` or `failure` as the record's own result says it, nil when it says neither: a
+    /// sign-in by its error code (`0` succeeded, any other code failed), other records by their
+    /// result word (`Success`/`Succeeded`, `Failure`/`Failed`; Entra audits also `timeout`).
+    public var outcome: String? {
+        guard let r = result?.lowercased(), !r.isEmpty else { return nil }
+        if kind == .signIn, r.allSatisfy(\.isNumber) { return r == "0" ? "success" : "failure" }
+        switch r {
+        case "success", "succeeded": return "success"
+        case "failure", "failed": return "failure"
+        case "timeout" where kind == .audit: return r
+        default: return nil
+        }
+    }
+
     /// Values at a path: `vigil.*` for typed fields, else the raw record's path.
     public func values(at path: FieldPath) -> [FieldValue] {
+        if !path.alternatives.isEmpty {
+            var out: [FieldValue] = []
+            for alt in path.alternatives {
+                out += values(at: alt)
+                if path.alternativesMode == .first, !out.isEmpty { break }
+            }
+            return out
+        }
         if let typed = path.typedField {
             return typedValue(typed).map { [$0] } ?? []
         }
@@ -82,6 +104,7 @@ extension Event {
         case .operation: return t(operation)
         case .category: return t(category)
         case .result: return t(result)
+        case .outcome: return t(outcome)
         case .resultSignature: return t(resultSignature)
         case .level: return t(level)
         case .severity: return t(severity?.rawValue)
@@ -107,7 +130,7 @@ extension Event {
 
 /// The typed fields, as addressed by `vigil.<name>` paths.
 public enum TypedField: String, CaseIterable, Sendable {
-    case kind, shape, time, operationName = "operationname", operation, category, result
+    case kind, shape, time, operationName = "operationname", operation, category, result, outcome
     case resultSignature = "resultsignature", level, severity, caller
     case callerObjectId = "callerobjectid", callerAppId = "callerappid", callerIP = "callerip"
     case tenantId = "tenantid", correlationId = "correlationid"

@@ -8,10 +8,19 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     /// ASCII-lower-cased bytes of `text`: what lookups compare.
     public let folded: [UInt8]
     public let typedField: TypedField?
+    /// Several paths read as one (empty for a plain path); see `Alternatives`.
+    public let alternatives: [FieldPath]
+    public let alternativesMode: Alternatives
+
+    /// How a path made of several paths reads: `first` = the values of the first path that has
+    /// any (one field spelled differently by different shapes); `union` = the values of all of them.
+    public enum Alternatives: Sendable, Hashable { case first, union }
 
     public init(_ text: String) {
         self.text = text
         self.folded = JSONPathLookup.foldedBytes(text)
+        self.alternatives = []
+        self.alternativesMode = .first
         let lower = text.lowercased()
         if lower.hasPrefix("vigil.") {
             typedField = TypedField(rawValue: String(lower.dropFirst(6)))
@@ -20,10 +29,24 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A path that reads several paths (`first`: the first one with a value; `union`: all).
+    /// One path gives that path itself.
+    public init(anyOf paths: [FieldPath], mode: Alternatives = .first) {
+        if paths.count == 1 { self = paths[0]; return }
+        let joiner = mode == .first ? " | " : " + "
+        self.text = paths.map(\.text).joined(separator: joiner)
+        self.folded = JSONPathLookup.foldedBytes(self.text)
+        self.typedField = nil
+        self.alternatives = paths
+        self.alternativesMode = mode
+    }
+
     public var description: String { text }
 
-    public static func == (a: FieldPath, b: FieldPath) -> Bool { a.folded == b.folded }
-    public func hash(into h: inout Hasher) { h.combine(folded) }
+    public static func == (a: FieldPath, b: FieldPath) -> Bool {
+        a.folded == b.folded && a.alternatives.count == b.alternatives.count && a.alternativesMode == b.alternativesMode
+    }
+    public func hash(into h: inout Hasher) { h.combine(folded); h.combine(alternatives.count) }
 }
 
 /// A value found at a path: a node of the record, or a typed field's text.

@@ -135,8 +135,11 @@ struct Builder {
         return .predicate(predicates.count - 1)
     }
 
-    func source(for field: String, _ mapping: FieldMap.LogSourceMapping?) -> FieldSource {
+    func source(for field0: String, _ mapping: FieldMap.LogSourceMapping?) -> FieldSource {
+        // `a{}.b` (array marker some SIEM field names carry): arrays fan out anyway.
+        let field = field0.replacingOccurrences(of: "{}", with: "")
         if let m = mapping?.fields[field.lowercased()] { return m }
+        if !field.lowercased().hasPrefix("vigil."), let u = mapping?.unmapped.source(for: field) { return u }
         return FieldSource(FieldPath(field))
     }
 
