@@ -170,6 +170,9 @@ def raw_outcome(event):
     return [word] if word else []
 
 
+KEYED = re.compile(r"^([^\[]+)\[([^=\]]+)=([^\]]+)\]\.(.+)$")
+
+
 class FieldMap:
     """Mirrors Sources/Detection/Compiler/FieldMap.swift: entry choice, path specs, `unmapped` templates."""
     typed_from_raw = False
@@ -245,6 +248,22 @@ class FieldMap:
             return []
         if isinstance(spec, dict):
             return [v for p in spec["union"] for v in FieldMap.values(event, p)]
+        keyed = KEYED.match(spec)
+        if keyed:  # list[key=name].value: entries of a name/value list (audit modifiedProperties)
+            lst, key, name, val = keyed.groups()
+            out = []
+            for entry in FieldMap.values(event, lst):
+                if isinstance(entry, dict) and any(str(k).lower() == name.lower() for k in lookup(entry, key.split("."))):
+                    for v in lookup(entry, val.split(".")):
+                        if isinstance(v, str) and v[:1] in ('"', "["):
+                            try:
+                                d = json.loads(v)
+                                out += d if isinstance(d, list) else [d]
+                                continue
+                            except ValueError:
+                                pass
+                        out.append(v)
+            return out
         parts = spec.split(".")
         if parts[0].lower() == "vigil":
             name = ".".join(parts[1:])

@@ -81,6 +81,7 @@ extension Event {
             }
             return out
         }
+        if let keyed = path.keyed { return values(keyed) }
         if let typed = path.typedField {
             return typedValue(typed).map { [$0] } ?? []
         }
@@ -90,6 +91,26 @@ extension Event {
     }
 
     public func values(at path: String) -> [FieldValue] { values(at: FieldPath(path)) }
+
+    private func values(_ k: FieldPath.Keyed) -> [FieldValue] {
+        var out: [FieldValue] = []
+        let name = k.name.lowercased()
+        for case .json(let entry) in values(at: FieldPath(k.list)) where entry.type == .object {
+            let key = JSONPathLookup.values(at: k.key, in: entry)
+            guard key.contains(where: { $0.scalarText?.lowercased() == name }) else { continue }
+            for v in JSONPathLookup.values(at: k.value, in: entry) {
+                // Audit logs write old/new values as JSON text: `"\"False\""`, `"[\"Member\"]"`.
+                if let inner = v.innerJSON {
+                    out += inner.type == .array ? inner.children.map(FieldValue.json) : [.json(inner)]
+                } else if v.type == .string, let t = v.scalarText, t.count >= 2, t.hasPrefix("\""), t.hasSuffix("\"") {
+                    out.append(.text(String(t.dropFirst().dropLast())))
+                } else {
+                    out.append(.json(v))
+                }
+            }
+        }
+        return out
+    }
 
     /// The first value at a path, as text (strings as they are, numbers spelled out).
     public func text(at path: String) -> String? { values(at: path).first?.text }

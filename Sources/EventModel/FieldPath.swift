@@ -11,6 +11,18 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     /// Several paths read as one (empty for a plain path); see `Alternatives`.
     public let alternatives: [FieldPath]
     public let alternativesMode: Alternatives
+    /// A path into a list of name/value entries (see `Keyed`); nil for other paths.
+    public let keyed: Keyed?
+
+    /// `list[key=name].value`: the `value` of the entries of `list` whose `key` is `name`
+    /// (case-insensitive), e.g. `targetResources.modifiedProperties[displayName=ConsentContext.IsAdminConsent].newValue`.
+    /// A value written as JSON text (`"\"False\""`, `"[\"Member\"]"`) is read decoded.
+    public struct Keyed: Sendable, Hashable {
+        public var list: String
+        public var key: String
+        public var name: String
+        public var value: String
+    }
 
     /// How a path made of several paths reads: `first` = the values of the first path that has
     /// any (one field spelled differently by different shapes); `union` = the values of all of them.
@@ -21,6 +33,7 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
         self.folded = JSONPathLookup.foldedBytes(text)
         self.alternatives = []
         self.alternativesMode = .first
+        self.keyed = nil
         let lower = text.lowercased()
         if lower.hasPrefix("vigil.") {
             typedField = TypedField(rawValue: String(lower.dropFirst(6)))
@@ -39,12 +52,30 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
         self.typedField = nil
         self.alternatives = paths
         self.alternativesMode = mode
+        self.keyed = nil
+    }
+
+    /// `list[key=name].value` (see `Keyed`); nil when `text` is not of that form.
+    public init?(keyedPath text: String) {
+        guard let open = text.firstIndex(of: "["), let eq = text[open...].firstIndex(of: "="),
+              let close = text[eq...].firstIndex(of: "]"), text.index(after: close) < text.endIndex,
+              text[text.index(after: close)] == "." else { return nil }
+        let list = String(text[..<open]), key = String(text[text.index(after: open)..<eq])
+        let name = String(text[text.index(after: eq)..<close]), value = String(text[text.index(close, offsetBy: 2)...])
+        guard !list.isEmpty, !key.isEmpty, !name.isEmpty, !value.isEmpty else { return nil }
+        self.text = text
+        self.folded = JSONPathLookup.foldedBytes(text)
+        self.typedField = nil
+        self.alternatives = []
+        self.alternativesMode = .first
+        self.keyed = Keyed(list: list, key: key, name: name, value: value)
     }
 
     public var description: String { text }
 
     public static func == (a: FieldPath, b: FieldPath) -> Bool {
         a.folded == b.folded && a.alternatives.count == b.alternatives.count && a.alternativesMode == b.alternativesMode
+            && (a.keyed == nil) == (b.keyed == nil)
     }
     public func hash(into h: inout Hasher) { h.combine(folded); h.combine(alternatives.count) }
 }

@@ -82,7 +82,7 @@ public struct FieldMap: Sendable {
                 guard let dot = bare.firstIndex(of: ".") else { return nil }
                 out = out.replacingOccurrences(of: "{bare_dynamic}", with: bare[..<dot] + "_dynamic" + bare[dot...])
             }
-            return FieldPath(out)
+            return FieldPath(keyedPath: out) ?? FieldPath(out)
         }
     }
 
@@ -159,7 +159,7 @@ public struct FieldMap: Sendable {
                     if p.lowercased().hasPrefix("vigil."), FieldPath(p).typedField == nil {
                         err("'\(p)' is not a Vigil typed field (\(TypedField.allCases.map { "vigil." + $0.rawValue }.joined(separator: ", ")))", t)
                     }
-                    paths.append(FieldPath(p))
+                    paths.append(FieldPath(keyedPath: p) ?? FieldPath(p))
                 }
                 return paths.isEmpty ? nil : FieldPath(anyOf: paths, mode: mode)
             }

@@ -161,6 +161,8 @@ struct DocumentParser {
     var extra: [ParsedRule] = []
     /// The Sigma 1 aggregation of the condition being parsed, and where the condition is.
     var aggregation: (Sigma1Aggregation, YAMLTree)?
+    /// The text after `|` was not an aggregation (already reported).
+    var aggregationUnreadable = false
 
     init(file: String, placeholders: [String: [String]]) {
         self.file = file
@@ -285,7 +287,7 @@ struct DocumentParser {
     /// a function a correlation can express.
     mutating func checkAggregation(timeframe: (key: YAMLTree, value: YAMLTree)?) {
         guard let (agg, node) = aggregation else {
-            if let tf = timeframe {
+            if let tf = timeframe, !aggregationUnreadable {
                 error("rule.unsupported-feature", "'detection.timeframe' without an aggregation ('| count() by … > n') has no meaning: write a correlation rule with 'timespan'", tf.key)
             }
             return
@@ -338,6 +340,7 @@ struct DocumentParser {
             if allowAggregation, nodes.count == 1, text.contains("|") {
                 let parts = Sigma1Aggregation.split(text)
                 if let (message, offset) = parts.error {
+                    aggregationUnreadable = true
                     diagnostics.append(Diagnostic(.error, code: "rule.condition-syntax", message, at: location(in: node, offset: offset)))
                     return (nil, "")
                 }
