@@ -21,11 +21,14 @@ What it does (docs/conformance.md explains the method):
      fulltext_field="__fulltext")`. Per rule, one SQLite table holds the events of the kinds the
      rule's log source meets (detections/fieldmap.yml `kinds`, plus `category_field`); its columns
      are the Sigma field names the rule reads, each resolved through the same field map:
-       - a mapped name takes its path (per shape: `{resourceLogExport: …, default: …}`);
+       - a mapped name takes its path (per shape: `{resourceLogExport: …, default: …}`); a list of
+         paths gives the first with a value, `{union: [...]}` all of them, `list[key=name].value`
+         the values of the entries whose `key` is `name`;
        - `vigil.*` paths read the event's typed fields (the `vigil` block of `vigil events`);
        - other paths read the raw record, case-insensitively, dotted keys descending into objects
-         and into JSON held in strings, arrays giving one value per element;
-       - an unmapped name is read as a raw record path the same way.
+         and into JSON held in strings, arrays giving one value per element (an empty array: `[]`);
+       - an unmapped name goes through the entry's `unmapped` templates, else is a raw record path.
+     A `--rules` folder named rules-placeholder gets the PLACEHOLDERS values like the corpus's.
      A field with several values (arrays) gives one row per combination; an event matches when
      any of its rows does. `__fulltext` (keyword searches) holds every string of the record,
      newline-joined. Columns are COLLATE NOCASE, so `=` is case-insensitive as the Sigma spec

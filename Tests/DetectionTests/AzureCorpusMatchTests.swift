@@ -45,6 +45,22 @@ import Testing
         return out
     }
 
+    /// Every corpus rule finds its log source in the field map, and the only field names no shape
+    /// has are the two SigmaHQ wrote by mistake (`Target`, `ActivityDetails`).
+    @Test func corpusRulesResolveTheirLogSourcesAndFields() throws {
+        guard let root = Corpus.file("rules/sigma") else {
+            print(Corpus.skipReason)
+            return
+        }
+        let map = FieldMap.load(path: PackageRoot.url.appendingPathComponent("detections/fieldmap.yml").path).0
+        let (set, d1) = RuleLoader.load(paths: [root.path])
+        let (_, d2) = Compiler.compile(set, fieldMap: map)
+        let warnings = (d1 + d2).filter { $0.level == .warning }
+        #expect(!warnings.contains { $0.code == "rule.unknown-logsource" })
+        let unknown = warnings.filter { $0.code == "rule.unknown-field" }.map(\.message)
+        #expect(unknown.count == 2 && unknown.contains { $0.contains("'Target'") } && unknown.contains { $0.contains("'ActivityDetails'") }, "\(unknown)")
+    }
+
     @Test func pantherEntraFixturesRaiseTheMatchingSigmaHQRules() throws {
         guard let set = Self.rules(), let events = try Self.events("signin/panther/azure_audit.records.jsonl") else {
             print(Corpus.skipReason)
