@@ -439,6 +439,55 @@ import Testing
         #expect(try Self.hits(set, failed) == ["t-act-array"])
     }
 
+    @Test func activityFieldsInEveryActivityShape() throws {
+        let (set, _) = try Self.compile("""
+        title: Firewall Written
+        id: t-act-op
+        logsource: {product: azure, service: activitylogs}
+        detection:
+            selection:
+                operationName|startswith: 'MICROSOFT.NETWORK/AZUREFIREWALLS/'
+                operationName|endswith: '/WRITE'
+                CategoryValue: Administrative
+                ResourceProviderValue: MICROSOFT.NETWORK
+            condition: selection
+        ---
+        title: Message Names The Change
+        id: t-act-message
+        logsource: {product: azure, service: activitylogs}
+        detection:
+            selection:
+                properties.message|contains: 'firewall policy'
+            condition: selection
+        ---
+        title: Keyword Anywhere
+        id: t-act-keyword
+        logsource: {product: azure, service: activitylogs}
+        detection:
+            keywords:
+                - 'azurefirewalls/write'
+            condition: keywords
+        """)
+        let rid = "/subscriptions/s-1/resourceGroups/rg/providers/Microsoft.Network/azureFirewalls/fw1"
+        let export: [String: Any] = ["time": "2026-11-20T10:00:00Z", "resourceId": rid.uppercased(), "category": "Administrative",
+                                     "operationName": "MICROSOFT.NETWORK/AZUREFIREWALLS/WRITE", "resultType": "Success",
+                                     "properties": ["message": "Updated firewall policy rules"]]
+        let rest: [String: Any] = ["eventTimestamp": "2026-11-20T10:00:00Z", "resourceId": rid,
+                                   "category": ["value": "Administrative", "localizedValue": "Administrative"],
+                                   "operationName": ["value": "Microsoft.Network/azureFirewalls/write", "localizedValue": "Write"],
+                                   "status": ["value": "Succeeded"], "properties": ["message": "Updated firewall policy rules"]]
+        let table: [String: Any] = ["TimeGenerated": "2026-11-20T10:00:00Z", "Type": "AzureActivity", "ResourceId": rid,
+                                    "OperationNameValue": "MICROSOFT.NETWORK/AZUREFIREWALLS/WRITE", "CategoryValue": "Administrative",
+                                    "ActivityStatusValue": "Success", "ResourceProviderValue": "MICROSOFT.NETWORK",
+                                    "Properties": Self.json(["message": "Updated firewall policy rules"])]
+        var tableD = table
+        tableD["Properties"] = nil
+        tableD["Properties_d"] = ["message": "Updated firewall policy rules"]
+        for record in [export, rest, table, tableD] {
+            #expect(try Self.hits(set, record) == ["t-act-op", "t-act-message", "t-act-keyword"], "\(record)")
+        }
+    }
+
     // MARK: Sigma 1 aggregation
 
     static let sprayRule = """
