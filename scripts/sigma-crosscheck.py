@@ -21,11 +21,14 @@ What it does (docs/conformance.md explains the method):
      fulltext_field="__fulltext")`. Per rule, one SQLite table holds the events of the kinds the
      rule's log source meets (detections/fieldmap.yml `kinds`, plus `category_field`); its columns
      are the Sigma field names the rule reads, each resolved through the same field map:
-       - a mapped name takes its path (per shape: `{resourceLogExport: …, default: …}`);
+       - a mapped name takes its path (per shape: `{resourceLogExport: …, default: …}`); a list of
+         paths gives the first with a value, `{union: [...]}` all of them, `list[key=name].value`
+         the values of the entries whose `key` is `name`;
        - `vigil.*` paths read the event's typed fields (the `vigil` block of `vigil events`);
        - other paths read the raw record, case-insensitively, dotted keys descending into objects
-         and into JSON held in strings, arrays giving one value per element;
-       - an unmapped name is read as a raw record path the same way.
+         and into JSON held in strings, arrays giving one value per element (an empty array: `[]`);
+       - an unmapped name goes through the entry's `unmapped` templates, else is a raw record path.
+     A `--rules` folder named rules-placeholder gets the PLACEHOLDERS values like the corpus's.
      A field with several values (arrays) gives one row per combination; an event matches when
      any of its rows does. `__fulltext` (keyword searches) holds every string of the record,
      newline-joined. Columns are COLLATE NOCASE, so `=` is case-insensitive as the Sigma spec
@@ -49,6 +52,12 @@ PLACEHOLDERS = {
     "UnApprovedIp": "203.0.113.7",
     "UnApprovedDevice": "00000000-0000-0000-0000-000000000000",
     "HomeTenantID": "2ad3fc79-1859-42fa-9011-6f8df2251b22",
+    # Further names SigmaHQ's rules-placeholder uses (the fetched full set, not only the corpus's):
+    "LegitCountries": "US",
+    "ClosingTime": "22:00",
+    "UPN": "adelev@m365x816222.onmicrosoft.com",
+    "location": "US",
+    "corporate_ip_ranges": "10.0.0.1",
 }
 EXPAND = re.compile(r"^(\s*[^\s:#][^:]*?)\|expand(\s*:\s*)'%(\w+)%'\s*$", re.M)
 
@@ -90,6 +99,8 @@ def lookup(value, parts):
             except ValueError:
                 return []
     if isinstance(value, list):
+        if not value and not parts:
+            return [value]          # an empty array is a value of its own: `[]` (as Vigil reads it)
         return [v for item in value for v in lookup(item, parts)]
     if not parts:
         return [value]
@@ -134,7 +145,7 @@ RAW_TYPED = {
                       "logAnalytics": ["OperationNameValue", "OperationName"], "graph": ["activityDisplayName"]},
     "category": {"resourceLogExport": ["category"], "activityREST": ["category.value", "category"],
                  "logAnalytics": ["CategoryValue", "Category"], "graph": ["category"]},
-    "result": {"resourceLogExport": ["resultType"], "activityREST": ["status.value", "status"],
+    "result": {"resourceLogExport": ["resultType", "properties.result"], "activityREST": ["status.value", "status"],
                "logAnalytics": ["ActivityStatusValue", "ResultType", "Result"], "graph": ["status.errorCode", "result"]},
     "callerIp": {"resourceLogExport": ["callerIpAddress"], "activityREST": ["httpRequest.clientIpAddress"],
                  "logAnalytics": ["CallerIpAddress", "IPAddress"], "graph": ["ipAddress"]},
@@ -144,7 +155,29 @@ RAW_TYPED = {
 }
 
 
+def raw_outcome(event):
+    """Vigil's `outcome` from the raw record (for --typed-from-raw): sign-ins by error code, others by result word."""
+    result = None
+    for candidate in RAW_TYPED["result"].get(event["shape"], []):
+        found = lookup(event["record"], candidate.split("."))
+        if found and not isinstance(found[0], (dict, list)):
+            result = str(found[0]).lower()
+            break
+    if not result:
+        return []
+    if event["kind"] == "signIn" and result.isdigit():
+        return ["success" if result == "0" else "failure"]
+    word = {"success": "success", "succeeded": "success", "failure": "failure", "failed": "failure"}.get(result)
+    if word is None and result == "timeout" and event["kind"] == "audit":
+        word = result
+    return [word] if word else []
+
+
+KEYED = re.compile(r"^([^\[]+)\[([^=\]]+)=([^\]]+)\]\.(.+)$")
+
+
 class FieldMap:
+    """Mirrors Sources/Detection/Compiler/FieldMap.swift: entry choice, path specs, `unmapped` templates."""
     typed_from_raw = False
 
     def __init__(self, path):
@@ -152,30 +185,94 @@ class FieldMap:
         self.sources = yaml.safe_load(open(path, encoding="utf-8")).get("logsources", [])
 
     def source(self, logsource):
-        prod = (logsource.product or "").lower()
-        serv = (logsource.service or "").lower()
+        def eq(a, b):
+            return (a.lower() if isinstance(a, str) else a) == (b.lower() if isinstance(b, str) else b)
+        best, best_score = None, -1
         for s in self.sources:
-            if str(s.get("product", "")).lower() == prod and str(s.get("service", "")).lower() == serv and serv:
-                return s
-        for s in self.sources:
-            if str(s.get("product", "")).lower() == prod and not s.get("service"):
-                return s
-        return None
+            score = 0
+            if s.get("product") is not None:
+                if not eq(str(s["product"]), logsource.product):
+                    continue
+                score += 1
+            if s.get("service") is not None:
+                names = s["service"] if isinstance(s["service"], list) else [s["service"]]
+                if not any(eq(str(n), logsource.service) for n in names):
+                    continue
+                score += 1
+            elif logsource.service:
+                continue
+            if s.get("category") is not None:
+                if not eq(str(s["category"]), logsource.category):
+                    continue
+                score += 1
+            if score > best_score:
+                best, best_score = s, score
+        return best
+
+    @staticmethod
+    def _template(t, field):
+        bare = field[11:] if field.lower().startswith("properties.") else field
+        out = t.replace("{field}", field).replace("{bare}", bare)
+        if "{bare_dynamic}" in out:
+            if "." not in bare:
+                return None
+            head, rest = bare.split(".", 1)
+            out = out.replace("{bare_dynamic}", head + "_dynamic." + rest)
+        return out
 
     @staticmethod
     def path(src, field, shape):
+        """The path spec for a field on a shape: a path, a list (first with a value) or {'union': [...]}."""
+        field = field.replace("{}", "")
         for name, target in (src or {}).get("fields", {}).items():
             if name.lower() == field.lower():
-                if isinstance(target, dict):
-                    return target.get(shape, target.get("default"))
+                if isinstance(target, dict) and "union" not in target:
+                    return target.get(shape, target.get("default", field))
                 return target
+        unmapped = (src or {}).get("unmapped")
+        if unmapped and not field.lower().startswith("vigil."):
+            templates = unmapped.get(shape, unmapped.get("default"))
+            if templates:
+                paths = []
+                for t in templates:
+                    p = FieldMap._template(t, field)
+                    if p is not None and p.lower() not in [q.lower() for q in paths]:
+                        paths.append(p)
+                return paths or field
         return field
 
     @staticmethod
-    def values(event, path):
-        parts = path.split(".")
+    def values(event, spec):
+        if isinstance(spec, list):
+            for p in spec:
+                found = FieldMap.values(event, p)
+                if found:
+                    return found
+            return []
+        if isinstance(spec, dict):
+            return [v for p in spec["union"] for v in FieldMap.values(event, p)]
+        keyed = KEYED.match(spec)
+        if keyed:  # list[key=name].value: entries of a name/value list (audit modifiedProperties)
+            lst, key, name, val = keyed.groups()
+            out = []
+            for entry in FieldMap.values(event, lst):
+                if isinstance(entry, dict) and any(str(k).lower() == name.lower() for k in lookup(entry, key.split("."))):
+                    for v in lookup(entry, val.split(".")):
+                        if isinstance(v, str) and v[:1] in ('"', "["):
+                            try:
+                                d = json.loads(v)
+                                out += d if isinstance(d, list) else [d]
+                                continue
+                            except ValueError:
+                                pass
+                        out.append(v)
+            return out
+        parts = spec.split(".")
         if parts[0].lower() == "vigil":
-            raw = RAW_TYPED.get(".".join(parts[1:])) if FieldMap.typed_from_raw else None
+            name = ".".join(parts[1:])
+            if FieldMap.typed_from_raw and name == "outcome":
+                return raw_outcome(event)
+            raw = RAW_TYPED.get(name) if FieldMap.typed_from_raw else None
             if raw is None:
                 return lookup(event["vigil"], parts[1:])
             for candidate in raw.get(event["shape"], []):
@@ -317,6 +414,13 @@ def main():
         if not args.rules and not args.no_placeholders and os.path.isdir(placeholder_dir):
             rules_dirs.append(os.path.join(tmp, "rules-placeholder"))
             materialise_placeholders(placeholder_dir, rules_dirs[-1])
+        # A --rules folder named rules-placeholder gets the same treatment.
+        for i, d in enumerate(rules_dirs):
+            if os.path.basename(os.path.normpath(d)) == "rules-placeholder" and not d.startswith(tmp):
+                if args.no_placeholders:
+                    continue
+                rules_dirs[i] = os.path.join(tmp, f"rules-placeholder-{i}")
+                materialise_placeholders(d, rules_dirs[i])
         rule_files = sorted(f for d in rules_dirs for f in glob.glob(os.path.join(d, "**", "*.yml"), recursive=True))
         vig = vigil_side(args.vigil, files, rules_dirs, tmp)
         ref, skipped, notes = pysigma_side(rule_files, events, FieldMap(args.fieldmap), args.verbose)
@@ -329,7 +433,10 @@ def main():
     n_vig = sum(len(vig.get(rid, ())) for rid in ref)
     lines.append(f"matches: pySigma {n_ref} ({sum(1 for _, h in ref.values() if h)} rules), "
                  f"vigil {n_vig} ({sum(1 for rid in ref if vig.get(rid))} rules)")
-    lines += [f"  note: {n}" for n in notes]
+    if notes:
+        lines.append(f"event/rule pairs with multi-valued fields (several rows): {len(notes)}")
+    if args.verbose:
+        lines += [f"  note: {n}" for n in notes]
     by_id = {e["id"]: e for e in events}
     diff = 0
     for rid, (path, hits) in sorted(ref.items(), key=lambda kv: kv[1][0]):

@@ -203,8 +203,31 @@ public enum HexText {
 }
 
 extension Event {
+    /// `success` or `failure` as the record's own result says it, nil when it says neither: a
+    /// sign-in by its error code (`0` succeeded, any other code failed), other records by their
+    /// result word (`Success`/`Succeeded`, `Failure`/`Failed`; Entra audits also `timeout`).
+    public var outcome: String? {
+        guard let r = result?.lowercased(), !r.isEmpty else { return nil }
+        if kind == .signIn, r.allSatisfy(\.isNumber) { return r == "0" ? "success" : "failure" }
+        switch r {
+        case "success", "succeeded": return "success"
+        case "failure", "failed": return "failure"
+        case "timeout" where kind == .audit: return r
+        default: return nil
+        }
+    }
+
     /// Values at a path: `vigil.*` for typed fields, else the raw record's path.
     public func values(at path: FieldPath) -> [FieldValue] {
+        if !path.alternatives.isEmpty {
+            var out: [FieldValue] = []
+            for alt in path.alternatives {
+                out += values(at: alt)
+                if path.alternativesMode == .first, !out.isEmpty { break }
+            }
+            return out
+        }
+        if let keyed = path.keyed { return values(keyed) }
         if let typed = path.typedField {
             return typedValue(typed).map { [$0] } ?? []
         }
@@ -214,6 +237,26 @@ extension Event {
     }
 
     public func values(at path: String) -> [FieldValue] { values(at: FieldPath(path)) }
+
+    private func values(_ k: FieldPath.Keyed) -> [FieldValue] {
+        var out: [FieldValue] = []
+        let name = k.name.lowercased()
+        for case .json(let entry) in values(at: FieldPath(k.list)) where entry.type == .object {
+            let key = JSONPathLookup.values(at: k.key, in: entry)
+            guard key.contains(where: { $0.scalarText?.lowercased() == name }) else { continue }
+            for v in JSONPathLookup.values(at: k.value, in: entry) {
+                // Audit logs write old/new values as JSON text: `"\"False\""`, `"[\"Member\"]"`.
+                if let inner = v.innerJSON {
+                    out += inner.type == .array ? inner.children.map(FieldValue.json) : [.json(inner)]
+                } else if v.type == .string, let t = v.scalarText, t.count >= 2, t.hasPrefix("\""), t.hasSuffix("\"") {
+                    out.append(.text(String(t.dropFirst().dropLast())))
+                } else {
+                    out.append(.json(v))
+                }
+            }
+        }
+        return out
+    }
 
     /// The first value at a path, as text (strings as they are, numbers spelled out).
     public func text(at path: String) -> String? { values(at: path).first?.text }
@@ -228,6 +271,7 @@ extension Event {
         case .operation: return t(operation)
         case .category: return t(category)
         case .result: return t(result)
+        case .outcome: return t(outcome)
         case .resultSignature: return t(resultSignature)
         case .level: return t(level)
         case .severity: return t(severity?.rawValue)
@@ -253,7 +297,7 @@ extension Event {
 
 /// The typed fields, as addressed by `vigil.<name>` paths.
 public enum TypedField: String, CaseIterable, Sendable {
-    case kind, shape, time, operationName = "operationname", operation, category, result
+    case kind, shape, time, operationName = "operationname", operation, category, result, outcome
     case resultSignature = "resultsignature", level, severity, caller
     case callerObjectId = "callerobjectid", callerAppId = "callerappid", callerIP = "callerip"
     case tenantId = "tenantid", correlationId = "correlationid"

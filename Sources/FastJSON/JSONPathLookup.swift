@@ -16,7 +16,8 @@ public enum JSONPathLookup {
     }
 
     /// All values at `foldedPath` (bytes already passed through `fold`). An array found at the end
-    /// of the path is returned as its elements, which is how Sigma matches list-valued fields.
+    /// of the path is returned as its elements, which is how Sigma matches list-valued fields; an
+    /// empty array is returned as itself (so it compares as `[]`, is present, and is not null).
     public static func values(at foldedPath: UnsafeBufferPointer<UInt8>, in root: JSONValue) -> [JSONValue] {
         var out: [JSONValue] = []
         collect(root, foldedPath[...], depth: 0, into: &out)
@@ -57,7 +58,9 @@ public enum JSONPathLookup {
     private static func collect(_ value: JSONValue, _ path: Slice<UnsafeBufferPointer<UInt8>>, depth: Int, into out: inout [JSONValue]) {
         guard depth < 64 else { return }
         if path.isEmpty {
-            if value.type == .array {
+            if value.type == .array, value.children.isEmpty {
+                out.append(value)
+            } else if value.type == .array {
                 for child in value.children { if child.type == .array { out.append(contentsOf: child.children) } else { out.append(child) } }
             } else {
                 out.append(value)

@@ -135,8 +135,11 @@ struct Builder {
         return .predicate(predicates.count - 1)
     }
 
-    func source(for field: String, _ mapping: FieldMap.LogSourceMapping?) -> FieldSource {
+    func source(for field0: String, _ mapping: FieldMap.LogSourceMapping?) -> FieldSource {
+        // `a{}.b` (array marker some SIEM field names carry): arrays fan out anyway.
+        let field = field0.replacingOccurrences(of: "{}", with: "")
         if let m = mapping?.fields[field.lowercased()] { return m }
+        if !field.lowercased().hasPrefix("vigil."), let u = mapping?.unmapped.source(for: field) { return u }
         return FieldSource(FieldPath(field))
     }
 
@@ -268,7 +271,7 @@ struct Builder {
             if kind == .equals { kind = .contains }
         } else {
             if let m = mapping, !m.knownFields.isEmpty, m.fields[item.field.lowercased()] == nil,
-               !m.knownFields.contains(item.field.lowercased()), !item.field.lowercased().hasPrefix("vigil.") {
+               !Self.isKnown(item.field, m.knownFields), !item.field.lowercased().hasPrefix("vigil.") {
                 diagnostics.append(Diagnostic(.warning, code: "rule.unknown-field", "field '\(item.field)' is not known for log source '\(m.name)': it is read as a raw record path", at: item.fieldLocation))
             }
             if item.field.lowercased().hasPrefix("vigil."), FieldPath(item.field).typedField == nil {
@@ -376,6 +379,18 @@ struct Builder {
         }
         let toks = wildcardTokens(v.text, cased: cased)
         return predicate(slot, classify(wrap(toks, kind), cased: cased))
+    }
+
+    /// A field is known when its name, its name without a leading `properties.`, or the first
+    /// segment of that (`DeviceDetail` of `DeviceDetail.isCompliant`, also spelled `DeviceDetail_dynamic`)
+    /// is listed.
+    static func isKnown(_ field: String, _ known: Set<String>) -> Bool {
+        var name = field.lowercased().replacingOccurrences(of: "{}", with: "")
+        if known.contains(name) { return true }
+        if name.hasPrefix("properties.") { name.removeFirst(11) }
+        let head = String(name.split(separator: ".", maxSplits: 1).first ?? "")
+        let base = head.hasSuffix("_dynamic") ? String(head.dropLast(8)) : head.hasSuffix("_string") ? String(head.dropLast(7)) : head
+        return known.contains(name) || known.contains(head) || known.contains(base)
     }
 
     func wrap(_ toks: [WildcardToken], _ kind: MatchKind) -> [WildcardToken] {

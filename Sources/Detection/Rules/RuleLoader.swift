@@ -77,6 +77,7 @@ public enum RuleLoader {
             previous = effective
             var p = DocumentParser(file: file, placeholders: placeholders)
             if let rule = p.parse(effective, index: index) { out.append(rule) }
+            out += p.extra
             diags += p.diagnostics
         }
         return (out, diags)
@@ -156,6 +157,12 @@ struct DocumentParser {
     let file: String
     let placeholders: [String: [String]]
     var diagnostics: [Diagnostic] = []
+    /// Documents a document turned into besides itself (a Sigma 1 aggregation's correlation).
+    var extra: [ParsedRule] = []
+    /// The Sigma 1 aggregation of the condition being parsed, and where the condition is.
+    var aggregation: (Sigma1Aggregation, YAMLTree)?
+    /// The text after `|` was not an aggregation (already reported).
+    var aggregationUnreadable = false
 
     init(file: String, placeholders: [String: [String]]) {
         self.file = file
@@ -230,6 +237,7 @@ struct DocumentParser {
         var conditionText = ""
         var filter: SigmaFilter?
         var correlation: SigmaCorrelation?
+        var timeframe: (key: YAMLTree, value: YAMLTree)?
 
         switch kind {
         case .rule:
@@ -238,15 +246,13 @@ struct DocumentParser {
                     for (k, v) in m {
                         guard let name = k.scalar else { error("rule.invalid-value", "selection names must be strings", k); continue }
                         if name == "condition" { continue }
-                        if name == "timeframe" {
-                            error("rule.unsupported-feature", "'detection.timeframe' (Sigma 1 aggregation window) is not supported: write a correlation rule with 'timespan'", k)
-                            continue
-                        }
+                        if name == "timeframe" { timeframe = (k, v); continue }
                         if let s = selection(name: name, key: k, value: v) { selections.append(s) }
                     }
                     if let c = det["condition"] {
-                        (condition, conditionText) = parseCondition(c, selections: selections)
+                        (condition, conditionText) = parseCondition(c, selections: selections, allowAggregation: true)
                         if let condition { warnUnused(selections, condition) }
+                        checkAggregation(timeframe: timeframe)
                     } else {
                         error("rule.missing-key", "missing required key 'condition' in 'detection'", det)
                     }
@@ -271,10 +277,53 @@ struct DocumentParser {
                           tags: tags, falsepositives: falsepositives, logsource: logsource, selections: selections,
                           condition: condition, conditionText: conditionText, filter: filter, correlation: correlation, vigil: vigil)
         rule.isValid = !diagnostics.contains { $0.level == .error }
+        if rule.isValid, let (agg, node) = aggregation, let tf = timeframe?.value.scalar {
+            return splitAggregation(rule, agg, conditionNode: node, timeframe: tf)
+        }
         return rule
     }
 
-    mutating func parseCondition(_ c: YAMLTree, selections: [SigmaSelection]) -> (ConditionExpr?, String) {
+    /// After the condition: a timeframe needs an aggregation, an aggregation needs a timeframe and
+    /// a function a correlation can express.
+    mutating func checkAggregation(timeframe: (key: YAMLTree, value: YAMLTree)?) {
+        guard let (agg, node) = aggregation else {
+            if let tf = timeframe, !aggregationUnreadable {
+                error("rule.unsupported-feature", "'detection.timeframe' without an aggregation ('| count() by … > n') has no meaning: write a correlation rule with 'timespan'", tf.key)
+            }
+            return
+        }
+        if agg.correlationType == nil {
+            diagnostics.append(Diagnostic(.error, code: "rule.unsupported-feature", "aggregation '\(agg.function)()' has no correlation equivalent (count, sum and avg do): write a correlation rule", at: location(in: node, offset: agg.pipeOffset)))
+        }
+        guard let tf = timeframe else {
+            diagnostics.append(Diagnostic(.error, code: "rule.unsupported-feature", "aggregation '| \(agg.function)(…)' needs 'detection.timeframe' (the window it counts in)", at: location(in: node, offset: agg.pipeOffset)))
+            return
+        }
+        if tf.value.scalar == nil { error("rule.invalid-value", "'detection.timeframe' must be a duration like 10m", tf.value) }
+    }
+
+    /// The rule as its search part (`<key>-events`, alerts only through the correlation) plus the
+    /// correlation that counts it, which keeps the rule's id, title, level and tags.
+    mutating func splitAggregation(_ rule: ParsedRule, _ agg: Sigma1Aggregation, conditionNode: YAMLTree, timeframe: String) -> ParsedRule {
+        var base = rule
+        let baseKey = rule.key + "-events"
+        let at = location(in: conditionNode, offset: agg.pipeOffset)
+        base.id = Located(baseKey, at: rule.id?.location ?? rule.location)
+        base.name = nil
+        base.title = rule.title + " (events)"
+        var corr = rule
+        corr.kind = .correlation
+        corr.selections = []
+        corr.condition = nil
+        let node = agg.correlationNode(baseRule: baseKey, timespan: timeframe, line: at.line ?? conditionNode.line, column: at.column ?? conditionNode.column)
+        corr.correlation = SigmaCorrelation(type: Located(agg.correlationType ?? agg.function, at: at), rules: [Located(baseKey, at: at)],
+                                            groupBy: agg.groupBy, timespan: Located(timeframe, at: at), conditionText: node["condition"]?.jsonText,
+                                            location: at, node: node)
+        extra.append(corr)
+        return base
+    }
+
+    mutating func parseCondition(_ c: YAMLTree, selections: [SigmaSelection], allowAggregation: Bool = false) -> (ConditionExpr?, String) {
         let names = selections.map(\.name)
         var nodes: [YAMLTree] = []
         if c.scalar != nil, c.scalarKind == .string { nodes = [c] }
@@ -284,8 +333,22 @@ struct DocumentParser {
             return (nil, "")
         }
         var exprs: [ConditionExpr] = []
+        aggregation = nil
         for node in nodes {
-            let text = node.scalar!
+            var text = node.scalar!
+            // `search | count(x) by y > n` (Sigma 1): the search is the condition, the rest a correlation.
+            if allowAggregation, nodes.count == 1, text.contains("|") {
+                let parts = Sigma1Aggregation.split(text)
+                if let (message, offset) = parts.error {
+                    aggregationUnreadable = true
+                    diagnostics.append(Diagnostic(.error, code: "rule.condition-syntax", message, at: location(in: node, offset: offset)))
+                    return (nil, "")
+                }
+                if let agg = parts.aggregation {
+                    aggregation = (agg, node)
+                    text = parts.search
+                }
+            }
             var parser = ConditionParser(text, selections: names)
             do {
                 exprs.append(try parser.parse { self.location(in: node, offset: $0) })
