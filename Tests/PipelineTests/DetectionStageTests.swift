@@ -53,10 +53,19 @@ import Testing
     }
 
     @Test func withoutStatefulConsumersNothingIsBufferedOrAssembled() throws {
-        // Only stateless folders: no correlations, no anomaly rules, no rule on assembled operations.
-        let paths = RunFixture.rulePaths.filter { !$0.hasSuffix("/correlations") }
+        // Only stateless rules: the pack's rules without correlations, anomaly rules and rules on
+        // assembled operations (`category: operation`), copied to a folder of their own.
         let dir = try RunFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: "\(dir)/rules", withIntermediateDirectories: true)
+        for folder in RunFixture.rulePaths where !folder.hasSuffix("/correlations") {
+            for name in try fm.contentsOfDirectory(atPath: folder) where name.hasSuffix(".yml") && !name.hasSuffix(".tests.yml") {
+                let text = try String(contentsOfFile: "\(folder)/\(name)", encoding: .utf8)
+                if !text.contains("category: operation") { try text.write(toFile: "\(dir)/rules/\(name)", atomically: true, encoding: .utf8) }
+            }
+        }
+        let paths = ["\(dir)/rules"]
         let database = try StateDatabase(path: "\(dir)/s.db")
         defer { try? database.close() }
         let setup = try Self.rules(paths)

@@ -56,10 +56,11 @@ import Testing
         // Every file has a checkpoint, saved with the alerts.
         let checkpoints = try database.checkpoints().filter { $0.source.hasPrefix("file:") }
         #expect(checkpoints.count == files.count + 1)
-        // Only correlation base-rule matches wait in event time here (no anomaly rules, no rule on
-        // assembled operations); the tick line is none, so every checkpoint is past its file's lines.
+        // Correlation base-rule matches and lifecycle records (rules read assembled operations) wait
+        // in event time; the tick line moves the watermark past all files but the one whose records
+        // are still within the lateness of it, so at most one checkpoint is held back at its start.
         // (RunTests.checkpointsNeverPassAnEventDetectionStillHolds covers a held event.)
-        #expect(checkpoints.filter { ($0.offset ?? 0) > 0 }.count == files.count + 1)
+        #expect(checkpoints.filter { ($0.offset ?? 0) > 0 }.count >= files.count)
         #expect(service.metrics.totalAlerts == stored.count)
         try database.close()
     }

@@ -7,7 +7,8 @@
 // Invariants:
 // - Records are grouped by (correlationId, operation), compared case-insensitively.
 // - An operation is emitted once: when its final record (Success/Succeeded, Failure/Failed,
-//   Canceled) arrives, or, still open, when the event-time clock passes its first record by
+//   Canceled) arrives after its Start (a final record without a Start waits until the clock
+//   passes its time, since a Start of the same instant may be released after it), or, still open, when the event-time clock passes its first record by
 //   `timeoutSeconds` (status "Incomplete"), or at `finish()`, or when the open-operation cap
 //   forces it out (counted as an eviction, status "Incomplete").
 // - A record for an operation already emitted (a late Start after its Success) is absorbed, not
@@ -126,6 +127,8 @@ public struct OperationAssembler {
     private var closedOrder: [(key: Key, time: Int64)] = []
     private var closedOrderHead = 0
     private var clock: Int64 = .min
+    /// Final records seen without a Start, held until the clock passes their time.
+    private var pendingFinals: [Open] = []
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -144,6 +147,7 @@ public struct OperationAssembler {
         var out: [Event] = []
         if let t = event.time?.nanoseconds, t > clock {
             clock = t
+            releasePendingFinals(into: &out)
             expire(into: &out)
         }
         guard let phase = Self.phase(of: event), let corr = event.correlationId, let op = event.operation else { return out }
@@ -159,13 +163,18 @@ public struct OperationAssembler {
             if time < o.firstTime || (time == o.firstTime && event.id < o.first.id) { o.first = event; o.firstTime = time }
             o.lastTime = max(o.lastTime, time)
             apply(phase, event, to: o)
-            if phase.isFinal { out.append(emit(key, incomplete: false)) }
+            if o.final != nil {
+                if o.start != nil { out.append(emit(key, incomplete: false)) } else if phase.isFinal { pendingFinals.append(o) }
+            }
         } else {
             let o = Open(key: key, first: event, latest: event, latestPhase: phase, time: time, id: event.id)
             apply(phase, event, to: o)
             if phase.isFinal {
+                // No Start yet: one with the same time may still come (ties are ordered by record id).
                 open[key] = o
-                out.append(emit(key, incomplete: false))
+                pendingFinals.append(o)
+                stats.open = open.count
+                stats.maxOpen = max(stats.maxOpen, open.count)
             } else {
                 open[key] = o
                 openOrder.append(o)
@@ -192,6 +201,7 @@ public struct OperationAssembler {
         var out: [Event] = []
         let keys = open.values.sorted { ($0.firstTime, $0.first.id) < ($1.firstTime, $1.first.id) }.map(\.key)
         for key in keys { out.append(emit(key, incomplete: true)) }
+        pendingFinals.removeAll()
         openOrder.removeAll()
         openOrderHead = 0
         return out
@@ -207,6 +217,14 @@ public struct OperationAssembler {
             o.final = event
             o.latestPhase = phase
         }
+    }
+
+    /// Operations whose final record came without a Start: the clock has moved past their time,
+    /// so every record of that instant has been seen (the buffer releases in time order).
+    private mutating func releasePendingFinals(into out: inout [Event]) {
+        guard !pendingFinals.isEmpty else { return }
+        for o in pendingFinals where !o.emitted { out.append(emit(o.key, incomplete: false)) }
+        pendingFinals.removeAll(keepingCapacity: true)
     }
 
     private mutating func expire(into out: inout [Event]) {

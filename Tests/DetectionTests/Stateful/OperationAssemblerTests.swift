@@ -89,7 +89,8 @@ import Testing
 
     @Test func restSpellingsAndOnlySuccess() throws {
         var a = OperationAssembler()
-        let out = Self.run([Self.record("Succeeded", minute: 0, corr: "corr-9", response: Self.response, line: 1)], &a)
+        _ = Self.run([Self.record("Succeeded", minute: 0, corr: "corr-9", response: Self.response, line: 1)], &a)
+        let out = a.finish()   // a Succeeded without a Start waits for the clock or the end of input
         try #require(out.count == 1)
         #expect(out[0].text(at: "records") == "1")
         #expect(out[0].result == "Succeeded")
@@ -122,11 +123,36 @@ import Testing
 
     @Test func stragglerAfterCloseIsAbsorbed() {
         var a = OperationAssembler()
+        // A Success without its Start waits until the clock passes its time, then goes out as it stands.
         let out = Self.run([Self.record("Success", minute: 3, response: Self.response, line: 3),
+                            Self.record("Start", minute: 4, corr: "corr-2", line: 4),
                             Self.record("Start", minute: 0, request: Self.request, line: 1)], &a)
         #expect(out.count == 1)
+        #expect(out.first?.result == "Succeeded")
         #expect(a.stats.absorbedAfterClose == 1)
-        #expect(a.finish().isEmpty)
+        #expect(a.finish().count == 1)   // corr-2, still open
+    }
+
+    /// Start and Success of one instant: the buffer orders ties by record id, so the Success may
+    /// come first. The operation still carries the Start's request body.
+    @Test func startAndSuccessAtTheSameInstantInEitherOrder() throws {
+        let start = Self.record("Start", minute: 3, request: Self.request, line: 1)
+        let success = Self.record("Success", minute: 3, response: Self.response, line: 2)
+        for order in [[start, success], [success, start]] {
+            var a = OperationAssembler()
+            var out = Self.run(order, &a)
+            if out.isEmpty { out = a.process(Self.record("Start", minute: 4, corr: "corr-2", line: 3)) }
+            try #require(out.count == 1)
+            #expect(out[0].result == "Succeeded")
+            #expect(out[0].text(at: "records") == "2")
+            #expect(out[0].text(at: "requestBody.properties.computeType") == "ComputeInstance")
+            #expect(a.stats.absorbedAfterClose == 0)
+        }
+        // At the end of input a waiting Success is emitted complete.
+        var a = OperationAssembler()
+        #expect(a.process(success).isEmpty)
+        let end = a.finish()
+        #expect(end.count == 1 && end[0].result == "Succeeded")
     }
 
     @Test func neverFinishedIsEmittedAfterTheTimeout() throws {
