@@ -53,19 +53,10 @@ import Testing
     }
 
     @Test func withoutStatefulConsumersNothingIsBufferedOrAssembled() throws {
-        // Only stateless rules: the pack's rules without correlations, anomaly rules and rules on
-        // assembled operations (`category: operation`), copied to a folder of their own.
+        // Only stateless rules: no correlations, no anomaly rules, no rule on assembled operations.
         let dir = try RunFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let fm = FileManager.default
-        try fm.createDirectory(atPath: "\(dir)/rules", withIntermediateDirectories: true)
-        for folder in RunFixture.rulePaths where !folder.hasSuffix("/correlations") {
-            for name in try fm.contentsOfDirectory(atPath: folder) where name.hasSuffix(".yml") && !name.hasSuffix(".tests.yml") {
-                let text = try String(contentsOfFile: "\(folder)/\(name)", encoding: .utf8)
-                if !text.contains("category: operation") { try text.write(toFile: "\(dir)/rules/\(name)", atomically: true, encoding: .utf8) }
-            }
-        }
-        let paths = ["\(dir)/rules"]
+        let paths = [try RunFixture.statelessRules(in: dir)]
         let database = try StateDatabase(path: "\(dir)/s.db")
         defer { try? database.close() }
         let setup = try Self.rules(paths)

@@ -62,7 +62,7 @@ extension RunTests {
         let dir = try RunFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let database = try StateDatabase(path: "\(dir)/s.db")
-        let stateless = RunFixture.rulePaths.filter { !$0.hasSuffix("/correlations") }
+        let stateless = [try RunFixture.statelessRules(in: dir)]
         let rules = try RuleSetup.load(ruleDirectories: stateless, fieldMapPath: RunFixture.detections.path + "/fieldmap.yml", database: nil)
         let detection = TrackedDetection(rules: rules, database: database, latenessSeconds: 900)
         var frontier = Frontier()

@@ -18,6 +18,21 @@ enum RunFixture {
             .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && d.boolValue }
     }
 
+    /// The pack's stateless rules only — no correlations, no anomaly rules, no rules on assembled
+    /// operations (`category: operation`) — copied into `dir/stateless`; returns that folder.
+    static func statelessRules(in dir: String) throws -> String {
+        let fm = FileManager.default
+        let out = "\(dir)/stateless"
+        try fm.createDirectory(atPath: out, withIntermediateDirectories: true)
+        for folder in rulePaths where !folder.hasSuffix("/correlations") {
+            for name in try fm.contentsOfDirectory(atPath: folder) where name.hasSuffix(".yml") && !name.hasSuffix(".tests.yml") {
+                let text = try String(contentsOfFile: "\(folder)/\(name)", encoding: .utf8)
+                if !text.contains("category: operation") { try text.write(toFile: "\(out)/\(name)", atomically: true, encoding: .utf8) }
+            }
+        }
+        return out
+    }
+
     /// Every sample activity-log file: its path under the tree and its lines, oldest hour first.
     static func sampleFiles() throws -> [(relative: String, lines: [String])] {
         let root = samples.path
