@@ -49,7 +49,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write input problems to this file, as JSON lines.", valueName: "file"))
     var errors: String?
 
-    @Flag(help: "Exit non-zero when any input error was reported.")
+    @Flag(help: "Exit non-zero when any input error was reported, and refuse to start when any rule has an error (otherwise bad rules are reported and left out).")
     var strict = false
 
     @Flag(help: "No progress bar and no summary table.")
@@ -99,7 +99,11 @@ struct ReplayCommand: ParsableCommand {
             fieldMapPath: configuration?.rules.fieldmap, placeholders: configuration?.rules.placeholders ?? [:],
             database: nil)
         for d in detection.diagnostics { StandardStreams.writeError("\(d)\n") }
-        if detection.hasErrors { throw ExitCode(1) }
+        for d in detection.blockingErrors where d.code == "rules.none" { StandardStreams.writeError("\(d)\n") }
+        if !detection.blockingErrors.isEmpty || (strict && detection.hasErrors) { throw ExitCode(1) }
+        if !detection.ruleErrors.isEmpty {
+            StandardStreams.writeError("vigil replay: \(detection.ruleErrors.count) rule error(s) above; those rules are left out and the other \(detection.ruleCount) run (--strict refuses to start instead)\n")
+        }
 
         var sinks: [any Sink] = try outputs.map { try OutputSpec(parsing: $0).makeSink() }
         if let configuration { sinks += try configuration.makeSinks() }

@@ -69,7 +69,12 @@ enum ServiceCommand {
                                        addDirectories: settings.rules.add, fieldMapPath: settings.rules.fieldmap,
                                        placeholders: settings.rules.placeholders, database: nil)
         for d in rules.diagnostics where d.level == .error || !checkOnly { StandardStreams.writeError("\(d)\n") }
-        if rules.hasErrors { throw ExitCode(1) }
+        for d in rules.blockingErrors where d.code == "rules.none" { StandardStreams.writeError("\(d)\n") }
+        // `--check` insists on a clean rule set; the service runs the rules that compiled.
+        if !rules.blockingErrors.isEmpty || (checkOnly && rules.hasErrors) { throw ExitCode(1) }
+        if !rules.ruleErrors.isEmpty {
+            logger.error("rules left out", metadata: ["errors": "\(rules.ruleErrors.count)", "running": "\(rules.ruleCount)"])
+        }
         var sinks: [any Sink]
         do { sinks = try settings.makeSinks(logger: Logger(label: "vigil.sink")) + extraSinks } catch {
             StandardStreams.writeError("\(settings.file ?? "config"): \(error)\n")

@@ -6,8 +6,9 @@ import Glibc
 #endif
 
 /// Loads and compiles the rules a run uses: Sigma rules (stateless) from the rule directories, with
-/// the field map found beside them. Every problem is collected; the caller prints them and stops
-/// on errors, so a bad rule is never silently skipped.
+/// the field map found beside them. Every problem is collected and the caller prints them all.
+/// A rule with an error is left out and the others run (one bad rule in a folder of hundreds must
+/// not blind the rest); a missing rule path, a broken field map or no usable rule stops the run.
 public struct RuleSetup {
     public static let defaultDirectories = ["detections"]
 
@@ -16,6 +17,14 @@ public struct RuleSetup {
     public var diagnostics: [Diagnostic]
     public var ruleCount: Int { compiled.rules.count + anomalyRules.count }
     public var hasErrors: Bool { diagnostics.contains { $0.level == .error } }
+    /// Errors in single rules (`rule.*`): those rules are left out, the others run.
+    public var ruleErrors: [Diagnostic] { diagnostics.filter { $0.level == .error && $0.code.hasPrefix("rule.") } }
+    /// Errors that stop a run: a rule path that does not exist, a broken field map, or no rule at all.
+    public var blockingErrors: [Diagnostic] {
+        var out = diagnostics.filter { $0.level == .error && !$0.code.hasPrefix("rule.") }
+        if ruleCount == 0 { out.append(Diagnostic(.error, code: "rules.none", "no usable rule: nothing to detect with", at: SourceLocation(file: "rules"))) }
+        return out
+    }
 
     /// - Parameters:
     ///   - ruleDirectories: replace the defaults (`--rules`).
