@@ -191,6 +191,7 @@ public struct OperationAssembler {
         var out: [Event] = []
         if time.nanoseconds > clock {
             clock = time.nanoseconds
+            releasePendingFinals(into: &out)
             expire(into: &out)
         }
         return out

@@ -77,6 +77,7 @@ public struct StatefulStages {
             }
             released(event)
         }
+        alerts += catchUp()
         return alerts
     }
 
@@ -87,6 +88,17 @@ public struct StatefulStages {
             released(e)
             alerts += ordered(e)
         }
+        alerts += catchUp()
+        return alerts
+    }
+
+    /// Operation timeouts follow the watermark, not only the records released: a stream whose later
+    /// records nothing here wants still closes its open operations. Every record still to come is at
+    /// or after the watermark, so the assembler's clock never passes one it has not seen.
+    private mutating func catchUp() -> [Alert] {
+        guard assemblesOperations, let mark = buffer.watermark else { return [] }
+        var alerts: [Alert] = []
+        for op in assembler.advance(to: mark) { alerts += operation(op) }
         return alerts
     }
 

@@ -44,11 +44,16 @@ public final class DetectionStage {
         self.engine = engine
         let detector = (anomaly?.rules.isEmpty ?? true) ? nil : anomaly
         stateful = StatefulStages(buffer: EventTimeBuffer(latenessSeconds: latenessSeconds),
-                                  assembler: OperationAssembler(configuration: .init(timeoutSeconds: latenessSeconds)),
+                                  assembler: OperationAssembler(configuration: .init(timeoutSeconds: Self.operationTimeout(latenessSeconds))),
                                   anomaly: detector, engine: engine)
         self.correlationStore = engine.correlator == nil ? nil : correlationStore
         if let correlationStore, let correlator = engine.correlator { pendingDiagnostics += correlator.resume(from: correlationStore) }
     }
+
+    /// How long an operation may wait for its final record, in event time: the lateness. (A floor of
+    /// an hour, for long compute creations, changed which Start/Success pairs met when partitions
+    /// interleave under `lateness: 0`; see docs/detections.md.)
+    static func operationTimeout(_ latenessSeconds: Int64) -> Int64 { latenessSeconds }
 
     public func process(_ event: Event) -> [Alert] {
         eventsSeen += 1
