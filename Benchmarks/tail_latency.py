@@ -6,8 +6,8 @@
 
 A `vigil run` with a `file` source on a fresh export tree and a JSONL sink. This script appends
 Activity Log records (event time = now) to `PT1H.json` at `--rate` records/s, in 10 ms slices, and
-embeds a trigger record (an Owner role assignment, which the stateless rule "Privileged Azure RBAC
-Role Assigned" raises on) every 50 ms, each with a unique correlationId. A reader thread follows
+embeds a trigger record (a user listing a workspace's keys, which the stateless rule "Azure ML
+workspace secrets listed by a user" raises on) every 50 ms, each with a unique correlationId. A reader thread follows
 the sink file and stamps each alert row (matched to its trigger by the correlationId in its
 evidence) and the first incident row after it. Latency = stamp − the moment the trigger's slice was
 written. Prints p50/p99/max (target: p99 ≤ 1 s).
@@ -35,19 +35,20 @@ from datetime import datetime, timezone
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUB = "4F8D2C1A-6B3E-4A9F-8C7D-2E1B0A9F8D6C"
 
-# An Owner role assignment (the samples' privileged-role alert), and a benign read.
-TRIGGER = ('{"time":"%(t)s","resourceId":"/SUBSCRIPTIONS/' + SUB + '/PROVIDERS/MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/%(c)s",'
-           '"operationName":"MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE","category":"Administrative","resultType":"Start",'
-           '"resultSignature":"Started.","durationMs":0,"callerIpAddress":"203.0.113.77","correlationId":"%(c)s",'
-           '"identity":{"authorization":{"scope":"/subscriptions/' + SUB.lower() + '/providers/Microsoft.Authorization/roleAssignments/%(c)s",'
-           '"action":"Microsoft.Authorization/roleAssignments/write","evidence":{"role":"Owner","principalType":"User"}},'
+# A user listing an Azure ML workspace's keys (the stateless rule "Azure ML workspace secrets listed
+# by a user" raises on this one record, on arrival), and a benign read. (Rules on assembled operations,
+# such as the Owner role assignment, alert when the operation leaves the event-time buffer: one
+# lateness later.)
+TRIGGER = ('{"time":"%(t)s","resourceId":"/SUBSCRIPTIONS/' + SUB + '/RESOURCEGROUPS/RG-ML-PROD/PROVIDERS/'
+           'MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/MLW-PROD","operationName":"MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/LISTKEYS/ACTION",'
+           '"category":"Administrative","resultType":"Success","resultSignature":"Succeeded.OK","durationMs":35,'
+           '"callerIpAddress":"203.0.113.77","correlationId":"%(c)s",'
+           '"identity":{"authorization":{"scope":"/subscriptions/' + SUB.lower() + '/resourceGroups/rg-ml-prod/providers/'
+           'Microsoft.MachineLearningServices/workspaces/mlw-prod","action":"Microsoft.MachineLearningServices/workspaces/listKeys/action",'
+           '"evidence":{"role":"Contributor","principalType":"User"}},'
            '"claims":{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn":"dana.okafor@contoso-ml.example",'
-           '"appid":"04b07795-8ddb-461a-bbee-02f9e1bf7b46"}},"level":"Information","properties":{"statusCode":"Created",'
-           '"requestbody":"{\\"Id\\":\\"%(c)s\\",\\"Properties\\":{\\"PrincipalId\\":\\"11111111-2222-3333-4444-555555555555\\",'
-           '\\"PrincipalType\\":\\"User\\",\\"RoleDefinitionId\\":\\"/subscriptions/' + SUB.lower() + '/providers/Microsoft.Authorization/'
-           'roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635\\",\\"Scope\\":\\"/subscriptions/' + SUB.lower() + '\\"}}",'
-           '"eventCategory":"Administrative","entity":"/subscriptions/' + SUB.lower() + '","message":"Microsoft.Authorization/roleAssignments/write",'
-           '"hierarchy":"tenant/' + SUB.lower() + '"}}')
+           '"appid":"04b07795-8ddb-461a-bbee-02f9e1bf7b46"}},"level":"Information","properties":{"statusCode":"OK",'
+           '"eventCategory":"Administrative","entity":"/subscriptions/' + SUB.lower() + '","message":"Microsoft.MachineLearningServices/workspaces/listKeys/action"}}')
 FILLER = ('{"time":"%(t)s","resourceId":"/SUBSCRIPTIONS/' + SUB + '/RESOURCEGROUPS/RG-ML-PROD/PROVIDERS/'
           'MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/MLW-PROD","operationName":"MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/READ",'
           '"category":"Administrative","resultType":"Success","resultSignature":"Succeeded.OK","durationMs":42,'
