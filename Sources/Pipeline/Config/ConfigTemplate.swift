@@ -51,6 +51,7 @@ public enum ConfigTemplate {
         start_position: earliest       # earliest | latest: for partitions without a committed offset
         # connect_timeout: 60s         # no broker this long: a clear error, then retries with backoff
         # commit_interval: 1s
+        # stateful_topic: vigil-stateful  # several processes: stateful rules through a keyed hub (docs/ingest.md)
 
       # The same with Entra ID (OAUTHBEARER) instead of a connection string:
       # - type: eventhubs
