@@ -182,10 +182,17 @@ public struct EventTimeBuffer {
         var arrival: UInt64
     }
 
-    /// Time, then record id, then source position, then arrival.
-    private func before(_ a: Entry, _ b: Entry) -> Bool {
+    /// Time, then record id, then source position, then arrival. Static, taking the slots: as a
+    /// method on `self` called from the mutating sift it copied the whole buffer per comparison.
+    @inline(__always)
+    private static func before(_ a: Entry, _ b: Entry, _ slots: [Event?]) -> Bool {
         if a.time != b.time { return a.time < b.time }
         if a.id != b.id { return a.id < b.id }
+        return tieBreak(a, b, slots)
+    }
+
+    /// Same time and id (the same record pushed twice, or a hash collision).
+    private static func tieBreak(_ a: Entry, _ b: Entry, _ slots: [Event?]) -> Bool {
         let pa = slots[Int(a.slot)]!.position, pb = slots[Int(b.slot)]!.position
         if pa.source != pb.source { return pa.source < pb.source }
         let oa = pa.offset ?? Int64(pa.line ?? 0), ob = pb.offset ?? Int64(pb.line ?? 0)
@@ -199,7 +206,7 @@ public struct EventTimeBuffer {
         var i = heap.count - 1
         while i > 0 {
             let parent = (i - 1) / 2
-            guard before(heap[i], heap[parent]) else { break }
+            guard Self.before(heap[i], heap[parent], slots) else { break }
             heap.swapAt(i, parent)
             i = parent
         }
@@ -212,8 +219,8 @@ public struct EventTimeBuffer {
         while true {
             let l = 2 * i + 1, r = l + 1
             var m = i
-            if l < n, before(heap[l], heap[m]) { m = l }
-            if r < n, before(heap[r], heap[m]) { m = r }
+            if l < n, Self.before(heap[l], heap[m], slots) { m = l }
+            if r < n, Self.before(heap[r], heap[m], slots) { m = r }
             if m == i { return }
             heap.swapAt(i, m)
             i = m

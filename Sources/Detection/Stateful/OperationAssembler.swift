@@ -56,21 +56,34 @@ public struct OperationAssembler {
         /// resultType (export: Start, Accept, Success, Failure) or status (REST: Started, Accepted,
         /// Succeeded, Failed, Canceled); nil for anything else (Active, Resolved, …).
         public init?(result: String) {
-            // Runs for every Activity record: compare folded bytes instead of lower-casing.
-            func is_(_ words: StaticString...) -> Bool {
-                words.contains { w in
-                    guard result.utf8.count == w.utf8CodeUnitCount else { return false }
-                    var i = 0
-                    for b in result.utf8 {
-                        if JSONPathLookup.fold(b) != w.utf8Start[i] { return false }
-                        i += 1
-                    }
-                    return true
-                }
+            // Runs for every Activity record (twice: `wants` and `process`): dispatch on length and
+            // first byte, then compare folded bytes; no lower-casing, no allocation.
+            var result = result
+            guard let phase = result.withUTF8({ Phase.match($0) }) else { return nil }
+            self = phase
+        }
+
+        private static func match(_ b: UnsafeBufferPointer<UInt8>) -> Phase? {
+            guard b.count >= 5, b.count <= 9 else { return nil }
+            @inline(__always) func eq(_ w: StaticString) -> Bool {
+                guard b.count == w.utf8CodeUnitCount else { return false }
+                let p = w.utf8Start
+                for i in 0..<b.count where JSONPathLookup.fold(b[i]) != p[i] { return false }
+                return true
             }
-            if is_("start", "started") { self = .started } else if is_("success", "succeeded") { self = .succeeded }
-            else if is_("accept", "accepted") { self = .accepted } else if is_("failure", "failed") { self = .failed }
-            else if is_("cancel", "canceled", "cancelled") { self = .canceled } else { return nil }
+            switch JSONPathLookup.fold(b[0]) {
+            case UInt8(ascii: "s"):
+                if eq("start") || eq("started") { return .started }
+                if eq("success") || eq("succeeded") { return .succeeded }
+            case UInt8(ascii: "a"):
+                if eq("accept") || eq("accepted") { return .accepted }
+            case UInt8(ascii: "f"):
+                if eq("failure") || eq("failed") { return .failed }
+            case UInt8(ascii: "c"):
+                if eq("cancel") || eq("canceled") || eq("cancelled") { return .canceled }
+            default: break
+            }
+            return nil
         }
 
         public var isFinal: Bool { self == .succeeded || self == .failed || self == .canceled }
@@ -87,9 +100,40 @@ public struct OperationAssembler {
         }
     }
 
+    /// (correlationId lower-cased, operation). Its hash is computed once, from the bytes (one
+    /// lookup per lifecycle record, and rehashes when the table moves entries, cost one word each).
     struct Key: Hashable, Sendable {
-        var correlationId: String
-        var operation: String
+        /// As `String.lowercased()` gives it (the form the assembled id hashes); a correlationId with
+        /// no upper-case letter and no non-ASCII byte (the usual GUID) is kept as it is, not copied.
+        let correlationId: String
+        let operation: String
+        private let hashCode: UInt64
+
+        init(correlationId: String, operation: String) {
+            let folded = Self.isLowerASCII(correlationId) ? correlationId : correlationId.lowercased()
+            self.correlationId = folded
+            self.operation = operation
+            hashCode = fastHash64(operation, seed: fastHash64(folded))
+        }
+
+        private static func isLowerASCII(_ s: String) -> Bool {
+            var s = s
+            return s.withUTF8 { b in !b.contains { $0 >= 0x80 || ($0 &- 65) < 26 } }
+        }
+
+        static func == (a: Key, b: Key) -> Bool {
+            a.hashCode == b.hashCode && a.correlationId == b.correlationId && a.operation == b.operation
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hashCode) }
+    }
+
+    /// One table for open and closed operations: a lifecycle record costs one lookup, and closing
+    /// an operation overwrites its entry instead of moving it between tables.
+    enum Slot {
+        case open(Open)
+        /// Emitted; remembered (with its last record's time) to absorb stragglers.
+        case closed(Int64)
     }
 
     /// A class so records are added in place (an Event is costly to copy).
@@ -118,12 +162,13 @@ public struct OperationAssembler {
 
     public let configuration: Configuration
     public private(set) var stats = Stats()
-    private var open: [Key: Open] = [:]
+    private var operations: [Key: Slot] = [:]
+    private var openCount = 0
+    private var closedCount = 0
     /// Open operations in the order they were opened (lazy: emitted ones are skipped). Holding the
     /// objects, not keys, lets the per-event timeout check run without hashing.
     private var openOrder: [Open] = []
     private var openOrderHead = 0
-    private var closed: [Key: Int64] = [:]
     private var closedOrder: [(key: Key, time: Int64)] = []
     private var closedOrderHead = 0
     private var clock: Int64 = .min
@@ -152,35 +197,32 @@ public struct OperationAssembler {
         }
         guard let phase = Self.phase(of: event), let corr = event.correlationId, let op = event.operation else { return out }
         stats.recordsSeen += 1
-        let key = Key(correlationId: corr.lowercased(), operation: op)
-        if closed[key] != nil {
-            stats.absorbedAfterClose += 1
-            return out
-        }
+        let key = Key(correlationId: corr, operation: op)
         let time = event.time?.nanoseconds ?? clock
-        if let o = open[key] {
+        switch operations[key] {
+        case .closed?:
+            stats.absorbedAfterClose += 1
+        case .open(let o)?:
             o.recordIds.append(event.id)
             if time < o.firstTime || (time == o.firstTime && event.id < o.first.id) { o.first = event; o.firstTime = time }
             o.lastTime = max(o.lastTime, time)
             apply(phase, event, to: o)
             if o.final != nil {
-                if o.start != nil { out.append(emit(key, incomplete: false)) } else if phase.isFinal { pendingFinals.append(o) }
+                if o.start != nil { out.append(emit(o, incomplete: false)) } else if phase.isFinal { pendingFinals.append(o) }
             }
-        } else {
+        case nil:
             let o = Open(key: key, first: event, latest: event, latestPhase: phase, time: time, id: event.id)
             apply(phase, event, to: o)
+            operations[key] = .open(o)
+            openCount += 1
+            stats.open = openCount
+            stats.maxOpen = max(stats.maxOpen, openCount)
             if phase.isFinal {
                 // No Start yet: one with the same time may still come (ties are ordered by record id).
-                open[key] = o
                 pendingFinals.append(o)
-                stats.open = open.count
-                stats.maxOpen = max(stats.maxOpen, open.count)
             } else {
-                open[key] = o
                 openOrder.append(o)
-                stats.open = open.count
-                stats.maxOpen = max(stats.maxOpen, open.count)
-                if open.count > configuration.maxOpenOperations { evictOldest(into: &out) }
+                if openCount > configuration.maxOpenOperations { evictOldest(into: &out) }
             }
         }
         return out
@@ -200,8 +242,8 @@ public struct OperationAssembler {
     /// Emits every open operation as it stands (end of input), oldest first.
     public mutating func finish() -> [Event] {
         var out: [Event] = []
-        let keys = open.values.sorted { ($0.firstTime, $0.first.id) < ($1.firstTime, $1.first.id) }.map(\.key)
-        for key in keys { out.append(emit(key, incomplete: true)) }
+        let still = operations.values.compactMap { slot -> Open? in if case .open(let o) = slot { return o } else { return nil } }
+        for o in still.sorted(by: { ($0.firstTime, $0.first.id) < ($1.firstTime, $1.first.id) }) { out.append(emit(o, incomplete: true)) }
         pendingFinals.removeAll()
         openOrder.removeAll()
         openOrderHead = 0
@@ -224,7 +266,7 @@ public struct OperationAssembler {
     /// so every record of that instant has been seen (the buffer releases in time order).
     private mutating func releasePendingFinals(into out: inout [Event]) {
         guard !pendingFinals.isEmpty else { return }
-        for o in pendingFinals where !o.emitted { out.append(emit(o.key, incomplete: false)) }
+        for o in pendingFinals where !o.emitted { out.append(emit(o, incomplete: false)) }
         pendingFinals.removeAll(keepingCapacity: true)
     }
 
@@ -235,13 +277,16 @@ public struct OperationAssembler {
             if o.emitted { openOrderHead += 1; continue }
             guard o.firstTime <= limit else { break }
             openOrderHead += 1
-            out.append(emit(o.key, incomplete: true))
+            out.append(emit(o, incomplete: true))
         }
         compactOrder()
         while closedOrderHead < closedOrder.count {
             let c = closedOrder[closedOrderHead]
             if c.time > limit { break }
-            if closed[c.key] == c.time { closed[c.key] = nil }
+            if let i = operations.index(forKey: c.key), case .closed(c.time) = operations.values[i] {
+                operations.remove(at: i)
+                closedCount -= 1
+            }
             closedOrderHead += 1
         }
         if closedOrderHead > 1024, closedOrderHead * 2 > closedOrder.count {
@@ -256,7 +301,7 @@ public struct OperationAssembler {
             openOrderHead += 1
             if !o.emitted {
                 stats.evicted += 1
-                out.append(emit(o.key, incomplete: true))
+                out.append(emit(o, incomplete: true))
                 break
             }
         }
@@ -270,22 +315,30 @@ public struct OperationAssembler {
         }
     }
 
-    private mutating func emit(_ key: Key, incomplete: Bool) -> Event {
-        let o = open.removeValue(forKey: key)!
+    private mutating func emit(_ o: Open, incomplete: Bool) -> Event {
+        precondition(!o.emitted, "operation emitted twice")
         o.emitted = true
-        stats.open = open.count
+        openCount -= 1
+        stats.open = openCount
         stats.recordsAssembled += o.recordIds.count
         if o.final != nil { stats.emittedComplete += 1 } else { stats.emittedIncomplete += 1 }
         if configuration.maxClosedRemembered > 0 {
-            closed[key] = o.lastTime
-            closedOrder.append((key, o.lastTime))
-            if closed.count > configuration.maxClosedRemembered {
+            operations[o.key] = .closed(o.lastTime)
+            closedCount += 1
+            closedOrder.append((o.key, o.lastTime))
+            if closedCount > configuration.maxClosedRemembered {
                 while closedOrderHead < closedOrder.count {
                     let k = closedOrder[closedOrderHead].key
                     closedOrderHead += 1
-                    if closed.removeValue(forKey: k) != nil { break }
+                    if let i = operations.index(forKey: k), case .closed = operations.values[i] {
+                        operations.remove(at: i)
+                        closedCount -= 1
+                        break
+                    }
                 }
             }
+        } else {
+            operations[o.key] = nil
         }
         return Self.assemble(o)
     }
@@ -386,9 +439,33 @@ public struct OperationAssembler {
         }
     }
 
-    private static func assembledId(_ o: Open) -> UInt64 {
-        var text = "operation|\(o.key.correlationId)|\(o.key.operation)"
-        for id in o.recordIds.sorted() { text += "|\(id)" }
-        return fastHash64(text)
+    /// fastHash64 of "operation|<correlationId>|<operation>|<id>|<id>…" (ids sorted, in decimal):
+    /// the bytes are written directly, not through string interpolation.
+    static func assembledId(_ o: Open) -> UInt64 {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(12 + o.key.correlationId.utf8.count + o.key.operation.utf8.count + 21 * o.recordIds.count)
+        bytes.append(contentsOf: "operation|".utf8)
+        bytes.append(contentsOf: o.key.correlationId.utf8)
+        bytes.append(UInt8(ascii: "|"))
+        bytes.append(contentsOf: o.key.operation.utf8)
+        for id in o.recordIds.sorted() {
+            bytes.append(UInt8(ascii: "|"))
+            appendDecimal(id, to: &bytes)
+        }
+        return bytes.withUnsafeBytes { fastHash64($0) }
+    }
+
+    private static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8]) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
+        var n = 0
+        var v = value
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[n] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+                v /= 10
+                n += 1
+            } while v > 0
+            for i in stride(from: n - 1, through: 0, by: -1) { bytes.append(d[i]) }
+        }
     }
 }

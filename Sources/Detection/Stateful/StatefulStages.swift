@@ -44,15 +44,21 @@ public struct StatefulStages {
         correlates = engine?.hasCorrelations ?? false
         // Without an engine (`vigil baseline learn`) the baselines are the only consumer.
         assemblesOperations = kinds.contains(.operation) || (engine?.readsOperations ?? false)
+        isActive = correlates || !kinds.isEmpty || assemblesOperations
     }
 
-    /// False when no consumer is on: nothing needs event time.
-    public var isActive: Bool { correlates || !anomalyKinds.isEmpty || assemblesOperations }
+    /// False when no consumer is on: nothing needs event time. (Stored: it is read for every record,
+    /// and a stored property is read in place where a computed one copies the whole struct out of
+    /// the class that holds it.)
+    public let isActive: Bool
 
     /// Whether this path needs `event`. `feeding`: the correlation base rules it matched
     /// (`Engine.detect`). Assembled operations are built inside this path, so for raw records the
     /// baselines are asked directly (`AnomalyDetector.wants`: a kind, a subject and a scope).
-    public func wants(_ event: Event, feeding: [Int] = []) -> Bool {
+    /// `mutating` though it changes nothing: it runs for every record, and a non-mutating call on
+    /// this struct held in a class (`DetectionStage`) copied the whole struct (every buffer, table
+    /// and window) out and destroyed it again each time.
+    public mutating func wants(_ event: Event, feeding: [Int] = []) -> Bool {
         if !feeding.isEmpty { return true }
         if assemblesOperations && OperationAssembler.phase(of: event) != nil { return true }
         return anomalyKinds.contains(event.kind) && (anomaly?.wants(event) ?? false)

@@ -192,4 +192,46 @@ import Testing
                                            result: "Active")).isEmpty)
         #expect(a.stats.recordsSeen == 0)
     }
+
+    @Test func phaseSpellingsAnyCase() {
+        typealias P = OperationAssembler.Phase
+        let cases: [(String, P?)] = [("Start", .started), ("STARTED", .started), ("accept", .accepted), ("Accepted", .accepted),
+                                     ("Success", .succeeded), ("succeeded", .succeeded), ("Failure", .failed), ("FAILED", .failed),
+                                     ("Cancel", .canceled), ("Canceled", .canceled), ("cancelled", .canceled),
+                                     ("Active", nil), ("Resolved", nil), ("", nil), ("Starts", nil), ("Succeeded!", nil), ("sta", nil)]
+        for (text, phase) in cases { #expect(P(result: text) == phase, "\(text)") }
+    }
+
+    /// The assembled id is pinned: fastHash64 of "operation|<correlationId lower-cased>|<operation>|<ids sorted>".
+    /// The correlationId groups case-insensitively, whichever spelling comes first.
+    @Test func assembledIdFormulaAndCaseInsensitiveGrouping() throws {
+        var a = OperationAssembler()
+        let start = Self.record("Start", minute: 0, corr: "Corr-ABC", request: Self.request, line: 1)
+        let success = Self.record("Success", minute: 2, corr: "corr-abc", response: Self.response, line: 2)
+        let out = Self.run([start, success], &a)
+        try #require(out.count == 1)
+        let ids = [start.id, success.id].sorted()
+        let text = "operation|corr-abc|\(Self.op.lowercased())|\(ids[0])|\(ids[1])"
+        #expect(out[0].id == fastHash64(text))
+        #expect(out[0].text(at: "records") == "2")
+        #expect(a.stats.open == 0 && a.stats.emittedComplete == 1)
+        // A straggler in a third spelling is absorbed by the closed operation.
+        #expect(a.process(Self.record("Accept", minute: 3, corr: "CORR-abc", line: 3)).isEmpty)
+        #expect(a.stats.absorbedAfterClose == 1)
+    }
+
+    @Test func closedMemoryIsCappedAndExpires() {
+        var a = OperationAssembler(configuration: .init(timeoutSeconds: 600, maxClosedRemembered: 1))
+        _ = Self.run([Self.record("Start", minute: 0, corr: "c-1", line: 1), Self.record("Success", minute: 1, corr: "c-1", line: 2),
+                      Self.record("Start", minute: 1, corr: "c-2", line: 3), Self.record("Success", minute: 2, corr: "c-2", line: 4)], &a)
+        #expect(a.stats.emittedComplete == 2)
+        // c-1 was forgotten (cap 1): its straggler opens a new operation; c-2's is absorbed.
+        _ = a.process(Self.record("Accept", minute: 3, corr: "c-1", line: 5))
+        _ = a.process(Self.record("Accept", minute: 3, corr: "c-2", line: 6))
+        #expect(a.stats.absorbedAfterClose == 1 && a.stats.open == 1)
+        // After the timeout c-2 is forgotten too: a record for it opens anew.
+        _ = a.process(Self.record("Start", minute: 20, corr: "c-2", line: 7))
+        #expect(a.stats.absorbedAfterClose == 1)
+        #expect(a.finish().count == 1 && a.stats.emittedIncomplete == 2)
+    }
 }
