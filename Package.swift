@@ -66,7 +66,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .target(name: "TestSupport", dependencies: ["EventModel", "FastJSON"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["EventModel", "FastJSON", .product(name: "Logging", package: "swift-log")],
+                path: "Tests/TestSupport"),
         .testTarget(name: "FastJSONTests", dependencies: ["FastJSON", "TestSupport"]),
         .testTarget(name: "EventModelTests", dependencies: ["EventModel", "TestSupport"]),
         .testTarget(name: "EventDecodingTests", dependencies: ["EventDecoding", "TestSupport"]),

@@ -1,6 +1,7 @@
 import Glibc
 import Ingest
 import Synchronization
+import TestSupport
 import Testing
 
 /// librdkafka mock cluster tests. A group join on the mock takes about 3 s, so these are few, and

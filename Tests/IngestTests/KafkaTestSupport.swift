@@ -22,27 +22,6 @@ extension String {
     init(format2 n: Int) { self = n < 10 ? "0\(n)" : "\(n)" }
 }
 
-/// Captures log lines, to check secrets never appear.
-final class LogCapture: Sendable {
-    let lines = Mutex<[String]>([])
-    var logger: Logger {
-        Logger(label: "test") { _ in Handler(capture: self) }
-    }
-
-    struct Handler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-            capture.lines.withLock { $0.append("\(level) \(message) \(metadata ?? [:])") }
-        }
-    }
-}
-
 /// CPU time of the calling thread and of the whole process, in seconds.
 func cpuSeconds() -> (thread: Double, process: Double) {
     func secs(_ who: Int32) -> Double {

@@ -67,28 +67,6 @@ struct ChaosFaultTests {
         func state() throws -> [String: Any] { try #require(try post("/_control/state") as? [String: Any]) }
     }
 
-    /// Everything the sinks and the dispatcher log, kept in memory.
-    final class LogBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var lines: [String] = []
-        func append(_ s: String) { lock.withLock { lines.append(s) } }
-        var text: String { lock.withLock { lines.joined(separator: "\n") } }
-        var count: Int { lock.withLock { lines.count } }
-    }
-
-    struct CapturingHandler: LogHandler {
-        let box: LogBox
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-            box.append("\(level) \(message) \((self.metadata).merging(metadata ?? [:]) { $1 })")
-        }
-    }
-
     func sinks(port: Int, logger: Logger) throws -> [any Sink] {
         let base = "http://127.0.0.1:\(port)"
         let credential = ConfigValue.map(["type": .string("client_secret"), "tenant_id": .string(Self.tenant), "client_id": .string(Self.clientId),
@@ -118,8 +96,8 @@ struct ChaosFaultTests {
         let reference = try Chaos.SinkContents(path: jsonl)
         #expect(reference.incidents.count == expected.incidents && reference.alerts.count == expected.alerts)
 
-        let box = LogBox()
-        let logger = Logger(label: "chaos") { _ in CapturingHandler(box: box) }
+        let box = LogCapture()   // everything the sinks and the dispatcher log
+        let logger = box.logger
         var errors: [String] = []
 
         // 1. The server is down: every sink fails, retriably, and nothing is lost.
