@@ -99,7 +99,6 @@ struct ReplayCommand: ParsableCommand {
             fieldMapPath: configuration?.rules.fieldmap, placeholders: configuration?.rules.placeholders ?? [:],
             database: nil)
         for d in detection.diagnostics { StandardStreams.writeError("\(d)\n") }
-        for d in detection.blockingErrors where d.code == "rules.none" { StandardStreams.writeError("\(d)\n") }
         if !detection.blockingErrors.isEmpty || (strict && detection.hasErrors) { throw ExitCode(1) }
         if !detection.ruleErrors.isEmpty {
             StandardStreams.writeError("vigil replay: \(detection.ruleErrors.count) rule error(s) above; those rules are left out and the other \(detection.ruleCount) run (--strict refuses to start instead)\n")

@@ -69,7 +69,6 @@ enum ServiceCommand {
                                        addDirectories: settings.rules.add, fieldMapPath: settings.rules.fieldmap,
                                        placeholders: settings.rules.placeholders, database: nil)
         for d in rules.diagnostics where d.level == .error || !checkOnly { StandardStreams.writeError("\(d)\n") }
-        for d in rules.blockingErrors where d.code == "rules.none" { StandardStreams.writeError("\(d)\n") }
         // `--check` insists on a clean rule set; the service runs the rules that compiled.
         if !rules.blockingErrors.isEmpty || (checkOnly && rules.hasErrors) { throw ExitCode(1) }
         if !rules.ruleErrors.isEmpty {

@@ -43,17 +43,13 @@ public final class DetectionStage {
     public init(engine: Engine, anomaly: AnomalyDetector?, latenessSeconds: Int64 = 900, correlationStore: CorrelationStore? = nil) {
         self.engine = engine
         let detector = (anomaly?.rules.isEmpty ?? true) ? nil : anomaly
+        // An operation waits one lateness for its final record (docs/detections.md says why not longer).
         stateful = StatefulStages(buffer: EventTimeBuffer(latenessSeconds: latenessSeconds),
-                                  assembler: OperationAssembler(configuration: .init(timeoutSeconds: Self.operationTimeout(latenessSeconds))),
+                                  assembler: OperationAssembler(configuration: .init(timeoutSeconds: latenessSeconds)),
                                   anomaly: detector, engine: engine)
         self.correlationStore = engine.correlator == nil ? nil : correlationStore
         if let correlationStore, let correlator = engine.correlator { pendingDiagnostics += correlator.resume(from: correlationStore) }
     }
-
-    /// How long an operation may wait for its final record, in event time: the lateness. (A floor of
-    /// an hour, for long compute creations, changed which Start/Success pairs met when partitions
-    /// interleave under `lateness: 0`; see docs/detections.md.)
-    static func operationTimeout(_ latenessSeconds: Int64) -> Int64 { latenessSeconds }
 
     public func process(_ event: Event) -> [Alert] {
         eventsSeen += 1

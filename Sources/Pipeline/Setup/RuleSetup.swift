@@ -19,12 +19,9 @@ public struct RuleSetup {
     public var hasErrors: Bool { diagnostics.contains { $0.level == .error } }
     /// Errors in single rules (`rule.*`): those rules are left out, the others run.
     public var ruleErrors: [Diagnostic] { diagnostics.filter { $0.level == .error && $0.code.hasPrefix("rule.") } }
-    /// Errors that stop a run: a rule path that does not exist, a broken field map, or no rule at all.
-    public var blockingErrors: [Diagnostic] {
-        var out = diagnostics.filter { $0.level == .error && !$0.code.hasPrefix("rule.") }
-        if ruleCount == 0 { out.append(Diagnostic(.error, code: "rules.none", "no usable rule: nothing to detect with", at: SourceLocation(file: "rules"))) }
-        return out
-    }
+    /// Errors that stop a run: a rule path that does not exist, a broken field map, or no usable rule
+    /// (`rules.none`, added by `load`).
+    public var blockingErrors: [Diagnostic] { diagnostics.filter { $0.level == .error && !$0.code.hasPrefix("rule.") } }
 
     /// - Parameters:
     ///   - ruleDirectories: replace the defaults (`--rules`).
@@ -52,6 +49,10 @@ public struct RuleSetup {
         let (set, d1) = RuleLoader.load(paths: paths.filter(exists), placeholders: placeholders)
         let (compiled, d2) = Compiler.compile(set, fieldMap: map)
         diagnostics += d1 + d2
+        if compiled.rules.isEmpty && set.anomalyRules.isEmpty {
+            diagnostics.append(Diagnostic(.error, code: "rules.none", "no usable rule: nothing to detect with",
+                                          at: SourceLocation(file: paths.first ?? "rules")))
+        }
         return RuleSetup(compiled: compiled, anomalyRules: set.anomalyRules, diagnostics: diagnostics)
     }
 
