@@ -152,16 +152,15 @@ def head_lines(src: str, dst: str, n: int) -> int:
     return sum(1 for _ in open(dst, "rb"))
 
 
-def stateless_rules() -> str:
-    """A copy of detections/ without the stateful rules, made fresh each run so it always matches the
-    pack being measured: no correlations/, no anomaly/, and no rule on assembled operations
-    (`category: operation`), which needs the event-time buffer and operation assembly. With none of
-    those, replay buffers and assembles nothing, so the difference is the whole stateful cost."""
-    dst = os.path.join(DATA, "rules-stateless")
+def pack_without(name: str, folders: tuple[str, ...], operation_rules: bool) -> str:
+    """A fresh copy of detections/ in bench-data/`name`, without the top-level `folders` and, unless
+    `operation_rules`, without the rules on assembled operations (`category: operation`) and their tests."""
+    dst = os.path.join(DATA, name)
     shutil.rmtree(dst, ignore_errors=True)
-    shutil.copytree(os.path.join(REPO, "detections"), dst,
-                    ignore=lambda d, names: [n for n in names if d == os.path.join(REPO, "detections")
-                                             and n in ("correlations", "anomaly")])
+    top = os.path.join(REPO, "detections")
+    shutil.copytree(top, dst, ignore=lambda d, names: [n for n in names if d == top and n in folders])
+    if operation_rules:
+        return dst
     for folder, _, names in os.walk(dst):
         for n in names:
             path = os.path.join(folder, n)
@@ -173,6 +172,22 @@ def stateless_rules() -> str:
                         if os.path.exists(test):
                             os.remove(test)
     return dst
+
+
+# Where the stateful cost goes (`--stateful-only`): the full pack less one consumer at a time.
+BREAKDOWN = (
+    ("vigil replay, full pack without anomaly/", "rules-no-anomaly", ("anomaly",), True),
+    ("vigil replay, full pack without correlations/", "rules-no-correlations", ("correlations",), True),
+    ("vigil replay, stateless-only pack + assembled-operation rules", "rules-stateless-ops", ("anomaly", "correlations"), True),
+)
+
+
+def stateless_rules() -> str:
+    """A copy of detections/ without the stateful rules, made fresh each run so it always matches the
+    pack being measured: no correlations/, no anomaly/, and no rule on assembled operations
+    (`category: operation`), which needs the event-time buffer and operation assembly. With none of
+    those, replay buffers and assembles nothing, so the difference is the whole stateful cost."""
+    return pack_without("rules-stateless", ("correlations", "anomaly"), operation_rules=False)
 
 
 def build_baseline() -> str | None:
@@ -294,6 +309,9 @@ def main() -> int:
     if os.path.isdir(os.path.join(REPO, "detections")):
         replay_sets.append((FULL_PACK, []))
         replay_sets.append((STATELESS, ["--rules", stateless_rules()]))
+        if args.stateful_only:
+            for label, folder, drop, ops in BREAKDOWN:
+                replay_sets.append((label, ["--rules", pack_without(folder, drop, ops)]))
     else:
         results.append(Result("vigil replay, full pack", ok=False, note="unavailable: no detections/ folder yet"))
     for count in () if args.stateful_only else RULE_COUNTS:
@@ -303,7 +321,8 @@ def main() -> int:
                            check=True, stdout=subprocess.DEVNULL)
         replay_sets.append((f"vigil replay, {count} generated rules", ["--rules", rules_dir]))
     for name, rule_args in replay_sets:
-        out = os.path.join(DATA, "out", "alerts-" + name.split(", ")[1].split()[0].replace("/", "") + ".jsonl")
+        slug = "-".join("".join(c if c.isalnum() else " " for c in name.split(", ", 1)[1]).split()[:6])
+        out = os.path.join(DATA, "out", f"alerts-{slug}.jsonl")
         state = out[: -len(".jsonl")] + ".state.db"
         argv = lambda src: [vigil, "replay", *rule_args, "--state", state, "--output", f"jsonl:{out}", src]  # noqa: E731
         reason = no_vigil or probe(argv(probe_file))
