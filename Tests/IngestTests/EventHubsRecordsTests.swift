@@ -1,3 +1,4 @@
+import EventDecoding
 import EventModel
 import Testing
 @testable import Ingest
@@ -28,5 +29,23 @@ import Testing
         #expect(decoded.events.isEmpty)
         #expect(decoded.diagnostics.count == 1)
         #expect(decoded.diagnostics.first?.location.file.contains("insights-activity-logs[3]@42") == true)
+    }
+
+    /// A record has one id however it arrives: a tailed line or a message body decodes exactly as
+    /// `vigil replay` decodes the same text from a file, spacing and pretty-printing included.
+    @Test func idsMatchReplayForAnySpacing() throws {
+        let spaced = #"{"time": "2026-05-01T10:00:00Z", "operationName": "MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/WRITE", "category": "Administrative", "resultType": "Success", "correlationId": "c-1"}"#
+        let pretty = "{\n  \"records\": [\n    " + spaced + ",\n    " + spaced.replacingOccurrences(of: "c-1", with: "c-2") + "\n  ]\n}\n"
+        for text in [spaced + "\n", pretty] {
+            var replayed = JSONRecords.Collector()
+            var reader = RecordReader()
+            try reader.read(bytes: Array(text.utf8), name: "export.json", into: &replayed)
+            var tailed = JSONRecords.Collector()
+            try JSONRecords.decode(Array(text.utf8), at: SourcePosition(source: "tail", line: 7, offset: 0), normalizer: Normalizer(), into: &tailed)
+            #expect(replayed.diagnostics.isEmpty && tailed.diagnostics.isEmpty)
+            #expect(!replayed.events.isEmpty)
+            #expect(tailed.events.map(\.id) == replayed.events.map(\.id))
+            #expect(tailed.events.allSatisfy { $0.position.source == "tail" && $0.position.line == 7 })
+        }
     }
 }
