@@ -84,9 +84,8 @@ final class StatelessRepublishSource: RunSource {
         batch.records += mine.records
         batch.diagnostics += mine.diagnostics
         for (event, origin) in mine.events {
-            var writer = JSONWriter()
-            writer.write(event.record.root)   // the bytes the event id hashes: stage 2 derives the same id
-            for key in plan.keys(for: event) { try republisher.publish(key: key, value: writer.bytes) }
+            let payload = StatefulWire.encode(event)
+            for key in plan.keys(for: event) { try republisher.publish(key: key, value: payload) }
             republished += 1
             batch.alerts += detection.process(event, from: origin).filter { !plan.statelessDrops.contains($0.ruleId) }
             batch.detected += 1
@@ -163,7 +162,7 @@ final class KeyedStatefulSource: KafkaRunSource {
                 continue
             }
             var collector = JSONRecords.Collector()
-            try JSONRecords.decode(message.payload, at: message.position, normalizer: normalizer, into: &collector)
+            try StatefulWire.decode(message.payload, at: message.position, normalizer: normalizer, into: &collector)
             batch.diagnostics += collector.diagnostics
             let origin = Origin(key: tp.key, generation: 0, resume: message.offset)
             for event in collector.events {
