@@ -1,3 +1,4 @@
+import EventModel
 import Foundation
 import Glibc
 import Ingest
@@ -225,5 +226,69 @@ extension RunTests {
         if let g = plan.groups.first {
             #expect(plan.family(ofKey: Array("c\u{1F}\(g.correlation.id)\u{1F}sub\u{1F}rg".utf8)) == .some(0))
         }
+    }
+    /// A chain (a correlation on another correlation's alerts) runs as one stage-2 family, keyed
+    /// by its last correlation's group-by: the events of the base rule under the chain are keyed
+    /// for that family, so the whole chain sees them in one place.
+    @Test func aChainRunsInOneFamilyKeyedByItsLastCorrelation() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+        title: delete
+        name: del
+        id: chain-del
+        logsource: {product: azure, service: activitylogs}
+        detection:
+          selection:
+            operationName: MICROSOFT.RESOURCES/DEPLOYMENTS/DELETE
+          condition: selection
+        ---
+        title: deletes per resource group and caller
+        id: chain-burst
+        name: burst
+        correlation:
+          type: event_count
+          rules: [del]
+          group-by: [vigil.resource.group, vigil.caller]
+          timespan: 10m
+          condition: {gte: 2}
+        ---
+        title: bursts by several callers in one resource group
+        id: chain-spread
+        correlation:
+          type: value_count
+          rules: [burst]
+          group-by: [vigil.resource.group]
+          timespan: 1h
+          condition: {gte: 2, field: vigil.caller}
+        level: high
+        """.write(toFile: dir + "/chain.yml", atomically: false, encoding: .utf8)
+        let rules = try RuleSetup.load(ruleDirectories: [dir], fieldMapPath: RunFixture.detections.path + "/fieldmap.yml", database: nil)
+        #expect(!rules.hasErrors)
+        let plan = StatefulPlan(rules)
+        try #require(plan.groups.count == 1)
+        #expect(plan.groups[0].correlation.id == "chain-spread")
+        #expect(plan.groups[0].rules.compiled.correlations.correlations.map(\.id) == ["chain-burst", "chain-spread"])
+        #expect(plan.identity.compiled.correlations.isEmpty)
+        let line = #"{"time":"2026-05-01T10:00:00Z","operationName":"MICROSOFT.RESOURCES/DEPLOYMENTS/DELETE","caller":"alice@contoso.example","resourceId":"/subscriptions/s1/resourceGroups/RG-ML/providers/Microsoft.Resources/deployments/d1","category":"Administrative","resultType":"Success"}"#
+        let event = try DetectionStageTests.events([line])[0]
+        #expect(plan.keys(for: event) == ["i\u{1F}alice@contoso.example", "c\u{1F}chain-spread\u{1F}\(event.resource?.resourceGroup ?? "?")"])
+    }
+    /// Stage 2 keeps the id stage 1 derived from the bytes as they arrived, though it reads the
+    /// record re-serialised (a body with spaces after colons hashes differently once compacted).
+    @Test func theStatefulTopicCarriesStageOnesEventId() throws {
+        let spaced = #"{"records": [{"time": "2026-05-01T10:00:00Z", "operationName": "MICROSOFT.RESOURCES/DEPLOYMENTS/DELETE", "caller": "alice@contoso.example", "category": "Administrative", "resultType": "Success"}]}"#
+        let stage1 = try DetectionStageTests.events([spaced])[0]
+        let payload = StatefulWire.encode(stage1)
+        #expect(StatefulWire.carriedId(payload) == stage1.id)
+        var plain = JSONRecords.Collector()
+        try JSONRecords.decode(payload, at: SourcePosition(source: "kafka:vigil-stateful"), normalizer: .init(), into: &plain)
+        #expect(plain.events.count == 1 && plain.events[0].id != stage1.id, "the compacted bytes alone give another id")
+        var stage2 = JSONRecords.Collector()
+        try StatefulWire.decode(payload, at: SourcePosition(source: "kafka:vigil-stateful"), normalizer: .init(), into: &stage2)
+        try #require(stage2.events.count == 1)
+        #expect(stage2.events[0].id == stage1.id)
+        #expect(stage2.events[0].operationName == stage1.operationName && stage2.events[0].caller == stage1.caller)
+        #expect(StatefulWire.carriedId(Array(spaced.utf8)) == nil)
     }
 }

@@ -52,14 +52,23 @@ public struct CorrelationCondition: Sendable, Equatable {
     }
 }
 
-/// One base rule as a correlation reads it.
+/// One referenced rule as a correlation reads it: a base rule, or another correlation whose
+/// alerts it takes as events (chaining, Sigma correlation spec "Related rules").
 public struct CorrelationStep: Sendable {
     /// The reference as written in `rules:`.
     public var reference: String
-    /// Index into `CompiledRuleSet.rules`.
+    /// Index into `CompiledRuleSet.rules`; -1 for a chained step.
     public var ruleIndex: Int
+    /// The id of the rule (or correlation) referenced.
     public var ruleId: String
-    /// One source per group-by field, in `groupBy` order (aliases applied).
+    /// A chained step: the index (in `CorrelationSet.correlations`) of the correlation whose
+    /// alerts feed this step, and, per group-by field of this correlation (and for
+    /// `condition.field`), its position in that correlation's group-by: a correlation that chains
+    /// on another reads the fields that one grouped by (the spec's chaining example).
+    public var chained: (correlation: Int, keyPositions: [Int], valuePosition: Int?)?
+    /// One source per group-by field, in `groupBy` order (aliases applied). For a chained step,
+    /// the source the referenced correlation's first step reads at that position (so a scale-out
+    /// plan can tell what the chain is keyed by); the key itself comes from `chained`.
     public var groupSources: [FieldSource]
     /// The `condition.field` source (value_count / value_sum / value_avg).
     public var valueSource: FieldSource?
@@ -98,32 +107,49 @@ public struct CompiledCorrelation: Sendable {
         for s in steps {
             text += "|\(s.ruleId.lowercased()):" + s.groupSources.map(\.description).joined(separator: "\u{1F}")
             text += ":" + (s.valueSource?.description ?? "")
+            if let c = s.chained { text += ":chained " + c.keyPositions.map(String.init).joined(separator: ",") + ":\(c.valuePosition ?? -1)" }
         }
         return StableID.uuid(from: text)
     }
 }
 
-/// Every correlation of a rule set, and which base rules feed which.
+/// Every correlation of a rule set, and which base rules (and which correlations) feed which.
+/// A correlation always comes after the correlations it chains on (the compiler orders them).
 public struct CorrelationSet: Sendable {
     public var correlations: [CompiledCorrelation]
     /// Base rule indexes whose own alerts are not raised (referenced only with `generate: false`).
     public var suppressed: Set<Int>
+    /// Correlations whose own alerts are not raised: chained on only by correlations with
+    /// `generate: false` (their alerts still feed those correlations).
+    public var suppressedCorrelations: Set<Int>
     /// Base rule index → (correlation index, step index) pairs.
     public var feeds: [Int: [(correlation: Int, step: Int)]]
+    /// Correlation index → the (correlation, step) pairs its alerts feed.
+    public var chainedFeeds: [Int: [(correlation: Int, step: Int)]]
 
     public init(_ correlations: [CompiledCorrelation] = []) {
         self.correlations = correlations
         var feeds: [Int: [(correlation: Int, step: Int)]] = [:]
+        var chainedFeeds: [Int: [(correlation: Int, step: Int)]] = [:]
         var generating = Set<Int>(), referenced = Set<Int>()
+        var generatingC = Set<Int>(), referencedC = Set<Int>()
         for (ci, c) in correlations.enumerated() {
             for (si, s) in c.steps.enumerated() {
-                feeds[s.ruleIndex, default: []].append((ci, si))
-                referenced.insert(s.ruleIndex)
-                if c.generate { generating.insert(s.ruleIndex) }
+                if let inner = s.chained?.correlation {
+                    chainedFeeds[inner, default: []].append((ci, si))
+                    referencedC.insert(inner)
+                    if c.generate { generatingC.insert(inner) }
+                } else {
+                    feeds[s.ruleIndex, default: []].append((ci, si))
+                    referenced.insert(s.ruleIndex)
+                    if c.generate { generating.insert(s.ruleIndex) }
+                }
             }
         }
         self.feeds = feeds
+        self.chainedFeeds = chainedFeeds
         self.suppressed = referenced.subtracting(generating)
+        self.suppressedCorrelations = referencedC.subtracting(generatingC)
     }
 
     public var isEmpty: Bool { correlations.isEmpty }
@@ -131,6 +157,40 @@ public struct CorrelationSet: Sendable {
     public func correlation(id: String) -> CompiledCorrelation? {
         correlations.first { $0.id.lowercased() == id.lowercased() || $0.title.lowercased() == id.lowercased() }
     }
+
+    /// A set of the correlations `indexes` and every correlation they chain on, transitively, in
+    /// this set's order (inputs first), chained indexes renumbered: what must run together.
+    public func subset(_ indexes: [Int]) -> CorrelationSet {
+        var keep = Set<Int>()
+        var todo = indexes
+        while let i = todo.popLast() {
+            guard keep.insert(i).inserted else { continue }
+            todo += correlations[i].steps.compactMap { $0.chained?.correlation }
+        }
+        let order = keep.sorted()
+        let renumber = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+        return CorrelationSet(order.map { i in
+            var c = correlations[i]
+            for si in c.steps.indices {
+                if let chained = c.steps[si].chained {
+                    c.steps[si].chained = (renumber[chained.correlation]!, chained.keyPositions, chained.valuePosition)
+                }
+            }
+            return c
+        })
+    }
+
+    /// Every base rule that feeds correlation `ci`, directly or through the correlations it chains
+    /// on, with where an event of that rule keeps each of `ci`'s group-by values.
+    public func leafKeys(of ci: Int) -> [(ruleIndex: Int, sources: [FieldSource])] {
+        correlations[ci].steps.flatMap { step -> [(ruleIndex: Int, sources: [FieldSource])] in
+            guard let chain = step.chained else { return [(step.ruleIndex, step.groupSources)] }
+            return leafKeys(of: chain.correlation).map { leaf in (leaf.ruleIndex, chain.keyPositions.map { leaf.sources[$0] }) }
+        }
+    }
+
+    /// Correlations no other correlation of the set chains on.
+    public var roots: [Int] { correlations.indices.filter { chainedFeeds[$0] == nil } }
 }
 
 extension CompiledRuleSet {

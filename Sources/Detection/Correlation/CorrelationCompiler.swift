@@ -1,15 +1,18 @@
 // ParsedRule (kind .correlation) → CompiledCorrelation. Resolves `rules:` against the loaded base
-// rules (by id, name or title; same file or another), parses the timespan and the condition, and
-// resolves every group-by field (and `condition.field`) per base rule: aliases first, then the base
-// rule's log-source field map, like any other field. Every problem is a located diagnostic; a
-// correlation with an error is left out, the rest still run.
+// rules and correlations (by id, name or title; same file or another), parses the timespan and the
+// condition, and resolves every group-by field (and `condition.field`) per base rule: aliases
+// first, then the base rule's log-source field map, like any other field. A reference to another
+// correlation chains on it (its alerts are this one's events, keyed by the fields it grouped by);
+// correlations are compiled inputs first, and a cycle is an error. Every problem is a located
+// diagnostic; a correlation with an error is left out (and so are those chained on it), the rest
+// still run.
 import EventModel
 
 public enum CorrelationCompiler {
     public static let diagnosticCodes = [
         "correlation.unknown-rule", "correlation.base-rule-invalid", "correlation.bad-timespan", "correlation.bad-condition",
         "correlation.missing-condition", "correlation.missing-field", "correlation.bad-alias", "correlation.unknown-field",
-        "correlation.unsupported",
+        "correlation.unsupported", "correlation.cycle",
     ]
 
     public static func compile(_ set: RuleSet, rules: [CompiledRule], fieldMap: FieldMap) -> (CorrelationSet, [Diagnostic]) {
@@ -21,12 +24,42 @@ public enum CorrelationCompiler {
         for (i, r) in rules.enumerated() where compiledIndex[r.id.lowercased()] == nil { compiledIndex[r.id.lowercased()] = i }
         var out: [CompiledCorrelation] = []
         var diags: [Diagnostic] = []
-        for c in set.correlations where c.isValid {
-            var u = Unit(rule: c, byKey: byKey, compiledIndex: compiledIndex, rules: rules, fieldMap: fieldMap)
-            if let compiled = u.compile() { out.append(compiled) }
+        // Parsed key → index in `out` (nil: did not compile); `visiting`: on the current path.
+        var done: [String: Int?] = [:]
+        var visiting = Set<String>()
+        func visit(_ c: ParsedRule) {
+            let key = c.key.lowercased()
+            guard done[key] == nil, !visiting.contains(key) else { return }
+            visiting.insert(key)
+            for ref in c.correlation?.rules ?? [] {
+                if let dep = byKey[ref.value.lowercased()], dep.kind == .correlation, dep.isValid { visit(dep) }
+            }
+            var u = Unit(rule: c, byKey: byKey, compiledIndex: compiledIndex, rules: rules, fieldMap: fieldMap) { ref in
+                let k = ref.key.lowercased()
+                if visiting.contains(k) { return .cycle }
+                guard let i = done[k] ?? nil else { return .failed }
+                return .compiled(i, out[i])
+            }
+            let compiled = u.compile()
             diags += u.diagnostics
+            visiting.remove(key)
+            if let compiled {
+                done[key] = .some(out.count)
+                out.append(compiled)
+            } else {
+                done[key] = .some(nil)
+            }
         }
+        for c in set.correlations where c.isValid { visit(c) }
         return (CorrelationSet(out), diags)
+    }
+
+    /// What a correlation referenced by another has become.
+    enum Chained {
+        case compiled(Int, CompiledCorrelation)
+        case failed
+        /// It is still being compiled further up: the references form a cycle.
+        case cycle
     }
 
     /// `30s`, `10m`, `1h`, `2d`, `1w` → seconds.
@@ -52,15 +85,18 @@ public enum CorrelationCompiler {
         let compiledIndex: [String: Int]
         let rules: [CompiledRule]
         let fieldMap: FieldMap
+        let chained: (ParsedRule) -> Chained
         var diagnostics: [Diagnostic] = []
         var failed = false
 
-        init(rule: ParsedRule, byKey: [String: ParsedRule], compiledIndex: [String: Int], rules: [CompiledRule], fieldMap: FieldMap) {
+        init(rule: ParsedRule, byKey: [String: ParsedRule], compiledIndex: [String: Int], rules: [CompiledRule], fieldMap: FieldMap,
+             chained: @escaping (ParsedRule) -> Chained) {
             self.rule = rule
             self.byKey = byKey
             self.compiledIndex = compiledIndex
             self.rules = rules
             self.fieldMap = fieldMap
+            self.chained = chained
         }
 
         mutating func error(_ code: String, _ message: String, at loc: SourceLocation) {
@@ -74,8 +110,9 @@ public enum CorrelationCompiler {
 
         mutating func compile() -> CompiledCorrelation? {
             guard let corr = rule.correlation, let node = corr.node, let type = CorrelationType(rawValue: corr.type.value) else { return nil }
-            // Base rules.
-            var bases: [(ref: String, parsed: ParsedRule, index: Int)] = []
+            // Referenced rules, in order: base rules (index into `rules`) and correlations (index
+            // into the correlations compiled so far, with the compiled correlation).
+            var bases: [(ref: String, parsed: ParsedRule, index: Int, inner: CompiledCorrelation?)] = []
             for ref in corr.rules {
                 guard let parsed = byKey[ref.value.lowercased()] else {
                     let guess = byKey.keys.min { Compiler.distance($0, ref.value.lowercased()) < Compiler.distance($1, ref.value.lowercased()) }
@@ -84,14 +121,20 @@ public enum CorrelationCompiler {
                     continue
                 }
                 if parsed.kind == .correlation {
-                    error("correlation.unsupported", "'\(ref.value)' is a correlation: correlations of correlations are not supported", at: ref.location)
+                    switch chained(parsed) {
+                    case .compiled(let index, let inner): bases.append((ref.value, parsed, index, inner))
+                    case .failed:
+                        error("correlation.base-rule-invalid", "correlation '\(ref.value)' did not compile (see its own diagnostics), so this correlation cannot run", at: ref.location)
+                    case .cycle:
+                        error("correlation.cycle", "'\(ref.value)' leads back to '\(rule.title)': correlations that chain on each other in a cycle never start", at: ref.location)
+                    }
                     continue
                 }
                 guard let index = compiledIndex[parsed.key.lowercased()] else {
                     error("correlation.base-rule-invalid", "rule '\(ref.value)' did not compile (see its own diagnostics), so this correlation cannot run", at: ref.location)
                     continue
                 }
-                bases.append((ref.value, parsed, index))
+                bases.append((ref.value, parsed, index, nil))
             }
             if corr.rules.isEmpty { error("correlation.unknown-rule", "'correlation.rules' names no rule", at: corr.location) }
             if type == .temporal || type == .temporalOrdered, corr.rules.count < 2 {
@@ -145,6 +188,11 @@ public enum CorrelationCompiler {
             // Per-step field resolution.
             var steps: [CorrelationStep] = []
             for b in bases {
+                if let inner = b.inner {
+                    steps.append(chainedStep(b.ref, b.parsed, index: b.index, inner: inner, groupBy: groupBy, aliases: aliases,
+                                             valueField: condition?.field, at: corr.location))
+                    continue
+                }
                 let mapping = fieldMap.mapping(for: b.parsed.logsource)
                 let keys = [b.ref, b.parsed.id?.value, b.parsed.name, b.parsed.title].compactMap { $0?.lowercased() }
                 func field(_ name: String) -> String {
@@ -178,6 +226,32 @@ public enum CorrelationCompiler {
                                        timespanSeconds: seconds, timespanText: corr.timespan?.value ?? "", condition: condition,
                                        generate: generate, entityGroupBy: rule.vigil.groupBy, entityGroupByAll: rule.vigil.groupMatchAll,
                                        baselineControls: baseline, location: rule.id?.location ?? rule.location)
+        }
+
+        /// A step fed by another correlation's alerts: each group-by field (and `condition.field`)
+        /// must be one that correlation grouped by, since its alerts carry only those values.
+        mutating func chainedStep(_ ref: String, _ parsed: ParsedRule, index: Int, inner: CompiledCorrelation,
+                                  groupBy: [(name: String, at: SourceLocation)], aliases: [String: [String: String]],
+                                  valueField: String?, at: SourceLocation) -> CorrelationStep {
+            let keys = [ref, parsed.id?.value, parsed.name, parsed.title].compactMap { $0?.lowercased() }
+            func position(_ name: String, at loc: SourceLocation) -> Int? {
+                var f = name
+                for k in keys { if let a = aliases[name]?[k] { f = a; break } }
+                if let p = inner.groupBy.firstIndex(where: { $0.lowercased() == f.lowercased() }) { return p }
+                let known = inner.groupBy.isEmpty ? "none" : inner.groupBy.joined(separator: ", ")
+                error("correlation.unknown-field", "'\(f)' is not a group-by field of correlation '\(ref)' (\(known)): a correlation that chains on another reads only the fields that one groups by", at: loc)
+                return nil
+            }
+            var positions: [Int] = []
+            var sources: [FieldSource] = []
+            for g in groupBy {
+                guard let p = position(g.name, at: g.at) else { continue }
+                positions.append(p)
+                sources.append(inner.steps.first?.groupSources[p] ?? FieldSource(FieldPath(g.name)))
+            }
+            let valuePosition = valueField.flatMap { position($0, at: at) }
+            return CorrelationStep(reference: ref, ruleIndex: -1, ruleId: inner.id, chained: (index, positions, valuePosition),
+                                   groupSources: sources, valueSource: nil, entities: [])
         }
 
         func source(_ field: String, _ mapping: FieldMap.LogSourceMapping?) -> FieldSource {

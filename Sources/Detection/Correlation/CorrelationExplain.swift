@@ -21,12 +21,19 @@ extension CompiledRuleSet {
             ? "  window: sliding, ending at each new event of the group; fires on the event that meets the condition, then the group restarts\n"
             : "  window: anchored at the group's first event; judged when event time passes its end (or at end of input)\n"
         out += "  group-by: " + (c.groupBy.isEmpty ? "(none: one group)" : c.groupBy.joined(separator: ", ")) + "\n"
-        out += "  severity: \(c.severity.rawValue); generate base-rule alerts: \(c.generate)\n"
+        out += "  severity: \(c.severity.rawValue); generate the referenced rules' own alerts: \(c.generate)\n"
         if !c.tactics.isEmpty || !c.techniques.isEmpty {
             out += "  attack: tactics [\(c.tactics.joined(separator: ", "))], techniques [\(c.techniques.joined(separator: ", "))]\n"
         }
         out += "  rules:\n"
         for (i, s) in c.steps.enumerated() {
+            if let chain = s.chained, chain.correlation < correlations.correlations.count {
+                let inner = correlations.correlations[chain.correlation]
+                out += "    \(i + 1). \(s.reference) → correlation \(inner.id) (\(inner.title)) at \(inner.location): its alerts are this step's events\n"
+                for (g, p) in zip(c.groupBy, chain.keyPositions) { out += "         key \(g): its group-by \(inner.groupBy[p])\n" }
+                if let p = chain.valuePosition { out += "         value \(c.condition.field ?? ""): its group-by \(inner.groupBy[p])\n" }
+                continue
+            }
             let r = rules[s.ruleIndex]
             out += "    \(i + 1). \(s.reference) → rule \(r.id) (\(r.title)) at \(r.location)\n"
             for (g, src) in zip(c.groupBy, s.groupSources) { out += "         key \(g): \(src)\n" }

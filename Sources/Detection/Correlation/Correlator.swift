@@ -193,9 +193,7 @@ public final class Correlator {
     // MARK: windows
 
     private func add(_ event: Event, time t: Int64, correlation ci: Int, step si: Int, evidence: inout String?) -> [Alert] {
-        let c = set.correlations[ci]
-        let step = c.steps[si]
-        let state = states[ci]
+        let step = set.correlations[ci].steps[si]
         let id = event.idString
         if fence != nil, alreadyTaken(time: t, id: id) {
             stats.alreadyTaken += 1
@@ -205,7 +203,6 @@ public final class Correlator {
         var keyParts: [String] = []
         keyParts.reserveCapacity(step.groupSources.count)
         for s in step.groupSources { keyParts.append(event.values(at: s.path(for: event.shape)).first?.text ?? "") }
-        let key = keyParts.joined(separator: "\u{1F}")
         var value: String?, number: Double?
         if let vs = step.valueSource {
             guard let v = event.values(at: vs.path(for: event.shape)).first(where: { !$0.isNull }) else {
@@ -215,10 +212,54 @@ public final class Correlator {
             value = v.text ?? v.json?.jsonText
             number = v.number ?? value.flatMap(Double.init)
         }
+        var text = evidence
+        defer { evidence = text }
+        return place(ci, si, key: keyParts.joined(separator: "\u{1F}"), time: t, id: id, value: value, number: number,
+                     position: event.position, evidence: {
+                         if text == nil { text = event.record.root.jsonText }
+                         return text
+                     }, entities: { group in self.collectEntities(event, step: step, into: group) })
+    }
+
+    /// A correlation fired (`alert`, for group `key`): raises it unless only correlations with
+    /// `generate: false` chain on it, and feeds it to those that do, as one event keyed by the
+    /// values it grouped by.
+    private func raised(_ ci: Int, key: String, _ alert: Alert) -> [Alert] {
+        var out = set.suppressedCorrelations.contains(ci) ? [] : [alert]
+        guard let outers = set.chainedFeeds[ci] else { return out }
+        let parts = key.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+        for (oc, os) in outers {
+            guard let chain = set.correlations[oc].steps[os].chained else { continue }
+            let outerKey = chain.keyPositions.map { $0 < parts.count ? parts[$0] : "" }.joined(separator: "\u{1F}")
+            var value: String?
+            if let p = chain.valuePosition {
+                guard p < parts.count, !parts[p].isEmpty else {
+                    stats.missingValue += 1
+                    continue
+                }
+                value = parts[p]
+            }
+            stats.eventsFed += 1
+            out += place(oc, os, key: outerKey, time: alert.time.nanoseconds, id: alert.id, value: value, number: value.flatMap(Double.init),
+                         position: alert.position, evidence: { alert.evidence.first }, entities: { group in
+                             for e in alert.entities where group.entities.count < self.configuration.maxEntities && group.entityKeys.insert(e.key).inserted {
+                                 group.entities.append(e)
+                             }
+                         })
+        }
+        return out
+    }
+
+    /// Puts one entry (an event, or a chained correlation's alert) into its group's window and
+    /// judges the window. `evidence` is asked only for the first `evidenceSample` entries.
+    private func place(_ ci: Int, _ si: Int, key: String, time t: Int64, id: String, value: String?, number: Double?,
+                       position: SourcePosition, evidence: () -> String?, entities: (Group) -> Void) -> [Alert] {
+        let c = set.correlations[ci]
+        let state = states[ci]
         var out: [Alert] = []
         state.touched.insert(key)
         if let g = state.groups[key], !c.condition.firesEarly, t > g.first &+ c.timespanNanos {
-            if let a = close(c, key: key, group: g) { out.append(a) }   // its window ended before this event
+            if let a = close(c, key: key, group: g) { out += raised(ci, key: key, a) }   // its window ended before this event
             state.groups[key] = nil
         } else if let g = state.groups[key], c.condition.firesEarly, t &- g.last > c.timespanNanos {
             state.groups[key] = nil   // idle longer than the window: start afresh, as a sweep would have
@@ -231,9 +272,8 @@ public final class Correlator {
         }
         seq &+= 1
         let sampled = group.entries.count < configuration.evidenceSample
-        if sampled && evidence == nil { evidence = event.record.root.jsonText }
         let entry = Entry(time: t, seq: seq, id: id, step: si, value: value, number: number,
-                          evidence: sampled ? evidence : nil, position: event.position)
+                          evidence: sampled ? evidence() : nil, position: position)
         // Events come in event-time order: append, or slot in from the back when one is not.
         var at = group.entries.count
         while at > 0, group.entries[at - 1].time > t { at -= 1 }
@@ -244,7 +284,7 @@ public final class Correlator {
             group.entries.removeFirst()
             stats.droppedEvents += 1
         }
-        collectEntities(event, step: step, into: group)
+        entities(group)
         guard c.condition.firesEarly else { return out }
         // Sliding window ending at the group's newest event.
         let start = group.last &- c.timespanNanos
@@ -252,7 +292,7 @@ public final class Correlator {
         group.first = group.entries.first?.time ?? t
         guard let contributing = evaluate(c, group.entries) else { return out }
         state.groups[key] = nil
-        return out + [makeAlert(c, key: key, entries: contributing, group: group)]
+        return out + raised(ci, key: key, makeAlert(c, key: key, entries: contributing, group: group))
     }
 
     /// The contributing entries when the condition holds over `entries`, else nil.
@@ -310,7 +350,7 @@ public final class Correlator {
             if c.condition.firesEarly {
                 if now &- g.last > c.timespanNanos { state.groups[key] = nil; state.touched.insert(key) }
             } else if all || now > g.first &+ c.timespanNanos {
-                if let a = close(c, key: key, group: g) { out.append(a) }
+                if let a = close(c, key: key, group: g) { out += raised(ci, key: key, a) }
                 state.groups[key] = nil
                 state.touched.insert(key)
             }

@@ -12,7 +12,8 @@ import EventModel
 ///   identity) and operation assembly (one correlationId has one caller) run here.
 /// - `c␟<correlation id>␟<group-by values>`: for each other correlation (group-by without the
 ///   caller, e.g. subscription + resource group), the events its base rules match, keyed by exactly
-///   the correlator's group key. That correlation alone runs on them.
+///   the correlator's group key. That correlation alone runs on them, with the correlations it
+///   chains on (their group-by includes its own, so a chain's events share its key).
 struct StatefulPlan {
     static let separator = "\u{1F}"
 
@@ -20,7 +21,7 @@ struct StatefulPlan {
     let stateless: RuleSetup
     /// Stage 2, identity family: the rules without the correlations of the other families.
     let identity: RuleSetup
-    /// Stage 2, one family per correlation not keyed by the caller.
+    /// Stage 2, one family per correlation not keyed by the caller (and not chained on by another).
     let groups: [(correlation: CompiledCorrelation, rules: RuleSetup)]
 
     /// Alerts stage 1 must not raise: base rules the full set suppresses (`generate: false`) and
@@ -28,33 +29,38 @@ struct StatefulPlan {
     let statelessDrops: Set<String>
     /// The only alerts the identity family raises (the rest are stage 1's).
     let identityKeeps: Set<String>
-    /// Base rule index → the group families it feeds (indexes into `groups`).
-    private let groupFeeds: [Int: [Int]]
+    /// Base rule index → the group families it feeds (indexes into `groups`), with where its
+    /// events keep the family's group-by values.
+    private let groupFeeds: [Int: [(group: Int, sources: [FieldSource])]]
     private let full: CompiledRuleSet
     private let matcher: Engine
 
     init(_ rules: RuleSetup) {
         let full = rules.compiled
         self.full = full
-        let correlations = full.correlations.correlations
-        let byCaller = correlations.filter(Self.keyedByCaller)
-        let others = correlations.filter { !Self.keyedByCaller($0) }
-        func subset(_ c: [CompiledCorrelation], anomaly: Bool) -> RuleSetup {
+        let set = full.correlations
+        // A chain runs where its last correlation (a root) runs: by caller only when every
+        // correlation of the chain is keyed by the caller.
+        let byCaller = set.roots.filter { set.subset([$0]).correlations.allSatisfy(Self.keyedByCaller) }
+        let others = set.roots.filter { !byCaller.contains($0) }
+        func subset(_ c: CorrelationSet, anomaly: Bool) -> RuleSetup {
             var r = rules
             r.compiled = CompiledRuleSet(rules: full.rules, predicates: full.predicates, slots: full.slots, regexes: full.regexes,
-                                         correlations: CorrelationSet(c))
+                                         correlations: c)
             if !anomaly { r.anomalyRules = [] }
             return r
         }
-        stateless = subset([], anomaly: false)
-        identity = subset(byCaller, anomaly: true)
-        groups = others.map { ($0, subset([$0], anomaly: false)) }
+        stateless = subset(CorrelationSet(), anomaly: false)
+        identity = subset(set.subset(byCaller), anomaly: true)
+        groups = others.map { (set.correlations[$0], subset(set.subset([$0]), anomaly: false)) }
         let assembled = Set(full.rules.filter { $0.kinds.contains(.operation) }.map(\.id))
-        statelessDrops = Set(full.correlations.suppressed.map { full.rules[$0].id }).union(assembled)
-        identityKeeps = Set(byCaller.map(\.id)).union(rules.anomalyRules.map(\.id)).union(assembled)
-        var feeds: [Int: [Int]] = [:]
-        for (gi, g) in groups.enumerated() {
-            for step in g.correlation.steps where !(feeds[step.ruleIndex]?.contains(gi) ?? false) { feeds[step.ruleIndex, default: []].append(gi) }
+        statelessDrops = Set(set.suppressed.map { full.rules[$0].id }).union(assembled)
+        identityKeeps = Set(set.subset(byCaller).correlations.map(\.id)).union(rules.anomalyRules.map(\.id)).union(assembled)
+        var feeds: [Int: [(group: Int, sources: [FieldSource])]] = [:]
+        for (gi, root) in others.enumerated() {
+            for leaf in set.leafKeys(of: root) where !(feeds[leaf.ruleIndex]?.contains { $0.group == gi && $0.sources.map(\.description) == leaf.sources.map(\.description) } ?? false) {
+                feeds[leaf.ruleIndex, default: []].append((gi, leaf.sources))
+            }
         }
         groupFeeds = feeds
         matcher = Engine(rules: CompiledRuleSet(rules: full.rules, predicates: full.predicates, slots: full.slots, regexes: full.regexes),
@@ -80,13 +86,10 @@ struct StatefulPlan {
         let (a, b) = full.candidates(kind: event.kind, operation: op, unknownMeetsAll: false)
         guard (a + b).contains(where: { groupFeeds[$0] != nil }) else { return out }
         for ruleIndex in matcher.matchingRules(event) {
-            for gi in groupFeeds[ruleIndex] ?? [] {
-                let c = groups[gi].correlation
-                for step in c.steps where step.ruleIndex == ruleIndex {
-                    let values = step.groupSources.map { event.values(at: $0.path(for: event.shape)).first?.text ?? "" }
-                    let key = (["c", c.id] + values).joined(separator: Self.separator)
-                    if !out.contains(key) { out.append(key) }
-                }
+            for feed in groupFeeds[ruleIndex] ?? [] {
+                let values = feed.sources.map { event.values(at: $0.path(for: event.shape)).first?.text ?? "" }
+                let key = (["c", groups[feed.group].correlation.id] + values).joined(separator: Self.separator)
+                if !out.contains(key) { out.append(key) }
             }
         }
         return out

@@ -107,7 +107,7 @@ import Testing
         expectAt(d, "correlation.bad-alias", 20, 7, "'nope'")
     }
 
-    @Test func unknownVigilGroupByFieldAndCorrelationOfCorrelation() {
+    @Test func unknownVigilGroupByFieldAndAChainOnABrokenCorrelation() {
         let d = diagnostics("""
         title: c
         id: c1
@@ -126,7 +126,55 @@ import Testing
           timespan: 1h
         """)
         expectAt(d, "correlation.unknown-field", 15, 14, "vigil.nosuch")
-        expectAt(d, "correlation.unsupported", 23, 16)
+        expectAt(d, "correlation.base-rule-invalid", 23, 16, "correlation 'c1' did not compile")
+    }
+
+    /// Correlations may chain on each other, never in a cycle; the error names the reference.
+    @Test func chainsInACycleAreRejected() {
+        let (set, d) = T.compile(Self.base + """
+        title: a
+        id: ca
+        correlation:
+          type: temporal
+          rules: [del, cb]
+          group-by: [Caller]
+          timespan: 1h
+        ---
+        title: b
+        id: cb
+        correlation:
+          type: event_count
+          rules: [ca]
+          group-by: [Caller]
+          timespan: 1h
+          condition: {gte: 2}
+        """, file: "c.yml")
+        expectAt(d, "correlation.cycle", 22, 11, "leads back to 'b'")
+        #expect(set.correlations.isEmpty, "neither half of the cycle runs")
+    }
+
+    /// A correlation chained on another reads only the values that one grouped by.
+    @Test func chainedGroupByMustBeTheInputsGroupBy() {
+        let d = diagnostics("""
+        title: many
+        id: c1
+        name: many_deletes
+        correlation:
+          type: event_count
+          rules: [del]
+          group-by: [Caller]
+          timespan: 1h
+          condition: {gte: 2}
+        ---
+        title: then
+        id: c2
+        correlation:
+          type: temporal
+          rules: [many_deletes, del]
+          group-by: [ResourceGroup]
+          timespan: 1h
+        """)
+        expectAt(d, "correlation.unknown-field", 25, 14, "not a group-by field of correlation 'many_deletes' (Caller)")
     }
 
     @Test func brokenCorrelationIsLeftOutOthersRun() {

@@ -206,6 +206,87 @@ enum C {
     timespan: 1h
     """))
 
+    /// The specification's chaining example: a burst of failures (an event_count correlation)
+    /// followed by a success (a base rule), in order, per caller. Only the last correlation alerts
+    /// unless `generate: true`; its events are the burst's alert and the success.
+    static func chain(generate: Bool) -> CompiledRuleSet {
+        C.set(C.base("fail", op: "Fail"), C.base("ok", op: "Ok"), """
+        title: burst
+        id: corr-burst
+        name: many_fails
+        correlation:
+          type: event_count
+          rules: [fail]
+          group-by: [Caller]
+          timespan: 10m
+          condition: {gte: 3}
+        level: medium
+        """, C.correlation("""
+        type: temporal_ordered
+        rules: [many_fails, ok]
+        group-by: [Caller]
+        timespan: 30m
+        generate: \(generate)
+        """))
+    }
+
+    @Test func chainedCorrelationFollowsTheBurstItChainsOn() throws {
+        let fails = (0..<3).map { C.ev("Fail", at: Int64($0) * 60, id: UInt64($0 + 1)) }
+        let ok = C.ev("Ok", at: 600, id: 9)
+        let alerts = C.run(Self.chain(generate: false), fails + [ok]).alerts
+        try #require(alerts.count == 1, "\(alerts.map(\.ruleId))")
+        let burstId = Alert.makeId(ruleId: "corr-burst", eventIds: fails.map(\.idString))
+        #expect(alerts[0].ruleId == "corr-1")
+        #expect(alerts[0].eventIds == [burstId, ok.idString], "the burst's alert, then the success")
+        #expect(alerts[0].description?.contains("many_fails → ok") == true)
+        #expect(alerts[0].evidence.count == 2)
+
+        let withBurst = C.run(Self.chain(generate: true), fails + [ok]).alerts
+        #expect(Set(withBurst.map(\.ruleId)) == ["corr-burst", "corr-1", "id-ok"], "the burst keeps its own generate: false")
+        #expect(withBurst.first { $0.ruleId == "corr-burst" }?.id == burstId)
+
+        // The success before the burst, two failures only, or another caller's success: nothing.
+        #expect(C.run(Self.chain(generate: false), [C.ev("Ok", at: 0, id: 9)] + fails.map { var e = $0; e.time = e.time!.adding(seconds: 60); return e }).alerts.isEmpty)
+        #expect(C.run(Self.chain(generate: false), Array(fails.prefix(2)) + [ok]).alerts.isEmpty)
+        #expect(C.run(Self.chain(generate: false), fails + [C.ev("Ok", caller: "bob", at: 600, id: 9)]).alerts.isEmpty)
+        // Outside the chained correlation's timespan (burst fired at 120 s, success 31 min later).
+        #expect(C.run(Self.chain(generate: false), fails + [C.ev("Ok", at: 120 + 1861, id: 9)]).alerts.isEmpty)
+    }
+
+    /// value_count over a chained correlation counts the distinct values of one of the fields
+    /// that correlation grouped by: bursts by two callers in one resource group.
+    @Test func chainedValueCountCountsTheInputsGroupValues() throws {
+        let set = C.set(C.base("del", op: "Delete"), """
+        title: burst
+        id: corr-burst
+        name: burst
+        correlation:
+          type: event_count
+          rules: [del]
+          group-by: [ResourceGroup, Caller]
+          timespan: 10m
+          condition: {gte: 2}
+        """, C.correlation("""
+        type: value_count
+        rules: [burst]
+        group-by: [ResourceGroup]
+        timespan: 1h
+        condition: {gte: 2, field: Caller}
+        """))
+        func del(_ caller: String, _ rg: String, at s: Int64, id: UInt64) -> Event {
+            C.ev("Delete", caller: caller, at: s, id: id, extra: #""ResourceGroup": "\#(rg)""#)
+        }
+        let events = [del("alice", "rg1", at: 0, id: 1), del("alice", "rg1", at: 60, id: 2),
+                      del("bob", "rg2", at: 100, id: 3), del("bob", "rg2", at: 160, id: 4),
+                      del("carol", "rg1", at: 200, id: 5), del("carol", "rg1", at: 260, id: 6)]
+        let alerts = C.run(set, events).alerts.filter { $0.ruleId == "corr-1" }
+        try #require(alerts.count == 1)
+        #expect(alerts[0].description?.contains("2 distinct Caller") == true)
+        #expect(alerts[0].description?.contains("ResourceGroup=rg1") == true)
+        #expect(alerts[0].eventIds.count == 2, "two bursts")
+        #expect(C.run(set, Array(events.prefix(4))).alerts.filter { $0.ruleId == "corr-1" }.isEmpty, "one caller per resource group")
+    }
+
     @Test func temporalOrderedRequiresOrder() throws {
         let good = [C.ev("OpA", at: 0, id: 1), C.ev("OpB", at: 10, id: 2), C.ev("OpC", at: 20, id: 3)]
         let alerts = C.run(Self.ordered, good).alerts
