@@ -165,6 +165,26 @@ import Testing
         #expect(try db.outboxCount == 0)
     }
 
+    /// The dispatcher itself deletes finished rows past `keepDeliveredSeconds`, looking hourly.
+    @Test func deliveredRowsAreDeletedOnceOldEnough() throws {
+        let db = try outboxDatabase(folder, clock: clock, rows: 4)
+        let d = try dispatcher(db, [FakeSink(name: "a")], OutboxConfiguration(keepDeliveredSeconds: 60))
+        #expect(try d.drain(until: clock.now()).delivered == 4)
+        clock.advance(by: 61)
+        _ = try d.dispatchOnce()
+        #expect(try db.outboxCount == 4, "old enough, but the last look was a minute ago")
+        clock.advance(by: OutboxDispatcher.purgeInterval)
+        _ = try d.dispatchOnce()
+        #expect(try db.outboxCount == 0, "every sink done and older than a minute: deleted")
+
+        let keepADay = try dispatcher(db, [FakeSink(name: "a")], OutboxConfiguration(keepDeliveredSeconds: 86_400))
+        try db.appendOutbox(kind: "incident", objectId: "inc-9", revision: 1, payload: "{}")
+        #expect(try keepADay.dispatchOnce().delivered == 1)
+        clock.advance(by: OutboxDispatcher.purgeInterval)
+        _ = try keepADay.dispatchOnce()
+        #expect(try db.outboxCount == 1, "an hour old: kept")
+    }
+
     @Test func runStopsCleanlyWhenSignalled() async throws {
         let db = try outboxDatabase(folder, clock: clock, rows: 5)
         let sink = FakeSink(name: "s", maxBatch: 2)

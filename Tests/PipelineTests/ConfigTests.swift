@@ -44,7 +44,7 @@ import Testing
             start_position: latest
         sinks:
           out: {type: jsonl, path: a.jsonl}
-        outbox: {max_attempts: 3, max_age: 1h, shutdown_drain: 2s}
+        outbox: {max_attempts: 3, max_age: 1h, shutdown_drain: 2s, keep_delivered: 2d}
         metrics: {listen: "0.0.0.0:9999"}
         log: {level: debug, format: json}
         """, environment: Self.env)
@@ -63,6 +63,7 @@ import Testing
         #expect(hub.consumer.connection.bootstrapServers == "ns1.servicebus.windows.net:9093")
         #expect(tail.paths == ["/var/log/x"] && tail.tail.startPosition == .end && tail.tail.pollInterval == .milliseconds(100))
         #expect(c.outbox.maxAttempts == 3 && c.outbox.maxAgeSeconds == 3600 && c.shutdownDrainSeconds == 2)
+        #expect(c.outbox.keepDeliveredSeconds == 2 * 86_400)
         #expect(c.metrics.host == "0.0.0.0" && c.metrics.port == 9999)
         #expect(c.log.level == .debug && c.log.format == .json)
     }

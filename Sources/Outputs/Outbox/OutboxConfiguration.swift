@@ -20,10 +20,14 @@ public struct OutboxConfiguration: Sendable, Hashable {
     /// How long an item may stay deferred (from its first deferral or failure) before it is
     /// dead-lettered. Generous: it should outlast the retries of the row it waits for.
     public var maxDeferSeconds: Double
+    /// Rows every sink has finished are deleted once they are this old (checked hourly): a
+    /// service that runs for months keeps a bounded outbox. The alerts and incidents tables keep
+    /// the history.
+    public var keepDeliveredSeconds: Double
 
     public init(maxAttempts: Int = 12, maxAgeSeconds: Double = 24 * 3600, baseDelaySeconds: Double = 1,
                 maxDelaySeconds: Double = 300, maxRetryAfterSeconds: Double = 3600, pollIntervalSeconds: Double = 1,
-                deferDelaySeconds: Double = 2, maxDeferSeconds: Double = 6 * 3600) {
+                deferDelaySeconds: Double = 2, maxDeferSeconds: Double = 6 * 3600, keepDeliveredSeconds: Double = 7 * 86_400) {
         self.maxAttempts = maxAttempts
         self.maxAgeSeconds = maxAgeSeconds
         self.baseDelaySeconds = baseDelaySeconds
@@ -32,6 +36,7 @@ public struct OutboxConfiguration: Sendable, Hashable {
         self.pollIntervalSeconds = pollIntervalSeconds
         self.deferDelaySeconds = deferDelaySeconds
         self.maxDeferSeconds = maxDeferSeconds
+        self.keepDeliveredSeconds = max(0, keepDeliveredSeconds)
     }
 
     /// The wait before a deferred item goes again, after it has waited `waited` seconds so far.

@@ -53,6 +53,9 @@ public final class OutboxDispatcher: @unchecked Sendable {
     private let clock: any OutboxClock
     private let jitter: @Sendable (Double) -> Double
     private let logger: Logger
+    /// When finished rows are next looked for (`OutboxConfiguration.keepDeliveredSeconds`).
+    private var nextPurgeAt = -Double.infinity
+    public static let purgeInterval: Double = 3600
 
     /// `jitter(ceiling)` returns the delay to wait, in [0, ceiling] (default: uniform random).
     public init(database: StateDatabase, sinks: [any Sink], configuration: OutboxConfiguration = OutboxConfiguration(),
@@ -92,7 +95,19 @@ public final class OutboxDispatcher: @unchecked Sendable {
             let next = due ?? now
             round.nextDueAt = min(round.nextDueAt ?? next, next)
         }
+        try purgeDeliveredIfDue()
         return round
+    }
+
+    /// Deletes rows every sink finished longer than `keepDeliveredSeconds` ago, once an hour.
+    private func purgeDeliveredIfDue() throws {
+        let now = clock.now()
+        guard now >= nextPurgeAt else { return }
+        nextPurgeAt = now + Self.purgeInterval
+        let purged = try database.purgeDelivered(before: now - configuration.keepDeliveredSeconds)
+        if purged > 0 {
+            logger.info("deleted delivered outbox rows", metadata: ["rows": "\(purged)", "older_than_s": "\(Int(configuration.keepDeliveredSeconds))"])
+        }
     }
 
     private func deliver(_ rows: [OutboxRecord], to sink: any Sink, now: Double, round: inout DispatchRound) throws {

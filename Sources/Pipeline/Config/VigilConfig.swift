@@ -143,6 +143,7 @@ public struct VigilConfig: Sendable {
             if let v = s.seconds("poll_interval") { outbox.pollIntervalSeconds = max(0.01, v) }
             if let v = s.seconds("defer_delay") { outbox.deferDelaySeconds = v }
             if let v = s.seconds("max_defer") { outbox.maxDeferSeconds = v }
+            if let v = s.seconds("keep_delivered") { outbox.keepDeliveredSeconds = v }
             if let v = s.seconds("shutdown_drain") { shutdownDrainSeconds = v }
             s.finish()
         }
