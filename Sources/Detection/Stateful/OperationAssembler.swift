@@ -122,7 +122,12 @@ public struct OperationAssembler {
 
         private static func isLowerASCII(_ s: String) -> Bool {
             var s = s
-            return s.withUTF8 { b in !b.contains { $0 >= 0x80 || ($0 &- 65) < 26 } }
+            return s.withUTF8 { b in
+                // Or-ing the "not lower ASCII" test over every byte, no early exit: a branch-free loop.
+                var bad = false
+                for c in b { bad = bad || c >= 0x80 || (c &- 65) < 26 }
+                return !bad
+            }
         }
 
         static func == (a: Key, b: Key) -> Bool {
@@ -428,43 +433,53 @@ public struct OperationAssembler {
     }
 
     /// fastHash64 of "operation|<correlationId>|<operation>|<id>|<id>…" (ids sorted, in decimal):
-    /// the bytes are written directly into a temporary buffer (on the stack when small), not
-    /// through string interpolation.
+    /// the bytes are copied into a temporary buffer (on the stack when small) with plain pointer
+    /// writes, not through string interpolation or per-byte appends.
     static func assembledId(_ o: Open) -> UInt64 {
         var corr = o.key.correlationId, op = o.key.operation
-        let ids = o.moreIds.isEmpty ? [] : ([o.firstId] + o.moreIds).sorted()
+        let ids = o.moreIds.isEmpty ? [] : ([o.firstId] + o.moreIds).sorted()   // one id: no array
         let capacity = 11 + corr.utf8.count + op.utf8.count + 21 * o.recordCount
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buf in
-            var n = 0
-            func put(_ b: UInt8) { buf[n] = b; n += 1 }
-            for b in "operation|".utf8 { put(b) }
-            corr.withUTF8 { for b in $0 { put(b) } }
-            put(UInt8(ascii: "|"))
-            op.withUTF8 { for b in $0 { put(b) } }
-            func putDecimal(_ value: UInt64) {
-                var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
-                var k = 0
-                var v = value
-                withUnsafeMutableBytes(of: &digits) { d in
-                    repeat {
-                        d[k] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
-                        v /= 10
-                        k += 1
-                    } while v > 0
-                    for i in stride(from: k - 1, through: 0, by: -1) { put(d[i]) }
-                }
-            }
+        return withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 1) { buf in
+            // Offsets are passed along, not captured as variables (a captured `var` costs an
+            // exclusivity check per access).
+            let p = buf.baseAddress!
+            let prefix: StaticString = "operation|"
+            p.copyMemory(from: prefix.utf8Start, byteCount: prefix.utf8CodeUnitCount)
+            let afterCorr = corr.withUTF8 { put($0, p, at: prefix.utf8CodeUnitCount) }
+            p.storeBytes(of: UInt8(ascii: "|"), toByteOffset: afterCorr, as: UInt8.self)
+            var n = op.withUTF8 { put($0, p, at: afterCorr + 1) }
             if ids.isEmpty {
-                put(UInt8(ascii: "|"))
-                putDecimal(o.firstId)
+                n = putId(o.firstId, p, at: n)
             } else {
-                for id in ids {
-                    put(UInt8(ascii: "|"))
-                    putDecimal(id)
-                }
+                for id in ids { n = putId(id, p, at: n) }
             }
-            return fastHash64(UnsafeRawBufferPointer(start: buf.baseAddress, count: n))
+            return fastHash64(UnsafeRawBufferPointer(start: p, count: n))
         }
+    }
+
+    /// Copies `b` to `p + at`; returns the offset after it.
+    private static func put(_ b: UnsafeBufferPointer<UInt8>, _ p: UnsafeMutableRawPointer, at: Int) -> Int {
+        if let base = b.baseAddress { p.advanced(by: at).copyMemory(from: base, byteCount: b.count) }
+        return at + b.count
+    }
+
+    /// Writes "|" and `id` in decimal at `p + at`; returns the offset after it.
+    private static func putId(_ id: UInt64, _ p: UnsafeMutableRawPointer, at: Int) -> Int {
+        p.storeBytes(of: UInt8(ascii: "|"), toByteOffset: at, as: UInt8.self)
+        return at + 1 + writeDecimal(id, to: p.advanced(by: at + 1))
+    }
+
+    /// Writes `value` in decimal at `p`; returns how many bytes (at most 20).
+    private static func writeDecimal(_ value: UInt64, to p: UnsafeMutableRawPointer) -> Int {
+        var count = 1
+        var v = value
+        while v >= 10 { v /= 10; count += 1 }
+        v = value
+        for i in stride(from: count - 1, through: 0, by: -1) {
+            p.storeBytes(of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10), toByteOffset: i, as: UInt8.self)
+            v /= 10
+        }
+        return count
     }
 }
 
