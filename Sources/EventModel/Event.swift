@@ -47,23 +47,29 @@ public struct Event: Sendable {
             self.position = position
         }
 
-        func copy() -> Storage {
+        /// A copy with the typed fields operationName … correlationId only (no alertId, no title).
+        func copyTypedFields(record: RecordStorage, position: SourcePosition) -> Storage {
             let c = Storage(record: record, position: position)
-        c.operationName = operationName
-        c.operation = operation
-        c.category = category
-        c.result = result
-        c.resultSignature = resultSignature
-        c.level = level
-        c.caller = caller
-        c.callerObjectId = callerObjectId
-        c.callerAppId = callerAppId
-        c.callerIP = callerIP
-        c.tenantId = tenantId
-        c.resource = resource
-        c.correlationId = correlationId
-        c.alertId = alertId
-        c.title = title
+            c.operationName = operationName
+            c.operation = operation
+            c.category = category
+            c.result = result
+            c.resultSignature = resultSignature
+            c.level = level
+            c.caller = caller
+            c.callerObjectId = callerObjectId
+            c.callerAppId = callerAppId
+            c.callerIP = callerIP
+            c.tenantId = tenantId
+            c.resource = resource
+            c.correlationId = correlationId
+            return c
+        }
+
+        func copy() -> Storage {
+            let c = copyTypedFields(record: record, position: position)
+            c.alertId = alertId
+            c.title = title
             return c
         }
     }
@@ -165,6 +171,19 @@ public struct Event: Sendable {
         self.shape = shape
         self.id = id
         self.storage = Storage(record: .deferred(record), position: position)
+    }
+
+    /// An event Vigil builds from another one (an assembled operation from its base record): its own
+    /// kind, shape, id, time and deferred record, and `source`'s typed fields operationName through
+    /// correlationId (alertId, title and severity stay nil), copied in one go rather than set one
+    /// by one. The caller then overwrites what differs.
+    public init(kind: EventKind, shape: RecordShape, deferredRecord record: DeferredRecord, position: SourcePosition, id: UInt64,
+                time: EventTime?, typedFieldsOf source: Event) {
+        self.kind = kind
+        self.shape = shape
+        self.id = id
+        self.time = time
+        self.storage = source.storage.copyTypedFields(record: .deferred(record), position: position)
     }
 
     /// False while a deferred record has not been built yet (for tests and counters).

@@ -71,15 +71,23 @@ public struct EventTimeBuffer {
 
     /// Adds an event; returns the events the watermark has now passed, in order.
     public mutating func push(_ event: Event) -> [Event] {
+        var out: [Event] = []
+        push(event, into: &out)
+        return out
+    }
+
+    /// `push`, appending the released events to `out` (the caller reuses one array).
+    mutating func push(_ event: Event, into out: inout [Event]) {
         stats.pushed += 1
         guard let time = event.time?.nanoseconds else {
             stats.untimed += 1
             stats.released += 1
-            return [event]
+            out.append(event)
+            return
         }
         if time < lateBound {
             reportLate(event, time: time)
-            return []
+            return
         }
         arrivals &+= 1
         let slot: Int32
@@ -88,7 +96,6 @@ public struct EventTimeBuffer {
             slots.append(event)
         }
         insert(Entry(time: time, id: event.id, slot: slot, arrival: arrivals))
-        var out: [Event] = []
         if heap.count > configuration.capacity {
             stats.evicted += 1
             out.append(popMin())
@@ -103,7 +110,6 @@ public struct EventTimeBuffer {
             out.append(popMin())
         }
         stats.buffered = heap.count
-        return out
     }
 
     /// Releases everything still held, in order (end of input).
@@ -118,14 +124,19 @@ public struct EventTimeBuffer {
     /// Releases what an event-time clock at `time` would release (idle sources: the caller moves
     /// the clock when no event has come for a while).
     public mutating func advance(to time: EventTime) -> [Event] {
+        var out: [Event] = []
+        advance(to: time, into: &out)
+        return out
+    }
+
+    /// `advance`, appending the released events to `out`.
+    mutating func advance(to time: EventTime, into out: inout [Event]) {
         let mark = time.nanoseconds &- configuration.latenessSeconds &* 1_000_000_000
-        guard mark > lateBound else { return [] }
+        guard mark > lateBound else { return }
         lateBound = mark
         if watermark.map({ $0.nanoseconds < mark }) ?? true { watermark = EventTime(nanoseconds: mark) }
-        var out: [Event] = []
         while let top = heap.first, top.time < lateBound { out.append(popMin()) }
         stats.buffered = heap.count
-        return out
     }
 
     /// Late events since the last call, each with its diagnostic, in arrival order.

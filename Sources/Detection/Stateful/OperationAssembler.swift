@@ -17,6 +17,10 @@
 //   depend on arrival order.
 // - The assembled event's typed fields are set at emission; its JSON record is built on first
 //   read from references to the kept records (`Parts`), never copied before something needs it.
+// - With `operations` set, only lifecycle records of those operations (lower-cased, as
+//   `Event.operation`) are grouped; a record of any other operation is treated like any non-lifecycle
+//   event (it moves the clock only). The operation is part of the key, so a lifecycle is always
+//   taken or left whole.
 // Feed it events in event-time order (from `EventTimeBuffer`); `process` advances its clock to
 // each event's time. Only lifecycle records change its state; any timed event moves its clock.
 import EventModel
@@ -118,7 +122,12 @@ public struct OperationAssembler {
 
         private static func isLowerASCII(_ s: String) -> Bool {
             var s = s
-            return s.withUTF8 { b in !b.contains { $0 >= 0x80 || ($0 &- 65) < 26 } }
+            return s.withUTF8 { b in
+                // Or-ing the "not lower ASCII" test over every byte, no early exit: a branch-free loop.
+                var bad = false
+                for c in b { bad = bad || c >= 0x80 || (c &- 65) < 26 }
+                return !bad
+            }
         }
 
         static func == (a: Key, b: Key) -> Bool {
@@ -136,8 +145,10 @@ public struct OperationAssembler {
         case closed(Int64)
     }
 
-    /// A class so records are added in place (an Event is costly to copy).
-    final class Open {
+    /// A class so records are added in place (an Event is costly to copy). Once emitted it is the
+    /// assembled event's record builder (`document()`), so it is shared with that event: every
+    /// write happens before `emitted` is set, and the event exists only after (hence `@unchecked`).
+    final class Open: @unchecked Sendable {
         let key: Key
         var first: Event          // earliest record (time, then id)
         var start: Event?         // the Start record (request body, identity)
@@ -146,23 +157,32 @@ public struct OperationAssembler {
         var latestPhase: Phase
         var firstTime: Int64
         var lastTime: Int64
-        var recordIds: [UInt64]
+        /// The first record's id; the others' in `moreIds` (most operations have one or two records).
+        let firstId: UInt64
+        var moreIds: [UInt64] = []
         var emitted = false
 
-        init(key: Key, first: Event, latest: Event, latestPhase: Phase, time: Int64, id: UInt64) {
+        init(key: Key, first: Event, latestPhase: Phase, time: Int64) {
             self.key = key
             self.first = first
-            self.latest = latest
+            self.latest = first
             self.latestPhase = latestPhase
             firstTime = time
             lastTime = time
-            recordIds = [id]
+            firstId = first.id
         }
+
+        var recordCount: Int { 1 + moreIds.count }
+
+        var status: String { final.map { _ in latestPhase.status } ?? "Incomplete" }
     }
 
     public let configuration: Configuration
     public private(set) var stats = Stats()
-    private var operations: [Key: Slot] = [:]
+    /// The operations (lower-cased) whose lifecycles are assembled; nil: every operation.
+    /// `StatefulStages` sets it to those some consumer can use (`OperationRelevance`).
+    public var operations: Set<String>?
+    private var slots: [Key: Slot] = [:]
     private var openCount = 0
     private var closedCount = 0
     /// Open operations in the order they were opened (lazy: emitted ones are skipped). Holding the
@@ -186,24 +206,41 @@ public struct OperationAssembler {
         return Phase(result: r)
     }
 
+    /// The record's phase when this assembler groups it: a lifecycle record of one of `operations`.
+    public func takes(_ event: Event) -> Phase? { lifecycle(event)?.phase }
+
+    /// Each field read once (every read of an Event's text field is a call and a retain).
+    private func lifecycle(_ event: Event) -> (phase: Phase, correlationId: String, operation: String)? {
+        guard event.kind == .activity, let corr = event.correlationId, let op = event.operation, let r = event.result else { return nil }
+        guard let phase = Phase(result: r) else { return nil }
+        if let operations, !operations.contains(op) { return nil }
+        return (phase, corr, op)
+    }
+
     /// Takes one event (any kind; only lifecycle records are used). Returns assembled operations
     /// that are now complete: first those timed out by this event's time, then the one it closed.
     public mutating func process(_ event: Event) -> [Event] {
         var out: [Event] = []
+        process(event, into: &out)
+        return out
+    }
+
+    /// `process`, appending to `out` (the caller reuses one array).
+    mutating func process(_ event: Event, into out: inout [Event]) {
         if let t = event.time?.nanoseconds, t > clock {
             clock = t
             releasePendingFinals(into: &out)
             expire(into: &out)
         }
-        guard let phase = Self.phase(of: event), let corr = event.correlationId, let op = event.operation else { return out }
+        guard let (phase, corr, op) = lifecycle(event) else { return }
         stats.recordsSeen += 1
         let key = Key(correlationId: corr, operation: op)
         let time = event.time?.nanoseconds ?? clock
-        switch operations[key] {
+        switch slots[key] {
         case .closed?:
             stats.absorbedAfterClose += 1
         case .open(let o)?:
-            o.recordIds.append(event.id)
+            o.moreIds.append(event.id)
             if time < o.firstTime || (time == o.firstTime && event.id < o.first.id) { o.first = event; o.firstTime = time }
             o.lastTime = max(o.lastTime, time)
             apply(phase, event, to: o)
@@ -211,9 +248,9 @@ public struct OperationAssembler {
                 if o.start != nil { out.append(emit(o, incomplete: false)) } else if phase.isFinal { pendingFinals.append(o) }
             }
         case nil:
-            let o = Open(key: key, first: event, latest: event, latestPhase: phase, time: time, id: event.id)
+            let o = Open(key: key, first: event, latestPhase: phase, time: time)
             apply(phase, event, to: o)
-            operations[key] = .open(o)
+            slots[key] = .open(o)
             openCount += 1
             stats.open = openCount
             stats.maxOpen = max(stats.maxOpen, openCount)
@@ -225,24 +262,28 @@ public struct OperationAssembler {
                 if openCount > configuration.maxOpenOperations { evictOldest(into: &out) }
             }
         }
-        return out
     }
 
     /// Moves the event-time clock (idle sources) and emits operations open for longer than the timeout.
     public mutating func advance(to time: EventTime) -> [Event] {
         var out: [Event] = []
+        advance(to: time, into: &out)
+        return out
+    }
+
+    /// `advance`, appending to `out`.
+    mutating func advance(to time: EventTime, into out: inout [Event]) {
         if time.nanoseconds > clock {
             clock = time.nanoseconds
             releasePendingFinals(into: &out)
             expire(into: &out)
         }
-        return out
     }
 
     /// Emits every open operation as it stands (end of input), oldest first.
     public mutating func finish() -> [Event] {
         var out: [Event] = []
-        let still = operations.values.compactMap { slot -> Open? in if case .open(let o) = slot { return o } else { return nil } }
+        let still = slots.values.compactMap { slot -> Open? in if case .open(let o) = slot { return o } else { return nil } }
         for o in still.sorted(by: { ($0.firstTime, $0.first.id) < ($1.firstTime, $1.first.id) }) { out.append(emit(o, incomplete: true)) }
         pendingFinals.removeAll()
         openOrder.removeAll()
@@ -283,8 +324,8 @@ public struct OperationAssembler {
         while closedOrderHead < closedOrder.count {
             let c = closedOrder[closedOrderHead]
             if c.time > limit { break }
-            if let i = operations.index(forKey: c.key), case .closed(c.time) = operations.values[i] {
-                operations.remove(at: i)
+            if let i = slots.index(forKey: c.key), case .closed(c.time) = slots.values[i] {
+                slots.remove(at: i)
                 closedCount -= 1
             }
             closedOrderHead += 1
@@ -320,25 +361,25 @@ public struct OperationAssembler {
         o.emitted = true
         openCount -= 1
         stats.open = openCount
-        stats.recordsAssembled += o.recordIds.count
+        stats.recordsAssembled += o.recordCount
         if o.final != nil { stats.emittedComplete += 1 } else { stats.emittedIncomplete += 1 }
         if configuration.maxClosedRemembered > 0 {
-            operations[o.key] = .closed(o.lastTime)
+            slots[o.key] = .closed(o.lastTime)
             closedCount += 1
             closedOrder.append((o.key, o.lastTime))
             if closedCount > configuration.maxClosedRemembered {
                 while closedOrderHead < closedOrder.count {
                     let k = closedOrder[closedOrderHead].key
                     closedOrderHead += 1
-                    if let i = operations.index(forKey: k), case .closed = operations.values[i] {
-                        operations.remove(at: i)
+                    if let i = slots.index(forKey: k), case .closed = slots.values[i] {
+                        slots.remove(at: i)
                         closedCount -= 1
                         break
                     }
                 }
             }
         } else {
-            operations[o.key] = nil
+            slots[o.key] = nil
         }
         return Self.assemble(o)
     }
@@ -349,78 +390,30 @@ public struct OperationAssembler {
     /// only those); its JSON record is built from the kept records the first time something reads
     /// it (a rule path, an alert's evidence), so operations nobody looks into cost no JSON work.
     static func assemble(_ o: Open) -> Event {
-        let parts = Parts(key: o.key, first: o.first, start: o.start, final: o.final, latest: o.latest,
-                          latestPhase: o.latestPhase, firstTime: o.firstTime, lastTime: o.lastTime, records: o.recordIds.count)
         let base = o.start ?? o.first
+        // The base record's typed fields in one copy: operationName, operation (the key's text: every
+        // record of the key has it), category and correlationId are always the base's.
+        var e = Event(kind: .operation, shape: .assembled, deferredRecord: DeferredRecord { o.document() },
+                      position: o.first.position, id: assembledId(o), time: EventTime(nanoseconds: o.lastTime), typedFieldsOf: base)
+        e.result = o.status
+        if o.recordCount == 1 {
+            // One record: it is the base, the final or latest record, and the first non-nil of every field.
+            if o.final == nil, base.resultSignature != nil { e.resultSignature = nil }
+            return e
+        }
         let last = o.final ?? o.latest
-        var e = Event(kind: .operation, shape: .assembled, deferredRecord: DeferredRecord { parts.document() },
-                      position: o.first.position, id: assembledId(o))
-        e.time = EventTime(nanoseconds: o.lastTime)
-        e.operationName = base.operationName
-        e.operation = o.key.operation
-        e.category = base.category
-        e.result = parts.status
         e.resultSignature = o.final?.resultSignature
         e.level = last.level
-        e.caller = parts.firstNonNil { $0.caller }
-        e.callerObjectId = parts.firstNonNil { $0.callerObjectId }
-        e.callerAppId = parts.firstNonNil { $0.callerAppId }
-        e.callerIP = parts.firstNonNil { $0.callerIP }
-        e.tenantId = parts.firstNonNil { $0.tenantId }
-        e.resource = base.resource ?? last.resource
-        e.correlationId = base.correlationId
+        e.caller = o.firstNonNil { $0.caller }
+        e.callerObjectId = o.firstNonNil { $0.callerObjectId }
+        e.callerAppId = o.firstNonNil { $0.callerAppId }
+        e.callerIP = o.firstNonNil { $0.callerIP }
+        e.tenantId = o.firstNonNil { $0.tenantId }
+        if base.resource == nil { e.resource = last.resource }
         return e
     }
 
-    /// What an assembled record is built from: references to the kept records (no copies).
-    struct Parts: Sendable {
-        var key: Key
-        var first: Event
-        var start: Event?
-        var final: Event?
-        var latest: Event
-        var latestPhase: Phase
-        var firstTime: Int64
-        var lastTime: Int64
-        var records: Int
-
-        var status: String { final.map { _ in latestPhase.status } ?? "Incomplete" }
-
-        /// Start first, then the final record, then the others we kept.
-        /// (A function, not a KeyPath: key-path projection goes through the runtime on every call.)
-        func firstNonNil<T>(_ field: (Event) -> T?) -> T? {
-            if let s = start, let v = field(s) { return v }
-            if let f = final, let v = field(f) { return v }
-            return field(latest) ?? field(first)
-        }
-
-        /// The record's paths are documented in docs/anomaly-rules.md ("Operation assembly").
-        func document() -> JSONDocument {
-            let base = start ?? first
-            let last = final ?? latest
-            var b = JSONBuilder()
-            b.beginObject()
-            b.string(base.operationName ?? key.operation, key: "operationName")
-            b.string(base.correlationId ?? key.correlationId, key: "correlationId")
-            if let r = firstNonNil({ $0.resource?.raw }) { b.string(r, key: "resourceId") }
-            if let c = firstNonNil({ $0.caller }) { b.string(c, key: "caller") }
-            if let ip = firstNonNil({ $0.callerIP }) { b.string(ip, key: "callerIpAddress") }
-            b.string(status, key: "status")
-            if final == nil { b.string(latestPhase.status, key: "lastStatus") }
-            b.string(EventTime(nanoseconds: firstTime).iso8601, key: "firstTime")
-            b.string(EventTime(nanoseconds: lastTime).iso8601, key: "lastTime")
-            if let body = start.flatMap({ OperationAssembler.body($0, "requestbody") }) { OperationAssembler.copyBody(body, key: "requestBody", into: &b) }
-            let response = final.flatMap { OperationAssembler.body($0, "responsebody") }
-                ?? (latestPhase == .accepted ? OperationAssembler.body(latest, "responsebody") : nil)
-            if let response { OperationAssembler.copyBody(response, key: "responseBody", into: &b) }
-            b.int(Int64(records), key: "records")
-            if let identity = base.record.root["identity"] ?? last.record.root["identity"] {
-                b.copy(identity, key: "identity")
-            }
-            b.end()
-            return b.build()
-        }
-    }
+    // MARK: ids and bodies
 
     static func body(_ event: Event, _ name: String) -> JSONValue? {
         let root = event.record.root
@@ -440,32 +433,91 @@ public struct OperationAssembler {
     }
 
     /// fastHash64 of "operation|<correlationId>|<operation>|<id>|<id>…" (ids sorted, in decimal):
-    /// the bytes are written directly, not through string interpolation.
+    /// the bytes are copied into a temporary buffer (on the stack when small) with plain pointer
+    /// writes, not through string interpolation or per-byte appends.
     static func assembledId(_ o: Open) -> UInt64 {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(12 + o.key.correlationId.utf8.count + o.key.operation.utf8.count + 21 * o.recordIds.count)
-        bytes.append(contentsOf: "operation|".utf8)
-        bytes.append(contentsOf: o.key.correlationId.utf8)
-        bytes.append(UInt8(ascii: "|"))
-        bytes.append(contentsOf: o.key.operation.utf8)
-        for id in o.recordIds.sorted() {
-            bytes.append(UInt8(ascii: "|"))
-            appendDecimal(id, to: &bytes)
+        var corr = o.key.correlationId, op = o.key.operation
+        let ids = o.moreIds.isEmpty ? [] : ([o.firstId] + o.moreIds).sorted()   // one id: no array
+        let capacity = 11 + corr.utf8.count + op.utf8.count + 21 * o.recordCount
+        return withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 1) { buf in
+            // Offsets are passed along, not captured as variables (a captured `var` costs an
+            // exclusivity check per access).
+            let p = buf.baseAddress!
+            let prefix: StaticString = "operation|"
+            p.copyMemory(from: prefix.utf8Start, byteCount: prefix.utf8CodeUnitCount)
+            let afterCorr = corr.withUTF8 { put($0, p, at: prefix.utf8CodeUnitCount) }
+            p.storeBytes(of: UInt8(ascii: "|"), toByteOffset: afterCorr, as: UInt8.self)
+            var n = op.withUTF8 { put($0, p, at: afterCorr + 1) }
+            if ids.isEmpty {
+                n = putId(o.firstId, p, at: n)
+            } else {
+                for id in ids { n = putId(id, p, at: n) }
+            }
+            return fastHash64(UnsafeRawBufferPointer(start: p, count: n))
         }
-        return bytes.withUnsafeBytes { fastHash64($0) }
     }
 
-    private static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8]) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // 24 bytes: room for 20 digits
-        var n = 0
+    /// Copies `b` to `p + at`; returns the offset after it.
+    private static func put(_ b: UnsafeBufferPointer<UInt8>, _ p: UnsafeMutableRawPointer, at: Int) -> Int {
+        if let base = b.baseAddress { p.advanced(by: at).copyMemory(from: base, byteCount: b.count) }
+        return at + b.count
+    }
+
+    /// Writes "|" and `id` in decimal at `p + at`; returns the offset after it.
+    private static func putId(_ id: UInt64, _ p: UnsafeMutableRawPointer, at: Int) -> Int {
+        p.storeBytes(of: UInt8(ascii: "|"), toByteOffset: at, as: UInt8.self)
+        return at + 1 + writeDecimal(id, to: p.advanced(by: at + 1))
+    }
+
+    /// Writes `value` in decimal at `p`; returns how many bytes (at most 20).
+    private static func writeDecimal(_ value: UInt64, to p: UnsafeMutableRawPointer) -> Int {
+        var count = 1
         var v = value
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat {
-                d[n] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
-                v /= 10
-                n += 1
-            } while v > 0
-            for i in stride(from: n - 1, through: 0, by: -1) { bytes.append(d[i]) }
+        while v >= 10 { v /= 10; count += 1 }
+        v = value
+        for i in stride(from: count - 1, through: 0, by: -1) {
+            p.storeBytes(of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10), toByteOffset: i, as: UInt8.self)
+            v /= 10
         }
+        return count
+    }
+}
+
+// MARK: the assembled record
+
+extension OperationAssembler.Open {
+    /// Start first, then the final record, then the others we kept.
+    /// (A function, not a KeyPath: key-path projection goes through the runtime on every call.)
+    func firstNonNil<T>(_ field: (Event) -> T?) -> T? {
+        if let s = start, let v = field(s) { return v }
+        if let f = final, let v = field(f) { return v }
+        return field(latest) ?? field(first)
+    }
+
+    /// The record's paths are documented in docs/anomaly-rules.md ("Operation assembly").
+    func document() -> JSONDocument {
+        let base = start ?? first
+        let last = final ?? latest
+        var b = JSONBuilder()
+        b.beginObject()
+        b.string(base.operationName ?? key.operation, key: "operationName")
+        b.string(base.correlationId ?? key.correlationId, key: "correlationId")
+        if let r = firstNonNil({ $0.resource?.raw }) { b.string(r, key: "resourceId") }
+        if let c = firstNonNil({ $0.caller }) { b.string(c, key: "caller") }
+        if let ip = firstNonNil({ $0.callerIP }) { b.string(ip, key: "callerIpAddress") }
+        b.string(status, key: "status")
+        if final == nil { b.string(latestPhase.status, key: "lastStatus") }
+        b.string(EventTime(nanoseconds: firstTime).iso8601, key: "firstTime")
+        b.string(EventTime(nanoseconds: lastTime).iso8601, key: "lastTime")
+        if let body = start.flatMap({ OperationAssembler.body($0, "requestbody") }) { OperationAssembler.copyBody(body, key: "requestBody", into: &b) }
+        let response = final.flatMap { OperationAssembler.body($0, "responsebody") }
+            ?? (latestPhase == .accepted ? OperationAssembler.body(latest, "responsebody") : nil)
+        if let response { OperationAssembler.copyBody(response, key: "responseBody", into: &b) }
+        b.int(Int64(recordCount), key: "records")
+        if let identity = base.record.root["identity"] ?? last.record.root["identity"] {
+            b.copy(identity, key: "identity")
+        }
+        b.end()
+        return b.build()
     }
 }

@@ -16,6 +16,11 @@
 //   the same as when every event was buffered.
 // - Correlation windows and the assembler's timeouts move with released events' times only (not
 //   the watermark), so what they emit does not depend on when the watermark moved.
+// - Only operations some consumer can use are assembled (`relevantOperations`): every one when an
+//   anomaly rule reads operations (its baselines learn from all of them) or a Sigma rule of kind
+//   `operation` names no operation, else those a rule names. The lifecycle records of the others
+//   are neither buffered nor assembled for it (they still move event time); the decision reads the
+//   operation only, which is part of the assembly key, so a lifecycle is taken or left whole.
 import EventModel
 
 public struct StatefulStages {
@@ -43,8 +48,21 @@ public struct StatefulStages {
         anomalyKinds = kinds
         correlates = engine?.hasCorrelations ?? false
         // Without an engine (`vigil baseline learn`) the baselines are the only consumer.
-        assemblesOperations = kinds.contains(.operation) || (engine?.readsOperations ?? false)
+        let relevant = Self.relevantOperations(engine: engine, anomalyReadsOperations: kinds.contains(.operation))
+        assemblesOperations = relevant.map { !$0.isEmpty } ?? true
+        if assemblesOperations { self.assembler.operations = relevant }
         isActive = correlates || !kinds.isEmpty || assemblesOperations
+    }
+
+    /// The lower-cased operations whose assembled events some consumer can use; nil: every one.
+    /// A Sigma rule meets an assembled operation through its kind's bucket (`CompiledRuleSet.candidates`:
+    /// its exact operation, or any operation for rules that name none); the anomaly rules learn from
+    /// every operation with a subject and a scope, which only the assembled event tells.
+    static func relevantOperations(engine: Engine?, anomalyReadsOperations: Bool) -> Set<String>? {
+        if anomalyReadsOperations { return nil }
+        guard let bucket = engine?.rules.buckets[.operation] else { return [] }
+        if !bucket.unconstrained.isEmpty { return nil }
+        return Set(bucket.byOperation.keys)
     }
 
     /// False when no consumer is on: nothing needs event time. (Stored: it is read for every record,
@@ -60,7 +78,7 @@ public struct StatefulStages {
     /// and window) out and destroyed it again each time.
     public mutating func wants(_ event: Event, feeding: [Int] = []) -> Bool {
         if !feeding.isEmpty { return true }
-        if assemblesOperations && OperationAssembler.phase(of: event) != nil { return true }
+        if assemblesOperations && assembler.takes(event) != nil { return true }
         return anomalyKinds.contains(event.kind) && (anomaly?.wants(event) ?? false)
     }
 
@@ -71,10 +89,13 @@ public struct StatefulStages {
         let lateBefore = buffer.stats.late
         if !matched.isEmpty { feeding[event.id, default: (matched, 0)].count += 1 }
         var alerts: [Alert] = []
-        for e in buffer.push(event) {
+        var out = Self.takeScratch(&releasedScratch)
+        buffer.push(event, into: &out)
+        for e in out {
             released(e)
             alerts += ordered(e)
         }
+        Self.putBack(&out, into: &releasedScratch)
         if buffer.stats.late != lateBefore {
             // Behind the watermark: the stateless rules saw it on arrival; no window, assembly or baseline will.
             if !matched.isEmpty {
@@ -90,10 +111,13 @@ public struct StatefulStages {
     /// An event this path does not want still moves event time: releases what its time lets go.
     public mutating func advance(to time: EventTime, released: (Event) -> Void = { _ in }) -> [Alert] {
         var alerts: [Alert] = []
-        for e in buffer.advance(to: time) {
+        var out = Self.takeScratch(&releasedScratch)
+        buffer.advance(to: time, into: &out)
+        for e in out {
             released(e)
             alerts += ordered(e)
         }
+        Self.putBack(&out, into: &releasedScratch)
         alerts += catchUp()
         return alerts
     }
@@ -103,9 +127,29 @@ public struct StatefulStages {
     /// or after the watermark, so the assembler's clock never passes one it has not seen.
     private mutating func catchUp() -> [Alert] {
         guard assemblesOperations, let mark = buffer.watermark else { return [] }
+        var ops = Self.takeScratch(&operationScratch)
+        assembler.advance(to: mark, into: &ops)
         var alerts: [Alert] = []
-        for op in assembler.advance(to: mark) { alerts += operation(op) }
+        for op in ops { alerts += operation(op) }
+        Self.putBack(&ops, into: &operationScratch)
         return alerts
+    }
+
+    /// The arrays released events and assembled operations pass through, kept between calls so a
+    /// record costs no array allocation; taken out while in use (`ordered` runs inside the loop
+    /// over released events).
+    private var releasedScratch: [Event] = []
+    private var operationScratch: [Event] = []
+
+    private static func takeScratch(_ scratch: inout [Event]) -> [Event] {
+        var a: [Event] = []
+        swap(&a, &scratch)
+        return a
+    }
+
+    private static func putBack(_ a: inout [Event], into scratch: inout [Event]) {
+        a.removeAll(keepingCapacity: true)
+        swap(&a, &scratch)
     }
 
     /// End of input: releases and assembles everything still held, judges open windows, saves
@@ -144,9 +188,15 @@ public struct StatefulStages {
                 alerts += engine!.advance(to: t)
             }
         }
-        let ops = assemblesOperations ? assembler.process(event) : []
+        guard assemblesOperations else {
+            if let anomaly, anomalyKinds.contains(event.kind) { alerts += anomaly.process(event) }
+            return alerts
+        }
+        var ops = Self.takeScratch(&operationScratch)
+        assembler.process(event, into: &ops)
         if let anomaly, anomalyKinds.contains(event.kind) { alerts += anomaly.process(event) }
         for op in ops { alerts += operation(op) }
+        Self.putBack(&ops, into: &operationScratch)
         return alerts
     }
 
