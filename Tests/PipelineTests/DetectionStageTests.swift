@@ -129,10 +129,10 @@ import Testing
             var held: [UInt64: Int] = [:]
             var maxHeld = 0
             func held(_ event: Event) { held[event.id, default: 0] += 1; maxHeld = max(maxHeld, held.values.reduce(0, +)) }
-            func released(_ event: Event) {
-                let n = held[event.id] ?? 0
+            func released(_ id: UInt64) {
+                let n = held[id] ?? 0
                 #expect(n > 0, "released without being held")
-                held[event.id] = n > 1 ? n - 1 : nil
+                held[id] = n > 1 ? n - 1 : nil
             }
         }
         let dir = try RunFixture.temporaryFolder()

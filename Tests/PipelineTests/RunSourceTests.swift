@@ -58,6 +58,38 @@ extension RunTests {
         try database.close()
     }
 
+    /// A Start released from the buffer still waits in the assembler for its Success: the
+    /// checkpoint stays at the Start until the operation is emitted, so a restart in between
+    /// re-reads the Start and assembles the operation with its request body.
+    @Test func checkpointsNeverPassTheStartOfAnOpenOperation() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let database = try StateDatabase(path: "\(dir)/s.db")
+        defer { try? database.close() }
+        let rules = try RuleSetup.load(ruleDirectories: RunFixture.rulePaths + [RunFixture.detections.path + "/anomaly"],
+                                       fieldMapPath: RunFixture.detections.path + "/fieldmap.yml", database: nil)
+        let detection = TrackedDetection(rules: rules, database: database, latenessSeconds: 900)
+        func record(_ minute: Int, _ result: String, correlation: String) throws -> Event {
+            let line = #"{"time":"2026-05-01T10:\#(String(format: "%02d", minute)):00Z","operationName":"MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/COMPUTES/WRITE","category":"Administrative","resultType":"\#(result)","correlationId":"\#(correlation)","caller":"alice@contoso.example","resourceId":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w1/computes/c1"}"#
+            var c = JSONRecords.Collector()
+            try JSONRecords.decode(Array(line.utf8), at: SourcePosition(source: "f"), normalizer: .init(), into: &c)
+            return try #require(c.events.first)
+        }
+        var frontier = Frontier()
+        func feed(_ e: Event, at offset: Int64) {
+            _ = detection.process(e, from: Origin(key: "file:a", generation: 0, resume: offset))
+            frontier.advance("file:a", generation: 0, to: offset + 100)
+        }
+        feed(try record(0, "Start", correlation: "op-1"), at: 0)
+        feed(try record(20, "Start", correlation: "op-2"), at: 100)        // watermark 10:05: op-1's Start leaves the buffer
+        #expect(detection.stage.operationsAssembled == 0)
+        #expect(frontier.checkpoints(detection).map(\.offset) == [0], "op-1 is open in the assembler")
+        feed(try record(6, "Success", correlation: "op-1"), at: 200)
+        feed(try record(40, "Start", correlation: "op-3"), at: 300)        // watermark 10:25: op-1 completes
+        #expect(detection.stage.operationsAssembled == 1)
+        #expect(frontier.checkpoints(detection).map(\.offset) == [100], "now op-2's Start is the earliest held")
+    }
+
     @Test func eventsNoStatefulRuleWantsAreNeverHeld() throws {
         let dir = try RunFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }

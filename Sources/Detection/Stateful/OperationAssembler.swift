@@ -194,6 +194,12 @@ public struct OperationAssembler {
     private var clock: Int64 = .min
     /// Final records seen without a Start, held until the clock passes their time.
     private var pendingFinals: [Open] = []
+    /// Ids of records this assembler is done with (their operation emitted, or absorbed after it
+    /// closed), for `takeDoneRecords`. Until then a record is held here: a restart that resumed
+    /// past it would assemble its operation without it (`vigil run` keeps its checkpoint behind).
+    private var doneRecords: [UInt64] = []
+    /// Whether the last `process` call took its record (a lifecycle record of an assembled operation).
+    public private(set) var tookLast = false
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -232,13 +238,18 @@ public struct OperationAssembler {
             releasePendingFinals(into: &out)
             expire(into: &out)
         }
-        guard let (phase, corr, op) = lifecycle(event) else { return }
+        guard let (phase, corr, op) = lifecycle(event) else {
+            tookLast = false
+            return
+        }
+        tookLast = true
         stats.recordsSeen += 1
         let key = Key(correlationId: corr, operation: op)
         let time = event.time?.nanoseconds ?? clock
         switch slots[key] {
         case .closed?:
             stats.absorbedAfterClose += 1
+            doneRecords.append(event.id)
         case .open(let o)?:
             o.moreIds.append(event.id)
             if time < o.firstTime || (time == o.firstTime && event.id < o.first.id) { o.first = event; o.firstTime = time }
@@ -356,9 +367,17 @@ public struct OperationAssembler {
         }
     }
 
+    /// The ids of the records the assembler has finished with since the last call.
+    public mutating func takeDoneRecords() -> [UInt64] {
+        defer { doneRecords.removeAll(keepingCapacity: true) }
+        return doneRecords
+    }
+
     private mutating func emit(_ o: Open, incomplete: Bool) -> Event {
         precondition(!o.emitted, "operation emitted twice")
         o.emitted = true
+        doneRecords.append(o.firstId)
+        doneRecords += o.moreIds
         openCount -= 1
         stats.open = openCount
         stats.recordsAssembled += o.recordCount

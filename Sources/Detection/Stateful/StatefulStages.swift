@@ -82,19 +82,18 @@ public struct StatefulStages {
         return anomalyKinds.contains(event.kind) && (anomaly?.wants(event) ?? false)
     }
 
-    /// Takes one event this path wants. `released` is told of every event leaving the buffer (in
-    /// order, or at once when `event` itself is late: check `buffer.stats.late`). Returns the
-    /// alerts of correlations, of rules on assembled operations and of anomaly rules.
-    public mutating func push(_ event: Event, feeding matched: [Int] = [], released: (Event) -> Void = { _ in }) -> [Alert] {
+    /// Takes one event this path wants. `released` is told the id of every event this path is
+    /// done with: once it has left the buffer and been through the consumers, or, for a lifecycle
+    /// record, once its operation is emitted (at once when `event` itself is late: check
+    /// `buffer.stats.late`). Returns the alerts of correlations, of rules on assembled operations
+    /// and of anomaly rules.
+    public mutating func push(_ event: Event, feeding matched: [Int] = [], released: (UInt64) -> Void = { _ in }) -> [Alert] {
         let lateBefore = buffer.stats.late
         if !matched.isEmpty { feeding[event.id, default: (matched, 0)].count += 1 }
         var alerts: [Alert] = []
         var out = Self.takeScratch(&releasedScratch)
         buffer.push(event, into: &out)
-        for e in out {
-            released(e)
-            alerts += ordered(e)
-        }
+        for e in out { alerts += ordered(e, released: released) }
         Self.putBack(&out, into: &releasedScratch)
         if buffer.stats.late != lateBefore {
             // Behind the watermark: the stateless rules saw it on arrival; no window, assembly or baseline will.
@@ -102,36 +101,34 @@ public struct StatefulStages {
                 _ = takeFeeding(event.id)
                 engine?.correlator?.noteLate()
             }
-            released(event)
+            released(event.id)
         }
-        alerts += catchUp()
+        alerts += catchUp(released: released)
         return alerts
     }
 
     /// An event this path does not want still moves event time: releases what its time lets go.
-    public mutating func advance(to time: EventTime, released: (Event) -> Void = { _ in }) -> [Alert] {
+    public mutating func advance(to time: EventTime, released: (UInt64) -> Void = { _ in }) -> [Alert] {
         var alerts: [Alert] = []
         var out = Self.takeScratch(&releasedScratch)
         buffer.advance(to: time, into: &out)
-        for e in out {
-            released(e)
-            alerts += ordered(e)
-        }
+        for e in out { alerts += ordered(e, released: released) }
         Self.putBack(&out, into: &releasedScratch)
-        alerts += catchUp()
+        alerts += catchUp(released: released)
         return alerts
     }
 
     /// Operation timeouts follow the watermark, not only the records released: a stream whose later
     /// records nothing here wants still closes its open operations. Every record still to come is at
     /// or after the watermark, so the assembler's clock never passes one it has not seen.
-    private mutating func catchUp() -> [Alert] {
+    private mutating func catchUp(released: (UInt64) -> Void) -> [Alert] {
         guard assemblesOperations, let mark = buffer.watermark else { return [] }
         var ops = Self.takeScratch(&operationScratch)
         assembler.advance(to: mark, into: &ops)
         var alerts: [Alert] = []
         for op in ops { alerts += operation(op) }
         Self.putBack(&ops, into: &operationScratch)
+        for id in assembler.takeDoneRecords() { released(id) }
         return alerts
     }
 
@@ -155,14 +152,12 @@ public struct StatefulStages {
     /// End of input: releases and assembles everything still held, judges open windows, saves
     /// the baselines. With `keepOpenWindows`, only windows whose timespan ended by the last event
     /// time are judged; the rest stay open for the next run (they are persisted by the caller).
-    public mutating func finish(keepOpenWindows: Bool = false, released: (Event) -> Void = { _ in }) -> [Alert] {
+    public mutating func finish(keepOpenWindows: Bool = false, released: (UInt64) -> Void = { _ in }) -> [Alert] {
         var alerts: [Alert] = []
-        for e in buffer.flush() {
-            released(e)
-            alerts += ordered(e)
-        }
+        for e in buffer.flush() { alerts += ordered(e, released: released) }
         if assemblesOperations {
             for op in assembler.finish() { alerts += operation(op) }
+            for id in assembler.takeDoneRecords() { released(id) }
         }
         alerts += anomaly?.finish() ?? []
         // Windows still open at the end of input (lt/lte/eq/neq correlations) are judged now,
@@ -178,7 +173,9 @@ public struct StatefulStages {
     /// Assembled operations emitted so far.
     public var operationsAssembled: Int { assembler.stats.emittedComplete + assembler.stats.emittedIncomplete }
 
-    private mutating func ordered(_ event: Event) -> [Alert] {
+    /// One released event through the consumers; told to `released` unless the assembler keeps it
+    /// (then it is told when its operation is emitted).
+    private mutating func ordered(_ event: Event, released: (UInt64) -> Void) -> [Alert] {
         var alerts: [Alert] = []
         if correlates {
             let matched = takeFeeding(event.id)
@@ -190,13 +187,17 @@ public struct StatefulStages {
         }
         guard assemblesOperations else {
             if let anomaly, anomalyKinds.contains(event.kind) { alerts += anomaly.process(event) }
+            released(event.id)
             return alerts
         }
         var ops = Self.takeScratch(&operationScratch)
         assembler.process(event, into: &ops)
+        let kept = assembler.tookLast
         if let anomaly, anomalyKinds.contains(event.kind) { alerts += anomaly.process(event) }
         for op in ops { alerts += operation(op) }
         Self.putBack(&ops, into: &operationScratch)
+        if !kept { released(event.id) }
+        for id in assembler.takeDoneRecords() { released(id) }
         return alerts
     }
 

@@ -15,10 +15,13 @@ struct Origin: Hashable, Comparable {
 /// it still holds in event time came from.
 ///
 /// Why: an event held in the event-time buffer has not been through correlation windows,
-/// assembly or baselines yet. If its source position were committed past it and the process died,
-/// those would never see it. So a source's checkpoint never passes the earliest event still held
-/// (`earliestHeld`); a restart re-reads from there and the alerts table absorbs the repeats.
-/// Events no stateful consumer wants are done on arrival and never held.
+/// assembly or baselines yet, and a lifecycle record stays in the operation assembler until its
+/// operation is emitted. If its source position were committed past it and the process died,
+/// those would never see it (an open operation would be assembled without its Start's request
+/// body). So a source's checkpoint never passes the earliest event still held (`earliestHeld`); a
+/// restart re-reads from there and the alerts table absorbs the repeats (a re-read operation is
+/// assembled from the same records, so under the same id). Events no stateful consumer wants are
+/// done on arrival and never held.
 final class TrackedDetection: HeldEventObserver {
     let stage: DetectionStage
     private var current: Origin?
@@ -51,10 +54,10 @@ final class TrackedDetection: HeldEventObserver {
         heldByKey[origin.key, default: [:]][origin, default: 0] += 1
     }
 
-    func released(_ event: Event) {
-        guard var list = held[event.id], !list.isEmpty else { return }
+    func released(_ id: UInt64) {
+        guard var list = held[id], !list.isEmpty else { return }
         let origin = list.removeFirst()
-        held[event.id] = list.isEmpty ? nil : list
+        held[id] = list.isEmpty ? nil : list
         if let n = heldByKey[origin.key]?[origin] {
             heldByKey[origin.key]![origin] = n > 1 ? n - 1 : nil
             if heldByKey[origin.key]!.isEmpty { heldByKey[origin.key] = nil }

@@ -2,14 +2,16 @@ import Detection
 import EventModel
 import StateStore
 
-/// Told when an event enters the event-time buffer and when it leaves it. `vigil run` keeps, per
-/// source, the earliest position still held, so a checkpoint never passes an event that has not
-/// been through stateful detection yet (`TrackedDetection`).
+/// Told when an event enters the event-time path and when that path is done with it. `vigil run`
+/// keeps, per source, the earliest position still held, so a checkpoint never passes an event that
+/// has not been through stateful detection yet (`TrackedDetection`).
 public protocol HeldEventObserver: AnyObject {
     /// `event` was buffered: stateful detection has not seen it yet.
     func held(_ event: Event)
-    /// A held event left the buffer: released in event-time order, found late, or flushed at the end.
-    func released(_ event: Event)
+    /// The event with this id is done: released in event-time order and through the consumers,
+    /// found late, or flushed at the end; a lifecycle record once its operation is assembled (a
+    /// restart that resumed past an open operation's Start would assemble it without its body).
+    func released(_ id: UInt64)
 }
 
 /// Everything that turns events into alerts, on two paths (docs/ARCHITECTURE.md §4):
