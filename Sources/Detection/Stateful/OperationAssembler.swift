@@ -195,7 +195,7 @@ public struct OperationAssembler {
     /// Final records seen without a Start, held until the clock passes their time.
     private var pendingFinals: [Open] = []
     /// Ids of records this assembler is done with (their operation emitted, or absorbed after it
-    /// closed), for `takeDoneRecords`. Until then a record is held here: a restart that resumed
+    /// closed), for `drainDoneRecords`. Until then a record is held here: a restart that resumed
     /// past it would assemble its operation without it (`vigil run` keeps its checkpoint behind).
     private var doneRecords: [UInt64] = []
     /// Whether the last `process` call took its record (a lifecycle record of an assembled operation).
@@ -367,10 +367,12 @@ public struct OperationAssembler {
         }
     }
 
-    /// The ids of the records the assembler has finished with since the last call.
-    public mutating func takeDoneRecords() -> [UInt64] {
-        defer { doneRecords.removeAll(keepingCapacity: true) }
-        return doneRecords
+    /// Tells `body` the ids of the records the assembler has finished with since the last call
+    /// (in place: this runs for every record, and handing out the array would copy it).
+    public mutating func drainDoneRecords(_ body: (UInt64) -> Void) {
+        guard !doneRecords.isEmpty else { return }
+        for id in doneRecords { body(id) }
+        doneRecords.removeAll(keepingCapacity: true)
     }
 
     private mutating func emit(_ o: Open, incomplete: Bool) -> Event {

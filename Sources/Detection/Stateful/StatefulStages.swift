@@ -128,7 +128,7 @@ public struct StatefulStages {
         var alerts: [Alert] = []
         for op in ops { alerts += operation(op) }
         Self.putBack(&ops, into: &operationScratch)
-        for id in assembler.takeDoneRecords() { released(id) }
+        assembler.drainDoneRecords(released)
         return alerts
     }
 
@@ -157,7 +157,7 @@ public struct StatefulStages {
         for e in buffer.flush() { alerts += ordered(e, released: released) }
         if assemblesOperations {
             for op in assembler.finish() { alerts += operation(op) }
-            for id in assembler.takeDoneRecords() { released(id) }
+            assembler.drainDoneRecords(released)
         }
         alerts += anomaly?.finish() ?? []
         // Windows still open at the end of input (lt/lte/eq/neq correlations) are judged now,
@@ -197,7 +197,7 @@ public struct StatefulStages {
         for op in ops { alerts += operation(op) }
         Self.putBack(&ops, into: &operationScratch)
         if !kept { released(event.id) }
-        for id in assembler.takeDoneRecords() { released(id) }
+        assembler.drainDoneRecords(released)
         return alerts
     }
 
