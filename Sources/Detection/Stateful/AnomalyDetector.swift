@@ -60,19 +60,26 @@ public final class AnomalyDetector: Detector {
     public let rules: [AnomalyRule]
     public let configuration: Configuration
     public let mode: Mode
-    public private(set) var stats = Stats()
+    // The hot state is read and written on every event and never held across a call that could
+    // reach it again, so its dynamic exclusivity checks (tens per event) are switched off.
+    @exclusivity(unchecked) public private(set) var stats = Stats()
     public let store: BaselineStore
-    private var spaces: [Space]
-    private let kinds: Set<EventKind>
-    private var selector: AnomalyRuleSelector
-    private var profiles: WriteBackCache<BaselineKey, AccessProfile>
-    private var scopes: WriteBackCache<BaselineKey, ScopeRecord>
+    private let spaces: [Space]
+    /// `EventKindMask` of the kinds some space reads.
+    private let kinds: UInt16
+    @exclusivity(unchecked) private var selector: AnomalyRuleSelector
+    @exclusivity(unchecked) private var profiles: WriteBackCache<BaselineKey, LiveProfile>
+    @exclusivity(unchecked) private var scopes: WriteBackCache<BaselineKey, ScopeRecord>
     /// Lower-cased subjects and scope keys as small integers, so baseline keys hash as integers.
-    private var subjects = Interner()
-    private var scopeKeys = Interner()
-    private var globalScope: ScopeRef?
-    /// Range text per network met, shared by every profile that counts it.
-    private var rangeTexts: [IPNet: String] = [:]
+    @exclusivity(unchecked) private var subjects = Interner()
+    @exclusivity(unchecked) private var scopeKeys = Interner()
+    @exclusivity(unchecked) private var globalScope: ScopeRef?
+    /// Range texts and operations (as events spell them, lower-cased) as small integers: the
+    /// keys of the profiles in memory (`LiveProfile`). Reset only with the profiles (`startOver`).
+    @exclusivity(unchecked) private var rangeNames = Interner()
+    @exclusivity(unchecked) private var operationNames = Interner()
+    /// Range id per network met (a cache in front of `rangeNames`).
+    @exclusivity(unchecked) private var rangeIds: [IPNet: Int32] = [:]
     private var pendingMarkers: Set<String> = []
     private var diagnostics: [Diagnostic] = []
 
@@ -86,7 +93,7 @@ public final class AnomalyDetector: Detector {
         self.mode = mode
         let spaces = Space.group(rules)
         self.spaces = spaces
-        kinds = spaces.reduce(into: []) { $0.formUnion($1.kinds) }
+        kinds = spaces.reduce(0) { $0 | $1.kindMask }
         selector = AnomalyRuleSelector(rules: spaces.flatMap(\.rules).sorted { $0.index < $1.index }, spaces: spaces)
         profiles = WriteBackCache(namespace: Self.profileNamespace, capacity: configuration.maxProfiles)
         scopes = WriteBackCache(namespace: Self.scopeNamespace, capacity: configuration.maxScopes)
@@ -100,8 +107,9 @@ public final class AnomalyDetector: Detector {
     /// or category filter selects it: baselines describe all of an identity's activity), so an
     /// event for which this is false leaves the detector unchanged; `process` may skip it.
     public func wants(_ event: Event) -> Bool {
-        guard event.time != nil, kinds.contains(event.kind) else { return false }
-        for space in spaces where space.kinds.contains(event.kind) {
+        let kind = EventKindMask.bit(event.kind)
+        guard event.time != nil, kinds & kind != 0 else { return false }
+        for space in spaces where space.kindMask & kind != 0 {
             if space.subject(of: event) != nil, scopeRef(space, event) != nil { return true }
         }
         return false
@@ -109,34 +117,37 @@ public final class AnomalyDetector: Detector {
 
     public func process(_ event: Event) -> [Alert] {
         stats.events += 1
-        guard let time = event.time, kinds.contains(event.kind) else { return [] }
-        if subjects.count + scopeKeys.count > internLimit { startOver(event) }
+        let kind = EventKindMask.bit(event.kind)
+        guard let time = event.time, kinds & kind != 0 else { return [] }
+        if subjects.count + scopeKeys.count > internLimit || rangeNames.count > internLimit || operationNames.count > internLimit {
+            startOver(event)
+        }
         var alerts: [Alert] = []
         // Worked out once per event, not once per space: the rules it selects, its address, and
         // (while consecutive spaces agree) its subject id and range text.
         var selection: RuleSelection?
         var address: IPAddress??
         var subject: (text: String, id: Int32)?
-        var range: (v4: Int, v6: Int, text: String?)?
-        for space in spaces where space.kinds.contains(event.kind) {
+        var range: (v4: Int, v6: Int, id: Int32?)?
+        for space in spaces where space.kindMask & kind != 0 {
             guard let subjectText = space.subject(of: event), let scope = scopeRef(space, event) else { continue }
-            if selection == nil { selection = selector.select(event) }
+            if selection == nil { selection = selector.select(event, operationIds: &operationNames) }
             if address == nil { address = .some(event.callerIP.flatMap(IPAddress.init)) }
             if subject?.text != subjectText { subject = (subjectText, subjects.id(ofRaw: subjectText)) }
             if range?.v4 != space.ipv4Prefix || range?.v6 != space.ipv6Prefix {
                 range = (space.ipv4Prefix, space.ipv6Prefix,
-                         address!.map { rangeText($0.network(ipv4Prefix: space.ipv4Prefix, ipv6Prefix: space.ipv6Prefix)) })
+                         address!.map { rangeId($0.network(ipv4Prefix: space.ipv4Prefix, ipv6Prefix: space.ipv6Prefix)) })
             }
             do {
                 try learnAndCheck(event, time: time, space: space, subjectText: subjectText, subjectId: subject!.id, scope: scope,
-                                  range: range!.text, selection: selection!, into: &alerts)
+                                  range: range!.id, selection: selection!, into: &alerts)
             } catch {
                 storeFailed(error, event: event)
             }
         }
         do {
-            try profiles.evictIfNeeded(store: store)
-            try scopes.evictIfNeeded(store: store)
+            try profiles.evictIfNeeded(store: store, encode: encodeProfile)
+            try scopes.evictIfNeeded(store: store, encode: Self.encodeScope)
         } catch {
             storeFailed(error, event: event)
         }
@@ -156,8 +167,8 @@ public final class AnomalyDetector: Detector {
     /// Writes changed baselines and alert markers in one transaction.
     public func save() throws {
         try store.transaction {
-            try profiles.save(store: store)
-            try scopes.save(store: store)
+            try profiles.save(store: store, encode: encodeProfile)
+            try scopes.save(store: store, encode: Self.encodeScope)
             for id in pendingMarkers.sorted() {
                 try store.setBaselineValue(Array("1".utf8), namespace: Self.markerNamespace, key: id)
             }
@@ -193,8 +204,8 @@ public final class AnomalyDetector: Detector {
     private func startOver(_ event: Event) {
         do {
             try store.transaction {
-                try profiles.saveAndDropAll(store: store)
-                try scopes.saveAndDropAll(store: store)
+                try profiles.saveAndDropAll(store: store, encode: encodeProfile)
+                try scopes.saveAndDropAll(store: store, encode: Self.encodeScope)
             }
         } catch {
             storeFailed(error, event: event)
@@ -202,7 +213,28 @@ public final class AnomalyDetector: Detector {
         subjects = Interner()
         scopeKeys = Interner()
         globalScope = nil
+        rangeNames = Interner()
+        operationNames = Interner()
+        rangeIds.removeAll()
+        selector.forgetOperationIds()
         for space in spaces { space.scopeByRaw.removeAll() }
+    }
+
+    // MARK: stored forms
+
+    private static func encodeScope(_ record: ScopeRecord) -> [UInt8] { record.encoded() }
+
+    private func encodeProfile(_ live: LiveProfile) -> [UInt8] {
+        live.encoded(rangeText: rangeNames.key, operationText: operationNames.key)
+    }
+
+    private func decodeProfile(_ bytes: [UInt8]) -> LiveProfile? {
+        AccessProfile.decode(bytes).map { LiveProfile($0, rangeId: { rangeNames.id(of: $0) }, operationId: { operationNames.id(of: $0) }) }
+    }
+
+    /// The stored form of a profile in memory (to word an alert).
+    private func storedProfile(_ live: LiveProfile) -> AccessProfile {
+        live.stored(rangeText: rangeNames.key, operationText: operationNames.key)
     }
 
     /// The event's scope in `space`, from the space's cache of raw values.
@@ -216,63 +248,70 @@ public final class AnomalyDetector: Detector {
             guard let r = event.resource?.raw else { return nil }
             raw = r
         case .path:
-            guard let path = space.scopePath, let text = event.values(at: path).first?.text, !text.isEmpty else { return nil }
+            guard let path = space.scopePath, let text = firstText(event, path), !text.isEmpty else { return nil }
             raw = text
         }
-        if let found = space.scopeByRaw[raw] { return found }
+        let rawKey = TextKey(raw)
+        if let found = space.scopeByRaw[rawKey] { return found }
         let value: ScopeValue?
         if case .workspace = space.scope { value = Space.workspace(in: raw) } else { value = ScopeValue(key: raw.lowercased(), name: raw) }
         let ref = value.map { ScopeRef(id: scopeKeys.id(of: $0.key), name: $0.name) }
         if space.scopeByRaw.count >= Self.textCacheLimit { space.scopeByRaw.removeAll(keepingCapacity: true) }
-        space.scopeByRaw[raw] = .some(ref)
+        space.scopeByRaw[rawKey] = .some(ref)
         return ref
     }
 
-    private func rangeText(_ net: IPNet) -> String {
-        if let text = rangeTexts[net] { return text }
-        let text = net.text
-        if rangeTexts.count >= Self.textCacheLimit { rangeTexts.removeAll(keepingCapacity: true) }
-        rangeTexts[net] = text
-        return text
+    private func rangeId(_ net: IPNet) -> Int32 {
+        if let id = rangeIds[net] { return id }
+        let id = rangeNames.id(of: net.text)
+        if rangeIds.count >= Self.textCacheLimit { rangeIds.removeAll(keepingCapacity: true) }
+        rangeIds[net] = id
+        return id
     }
 
     // MARK: the hot path
 
     private func learnAndCheck(_ event: Event, time: EventTime, space: Space, subjectText: String, subjectId: Int32,
-                               scope: ScopeRef, range: String?, selection: RuleSelection, into alerts: inout [Alert]) throws {
+                               scope: ScopeRef, range: Int32?, selection: RuleSelection, into alerts: inout [Alert]) throws {
         let seconds = time.seconds
         let profileKey = BaselineKey(space: Int32(space.index), scope: scope.id, subject: subjectId)
         let scopeKey = BaselineKey(space: Int32(space.index), scope: scope.id, subject: -1)
         let scopeText = scopeKeys.key(scope.id)
-        let known = try profiles.get(profileKey, storageKey: { space.name + "|" + scopeText + "|" + subjects.key(subjectId) }, store: store)
-        let scopeBox = try scopes.get(scopeKey, storageKey: { space.name + "|" + scopeText }, store: store)
+        let known = try profiles.get(profileKey, storageKey: { space.name + "|" + scopeText + "|" + subjects.key(subjectId) }, store: store,
+                                     decode: decodeProfile)
+        let scopeBox = try scopes.get(scopeKey, storageKey: { space.name + "|" + scopeText }, store: store, decode: ScopeRecord.decode)
             ?? scopes.insert(scopeKey, ScopeRecord(space: space.name, scope: scopeText, scopeName: scope.name,
                                                    firstSeen: seconds, lastSeen: seconds, subjects: 0),
                              storageKey: space.name + "|" + scopeText)
         // The learning periods are judged on the baselines as they were before this event.
-        let subjectFirstSeen = known?.value.firstSeen
+        let subjectFirstSeen = known?.value.profile.firstSeen
         let scopeFirstSeen = scopeBox.value.firstSeen
+        let operation = selection.operationId
+        // What an alert's words need, built only for an event that raises one.
+        let rangeText = range.map(rangeNames.key)
+        var before: AccessProfile??
 
         // Check against the baseline as it was before this event (volume rules count first, below).
         var findings: [(CompiledAnomalyRule, String)] = []
         var volume = false
         for rule in space.rules where selection.selects(rule) {
             if rule.rule.kind == .volumeSpike { volume = true; continue }
-            guard Check.isAnomaly(rule.rule, event: event, time: time, before: known, range: range) else { continue }
+            guard Check.isAnomaly(rule.rule, operation: operation, time: time, before: known?.value, range: range) else { continue }
             guard Check.learned(rule.rule, time: time, subjectFirstSeen: subjectFirstSeen, scopeFirstSeen: scopeFirstSeen) else {
                 stats.suppressedLearning += 1
                 continue
             }
+            if before == nil { before = .some(known.map { storedProfile($0.value) }) }
             let check = Check(event: event, time: time, subject: subjectText, scope: ScopeValue(key: scopeText, name: scope.name),
-                              space: space, before: known?.value, scopeRecord: scopeBox.value, range: range)
+                              space: space, before: before!, scopeRecord: scopeBox.value, range: rangeText)
             if let finding = check.finding(rule.rule) { findings.append((rule, finding)) }
         }
 
         // Learn in place.
-        let box = known ?? profiles.insert(profileKey, AccessProfile(space: space.name, subject: subjectText, scope: scopeText,
-                                                                      scopeName: scope.name, time: seconds),
+        let box = known ?? profiles.insert(profileKey, LiveProfile(fresh: AccessProfile(space: space.name, subject: subjectText, scope: scopeText,
+                                                                                  scopeName: scope.name, time: seconds)),
                                            storageKey: space.name + "|" + scopeText + "|" + subjects.key(subjectId))
-        box.value.learn(time: time, range: range, operation: event.operation, keepOperation: selection.keepsOperation(space))
+        box.value.learn(time: time, range: range, operation: operation, keepOperation: selection.keepsOperation(space))
         box.dirty = true
         stats.eventsLearned += 1
         if known == nil { scopeBox.value.subjects += 1 }
@@ -283,7 +322,7 @@ public final class AnomalyDetector: Detector {
         if volume {
             for rule in space.rules where rule.rule.kind == .volumeSpike && selection.selects(rule) {
                 let t = rule.rule.thresholds
-                let count = box.value.count(rule: rule.rule.id, day: AccessProfile.day(seconds), historyDays: t.historyDays)
+                let count = box.value.profile.count(rule: rule.rule.id, day: AccessProfile.day(seconds), historyDays: t.historyDays)
                 let threshold = max(t.minimum, Int((t.factor * Double(count.busiest)).rounded(.up)))
                 guard count.today == threshold + 1 else { continue }
                 guard Check.learned(rule.rule, time: time, subjectFirstSeen: subjectFirstSeen, scopeFirstSeen: scopeFirstSeen) else {
@@ -291,7 +330,7 @@ public final class AnomalyDetector: Detector {
                     continue
                 }
                 let check = Check(event: event, time: time, subject: subjectText, scope: ScopeValue(key: scopeText, name: scope.name),
-                                  space: space, before: nil, scopeRecord: scopeBox.value, range: range)
+                                  space: space, before: nil, scopeRecord: scopeBox.value, range: rangeText)
                 findings.append((rule, check.volumeSpike(rule.rule, today: count.today, busiest: count.busiest, mean: count.mean,
                                                          threshold: threshold)))
             }
@@ -338,6 +377,73 @@ struct BaselineKey: Hashable {
     var space: Int32
     var scope: Int32
     var subject: Int32
+
+    /// One 64-bit word into the hasher instead of three.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(UInt64(UInt32(bitPattern: scope)) << 32 | UInt64(UInt32(bitPattern: subject)) ^ UInt64(UInt32(bitPattern: space)) << 56)
+    }
+}
+
+/// Event kinds as bits of a `UInt16` (a set test is an AND, not a hash of the kind's name).
+enum EventKindMask {
+    @inline(__always)
+    static func bit(_ kind: EventKind) -> UInt16 {
+        switch kind {
+        case .activity: return 1
+        case .resourceLog: return 2
+        case .defenderAlert: return 4
+        case .signIn: return 8
+        case .audit: return 16
+        case .operation: return 32
+        case .unknown: return 64
+        }
+    }
+
+    static func of(_ kinds: Set<EventKind>) -> UInt16 { kinds.reduce(0) { $0 | bit($1) } }
+}
+
+/// A text as a dictionary key hashed cheaply: a 64-bit hash of its UTF-8 bytes, read eight at a
+/// time and seeded per process, computed once; equality still compares the whole text. (The long
+/// ARM resource ids cost a full SipHash per space per event as `String` keys.)
+struct TextKey: Hashable {
+    let hash: UInt64
+    let text: String
+
+    init(_ text: String) {
+        self.text = text
+        hash = Self.hash(text)
+    }
+
+    static func == (a: TextKey, b: TextKey) -> Bool { a.hash == b.hash && a.text == b.text }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+
+    private static let seed = UInt64.random(in: .min ... .max)
+
+    static func hash(_ text: String) -> UInt64 {
+        var text = text
+        return text.withUTF8 { b in
+            let raw = UnsafeRawBufferPointer(b)
+            var h = seed ^ UInt64(raw.count) &* 0x9E37_79B9_7F4A_7C15
+            var i = 0
+            while i + 8 <= raw.count {
+                h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+                h ^= h >> 31
+                i += 8
+            }
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < raw.count { tail |= UInt64(raw[i]) << shift; shift += 8; i += 1 }
+            h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+            return h ^ h >> 29
+        }
+    }
+}
+
+/// The first value at `path` as text (`Event.values(at:)`, without its array for a typed field).
+func firstText(_ event: Event, _ path: FieldPath) -> String? {
+    if path.alternatives.isEmpty, path.keyed == nil, let typed = path.typedField { return event.typedValue(typed)?.text }
+    return event.values(at: path).first?.text
 }
 
 /// An event's scope: its interned key, and its name as this event spells it.
@@ -351,7 +457,7 @@ struct ScopeRef {
 struct Interner {
     private var ids: [String: Int32] = [:]
     private var keys: [String] = []
-    private var byRaw: [String: Int32] = [:]
+    private var byRaw: [TextKey: Int32] = [:]
 
     var count: Int { keys.count }
 
@@ -368,10 +474,11 @@ struct Interner {
 
     /// The id of `raw` lower-cased.
     mutating func id(ofRaw raw: String) -> Int32 {
-        if let id = byRaw[raw] { return id }
+        let key = TextKey(raw)
+        if let id = byRaw[key] { return id }
         let id = id(of: raw.lowercased())
         if byRaw.count >= AnomalyDetector.textCacheLimit { byRaw.removeAll(keepingCapacity: true) }
-        byRaw[raw] = id
+        byRaw[key] = id
         return id
     }
 }
@@ -420,11 +527,12 @@ final class Space {
     let scopePath: FieldPath?
     let ipv4Prefix: Int
     let ipv6Prefix: Int
-    var kinds: Set<EventKind> = []
+    var kinds: Set<EventKind> = [] { didSet { kindMask = EventKindMask.of(kinds) } }
+    private(set) var kindMask: UInt16 = 0
     var rules: [CompiledAnomalyRule] = []
     var watchedOperations = NamePatterns([])
     /// Raw scope text (resource id, path value) → scope; nil: the text names no scope.
-    var scopeByRaw: [String: ScopeRef?] = [:]
+    @exclusivity(unchecked) var scopeByRaw: [TextKey: ScopeRef?] = [:]
 
     init(index: Int, name: String, subjectPath: FieldPath, scope: AnomalyRule.Scope, scopePath: FieldPath?,
          ipv4Prefix: Int, ipv6Prefix: Int) {
@@ -464,7 +572,7 @@ final class Space {
 
     func subject(of event: Event) -> String? {
         if subjectPath.typedField == .caller { return event.caller.flatMap { $0.isEmpty ? nil : $0 } }
-        return event.values(at: subjectPath).first?.text.flatMap { $0.isEmpty ? nil : $0 }
+        return firstText(event, subjectPath).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// `/subscriptions/…/providers/Microsoft.MachineLearningServices/workspaces/<name>` at the

@@ -23,6 +23,8 @@ struct RuleSelection {
     let operation: RuleBits
     let category: RuleBits
     let ruleCount: Int
+    /// The event's operation as the detector's operation id (nil: it has none).
+    let operationId: Int32?
 
     func selects(_ rule: CompiledAnomalyRule) -> Bool {
         kind.has(rule.index) && operation.has(rule.index) && category.has(rule.index)
@@ -39,9 +41,10 @@ struct AnomalyRuleSelector {
     private let rules: [CompiledAnomalyRule]
     private let spaces: [Space]
     private let width: Int
-    private var byKind: [EventKind: RuleBits] = [:]
-    private var byOperation: [String: RuleBits] = [:]
-    private var byCategory: [String: RuleBits] = [:]
+    /// By `EventKindMask` bit position.
+    private var byKind: [RuleBits] = []
+    private var byOperation: [TextKey: (bits: RuleBits, id: Int32)] = [:]
+    private var byCategory: [TextKey: RuleBits] = [:]
     private let noOperation: RuleBits
     private let noCategory: RuleBits
     private let needsCategory: Bool
@@ -58,37 +61,49 @@ struct AnomalyRuleSelector {
         noOperation = none
         noCategory = noCat
         needsCategory = rules.contains { !$0.categories.isEmpty }
+        byKind = Array(repeating: RuleBits(count: width), count: 16)
         for kind in EventKind.allCases {
             var bits = RuleBits(count: width)
             for r in rules where r.rule.eventKinds.contains(kind) { bits.set(r.index) }
-            byKind[kind] = bits
+            byKind[Self.kindIndex(kind)] = bits
         }
     }
 
-    mutating func select(_ event: Event) -> RuleSelection {
-        RuleSelection(kind: byKind[event.kind] ?? RuleBits(count: width), operation: operationBits(event.operation),
-                      category: needsCategory ? categoryBits(event.category) : noCategory, ruleCount: rules.count)
+    private static func kindIndex(_ kind: EventKind) -> Int { EventKindMask.bit(kind).trailingZeroBitCount }
+
+    /// The event's answers; its operation gets an id from `operationIds` (the detector's).
+    mutating func select(_ event: Event, operationIds: inout Interner) -> RuleSelection {
+        let op = operationBits(event.operation, operationIds: &operationIds)
+        return RuleSelection(kind: byKind[Self.kindIndex(event.kind)], operation: op.bits,
+                             category: needsCategory ? categoryBits(event.category) : noCategory, ruleCount: rules.count,
+                             operationId: op.id)
     }
 
-    private mutating func operationBits(_ operation: String?) -> RuleBits {
-        guard let operation else { return noOperation }
-        if let bits = byOperation[operation] { return bits }
+    /// Drops the cached operation ids (the detector started its operation ids over).
+    mutating func forgetOperationIds() { byOperation.removeAll() }
+
+    private mutating func operationBits(_ operation: String?, operationIds: inout Interner) -> (bits: RuleBits, id: Int32?) {
+        guard let operation else { return (noOperation, nil) }
+        let key = TextKey(operation)
+        if let found = byOperation[key] { return (found.bits, found.id) }
         var bits = RuleBits(count: width)
         for r in rules where r.operations.isEmpty || r.operations.matches(operation) { bits.set(r.index) }
         for s in spaces where s.watchedOperations.matches(operation) { bits.set(rules.count + s.index) }
+        let id = operationIds.id(of: operation)
         if byOperation.count >= Self.cacheLimit { byOperation.removeAll(keepingCapacity: true) }
-        byOperation[operation] = bits
-        return bits
+        byOperation[key] = (bits, id)
+        return (bits, id)
     }
 
     private mutating func categoryBits(_ category: String?) -> RuleBits {
         guard let category else { return noCategory }
-        if let bits = byCategory[category] { return bits }
+        let key = TextKey(category)
+        if let bits = byCategory[key] { return bits }
         let folded = category.lowercased()
         var bits = RuleBits(count: width)
         for r in rules where r.categories.isEmpty || r.categories.contains(folded) { bits.set(r.index) }
         if byCategory.count >= Self.cacheLimit { byCategory.removeAll(keepingCapacity: true) }
-        byCategory[category] = bits
+        byCategory[key] = bits
         return bits
     }
 }
