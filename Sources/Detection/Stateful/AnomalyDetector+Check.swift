@@ -34,21 +34,22 @@ struct Check {
     /// Whether the event is an anomaly for `rule` against the baseline `before` it (nil: never
     /// seen here; ranges and operations by id), read in place: the cheap test the hot path runs for every selected rule;
     /// `finding` words it (and is non-nil exactly when this is true). Volume spikes: see `volumeSpike`.
-    static func isAnomaly(_ rule: AnomalyRule, operation: Int32?, time: EventTime, before: LiveProfile?, range: Int32?) -> Bool {
+    static func isAnomaly(_ rule: AnomalyRule, operation: Int32?, time: EventTime, before: CacheBox<LiveProfile>?, range: Int32?) -> Bool {
         switch rule.kind {
         case .firstAccess:
             return before == nil
         case .firstSensitiveOperation:
             guard let operation else { return false }
-            return before.map { !$0.operations.contains(operation) } ?? true
+            guard let before else { return true }
+            return !before.value.operations.contains(operation)
         case .newIPRange:
             guard let before, let range else { return false }
-            return !before.ranges.contains(range)
+            return !before.value.ranges.contains(range)
         case .unusualHour:
             let t = rule.thresholds
-            guard let p = before?.profile, p.events >= t.minEvents else { return false }
-            let near = p.eventsNear(hour: time.hourOfWeek, tolerance: t.toleranceHours)
-            return Double(near) / Double(max(1, p.events)) <= t.maxShare
+            guard let before, before.value.profile.events >= t.minEvents else { return false }
+            let near = before.value.profile.eventsNear(hour: time.hourOfWeek, tolerance: t.toleranceHours)
+            return Double(near) / Double(max(1, before.value.profile.events)) <= t.maxShare
         case .volumeSpike:
             return false
         }

@@ -79,7 +79,7 @@ public final class AnomalyDetector: Detector {
     @exclusivity(unchecked) private var rangeNames = Interner()
     @exclusivity(unchecked) private var operationNames = Interner()
     /// Range id per network met (a cache in front of `rangeNames`).
-    @exclusivity(unchecked) private var rangeIds: [IPNet: Int32] = [:]
+    @exclusivity(unchecked) private var rangeIds = HashedTable<IPNet, Int32>()
     private var pendingMarkers: Set<String> = []
     private var diagnostics: [Diagnostic] = []
 
@@ -251,21 +251,22 @@ public final class AnomalyDetector: Detector {
             guard let path = space.scopePath, let text = firstText(event, path), !text.isEmpty else { return nil }
             raw = text
         }
-        let rawKey = TextKey(raw)
-        if let found = space.scopeByRaw[rawKey] { return found }
+        let rawHash = textHash(raw)
+        if let found = space.scopeByRaw[raw, hash: rawHash] { return found }
         let value: ScopeValue?
         if case .workspace = space.scope { value = Space.workspace(in: raw) } else { value = ScopeValue(key: raw.lowercased(), name: raw) }
         let ref = value.map { ScopeRef(id: scopeKeys.id(of: $0.key), name: $0.name) }
-        if space.scopeByRaw.count >= Self.textCacheLimit { space.scopeByRaw.removeAll(keepingCapacity: true) }
-        space.scopeByRaw[rawKey] = .some(ref)
+        if space.scopeByRaw.count >= Self.textCacheLimit { space.scopeByRaw.removeAll() }
+        space.scopeByRaw.set(raw, hash: rawHash, ref)
         return ref
     }
 
     private func rangeId(_ net: IPNet) -> Int32 {
-        if let id = rangeIds[net] { return id }
+        let hash = net.hash64
+        if let id = rangeIds[net, hash: hash] { return id }
         let id = rangeNames.id(of: net.text)
-        if rangeIds.count >= Self.textCacheLimit { rangeIds.removeAll(keepingCapacity: true) }
-        rangeIds[net] = id
+        if rangeIds.count >= Self.textCacheLimit { rangeIds.removeAll() }
+        rangeIds.set(net, hash: hash, id)
         return id
     }
 
@@ -288,7 +289,6 @@ public final class AnomalyDetector: Detector {
         let scopeFirstSeen = scopeBox.value.firstSeen
         let operation = selection.operationId
         // What an alert's words need, built only for an event that raises one.
-        let rangeText = range.map(rangeNames.key)
         var before: AccessProfile??
 
         // Check against the baseline as it was before this event (volume rules count first, below).
@@ -296,14 +296,14 @@ public final class AnomalyDetector: Detector {
         var volume = false
         for rule in space.rules where selection.selects(rule) {
             if rule.rule.kind == .volumeSpike { volume = true; continue }
-            guard Check.isAnomaly(rule.rule, operation: operation, time: time, before: known?.value, range: range) else { continue }
+            guard Check.isAnomaly(rule.rule, operation: operation, time: time, before: known, range: range) else { continue }
             guard Check.learned(rule.rule, time: time, subjectFirstSeen: subjectFirstSeen, scopeFirstSeen: scopeFirstSeen) else {
                 stats.suppressedLearning += 1
                 continue
             }
             if before == nil { before = .some(known.map { storedProfile($0.value) }) }
             let check = Check(event: event, time: time, subject: subjectText, scope: ScopeValue(key: scopeText, name: scope.name),
-                              space: space, before: before!, scopeRecord: scopeBox.value, range: rangeText)
+                              space: space, before: before!, scopeRecord: scopeBox.value, range: range.map(rangeNames.key))
             if let finding = check.finding(rule.rule) { findings.append((rule, finding)) }
         }
 
@@ -330,7 +330,7 @@ public final class AnomalyDetector: Detector {
                     continue
                 }
                 let check = Check(event: event, time: time, subject: subjectText, scope: ScopeValue(key: scopeText, name: scope.name),
-                                  space: space, before: nil, scopeRecord: scopeBox.value, range: rangeText)
+                                  space: space, before: nil, scopeRecord: scopeBox.value, range: range.map(rangeNames.key))
                 findings.append((rule, check.volumeSpike(rule.rule, today: count.today, busiest: count.busiest, mean: count.mean,
                                                          threshold: threshold)))
             }
@@ -379,8 +379,12 @@ struct BaselineKey: Hashable {
     var subject: Int32
 
     /// One 64-bit word into the hasher instead of three.
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(UInt64(UInt32(bitPattern: scope)) << 32 | UInt64(UInt32(bitPattern: subject)) ^ UInt64(UInt32(bitPattern: space)) << 56)
+    func hash(into hasher: inout Hasher) { hasher.combine(hash64) }
+}
+
+extension BaselineKey: FastHashable {
+    var hash64: UInt64 {
+        mixHash(UInt64(UInt32(bitPattern: scope)) << 32 | UInt64(UInt32(bitPattern: subject)) ^ UInt64(UInt32(bitPattern: space)) << 56)
     }
 }
 
@@ -402,44 +406,6 @@ enum EventKindMask {
     static func of(_ kinds: Set<EventKind>) -> UInt16 { kinds.reduce(0) { $0 | bit($1) } }
 }
 
-/// A text as a dictionary key hashed cheaply: a 64-bit hash of its UTF-8 bytes, read eight at a
-/// time and seeded per process, computed once; equality still compares the whole text. (The long
-/// ARM resource ids cost a full SipHash per space per event as `String` keys.)
-struct TextKey: Hashable {
-    let hash: UInt64
-    let text: String
-
-    init(_ text: String) {
-        self.text = text
-        hash = Self.hash(text)
-    }
-
-    static func == (a: TextKey, b: TextKey) -> Bool { a.hash == b.hash && a.text == b.text }
-
-    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-
-    private static let seed = UInt64.random(in: .min ... .max)
-
-    static func hash(_ text: String) -> UInt64 {
-        var text = text
-        return text.withUTF8 { b in
-            let raw = UnsafeRawBufferPointer(b)
-            var h = seed ^ UInt64(raw.count) &* 0x9E37_79B9_7F4A_7C15
-            var i = 0
-            while i + 8 <= raw.count {
-                h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
-                h ^= h >> 31
-                i += 8
-            }
-            var tail: UInt64 = 0
-            var shift: UInt64 = 0
-            while i < raw.count { tail |= UInt64(raw[i]) << shift; shift += 8; i += 1 }
-            h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
-            return h ^ h >> 29
-        }
-    }
-}
-
 /// The first value at `path` as text (`Event.values(at:)`, without its array for a typed field).
 func firstText(_ event: Event, _ path: FieldPath) -> String? {
     if path.alternatives.isEmpty, path.keyed == nil, let typed = path.typedField { return event.typedValue(typed)?.text }
@@ -457,7 +423,7 @@ struct ScopeRef {
 struct Interner {
     private var ids: [String: Int32] = [:]
     private var keys: [String] = []
-    private var byRaw: [TextKey: Int32] = [:]
+    private var byRaw = HashedTable<String, Int32>()
 
     var count: Int { keys.count }
 
@@ -474,11 +440,11 @@ struct Interner {
 
     /// The id of `raw` lower-cased.
     mutating func id(ofRaw raw: String) -> Int32 {
-        let key = TextKey(raw)
-        if let id = byRaw[key] { return id }
+        let hash = textHash(raw)
+        if let id = byRaw[raw, hash: hash] { return id }
         let id = id(of: raw.lowercased())
-        if byRaw.count >= AnomalyDetector.textCacheLimit { byRaw.removeAll(keepingCapacity: true) }
-        byRaw[key] = id
+        if byRaw.count >= AnomalyDetector.textCacheLimit { byRaw.removeAll() }
+        byRaw.set(raw, hash: hash, id)
         return id
     }
 }
@@ -532,7 +498,7 @@ final class Space {
     var rules: [CompiledAnomalyRule] = []
     var watchedOperations = NamePatterns([])
     /// Raw scope text (resource id, path value) → scope; nil: the text names no scope.
-    @exclusivity(unchecked) var scopeByRaw: [TextKey: ScopeRef?] = [:]
+    @exclusivity(unchecked) var scopeByRaw = HashedTable<String, ScopeRef?>()
 
     init(index: Int, name: String, subjectPath: FieldPath, scope: AnomalyRule.Scope, scopePath: FieldPath?,
          ipv4Prefix: Int, ipv6Prefix: Int) {
@@ -584,7 +550,9 @@ final class Space {
             guard b.count > marker.count else { return nil }
             var i = 0
             outer: while i + marker.count < b.count {
-                for j in 0..<marker.count where JSONPathLookup.fold(b[i + j]) != marker[j] {
+                // The marker starts with a slash: other positions need no comparison.
+                guard b[i] == UInt8(ascii: "/") else { i += 1; continue }
+                for j in 1..<marker.count where JSONPathLookup.fold(b[i + j]) != marker[j] {
                     i += 1
                     continue outer
                 }

@@ -43,8 +43,8 @@ struct AnomalyRuleSelector {
     private let width: Int
     /// By `EventKindMask` bit position.
     private var byKind: [RuleBits] = []
-    private var byOperation: [TextKey: (bits: RuleBits, id: Int32)] = [:]
-    private var byCategory: [TextKey: RuleBits] = [:]
+    private var byOperation = HashedTable<String, (bits: RuleBits, id: Int32)>()
+    private var byCategory = HashedTable<String, RuleBits>()
     private let noOperation: RuleBits
     private let noCategory: RuleBits
     private let needsCategory: Bool
@@ -84,26 +84,26 @@ struct AnomalyRuleSelector {
 
     private mutating func operationBits(_ operation: String?, operationIds: inout Interner) -> (bits: RuleBits, id: Int32?) {
         guard let operation else { return (noOperation, nil) }
-        let key = TextKey(operation)
-        if let found = byOperation[key] { return (found.bits, found.id) }
+        let hash = textHash(operation)
+        if let found = byOperation[operation, hash: hash] { return (found.bits, found.id) }
         var bits = RuleBits(count: width)
         for r in rules where r.operations.isEmpty || r.operations.matches(operation) { bits.set(r.index) }
         for s in spaces where s.watchedOperations.matches(operation) { bits.set(rules.count + s.index) }
         let id = operationIds.id(of: operation)
-        if byOperation.count >= Self.cacheLimit { byOperation.removeAll(keepingCapacity: true) }
-        byOperation[key] = (bits, id)
+        if byOperation.count >= Self.cacheLimit { byOperation.removeAll() }
+        byOperation.set(operation, hash: hash, (bits, id))
         return (bits, id)
     }
 
     private mutating func categoryBits(_ category: String?) -> RuleBits {
         guard let category else { return noCategory }
-        let key = TextKey(category)
-        if let bits = byCategory[key] { return bits }
+        let hash = textHash(category)
+        if let bits = byCategory[category, hash: hash] { return bits }
         let folded = category.lowercased()
         var bits = RuleBits(count: width)
         for r in rules where r.categories.isEmpty || r.categories.contains(folded) { bits.set(r.index) }
-        if byCategory.count >= Self.cacheLimit { byCategory.removeAll(keepingCapacity: true) }
-        byCategory[key] = bits
+        if byCategory.count >= Self.cacheLimit { byCategory.removeAll() }
+        byCategory.set(category, hash: hash, bits)
         return bits
     }
 }

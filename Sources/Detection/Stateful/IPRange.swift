@@ -241,6 +241,10 @@ struct IPNet: Hashable {
     var prefix: UInt8
     var isV4: Bool
 
+    var hash64: UInt64 {
+        mixHash(hi &* 0xFF51_AFD7_ED55_8CCD ^ lo ^ UInt64(prefix) << 56 ^ (isV4 ? 1 << 55 : 0))
+    }
+
     var text: String {
         if isV4 { return IPRange.format4(UInt32(truncatingIfNeeded: lo), Int(prefix)) }
         let groups = (0..<8).map { k -> UInt16 in
