@@ -284,63 +284,68 @@ struct LiveProfile {
 /// Int32 id → Int64, open addressing (ids are small non-negative integers, hashed by one
 /// multiplication). Small: a profile's ranges and operations.
 struct IdMap {
-    private var keys: [Int32] = []
-    private var values: [Int64] = []
+    private struct Slot {
+        var key: Int32      // -1: empty
+        var value: Int64
+    }
+
+    private var slots: [Slot] = []
     private(set) var count = 0
 
     var isEmpty: Bool { count == 0 }
 
+    /// The slot holding `key`, or the empty one where it would go (the table is never full).
     @inline(__always)
-    private func slot(_ key: Int32) -> Int {
-        let mask = keys.count - 1
-        var i = Int(truncatingIfNeeded: (UInt32(bitPattern: key) &* 0x9E37_79B1) >> 8) & mask
-        while keys[i] != key && keys[i] != -1 { i = (i + 1) & mask }
-        return i
+    private func find(_ key: Int32) -> Int {
+        slots.withUnsafeBufferPointer { s in
+            let mask = s.count - 1
+            var i = Int(truncatingIfNeeded: (UInt32(bitPattern: key) &* 0x9E37_79B1) >> 8) & mask
+            while s[i].key != key && s[i].key != -1 { i = (i + 1) & mask }
+            return i
+        }
     }
 
     subscript(key: Int32) -> Int64? {
         guard count > 0 else { return nil }
-        let i = slot(key)
-        return keys[i] == key ? values[i] : nil
+        let i = find(key)
+        return slots[i].key == key ? slots[i].value : nil
     }
 
     func contains(_ key: Int32) -> Bool { self[key] != nil }
 
     mutating func set(_ key: Int32, _ value: Int64) {
         growIfNeeded()
-        let i = slot(key)
-        if keys[i] != key { keys[i] = key; count += 1 }
-        values[i] = value
+        let i = find(key)
+        if slots[i].key != key { slots[i].key = key; count += 1 }
+        slots[i].value = value
     }
 
     /// Adds one to `key`'s value; a new key (value 1) only while fewer than `limit` are held.
     mutating func addOne(_ key: Int32, ifCountBelow limit: Int) {
         if count > 0 {
-            let i = slot(key)
-            if keys[i] == key { values[i] += 1; return }
+            let i = find(key)
+            if slots[i].key == key { slots[i].value += 1; return }
         }
         guard count < limit else { return }
         set(key, 1)
     }
 
     mutating func insertIfAbsent(_ key: Int32, _ value: Int64) {
-        if count > 0, keys[slot(key)] == key { return }
+        if count > 0, slots[find(key)].key == key { return }
         set(key, value)
     }
 
     var pairs: [(key: Int32, value: Int64)] {
         var out: [(key: Int32, value: Int64)] = []
         out.reserveCapacity(count)
-        for (i, k) in keys.enumerated() where k != -1 { out.append((k, values[i])) }
+        for s in slots where s.key != -1 { out.append((s.key, s.value)) }
         return out
     }
 
     private mutating func growIfNeeded() {
-        guard (count + 1) * 2 > keys.count else { return }
+        guard (count + 1) * 2 > slots.count else { return }
         let old = pairs
-        let size = max(8, keys.count * 2)
-        keys = Array(repeating: -1, count: size)
-        values = Array(repeating: 0, count: size)
+        slots = Array(repeating: Slot(key: -1, value: 0), count: max(8, slots.count * 2))
         count = 0
         for (k, v) in old { set(k, v) }
     }

@@ -277,7 +277,8 @@ public final class AnomalyDetector: Detector {
         let seconds = time.seconds
         let profileKey = BaselineKey(space: Int32(space.index), scope: scope.id, subject: subjectId)
         let scopeKey = BaselineKey(space: Int32(space.index), scope: scope.id, subject: -1)
-        let scopeText = scopeKeys.key(scope.id)
+        // The scope's key text is needed only to load, make or word a baseline.
+        var scopeText: String { scopeKeys.key(scope.id) }
         let known = try profiles.get(profileKey, storageKey: { space.name + "|" + scopeText + "|" + subjects.key(subjectId) }, store: store,
                                      decode: decodeProfile)
         let scopeBox = try scopes.get(scopeKey, storageKey: { space.name + "|" + scopeText }, store: store, decode: ScopeRecord.decode)
@@ -543,8 +544,10 @@ final class Space {
 
     /// `/subscriptions/…/providers/Microsoft.MachineLearningServices/workspaces/<name>` at the
     /// start of an ARM id (any casing), as key (lower-cased prefix) and name.
+    private static let workspaceMarker = Array("/providers/microsoft.machinelearningservices/workspaces/".utf8)
+
     static func workspace(in raw: String) -> ScopeValue? {
-        let marker = Array("/providers/microsoft.machinelearningservices/workspaces/".utf8)
+        let marker = workspaceMarker
         var raw = raw
         return raw.withUTF8 { b -> ScopeValue? in
             guard b.count > marker.count else { return nil }
@@ -560,7 +563,10 @@ final class Space {
                 var end = start
                 while end < b.count, b[end] != UInt8(ascii: "/") { end += 1 }
                 guard end > start else { return nil }
-                let key = String(decoding: b[0..<end].lazy.map(JSONPathLookup.fold), as: UTF8.self)
+                let key = String(unsafeUninitializedCapacity: end) { out in
+                    for k in 0..<end { out[k] = JSONPathLookup.fold(b[k]) }
+                    return end
+                }
                 let name = String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
                 return ScopeValue(key: key, name: name)
             }

@@ -123,24 +123,32 @@ func textHash(_ text: String) -> UInt64 {
     return text.withUTF8 { b -> UInt64 in
         let raw = UnsafeRawBufferPointer(b)
         let n = raw.count
-        var h = UInt64(n)
+        // Two independent lanes of 8 bytes each, so the multiplications overlap.
+        var h1 = UInt64(n), h2: UInt64 = 0x2545_F491_4F6C_DD1D
         var i = 0
-        while i + 8 <= n {
-            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
-            h ^= h >> 31
-            i += 8
+        while i + 16 <= n {
+            h1 = (h1 ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            h2 = (h2 ^ raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)) &* 0x94D0_49BB_1331_11EB
+            h1 ^= h1 >> 31
+            h2 ^= h2 >> 29
+            i += 16
         }
         if i < n {
-            var tail: UInt64 = 0
-            if n >= 8 {
-                // The last eight bytes, overlapping the words already read.
-                tail = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            // The last 16 bytes (overlapping words already read), or the short text zero-padded.
+            var a: UInt64 = 0, c: UInt64 = 0
+            if n >= 16 {
+                a = raw.loadUnaligned(fromByteOffset: n - 16, as: UInt64.self)
+                c = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            } else if n >= 8 {
+                a = raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+                c = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
             } else {
-                for k in 0..<n { tail |= UInt64(raw[k]) << UInt64(8 * k) }
+                for k in 0..<n { a |= UInt64(raw[k]) << UInt64(8 * k) }
             }
-            h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+            h1 = (h1 ^ a) &* 0xBF58_476D_1CE4_E5B9
+            h2 = (h2 ^ c) &* 0x94D0_49BB_1331_11EB
         }
-        return mixHash(h)
+        return mixHash(h1 ^ (h2 << 32 | h2 >> 32))
     }
 }
 
