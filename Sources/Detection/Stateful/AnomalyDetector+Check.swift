@@ -34,7 +34,7 @@ struct Check {
     /// Whether the event is an anomaly for `rule` against the baseline `before` it (nil: never
     /// seen here; ranges and operations by id), read in place: the cheap test the hot path runs for every selected rule;
     /// `finding` words it (and is non-nil exactly when this is true). Volume spikes: see `volumeSpike`.
-    static func isAnomaly(_ rule: AnomalyRule, operation: Int32?, time: EventTime, before: CacheBox<LiveProfile>?, range: Int32?) -> Bool {
+    static func isAnomaly(_ rule: RuleFacts, operation: Int32?, time: EventTime, before: CacheBox<LiveProfile>?, range: Int32?) -> Bool {
         switch rule.kind {
         case .firstAccess:
             return before == nil

@@ -238,6 +238,7 @@ public final class AnomalyDetector: Detector {
     }
 
     /// The event's scope in `space`, from the space's cache of raw values.
+    /// The event's scope in `space`, from the space's cache of raw values.
     private func scopeRef(_ space: Space, _ event: Event) -> ScopeRef? {
         let raw: String
         switch space.scope {
@@ -289,23 +290,30 @@ public final class AnomalyDetector: Detector {
         let subjectFirstSeen = known?.value.profile.firstSeen
         let scopeFirstSeen = scopeBox.value.firstSeen
         let operation = selection.operationId
-        // What an alert's words need, built only for an event that raises one.
-        var before: AccessProfile??
 
         // Check against the baseline as it was before this event (volume rules count first, below).
-        var findings: [(CompiledAnomalyRule, String)] = []
+        // The common case finds nothing and touches only the rules' plain facts; the rules that
+        // do find an anomaly past learning are worded after the loop.
+        var found: [Int] = []
         var volume = false
-        for rule in space.rules where selection.selects(rule) {
-            if rule.rule.kind == .volumeSpike { volume = true; continue }
-            guard Check.isAnomaly(rule.rule, operation: operation, time: time, before: known, range: range) else { continue }
-            guard Check.learned(rule.rule, time: time, subjectFirstSeen: subjectFirstSeen, scopeFirstSeen: scopeFirstSeen) else {
+        for (k, facts) in space.facts.enumerated() where selection.selects(index: facts.index) {
+            if facts.kind == .volumeSpike { volume = true; continue }
+            guard Check.isAnomaly(facts, operation: operation, time: time, before: known, range: range) else { continue }
+            guard facts.learned(time: time, subjectFirstSeen: subjectFirstSeen, scopeFirstSeen: scopeFirstSeen) else {
                 stats.suppressedLearning += 1
                 continue
             }
-            if before == nil { before = .some(known.map { storedProfile($0.value) }) }
+            found.append(k)
+        }
+        var findings: [(CompiledAnomalyRule, String)] = []
+        if !found.isEmpty {
             let check = Check(event: event, time: time, subject: subjectText, scope: ScopeValue(key: scopeText, name: scope.name),
-                              space: space, before: before!, scopeRecord: scopeBox.value, range: range.map(rangeNames.key))
-            if let finding = check.finding(rule.rule) { findings.append((rule, finding)) }
+                              space: space, before: known.map { storedProfile($0.value) }, scopeRecord: scopeBox.value,
+                              range: range.map(rangeNames.key))
+            for k in found {
+                let rule = space.rules[k]
+                if let finding = check.finding(rule.rule) { findings.append((rule, finding)) }
+            }
         }
 
         // Learn in place.
@@ -321,12 +329,13 @@ public final class AnomalyDetector: Detector {
         scopeBox.dirty = true
 
         if volume {
-            for rule in space.rules where rule.rule.kind == .volumeSpike && selection.selects(rule) {
+            for (k, facts) in space.facts.enumerated() where facts.kind == .volumeSpike && selection.selects(index: facts.index) {
+                let rule = space.rules[k]
                 let t = rule.rule.thresholds
                 let count = box.value.profile.count(rule: rule.rule.id, day: AccessProfile.day(seconds), historyDays: t.historyDays)
                 let threshold = max(t.minimum, Int((t.factor * Double(count.busiest)).rounded(.up)))
                 guard count.today == threshold + 1 else { continue }
-                guard Check.learned(rule.rule, time: time, subjectFirstSeen: subjectFirstSeen, scopeFirstSeen: scopeFirstSeen) else {
+                guard facts.learned(time: time, subjectFirstSeen: subjectFirstSeen, scopeFirstSeen: scopeFirstSeen) else {
                     stats.suppressedLearning += 1
                     continue
                 }
@@ -456,6 +465,33 @@ struct ScopeValue {
     var name: String
 }
 
+/// A rule's kind, position and numbers, copied out of it so the per-event loop holds no references.
+struct RuleFacts {
+    let index: Int
+    let kind: AnomalyRule.Kind
+    let learningSeconds: Int64
+    let thresholds: AnomalyRule.Thresholds
+
+    init(_ rule: CompiledAnomalyRule) {
+        index = rule.index
+        kind = rule.rule.kind
+        learningSeconds = Int64(rule.rule.learningDays) * 86_400
+        thresholds = rule.rule.thresholds
+    }
+
+    /// `Check.learned` for this rule.
+    @inline(__always)
+    func learned(time: EventTime, subjectFirstSeen: Int64?, scopeFirstSeen: Int64) -> Bool {
+        switch kind {
+        case .firstAccess, .firstSensitiveOperation:
+            return scopeFirstSeen + learningSeconds <= time.seconds
+        case .newIPRange, .unusualHour, .volumeSpike:
+            guard let subjectFirstSeen else { return false }
+            return subjectFirstSeen + learningSeconds <= time.seconds && scopeFirstSeen + learningSeconds <= time.seconds
+        }
+    }
+}
+
 final class CompiledAnomalyRule {
     /// Position among all the detector's rules (bit in `RuleBits`).
     let index: Int
@@ -496,7 +532,9 @@ final class Space {
     let ipv6Prefix: Int
     var kinds: Set<EventKind> = [] { didSet { kindMask = EventKindMask.of(kinds) } }
     private(set) var kindMask: UInt16 = 0
-    var rules: [CompiledAnomalyRule] = []
+    var rules: [CompiledAnomalyRule] = [] { didSet { facts = rules.map { RuleFacts($0) } } }
+    /// What the hot loop reads of each rule, in `rules` order: plain values, no references.
+    private(set) var facts: [RuleFacts] = []
     var watchedOperations = NamePatterns([])
     /// Raw scope text (resource id, path value) → scope; nil: the text names no scope.
     @exclusivity(unchecked) var scopeByRaw = HashedTable<String, ScopeRef?>()

@@ -25,9 +25,24 @@ struct RuleSelection {
     let ruleCount: Int
     /// The event's operation as the detector's operation id (nil: it has none).
     let operationId: Int32?
+    /// The first 64 bits of kind ∧ operation ∧ category (every rule, with up to 64 rules).
+    let first: UInt64
 
-    func selects(_ rule: CompiledAnomalyRule) -> Bool {
-        kind.has(rule.index) && operation.has(rule.index) && category.has(rule.index)
+    init(kind: RuleBits, operation: RuleBits, category: RuleBits, ruleCount: Int, operationId: Int32?) {
+        self.kind = kind
+        self.operation = operation
+        self.category = category
+        self.ruleCount = ruleCount
+        self.operationId = operationId
+        first = kind.words[0] & operation.words[0] & category.words[0]
+    }
+
+    func selects(_ rule: CompiledAnomalyRule) -> Bool { selects(index: rule.index) }
+
+    @inline(__always)
+    func selects(index i: Int) -> Bool {
+        if i < 64 { return first & (1 << UInt64(i)) != 0 }
+        return kind.has(i) && operation.has(i) && category.has(i)
     }
 
     /// Whether `space` keeps the first use of this event's operation beyond the profile's cap.
