@@ -217,7 +217,7 @@ public final class AnomalyDetector: Detector {
         operationNames = Interner()
         rangeIds.removeAll()
         selector.forgetOperationIds()
-        for space in spaces { space.scopeByRaw.removeAll() }
+        for space in spaces { space.forgetScopes() }
     }
 
     // MARK: stored forms
@@ -243,7 +243,7 @@ public final class AnomalyDetector: Detector {
         let raw: String
         switch space.scope {
         case .global:
-            if globalScope == nil { globalScope = ScopeRef(id: scopeKeys.id(of: "*"), name: "anywhere") }
+            if globalScope == nil { globalScope = ScopeRef(id: scopeKeys.id(of: "*"), name: -1) }
             return globalScope
         case .workspace:
             guard let r = event.resource?.raw else { return nil }
@@ -256,8 +256,8 @@ public final class AnomalyDetector: Detector {
         if let found = space.scopeByRaw[raw, hash: rawHash] { return found }
         let value: ScopeValue?
         if case .workspace = space.scope { value = Space.workspace(in: raw) } else { value = ScopeValue(key: raw.lowercased(), name: raw) }
-        let ref = value.map { ScopeRef(id: scopeKeys.id(of: $0.key), name: $0.name) }
-        if space.scopeByRaw.count >= Self.textCacheLimit { space.scopeByRaw.removeAll() }
+        if space.scopeByRaw.count >= Self.textCacheLimit { space.forgetScopes() }
+        let ref = value.map { ScopeRef(id: scopeKeys.id(of: $0.key), name: space.addScopeName($0.name)) }
         space.scopeByRaw.set(raw, hash: rawHash, ref)
         return ref
     }
@@ -280,10 +280,15 @@ public final class AnomalyDetector: Detector {
         let scopeKey = BaselineKey(space: Int32(space.index), scope: scope.id, subject: -1)
         // The scope's key text is needed only to load, make or word a baseline.
         var scopeText: String { scopeKeys.key(scope.id) }
-        let known = try profiles.get(profileKey, storageKey: { space.name + "|" + scopeText + "|" + subjects.key(subjectId) }, store: store,
-                                     decode: decodeProfile)
+        // Storage keys are built on a cache miss only, once.
+        var profileStorageKey: String?
+        func storageKey() -> String {
+            if profileStorageKey == nil { profileStorageKey = space.name + "|" + scopeText + "|" + subjects.key(subjectId) }
+            return profileStorageKey!
+        }
+        let known = try profiles.get(profileKey, storageKey: storageKey, store: store, decode: decodeProfile)
         let scopeBox = try scopes.get(scopeKey, storageKey: { space.name + "|" + scopeText }, store: store, decode: ScopeRecord.decode)
-            ?? scopes.insert(scopeKey, ScopeRecord(space: space.name, scope: scopeText, scopeName: scope.name,
+            ?? scopes.insert(scopeKey, ScopeRecord(space: space.name, scope: scopeText, scopeName: space.scopeName(scope),
                                                    firstSeen: seconds, lastSeen: seconds, subjects: 0),
                              storageKey: space.name + "|" + scopeText)
         // The learning periods are judged on the baselines as they were before this event.
@@ -307,7 +312,7 @@ public final class AnomalyDetector: Detector {
         }
         var findings: [(CompiledAnomalyRule, String)] = []
         if !found.isEmpty {
-            let check = Check(event: event, time: time, subject: subjectText, scope: ScopeValue(key: scopeText, name: scope.name),
+            let check = Check(event: event, time: time, subject: subjectText, scope: ScopeValue(key: scopeText, name: space.scopeName(scope)),
                               space: space, before: known.map { storedProfile($0.value) }, scopeRecord: scopeBox.value,
                               range: range.map(rangeNames.key))
             for k in found {
@@ -318,8 +323,8 @@ public final class AnomalyDetector: Detector {
 
         // Learn in place.
         let box = known ?? profiles.insert(profileKey, LiveProfile(fresh: AccessProfile(space: space.name, subject: subjectText, scope: scopeText,
-                                                                                  scopeName: scope.name, time: seconds)),
-                                           storageKey: space.name + "|" + scopeText + "|" + subjects.key(subjectId))
+                                                                                  scopeName: space.scopeName(scope), time: seconds)),
+                                           storageKey: storageKey())
         box.value.learn(time: time, range: range, operation: operation, keepOperation: selection.keepsOperation(space))
         box.dirty = true
         stats.eventsLearned += 1
@@ -339,7 +344,7 @@ public final class AnomalyDetector: Detector {
                     stats.suppressedLearning += 1
                     continue
                 }
-                let check = Check(event: event, time: time, subject: subjectText, scope: ScopeValue(key: scopeText, name: scope.name),
+                let check = Check(event: event, time: time, subject: subjectText, scope: ScopeValue(key: scopeText, name: space.scopeName(scope)),
                                   space: space, before: nil, scopeRecord: scopeBox.value, range: range.map(rangeNames.key))
                 findings.append((rule, check.volumeSpike(rule.rule, today: count.today, busiest: count.busiest, mean: count.mean,
                                                          threshold: threshold)))
@@ -422,10 +427,11 @@ func firstText(_ event: Event, _ path: FieldPath) -> String? {
     return event.values(at: path).first?.text
 }
 
-/// An event's scope: its interned key, and its name as this event spells it.
+/// An event's scope: its interned key, and its name as this event spells it (an index into
+/// its space's `scopeNames`, -1 for the global scope): plain integers, copied for nothing.
 struct ScopeRef {
     var id: Int32
-    var name: String
+    var name: Int32
 }
 
 /// Lower-cased texts as small integers. Raw spellings are remembered too (bounded), so a
@@ -538,6 +544,21 @@ final class Space {
     var watchedOperations = NamePatterns([])
     /// Raw scope text (resource id, path value) → scope; nil: the text names no scope.
     @exclusivity(unchecked) var scopeByRaw = HashedTable<String, ScopeRef?>()
+    /// The scope names `scopeByRaw` refers to.
+    @exclusivity(unchecked) private var scopeNames: [String] = []
+
+    func scopeName(_ ref: ScopeRef) -> String { ref.name < 0 ? "anywhere" : scopeNames[Int(ref.name)] }
+
+    func addScopeName(_ name: String) -> Int32 {
+        scopeNames.append(name)
+        return Int32(scopeNames.count - 1)
+    }
+
+    /// Empties the raw-text cache (and the names it refers to).
+    func forgetScopes() {
+        scopeByRaw.removeAll()
+        scopeNames.removeAll()
+    }
 
     init(index: Int, name: String, subjectPath: FieldPath, scope: AnomalyRule.Scope, scopePath: FieldPath?,
          ipv4Prefix: Int, ipv6Prefix: Int) {
