@@ -67,6 +67,8 @@ public final class AnomalyDetector: Detector {
     private let spaces: [Space]
     /// `EventKindMask` of the kinds some space reads.
     private let kinds: UInt16
+    /// Whether some space's scope comes from the event's resource id.
+    private let readsResource: Bool
     @exclusivity(unchecked) private var selector: AnomalyRuleSelector
     @exclusivity(unchecked) private var profiles: WriteBackCache<BaselineKey, LiveProfile>
     @exclusivity(unchecked) private var scopes: WriteBackCache<BaselineKey, ScopeRecord>
@@ -94,6 +96,7 @@ public final class AnomalyDetector: Detector {
         let spaces = Space.group(rules)
         self.spaces = spaces
         kinds = spaces.reduce(0) { $0 | $1.kindMask }
+        readsResource = spaces.contains { $0.resourceField != nil }
         selector = AnomalyRuleSelector(rules: spaces.flatMap(\.rules).sorted { $0.index < $1.index }, spaces: spaces)
         profiles = WriteBackCache(namespace: Self.profileNamespace, capacity: configuration.maxProfiles)
         scopes = WriteBackCache(namespace: Self.scopeNamespace, capacity: configuration.maxScopes)
@@ -109,8 +112,9 @@ public final class AnomalyDetector: Detector {
     public func wants(_ event: Event) -> Bool {
         let kind = EventKindMask.bit(event.kind)
         guard event.time != nil, kinds & kind != 0 else { return false }
+        let resource = readsResource ? event.resource : nil
         for space in spaces where space.kindMask & kind != 0 {
-            if space.subject(of: event) != nil, scopeRef(space, event) != nil { return true }
+            if space.subject(of: event) != nil, scopeRef(space, event, resource: resource) != nil { return true }
         }
         return false
     }
@@ -129,8 +133,11 @@ public final class AnomalyDetector: Detector {
         var address: IPAddress??
         var subject: (text: String, id: Int32)?
         var range: (v4: Int, v6: Int, id: Int32?)?
+        // Read once for every space whose scope comes from it (a copy of the resource id costs a
+        // retain per part).
+        let resource = readsResource ? event.resource : nil
         for space in spaces where space.kindMask & kind != 0 {
-            guard let subjectText = space.subject(of: event), let scope = scopeRef(space, event) else { continue }
+            guard let subjectText = space.subject(of: event), let scope = scopeRef(space, event, resource: resource) else { continue }
             if selection == nil { selection = selector.select(event, operationIds: &operationNames) }
             if address == nil { address = .some(event.callerIP.flatMap(IPAddress.init)) }
             if subject?.text != subjectText { subject = (subjectText, subjects.id(ofRaw: subjectText)) }
@@ -238,18 +245,20 @@ public final class AnomalyDetector: Detector {
     }
 
     /// The event's scope in `space`, from the space's cache of raw values.
-    /// The event's scope in `space`, from the space's cache of raw values.
-    private func scopeRef(_ space: Space, _ event: Event) -> ScopeRef? {
+    /// The event's scope in `space`, from the space's cache of raw values; `resource` is the
+    /// event's (read by the caller when some space's scope comes from it).
+    private func scopeRef(_ space: Space, _ event: Event, resource: ResourceID?) -> ScopeRef? {
         let raw: String
         switch space.scope {
         case .global:
             if globalScope == nil { globalScope = ScopeRef(id: scopeKeys.id(of: "*"), name: -1) }
             return globalScope
         case .workspace:
-            guard let r = event.resource?.raw else { return nil }
+            guard let r = resource?.raw else { return nil }
             raw = r
         case .path:
-            guard let path = space.scopePath, let text = firstText(event, path), !text.isEmpty else { return nil }
+            let found = space.resourceField.map { Space.text(of: $0, in: resource) } ?? space.scopePath.flatMap { firstText(event, $0) }
+            guard let text = found, !text.isEmpty else { return nil }
             raw = text
         }
         let rawHash = textHash(raw)
@@ -542,6 +551,10 @@ final class Space {
     /// What the hot loop reads of each rule, in `rules` order: plain values, no references.
     private(set) var facts: [RuleFacts] = []
     var watchedOperations = NamePatterns([])
+    /// The part of the resource id the scope is (`resourceId` for the workspace, whose scope is
+    /// found in it; a plain `vigil.resource.*` scope path), read from the event's `ResourceID`
+    /// as `Event.typedValue` does; nil: anything else.
+    let resourceField: TypedField?
     /// Raw scope text (resource id, path value) → scope; nil: the text names no scope.
     @exclusivity(unchecked) var scopeByRaw = HashedTable<String, ScopeRef?>()
     /// The scope names `scopeByRaw` refers to.
@@ -569,6 +582,34 @@ final class Space {
         self.scopePath = scopePath
         self.ipv4Prefix = ipv4Prefix
         self.ipv6Prefix = ipv6Prefix
+        switch scope {
+        case .workspace:
+            resourceField = .resourceId
+        case .path:
+            if let p = scopePath, p.alternatives.isEmpty, p.keyed == nil, let f = p.typedField, Space.resourceFields.contains(f) {
+                resourceField = f
+            } else {
+                resourceField = nil
+            }
+        case .global:
+            resourceField = nil
+        }
+    }
+
+    /// The typed fields that are parts of the resource id.
+    static let resourceFields: Set<TypedField> = [.resourceId, .subscription, .resourceGroup, .provider, .resourceType, .resourceName]
+
+    /// One of `resourceFields`, as `Event.typedValue` reads it.
+    static func text(of field: TypedField, in resource: ResourceID?) -> String? {
+        switch field {
+        case .resourceId: return resource?.raw
+        case .subscription: return resource?.subscription
+        case .resourceGroup: return resource?.resourceGroup
+        case .provider: return resource?.provider
+        case .resourceType: return resource?.type
+        case .resourceName: return resource?.name
+        default: return nil
+        }
     }
 
     static func group(_ rules: [AnomalyRule]) -> [Space] {

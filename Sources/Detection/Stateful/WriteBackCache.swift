@@ -39,6 +39,7 @@ struct WriteBackCache<Key: FastHashable, Value> {
 
     /// The box for `key`, from memory or the store (under `storageKey`, built only then, read by
     /// `decode`; unreadable counts as absent); nil when the store has none.
+    @inline(__always)
     mutating func get(_ key: Key, storageKey: () -> String, store: BaselineStore, decode: ([UInt8]) -> Value?) throws -> CacheBox<Value>? {
         tick &+= 1
         let hash = key.hash64
@@ -46,6 +47,11 @@ struct WriteBackCache<Key: FastHashable, Value> {
             found?.touch = tick
             return found
         }
+        return try load(key, hash: hash, storageKey: storageKey, store: store, decode: decode)
+    }
+
+    private mutating func load(_ key: Key, hash: UInt64, storageKey: () -> String, store: BaselineStore,
+                               decode: ([UInt8]) -> Value?) throws -> CacheBox<Value>? {
         loads += 1
         let stored = storageKey()
         let box = try store.baselineValue(namespace: namespace, key: stored).flatMap(decode)
