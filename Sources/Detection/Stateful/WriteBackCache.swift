@@ -129,32 +129,32 @@ func textHash(_ text: String) -> UInt64 {
     return text.withUTF8 { b -> UInt64 in
         let raw = UnsafeRawBufferPointer(b)
         let n = raw.count
-        // Two independent lanes of 8 bytes each, so the multiplications overlap.
-        var h1 = UInt64(n), h2: UInt64 = 0x2545_F491_4F6C_DD1D
+        @inline(__always) func word(_ at: Int) -> UInt64 { raw.loadUnaligned(fromByteOffset: at, as: UInt64.self) }
+        @inline(__always) func mix(_ h: UInt64, _ w: UInt64, _ k: UInt64) -> UInt64 {
+            let z = (h ^ w) &* k
+            return z ^ z >> 31
+        }
+        // Four independent lanes of 8 bytes each, so the multiplications overlap.
+        var h1 = UInt64(n), h2: UInt64 = 0x2545_F491_4F6C_DD1D, h3: UInt64 = 0x9E37_79B9_7F4A_7C15, h4: UInt64 = 0x6A09_E667_F3BC_C909
         var i = 0
-        while i + 16 <= n {
-            h1 = (h1 ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
-            h2 = (h2 ^ raw.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)) &* 0x94D0_49BB_1331_11EB
-            h1 ^= h1 >> 31
-            h2 ^= h2 >> 29
-            i += 16
+        while i + 32 <= n {
+            h1 = mix(h1, word(i), 0xBF58_476D_1CE4_E5B9)
+            h2 = mix(h2, word(i + 8), 0x94D0_49BB_1331_11EB)
+            h3 = mix(h3, word(i + 16), 0xBF58_476D_1CE4_E5B9)
+            h4 = mix(h4, word(i + 24), 0x94D0_49BB_1331_11EB)
+            i += 32
+        }
+        while i + 8 <= n {
+            h1 = mix(h1, word(i), 0xBF58_476D_1CE4_E5B9)
+            i += 8
         }
         if i < n {
-            // The last 16 bytes (overlapping words already read), or the short text zero-padded.
-            var a: UInt64 = 0, c: UInt64 = 0
-            if n >= 16 {
-                a = raw.loadUnaligned(fromByteOffset: n - 16, as: UInt64.self)
-                c = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-            } else if n >= 8 {
-                a = raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
-                c = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
-            } else {
-                for k in 0..<n { a |= UInt64(raw[k]) << UInt64(8 * k) }
-            }
-            h1 = (h1 ^ a) &* 0xBF58_476D_1CE4_E5B9
-            h2 = (h2 ^ c) &* 0x94D0_49BB_1331_11EB
+            // The last 8 bytes (overlapping a word already read), or the short text zero-padded.
+            var last: UInt64 = 0
+            if n >= 8 { last = word(n - 8) } else { for k in 0..<n { last |= UInt64(raw[k]) << UInt64(8 * k) } }
+            h2 = mix(h2, last, 0x94D0_49BB_1331_11EB)
         }
-        return mixHash(h1 ^ (h2 << 32 | h2 >> 32))
+        return mixHash(h1 ^ (h2 << 21 | h2 >> 43) ^ (h3 << 42 | h3 >> 22) ^ (h4 << 11 | h4 >> 53))
     }
 }
 
