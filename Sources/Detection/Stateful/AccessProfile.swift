@@ -57,11 +57,27 @@ public struct AccessProfile: Codable, Sendable, Hashable {
 
     mutating func learn(time: EventTime, range: String?, operation: String?, keepOperation: Bool) {
         let s = time.seconds
+        learnTime(time)
+        if let range {
+            if let i = ipRanges.index(forKey: range) { ipRanges.values[i] += 1 } else if ipRanges.count < Self.maxRanges {
+                ipRanges[range] = 1
+            }
+        }
+        if let operation, keepOperation || operations.count < Self.maxOperations, operations.index(forKey: operation) == nil {
+            operations[operation] = s
+        }
+    }
+
+    /// What `learn` records of the event's time: first and last seen, events, active days, hours.
+    mutating func learnTime(_ time: EventTime) {
+        let s = time.seconds
         firstSeen = min(firstSeen, s)
         lastSeen = max(lastSeen, s)
         events += 1
         let day = Self.day(s)
-        if activeDays.last.map({ $0 < day }) ?? true {
+        if activeDays.last == day {
+            // The common case: another event on the latest active day.
+        } else if activeDays.last.map({ $0 < day }) ?? true {
             activeDays.append(day)
             if activeDays.count > Self.maxDays { activeDays.removeFirst(activeDays.count - Self.maxDays) }
         } else if !activeDays.contains(day) {
@@ -69,15 +85,7 @@ public struct AccessProfile: Codable, Sendable, Hashable {
             activeDays.insert(day, at: i)
             if activeDays.count > Self.maxDays { activeDays.removeFirst() }
         }
-        if let range {
-            if let i = ipRanges.index(forKey: range) { ipRanges.values[i] += 1 } else if ipRanges.count < Self.maxRanges {
-                ipRanges[range] = 1
-            }
-        }
         hours[time.hourOfWeek] += 1
-        if let operation, keepOperation || operations.count < Self.maxOperations, operations.index(forKey: operation) == nil {
-            operations[operation] = s
-        }
     }
 
     /// Adds one to today's count for `rule`; returns (today's count, busiest and mean previous day
@@ -180,7 +188,12 @@ extension AccessProfile: StoredJSON {
     /// every profile an event touched is saved at every batch commit, and the Codable encoder was
     /// ~15 % of a full-pack replay. No allocation per field: numbers are written digit by digit.
     func encoded() -> [UInt8] {
-        var w = StoredJSONBuffer(capacity: 700 + 24 * ipRanges.count + 96 * operations.count)
+        encoded(ranges: ipRanges.map { ($0.key, Int64($0.value)) }, operations: operations.map { ($0.key, $0.value) })
+    }
+
+    /// The same JSON with the ranges and operations given apart (a `LiveProfile` keeps them by id).
+    func encoded(ranges: [(String, Int64)], operations: [(String, Int64)]) -> [UInt8] {
+        var w = StoredJSONBuffer(capacity: 700 + 24 * ranges.count + 96 * operations.count)
         w.raw("{\"activeDays\":[")
         for (n, d) in activeDays.enumerated() { if n > 0 { w.byte(44) }; w.int(Int64(d)) }
         w.raw("],\"daily\":{")
@@ -198,13 +211,13 @@ extension AccessProfile: StoredJSON {
         w.raw(",\"hours\":[")
         for (n, h) in hours.enumerated() { if n > 0 { w.byte(44) }; w.int(Int64(h)) }
         w.raw("],\"ipRanges\":{")
-        for (n, (k, v)) in ipRanges.sorted(by: { $0.key < $1.key }).enumerated() {
+        for (n, (k, v)) in ranges.sorted(by: { $0.0 < $1.0 }).enumerated() {
             if n > 0 { w.byte(44) }
-            w.string(k); w.byte(58); w.int(Int64(v))
+            w.string(k); w.byte(58); w.int(v)
         }
         w.raw("},\"lastSeen\":"); w.int(lastSeen)
         w.raw(",\"operations\":{")
-        for (n, (k, v)) in operations.sorted(by: { $0.key < $1.key }).enumerated() {
+        for (n, (k, v)) in operations.sorted(by: { $0.0 < $1.0 }).enumerated() {
             if n > 0 { w.byte(44) }
             w.string(k); w.byte(58); w.int(v)
         }
@@ -214,6 +227,127 @@ extension AccessProfile: StoredJSON {
         w.raw(",\"subject\":"); w.string(subject)
         w.byte(125)
         return w.bytes
+    }
+}
+
+// MARK: - the in-memory form
+
+/// An `AccessProfile` as the detector holds it while in use: the network ranges and operations
+/// by the detector's small-integer ids (`AnomalyDetector` interns their texts), so learning an
+/// event hashes integers instead of strings. `profile` keeps everything else, its `ipRanges` and
+/// `operations` left empty. Turned back into the stored form (same JSON) only when saved or when
+/// an alert is worded.
+struct LiveProfile {
+    var profile: AccessProfile
+    /// Range id → events.
+    var ranges = IdMap()
+    /// Operation id → first time used (Unix seconds).
+    var operations = IdMap()
+
+    /// A profile just made (no ranges or operations yet).
+    init(fresh profile: AccessProfile) {
+        self.profile = profile
+    }
+
+    init(_ stored: AccessProfile, rangeId: (String) -> Int32, operationId: (String) -> Int32) {
+        profile = stored
+        for (text, n) in stored.ipRanges { ranges.set(rangeId(text), Int64(n)) }
+        for (text, t) in stored.operations { operations.set(operationId(text), t) }
+        profile.ipRanges = [:]
+        profile.operations = [:]
+    }
+
+    /// The stored form, ranges and operations spelled out.
+    func stored(rangeText: (Int32) -> String, operationText: (Int32) -> String) -> AccessProfile {
+        var p = profile
+        p.ipRanges = Dictionary(uniqueKeysWithValues: ranges.pairs.map { (rangeText($0.key), Int($0.value)) })
+        p.operations = Dictionary(uniqueKeysWithValues: operations.pairs.map { (operationText($0.key), $0.value) })
+        return p
+    }
+
+    func encoded(rangeText: (Int32) -> String, operationText: (Int32) -> String) -> [UInt8] {
+        profile.encoded(ranges: ranges.pairs.map { (rangeText($0.key), $0.value) },
+                        operations: operations.pairs.map { (operationText($0.key), $0.value) })
+    }
+
+    /// `AccessProfile.learn`, with the range and operation as ids.
+    mutating func learn(time: EventTime, range: Int32?, operation: Int32?, keepOperation: Bool) {
+        let s = time.seconds
+        profile.learnTime(time)
+        if let range { ranges.addOne(range, ifCountBelow: AccessProfile.maxRanges) }
+        if let operation, keepOperation || operations.count < AccessProfile.maxOperations {
+            operations.insertIfAbsent(operation, s)
+        }
+    }
+}
+
+/// Int32 id → Int64, open addressing (ids are small non-negative integers, hashed by one
+/// multiplication). Small: a profile's ranges and operations.
+struct IdMap {
+    private struct Slot {
+        var key: Int32      // -1: empty
+        var value: Int64
+    }
+
+    private var slots: [Slot] = []
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+
+    /// The slot holding `key`, or the empty one where it would go (the table is never full).
+    @inline(__always)
+    private func find(_ key: Int32) -> Int {
+        slots.withUnsafeBufferPointer { s in
+            let mask = s.count - 1
+            var i = Int(truncatingIfNeeded: (UInt32(bitPattern: key) &* 0x9E37_79B1) >> 8) & mask
+            while s[i].key != key && s[i].key != -1 { i = (i + 1) & mask }
+            return i
+        }
+    }
+
+    subscript(key: Int32) -> Int64? {
+        guard count > 0 else { return nil }
+        let i = find(key)
+        return slots[i].key == key ? slots[i].value : nil
+    }
+
+    func contains(_ key: Int32) -> Bool { self[key] != nil }
+
+    mutating func set(_ key: Int32, _ value: Int64) {
+        growIfNeeded()
+        let i = find(key)
+        if slots[i].key != key { slots[i].key = key; count += 1 }
+        slots[i].value = value
+    }
+
+    /// Adds one to `key`'s value; a new key (value 1) only while fewer than `limit` are held.
+    mutating func addOne(_ key: Int32, ifCountBelow limit: Int) {
+        if count > 0 {
+            let i = find(key)
+            if slots[i].key == key { slots[i].value += 1; return }
+        }
+        guard count < limit else { return }
+        set(key, 1)
+    }
+
+    mutating func insertIfAbsent(_ key: Int32, _ value: Int64) {
+        if count > 0, slots[find(key)].key == key { return }
+        set(key, value)
+    }
+
+    var pairs: [(key: Int32, value: Int64)] {
+        var out: [(key: Int32, value: Int64)] = []
+        out.reserveCapacity(count)
+        for s in slots where s.key != -1 { out.append((s.key, s.value)) }
+        return out
+    }
+
+    private mutating func growIfNeeded() {
+        guard (count + 1) * 2 > slots.count else { return }
+        let old = pairs
+        slots = Array(repeating: Slot(key: -1, value: 0), count: max(8, slots.count * 2))
+        count = 0
+        for (k, v) in old { set(k, v) }
     }
 }
 

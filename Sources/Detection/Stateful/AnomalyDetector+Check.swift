@@ -32,23 +32,24 @@ struct Check {
     }
 
     /// Whether the event is an anomaly for `rule` against the baseline `before` it (nil: never
-    /// seen here), read in place: the cheap test the hot path runs for every selected rule;
+    /// seen here; ranges and operations by id), read in place: the cheap test the hot path runs for every selected rule;
     /// `finding` words it (and is non-nil exactly when this is true). Volume spikes: see `volumeSpike`.
-    static func isAnomaly(_ rule: AnomalyRule, event: Event, time: EventTime, before: CacheBox<AccessProfile>?, range: String?) -> Bool {
+    static func isAnomaly(_ rule: RuleFacts, operation: Int32?, time: EventTime, before: CacheBox<LiveProfile>?, range: Int32?) -> Bool {
         switch rule.kind {
         case .firstAccess:
             return before == nil
         case .firstSensitiveOperation:
-            guard let op = event.operation else { return false }
-            return before?.value.operations[op] == nil
+            guard let operation else { return false }
+            guard let before else { return true }
+            return !before.value.operations.contains(operation)
         case .newIPRange:
             guard let before, let range else { return false }
-            return before.value.ipRanges[range] == nil
+            return !before.value.ranges.contains(range)
         case .unusualHour:
             let t = rule.thresholds
-            guard let before, before.value.events >= t.minEvents else { return false }
-            let near = before.value.eventsNear(hour: time.hourOfWeek, tolerance: t.toleranceHours)
-            return Double(near) / Double(max(1, before.value.events)) <= t.maxShare
+            guard let before, before.value.profile.events >= t.minEvents else { return false }
+            let near = before.value.profile.eventsNear(hour: time.hourOfWeek, tolerance: t.toleranceHours)
+            return Double(near) / Double(max(1, before.value.profile.events)) <= t.maxShare
         case .volumeSpike:
             return false
         }

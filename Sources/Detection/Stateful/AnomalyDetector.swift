@@ -60,19 +60,28 @@ public final class AnomalyDetector: Detector {
     public let rules: [AnomalyRule]
     public let configuration: Configuration
     public let mode: Mode
-    public private(set) var stats = Stats()
+    // The hot state is read and written on every event and never held across a call that could
+    // reach it again, so its dynamic exclusivity checks (tens per event) are switched off.
+    @exclusivity(unchecked) public private(set) var stats = Stats()
     public let store: BaselineStore
-    private var spaces: [Space]
-    private let kinds: Set<EventKind>
-    private var selector: AnomalyRuleSelector
-    private var profiles: WriteBackCache<BaselineKey, AccessProfile>
-    private var scopes: WriteBackCache<BaselineKey, ScopeRecord>
+    private let spaces: [Space]
+    /// `EventKindMask` of the kinds some space reads.
+    private let kinds: UInt16
+    /// Whether some space's scope comes from the event's resource id.
+    private let readsResource: Bool
+    @exclusivity(unchecked) private var selector: AnomalyRuleSelector
+    @exclusivity(unchecked) private var profiles: WriteBackCache<BaselineKey, LiveProfile>
+    @exclusivity(unchecked) private var scopes: WriteBackCache<BaselineKey, ScopeRecord>
     /// Lower-cased subjects and scope keys as small integers, so baseline keys hash as integers.
-    private var subjects = Interner()
-    private var scopeKeys = Interner()
-    private var globalScope: ScopeRef?
-    /// Range text per network met, shared by every profile that counts it.
-    private var rangeTexts: [IPNet: String] = [:]
+    @exclusivity(unchecked) private var subjects = Interner()
+    @exclusivity(unchecked) private var scopeKeys = Interner()
+    @exclusivity(unchecked) private var globalScope: ScopeRef?
+    /// Range texts and operations (as events spell them, lower-cased) as small integers: the
+    /// keys of the profiles in memory (`LiveProfile`). Reset only with the profiles (`startOver`).
+    @exclusivity(unchecked) private var rangeNames = Interner()
+    @exclusivity(unchecked) private var operationNames = Interner()
+    /// Range id per network met (a cache in front of `rangeNames`).
+    @exclusivity(unchecked) private var rangeIds = HashedTable<IPNet, Int32>()
     private var pendingMarkers: Set<String> = []
     private var diagnostics: [Diagnostic] = []
 
@@ -86,7 +95,8 @@ public final class AnomalyDetector: Detector {
         self.mode = mode
         let spaces = Space.group(rules)
         self.spaces = spaces
-        kinds = spaces.reduce(into: []) { $0.formUnion($1.kinds) }
+        kinds = spaces.reduce(0) { $0 | $1.kindMask }
+        readsResource = spaces.contains { $0.resourceField != nil }
         selector = AnomalyRuleSelector(rules: spaces.flatMap(\.rules).sorted { $0.index < $1.index }, spaces: spaces)
         profiles = WriteBackCache(namespace: Self.profileNamespace, capacity: configuration.maxProfiles)
         scopes = WriteBackCache(namespace: Self.scopeNamespace, capacity: configuration.maxScopes)
@@ -100,43 +110,51 @@ public final class AnomalyDetector: Detector {
     /// or category filter selects it: baselines describe all of an identity's activity), so an
     /// event for which this is false leaves the detector unchanged; `process` may skip it.
     public func wants(_ event: Event) -> Bool {
-        guard event.time != nil, kinds.contains(event.kind) else { return false }
-        for space in spaces where space.kinds.contains(event.kind) {
-            if space.subject(of: event) != nil, scopeRef(space, event) != nil { return true }
+        let kind = EventKindMask.bit(event.kind)
+        guard event.time != nil, kinds & kind != 0 else { return false }
+        let resource = readsResource ? event.resource : nil
+        for space in spaces where space.kindMask & kind != 0 {
+            if space.subject(of: event) != nil, scopeRef(space, event, resource: resource) != nil { return true }
         }
         return false
     }
 
     public func process(_ event: Event) -> [Alert] {
         stats.events += 1
-        guard let time = event.time, kinds.contains(event.kind) else { return [] }
-        if subjects.count + scopeKeys.count > internLimit { startOver(event) }
+        let kind = EventKindMask.bit(event.kind)
+        guard let time = event.time, kinds & kind != 0 else { return [] }
+        if subjects.count + scopeKeys.count > internLimit || rangeNames.count > internLimit || operationNames.count > internLimit {
+            startOver(event)
+        }
         var alerts: [Alert] = []
         // Worked out once per event, not once per space: the rules it selects, its address, and
         // (while consecutive spaces agree) its subject id and range text.
         var selection: RuleSelection?
         var address: IPAddress??
         var subject: (text: String, id: Int32)?
-        var range: (v4: Int, v6: Int, text: String?)?
-        for space in spaces where space.kinds.contains(event.kind) {
-            guard let subjectText = space.subject(of: event), let scope = scopeRef(space, event) else { continue }
-            if selection == nil { selection = selector.select(event) }
+        var range: (v4: Int, v6: Int, id: Int32?)?
+        // Read once for every space whose scope comes from it (a copy of the resource id costs a
+        // retain per part).
+        let resource = readsResource ? event.resource : nil
+        for space in spaces where space.kindMask & kind != 0 {
+            guard let subjectText = space.subject(of: event), let scope = scopeRef(space, event, resource: resource) else { continue }
+            if selection == nil { selection = selector.select(event, operationIds: &operationNames) }
             if address == nil { address = .some(event.callerIP.flatMap(IPAddress.init)) }
             if subject?.text != subjectText { subject = (subjectText, subjects.id(ofRaw: subjectText)) }
             if range?.v4 != space.ipv4Prefix || range?.v6 != space.ipv6Prefix {
                 range = (space.ipv4Prefix, space.ipv6Prefix,
-                         address!.map { rangeText($0.network(ipv4Prefix: space.ipv4Prefix, ipv6Prefix: space.ipv6Prefix)) })
+                         address!.map { rangeId($0.network(ipv4Prefix: space.ipv4Prefix, ipv6Prefix: space.ipv6Prefix)) })
             }
             do {
                 try learnAndCheck(event, time: time, space: space, subjectText: subjectText, subjectId: subject!.id, scope: scope,
-                                  range: range!.text, selection: selection!, into: &alerts)
+                                  range: range!.id, selection: selection!, into: &alerts)
             } catch {
                 storeFailed(error, event: event)
             }
         }
         do {
-            try profiles.evictIfNeeded(store: store)
-            try scopes.evictIfNeeded(store: store)
+            try profiles.evictIfNeeded(store: store, encode: encodeProfile)
+            try scopes.evictIfNeeded(store: store, encode: Self.encodeScope)
         } catch {
             storeFailed(error, event: event)
         }
@@ -156,8 +174,8 @@ public final class AnomalyDetector: Detector {
     /// Writes changed baselines and alert markers in one transaction.
     public func save() throws {
         try store.transaction {
-            try profiles.save(store: store)
-            try scopes.save(store: store)
+            try profiles.save(store: store, encode: encodeProfile)
+            try scopes.save(store: store, encode: Self.encodeScope)
             for id in pendingMarkers.sorted() {
                 try store.setBaselineValue(Array("1".utf8), namespace: Self.markerNamespace, key: id)
             }
@@ -193,8 +211,8 @@ public final class AnomalyDetector: Detector {
     private func startOver(_ event: Event) {
         do {
             try store.transaction {
-                try profiles.saveAndDropAll(store: store)
-                try scopes.saveAndDropAll(store: store)
+                try profiles.saveAndDropAll(store: store, encode: encodeProfile)
+                try scopes.saveAndDropAll(store: store, encode: Self.encodeScope)
             }
         } catch {
             storeFailed(error, event: event)
@@ -202,77 +220,121 @@ public final class AnomalyDetector: Detector {
         subjects = Interner()
         scopeKeys = Interner()
         globalScope = nil
-        for space in spaces { space.scopeByRaw.removeAll() }
+        rangeNames = Interner()
+        operationNames = Interner()
+        rangeIds.removeAll()
+        selector.forgetOperationIds()
+        for space in spaces { space.forgetScopes() }
+    }
+
+    // MARK: stored forms
+
+    private static func encodeScope(_ record: ScopeRecord) -> [UInt8] { record.encoded() }
+
+    private func encodeProfile(_ live: LiveProfile) -> [UInt8] {
+        live.encoded(rangeText: rangeNames.key, operationText: operationNames.key)
+    }
+
+    private func decodeProfile(_ bytes: [UInt8]) -> LiveProfile? {
+        AccessProfile.decode(bytes).map { LiveProfile($0, rangeId: { rangeNames.id(of: $0) }, operationId: { operationNames.id(of: $0) }) }
+    }
+
+    /// The stored form of a profile in memory (to word an alert).
+    private func storedProfile(_ live: LiveProfile) -> AccessProfile {
+        live.stored(rangeText: rangeNames.key, operationText: operationNames.key)
     }
 
     /// The event's scope in `space`, from the space's cache of raw values.
-    private func scopeRef(_ space: Space, _ event: Event) -> ScopeRef? {
+    /// The event's scope in `space`, from the space's cache of raw values; `resource` is the
+    /// event's (read by the caller when some space's scope comes from it).
+    private func scopeRef(_ space: Space, _ event: Event, resource: ResourceID?) -> ScopeRef? {
         let raw: String
         switch space.scope {
         case .global:
-            if globalScope == nil { globalScope = ScopeRef(id: scopeKeys.id(of: "*"), name: "anywhere") }
+            if globalScope == nil { globalScope = ScopeRef(id: scopeKeys.id(of: "*"), name: -1) }
             return globalScope
         case .workspace:
-            guard let r = event.resource?.raw else { return nil }
+            guard let r = resource?.raw else { return nil }
             raw = r
         case .path:
-            guard let path = space.scopePath, let text = event.values(at: path).first?.text, !text.isEmpty else { return nil }
+            let found = space.resourceField.map { Space.text(of: $0, in: resource) } ?? space.scopePath.flatMap { firstText(event, $0) }
+            guard let text = found, !text.isEmpty else { return nil }
             raw = text
         }
-        if let found = space.scopeByRaw[raw] { return found }
+        let rawHash = textHash(raw)
+        if let found = space.scopeByRaw[raw, hash: rawHash] { return found }
         let value: ScopeValue?
         if case .workspace = space.scope { value = Space.workspace(in: raw) } else { value = ScopeValue(key: raw.lowercased(), name: raw) }
-        let ref = value.map { ScopeRef(id: scopeKeys.id(of: $0.key), name: $0.name) }
-        if space.scopeByRaw.count >= Self.textCacheLimit { space.scopeByRaw.removeAll(keepingCapacity: true) }
-        space.scopeByRaw[raw] = .some(ref)
+        if space.scopeByRaw.count >= Self.textCacheLimit { space.forgetScopes() }
+        let ref = value.map { ScopeRef(id: scopeKeys.id(of: $0.key), name: space.addScopeName($0.name)) }
+        space.scopeByRaw.set(raw, hash: rawHash, ref)
         return ref
     }
 
-    private func rangeText(_ net: IPNet) -> String {
-        if let text = rangeTexts[net] { return text }
-        let text = net.text
-        if rangeTexts.count >= Self.textCacheLimit { rangeTexts.removeAll(keepingCapacity: true) }
-        rangeTexts[net] = text
-        return text
+    private func rangeId(_ net: IPNet) -> Int32 {
+        let hash = net.hash64
+        if let id = rangeIds[net, hash: hash] { return id }
+        let id = rangeNames.id(of: net.text)
+        if rangeIds.count >= Self.textCacheLimit { rangeIds.removeAll() }
+        rangeIds.set(net, hash: hash, id)
+        return id
     }
 
     // MARK: the hot path
 
     private func learnAndCheck(_ event: Event, time: EventTime, space: Space, subjectText: String, subjectId: Int32,
-                               scope: ScopeRef, range: String?, selection: RuleSelection, into alerts: inout [Alert]) throws {
+                               scope: ScopeRef, range: Int32?, selection: RuleSelection, into alerts: inout [Alert]) throws {
         let seconds = time.seconds
         let profileKey = BaselineKey(space: Int32(space.index), scope: scope.id, subject: subjectId)
         let scopeKey = BaselineKey(space: Int32(space.index), scope: scope.id, subject: -1)
-        let scopeText = scopeKeys.key(scope.id)
-        let known = try profiles.get(profileKey, storageKey: { space.name + "|" + scopeText + "|" + subjects.key(subjectId) }, store: store)
-        let scopeBox = try scopes.get(scopeKey, storageKey: { space.name + "|" + scopeText }, store: store)
-            ?? scopes.insert(scopeKey, ScopeRecord(space: space.name, scope: scopeText, scopeName: scope.name,
+        // The scope's key text is needed only to load, make or word a baseline.
+        var scopeText: String { scopeKeys.key(scope.id) }
+        // Storage keys are built on a cache miss only, once.
+        var profileStorageKey: String?
+        func storageKey() -> String {
+            if profileStorageKey == nil { profileStorageKey = space.name + "|" + scopeText + "|" + subjects.key(subjectId) }
+            return profileStorageKey!
+        }
+        let known = try profiles.get(profileKey, storageKey: storageKey, store: store, decode: decodeProfile)
+        let scopeBox = try scopes.get(scopeKey, storageKey: { space.name + "|" + scopeText }, store: store, decode: ScopeRecord.decode)
+            ?? scopes.insert(scopeKey, ScopeRecord(space: space.name, scope: scopeText, scopeName: space.scopeName(scope),
                                                    firstSeen: seconds, lastSeen: seconds, subjects: 0),
                              storageKey: space.name + "|" + scopeText)
         // The learning periods are judged on the baselines as they were before this event.
-        let subjectFirstSeen = known?.value.firstSeen
+        let subjectFirstSeen = known?.value.profile.firstSeen
         let scopeFirstSeen = scopeBox.value.firstSeen
+        let operation = selection.operationId
 
         // Check against the baseline as it was before this event (volume rules count first, below).
-        var findings: [(CompiledAnomalyRule, String)] = []
+        // The common case finds nothing and touches only the rules' plain facts; the rules that
+        // do find an anomaly past learning are worded after the loop.
+        var found: [Int] = []
         var volume = false
-        for rule in space.rules where selection.selects(rule) {
-            if rule.rule.kind == .volumeSpike { volume = true; continue }
-            guard Check.isAnomaly(rule.rule, event: event, time: time, before: known, range: range) else { continue }
-            guard Check.learned(rule.rule, time: time, subjectFirstSeen: subjectFirstSeen, scopeFirstSeen: scopeFirstSeen) else {
+        for (k, facts) in space.facts.enumerated() where selection.selects(index: facts.index) {
+            if facts.kind == .volumeSpike { volume = true; continue }
+            guard Check.isAnomaly(facts, operation: operation, time: time, before: known, range: range) else { continue }
+            guard facts.learned(time: time, subjectFirstSeen: subjectFirstSeen, scopeFirstSeen: scopeFirstSeen) else {
                 stats.suppressedLearning += 1
                 continue
             }
-            let check = Check(event: event, time: time, subject: subjectText, scope: ScopeValue(key: scopeText, name: scope.name),
-                              space: space, before: known?.value, scopeRecord: scopeBox.value, range: range)
-            if let finding = check.finding(rule.rule) { findings.append((rule, finding)) }
+            found.append(k)
+        }
+        var findings: [(CompiledAnomalyRule, String)] = []
+        if !found.isEmpty {
+            let check = Check(event: event, time: time, subject: subjectText, scope: ScopeValue(key: scopeText, name: space.scopeName(scope)),
+                              space: space, before: known.map { storedProfile($0.value) }, scopeRecord: scopeBox.value,
+                              range: range.map(rangeNames.key))
+            for k in found {
+                let rule = space.rules[k]
+                if let finding = check.finding(rule.rule) { findings.append((rule, finding)) }
+            }
         }
 
         // Learn in place.
-        let box = known ?? profiles.insert(profileKey, AccessProfile(space: space.name, subject: subjectText, scope: scopeText,
-                                                                      scopeName: scope.name, time: seconds),
-                                           storageKey: space.name + "|" + scopeText + "|" + subjects.key(subjectId))
-        box.value.learn(time: time, range: range, operation: event.operation, keepOperation: selection.keepsOperation(space))
+        let box = known ?? profiles.insert(profileKey, LiveProfile(fresh: AccessProfile(space: space.name, subject: subjectText, scope: scopeText,
+                                                                                  scopeName: space.scopeName(scope), time: seconds)),
+                                           storageKey: storageKey())
+        box.value.learn(time: time, range: range, operation: operation, keepOperation: selection.keepsOperation(space))
         box.dirty = true
         stats.eventsLearned += 1
         if known == nil { scopeBox.value.subjects += 1 }
@@ -281,17 +343,18 @@ public final class AnomalyDetector: Detector {
         scopeBox.dirty = true
 
         if volume {
-            for rule in space.rules where rule.rule.kind == .volumeSpike && selection.selects(rule) {
+            for (k, facts) in space.facts.enumerated() where facts.kind == .volumeSpike && selection.selects(index: facts.index) {
+                let rule = space.rules[k]
                 let t = rule.rule.thresholds
-                let count = box.value.count(rule: rule.rule.id, day: AccessProfile.day(seconds), historyDays: t.historyDays)
+                let count = box.value.profile.count(rule: rule.rule.id, day: AccessProfile.day(seconds), historyDays: t.historyDays)
                 let threshold = max(t.minimum, Int((t.factor * Double(count.busiest)).rounded(.up)))
                 guard count.today == threshold + 1 else { continue }
-                guard Check.learned(rule.rule, time: time, subjectFirstSeen: subjectFirstSeen, scopeFirstSeen: scopeFirstSeen) else {
+                guard facts.learned(time: time, subjectFirstSeen: subjectFirstSeen, scopeFirstSeen: scopeFirstSeen) else {
                     stats.suppressedLearning += 1
                     continue
                 }
-                let check = Check(event: event, time: time, subject: subjectText, scope: ScopeValue(key: scopeText, name: scope.name),
-                                  space: space, before: nil, scopeRecord: scopeBox.value, range: range)
+                let check = Check(event: event, time: time, subject: subjectText, scope: ScopeValue(key: scopeText, name: space.scopeName(scope)),
+                                  space: space, before: nil, scopeRecord: scopeBox.value, range: range.map(rangeNames.key))
                 findings.append((rule, check.volumeSpike(rule.rule, today: count.today, busiest: count.busiest, mean: count.mean,
                                                          threshold: threshold)))
             }
@@ -338,12 +401,46 @@ struct BaselineKey: Hashable {
     var space: Int32
     var scope: Int32
     var subject: Int32
+
+    /// One 64-bit word into the hasher instead of three.
+    func hash(into hasher: inout Hasher) { hasher.combine(hash64) }
 }
 
-/// An event's scope: its interned key, and its name as this event spells it.
+extension BaselineKey: FastHashable {
+    var hash64: UInt64 {
+        mixHash(UInt64(UInt32(bitPattern: scope)) << 32 | UInt64(UInt32(bitPattern: subject)) ^ UInt64(UInt32(bitPattern: space)) << 56)
+    }
+}
+
+/// Event kinds as bits of a `UInt16` (a set test is an AND, not a hash of the kind's name).
+enum EventKindMask {
+    @inline(__always)
+    static func bit(_ kind: EventKind) -> UInt16 {
+        switch kind {
+        case .activity: return 1
+        case .resourceLog: return 2
+        case .defenderAlert: return 4
+        case .signIn: return 8
+        case .audit: return 16
+        case .operation: return 32
+        case .unknown: return 64
+        }
+    }
+
+    static func of(_ kinds: Set<EventKind>) -> UInt16 { kinds.reduce(0) { $0 | bit($1) } }
+}
+
+/// The first value at `path` as text (`Event.values(at:)`, without its array for a typed field).
+func firstText(_ event: Event, _ path: FieldPath) -> String? {
+    if path.alternatives.isEmpty, path.keyed == nil, let typed = path.typedField { return event.typedValue(typed)?.text }
+    return event.values(at: path).first?.text
+}
+
+/// An event's scope: its interned key, and its name as this event spells it (an index into
+/// its space's `scopeNames`, -1 for the global scope): plain integers, copied for nothing.
 struct ScopeRef {
     var id: Int32
-    var name: String
+    var name: Int32
 }
 
 /// Lower-cased texts as small integers. Raw spellings are remembered too (bounded), so a
@@ -351,7 +448,7 @@ struct ScopeRef {
 struct Interner {
     private var ids: [String: Int32] = [:]
     private var keys: [String] = []
-    private var byRaw: [String: Int32] = [:]
+    private var byRaw = HashedTable<String, Int32>()
 
     var count: Int { keys.count }
 
@@ -368,10 +465,11 @@ struct Interner {
 
     /// The id of `raw` lower-cased.
     mutating func id(ofRaw raw: String) -> Int32 {
-        if let id = byRaw[raw] { return id }
+        let hash = textHash(raw)
+        if let id = byRaw[raw, hash: hash] { return id }
         let id = id(of: raw.lowercased())
-        if byRaw.count >= AnomalyDetector.textCacheLimit { byRaw.removeAll(keepingCapacity: true) }
-        byRaw[raw] = id
+        if byRaw.count >= AnomalyDetector.textCacheLimit { byRaw.removeAll() }
+        byRaw.set(raw, hash: hash, id)
         return id
     }
 }
@@ -380,6 +478,33 @@ struct Interner {
 struct ScopeValue {
     var key: String
     var name: String
+}
+
+/// A rule's kind, position and numbers, copied out of it so the per-event loop holds no references.
+struct RuleFacts {
+    let index: Int
+    let kind: AnomalyRule.Kind
+    let learningSeconds: Int64
+    let thresholds: AnomalyRule.Thresholds
+
+    init(_ rule: CompiledAnomalyRule) {
+        index = rule.index
+        kind = rule.rule.kind
+        learningSeconds = Int64(rule.rule.learningDays) * 86_400
+        thresholds = rule.rule.thresholds
+    }
+
+    /// `Check.learned` for this rule.
+    @inline(__always)
+    func learned(time: EventTime, subjectFirstSeen: Int64?, scopeFirstSeen: Int64) -> Bool {
+        switch kind {
+        case .firstAccess, .firstSensitiveOperation:
+            return scopeFirstSeen + learningSeconds <= time.seconds
+        case .newIPRange, .unusualHour, .volumeSpike:
+            guard let subjectFirstSeen else { return false }
+            return subjectFirstSeen + learningSeconds <= time.seconds && scopeFirstSeen + learningSeconds <= time.seconds
+        }
+    }
 }
 
 final class CompiledAnomalyRule {
@@ -420,11 +545,33 @@ final class Space {
     let scopePath: FieldPath?
     let ipv4Prefix: Int
     let ipv6Prefix: Int
-    var kinds: Set<EventKind> = []
-    var rules: [CompiledAnomalyRule] = []
+    var kinds: Set<EventKind> = [] { didSet { kindMask = EventKindMask.of(kinds) } }
+    private(set) var kindMask: UInt16 = 0
+    var rules: [CompiledAnomalyRule] = [] { didSet { facts = rules.map { RuleFacts($0) } } }
+    /// What the hot loop reads of each rule, in `rules` order: plain values, no references.
+    private(set) var facts: [RuleFacts] = []
     var watchedOperations = NamePatterns([])
+    /// The part of the resource id the scope is (`resourceId` for the workspace, whose scope is
+    /// found in it; a plain `vigil.resource.*` scope path), read from the event's `ResourceID`
+    /// as `Event.typedValue` does; nil: anything else.
+    let resourceField: TypedField?
     /// Raw scope text (resource id, path value) → scope; nil: the text names no scope.
-    var scopeByRaw: [String: ScopeRef?] = [:]
+    @exclusivity(unchecked) var scopeByRaw = HashedTable<String, ScopeRef?>()
+    /// The scope names `scopeByRaw` refers to.
+    @exclusivity(unchecked) private var scopeNames: [String] = []
+
+    func scopeName(_ ref: ScopeRef) -> String { ref.name < 0 ? "anywhere" : scopeNames[Int(ref.name)] }
+
+    func addScopeName(_ name: String) -> Int32 {
+        scopeNames.append(name)
+        return Int32(scopeNames.count - 1)
+    }
+
+    /// Empties the raw-text cache (and the names it refers to).
+    func forgetScopes() {
+        scopeByRaw.removeAll()
+        scopeNames.removeAll()
+    }
 
     init(index: Int, name: String, subjectPath: FieldPath, scope: AnomalyRule.Scope, scopePath: FieldPath?,
          ipv4Prefix: Int, ipv6Prefix: Int) {
@@ -435,6 +582,34 @@ final class Space {
         self.scopePath = scopePath
         self.ipv4Prefix = ipv4Prefix
         self.ipv6Prefix = ipv6Prefix
+        switch scope {
+        case .workspace:
+            resourceField = .resourceId
+        case .path:
+            if let p = scopePath, p.alternatives.isEmpty, p.keyed == nil, let f = p.typedField, Space.resourceFields.contains(f) {
+                resourceField = f
+            } else {
+                resourceField = nil
+            }
+        case .global:
+            resourceField = nil
+        }
+    }
+
+    /// The typed fields that are parts of the resource id.
+    static let resourceFields: Set<TypedField> = [.resourceId, .subscription, .resourceGroup, .provider, .resourceType, .resourceName]
+
+    /// One of `resourceFields`, as `Event.typedValue` reads it.
+    static func text(of field: TypedField, in resource: ResourceID?) -> String? {
+        switch field {
+        case .resourceId: return resource?.raw
+        case .subscription: return resource?.subscription
+        case .resourceGroup: return resource?.resourceGroup
+        case .provider: return resource?.provider
+        case .resourceType: return resource?.type
+        case .resourceName: return resource?.name
+        default: return nil
+        }
     }
 
     static func group(_ rules: [AnomalyRule]) -> [Space] {
@@ -464,19 +639,23 @@ final class Space {
 
     func subject(of event: Event) -> String? {
         if subjectPath.typedField == .caller { return event.caller.flatMap { $0.isEmpty ? nil : $0 } }
-        return event.values(at: subjectPath).first?.text.flatMap { $0.isEmpty ? nil : $0 }
+        return firstText(event, subjectPath).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// `/subscriptions/…/providers/Microsoft.MachineLearningServices/workspaces/<name>` at the
     /// start of an ARM id (any casing), as key (lower-cased prefix) and name.
+    private static let workspaceMarker = Array("/providers/microsoft.machinelearningservices/workspaces/".utf8)
+
     static func workspace(in raw: String) -> ScopeValue? {
-        let marker = Array("/providers/microsoft.machinelearningservices/workspaces/".utf8)
+        let marker = workspaceMarker
         var raw = raw
         return raw.withUTF8 { b -> ScopeValue? in
             guard b.count > marker.count else { return nil }
             var i = 0
             outer: while i + marker.count < b.count {
-                for j in 0..<marker.count where JSONPathLookup.fold(b[i + j]) != marker[j] {
+                // The marker starts with a slash: other positions need no comparison.
+                guard b[i] == UInt8(ascii: "/") else { i += 1; continue }
+                for j in 1..<marker.count where JSONPathLookup.fold(b[i + j]) != marker[j] {
                     i += 1
                     continue outer
                 }
@@ -484,7 +663,10 @@ final class Space {
                 var end = start
                 while end < b.count, b[end] != UInt8(ascii: "/") { end += 1 }
                 guard end > start else { return nil }
-                let key = String(decoding: b[0..<end].lazy.map(JSONPathLookup.fold), as: UTF8.self)
+                let key = String(unsafeUninitializedCapacity: end) { out in
+                    for k in 0..<end { out[k] = JSONPathLookup.fold(b[k]) }
+                    return end
+                }
                 let name = String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
                 return ScopeValue(key: key, name: name)
             }

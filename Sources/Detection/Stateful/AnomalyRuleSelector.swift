@@ -23,9 +23,26 @@ struct RuleSelection {
     let operation: RuleBits
     let category: RuleBits
     let ruleCount: Int
+    /// The event's operation as the detector's operation id (nil: it has none).
+    let operationId: Int32?
+    /// The first 64 bits of kind ∧ operation ∧ category (every rule, with up to 64 rules).
+    let first: UInt64
 
-    func selects(_ rule: CompiledAnomalyRule) -> Bool {
-        kind.has(rule.index) && operation.has(rule.index) && category.has(rule.index)
+    init(kind: RuleBits, operation: RuleBits, category: RuleBits, ruleCount: Int, operationId: Int32?) {
+        self.kind = kind
+        self.operation = operation
+        self.category = category
+        self.ruleCount = ruleCount
+        self.operationId = operationId
+        first = kind.words[0] & operation.words[0] & category.words[0]
+    }
+
+    func selects(_ rule: CompiledAnomalyRule) -> Bool { selects(index: rule.index) }
+
+    @inline(__always)
+    func selects(index i: Int) -> Bool {
+        if i < 64 { return first & (1 << UInt64(i)) != 0 }
+        return kind.has(i) && operation.has(i) && category.has(i)
     }
 
     /// Whether `space` keeps the first use of this event's operation beyond the profile's cap.
@@ -39,9 +56,10 @@ struct AnomalyRuleSelector {
     private let rules: [CompiledAnomalyRule]
     private let spaces: [Space]
     private let width: Int
-    private var byKind: [EventKind: RuleBits] = [:]
-    private var byOperation: [String: RuleBits] = [:]
-    private var byCategory: [String: RuleBits] = [:]
+    /// By `EventKindMask` bit position.
+    private var byKind: [RuleBits] = []
+    private var byOperation = HashedTable<String, (bits: RuleBits, id: Int32)>()
+    private var byCategory = HashedTable<String, RuleBits>()
     private let noOperation: RuleBits
     private let noCategory: RuleBits
     private let needsCategory: Bool
@@ -58,37 +76,49 @@ struct AnomalyRuleSelector {
         noOperation = none
         noCategory = noCat
         needsCategory = rules.contains { !$0.categories.isEmpty }
+        byKind = Array(repeating: RuleBits(count: width), count: 16)
         for kind in EventKind.allCases {
             var bits = RuleBits(count: width)
             for r in rules where r.rule.eventKinds.contains(kind) { bits.set(r.index) }
-            byKind[kind] = bits
+            byKind[Self.kindIndex(kind)] = bits
         }
     }
 
-    mutating func select(_ event: Event) -> RuleSelection {
-        RuleSelection(kind: byKind[event.kind] ?? RuleBits(count: width), operation: operationBits(event.operation),
-                      category: needsCategory ? categoryBits(event.category) : noCategory, ruleCount: rules.count)
+    private static func kindIndex(_ kind: EventKind) -> Int { EventKindMask.bit(kind).trailingZeroBitCount }
+
+    /// The event's answers; its operation gets an id from `operationIds` (the detector's).
+    mutating func select(_ event: Event, operationIds: inout Interner) -> RuleSelection {
+        let op = operationBits(event.operation, operationIds: &operationIds)
+        return RuleSelection(kind: byKind[Self.kindIndex(event.kind)], operation: op.bits,
+                             category: needsCategory ? categoryBits(event.category) : noCategory, ruleCount: rules.count,
+                             operationId: op.id)
     }
 
-    private mutating func operationBits(_ operation: String?) -> RuleBits {
-        guard let operation else { return noOperation }
-        if let bits = byOperation[operation] { return bits }
+    /// Drops the cached operation ids (the detector started its operation ids over).
+    mutating func forgetOperationIds() { byOperation.removeAll() }
+
+    private mutating func operationBits(_ operation: String?, operationIds: inout Interner) -> (bits: RuleBits, id: Int32?) {
+        guard let operation else { return (noOperation, nil) }
+        let hash = textHash(operation)
+        if let found = byOperation[operation, hash: hash] { return (found.bits, found.id) }
         var bits = RuleBits(count: width)
         for r in rules where r.operations.isEmpty || r.operations.matches(operation) { bits.set(r.index) }
         for s in spaces where s.watchedOperations.matches(operation) { bits.set(rules.count + s.index) }
-        if byOperation.count >= Self.cacheLimit { byOperation.removeAll(keepingCapacity: true) }
-        byOperation[operation] = bits
-        return bits
+        let id = operationIds.id(of: operation)
+        if byOperation.count >= Self.cacheLimit { byOperation.removeAll() }
+        byOperation.set(operation, hash: hash, (bits, id))
+        return (bits, id)
     }
 
     private mutating func categoryBits(_ category: String?) -> RuleBits {
         guard let category else { return noCategory }
-        if let bits = byCategory[category] { return bits }
+        let hash = textHash(category)
+        if let bits = byCategory[category, hash: hash] { return bits }
         let folded = category.lowercased()
         var bits = RuleBits(count: width)
         for r in rules where r.categories.isEmpty || r.categories.contains(folded) { bits.set(r.index) }
-        if byCategory.count >= Self.cacheLimit { byCategory.removeAll(keepingCapacity: true) }
-        byCategory[category] = bits
+        if byCategory.count >= Self.cacheLimit { byCategory.removeAll() }
+        byCategory.set(category, hash: hash, bits)
         return bits
     }
 }

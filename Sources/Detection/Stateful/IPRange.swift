@@ -32,7 +32,13 @@ public enum IPRange {
     static func plainIPv6(_ b: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64)? {
         var groups: (UInt64, UInt64) = (0, 0)   // 8 groups of 16 bits, hi then lo
         var head = 0                            // groups before `::`
-        var tail: [UInt16] = []                 // only allocated when a `::` is followed by groups
+        // Groups after `::`, as a 128-bit shift register (hi, lo): each new group enters at the
+        // low end, so at the end they sit in the last `count` positions, where they belong.
+        var tail: (UInt64, UInt64) = (0, 0)
+        func push(_ g: UInt16) {
+            tail.0 = tail.0 << 16 | tail.1 >> 48
+            tail.1 = tail.1 << 16 | UInt64(g)
+        }
         var count = 0                           // groups on the current side
         var doubleColon = false
         var i = 0
@@ -74,12 +80,12 @@ public enum IPRange {
             if dots > 0 {
                 guard last, let v4 = plainIPv4(UnsafeBufferPointer(rebasing: b[i..<j])) else { return nil }
                 for g in [UInt16(v4 >> 16), UInt16(v4 & 0xFFFF)] {
-                    if doubleColon { tail.append(g) } else { guard count < 8 else { return nil }; put(g, count) }
+                    if doubleColon { guard count < 8 else { return nil }; push(g) } else { guard count < 8 else { return nil }; put(g, count) }
                     count += 1
                 }
             } else {
                 guard len <= 4 else { return nil }
-                if doubleColon { tail.append(UInt16(value)) } else { guard count < 8 else { return nil }; put(UInt16(value), count) }
+                if doubleColon { guard count < 8 else { return nil }; push(UInt16(value)) } else { guard count < 8 else { return nil }; put(UInt16(value), count) }
                 count += 1
             }
             if j == n { break }
@@ -89,8 +95,7 @@ public enum IPRange {
         }
         if doubleColon {
             guard 8 - head - count >= 1 else { return nil }
-            for (k, g) in tail.enumerated() { put(g, 8 - count + k) }
-            return groups
+            return (groups.0 | tail.0, groups.1 | tail.1)
         }
         return count == 8 ? groups : nil
     }
@@ -240,6 +245,10 @@ struct IPNet: Hashable {
     var lo: UInt64
     var prefix: UInt8
     var isV4: Bool
+
+    var hash64: UInt64 {
+        mixHash(hi &* 0xFF51_AFD7_ED55_8CCD ^ lo ^ UInt64(prefix) << 56 ^ (isV4 ? 1 << 55 : 0))
+    }
 
     var text: String {
         if isV4 { return IPRange.format4(UInt32(truncatingIfNeeded: lo), Int(prefix)) }

@@ -3,10 +3,13 @@
 /// them in place (no copy-on-write of a profile's arrays per event). Bounded: past `capacity`
 /// keys, the least recently used tenth is written back (if changed) and dropped; those are
 /// counted as evictions.
+///
+/// The box's fields are read and written on every event; nothing holds an access to one across a
+/// call that could reach the same box, so their dynamic exclusivity checks are switched off.
 final class CacheBox<Value> {
-    var value: Value
-    var dirty: Bool
-    var touch: UInt64
+    @exclusivity(unchecked) var value: Value
+    @exclusivity(unchecked) var dirty: Bool
+    @exclusivity(unchecked) var touch: UInt64
     /// The key it is stored under (built once, when the box is loaded or made).
     let storageKey: String
 
@@ -18,11 +21,11 @@ final class CacheBox<Value> {
     }
 }
 
-struct WriteBackCache<Key: Hashable, Value: StoredJSON> {
+struct WriteBackCache<Key: FastHashable, Value> {
     let namespace: String
     let capacity: Int
     /// nil box value: known to be absent from the store.
-    private(set) var entries: [Key: CacheBox<Value>?] = [:]
+    private(set) var entries = HashedTable<Key, CacheBox<Value>?>()
     private var tick: UInt64 = 0
     private(set) var loads = 0
     private(set) var evictions = 0
@@ -34,19 +37,26 @@ struct WriteBackCache<Key: Hashable, Value: StoredJSON> {
 
     var count: Int { entries.count }
 
-    /// The box for `key`, from memory or the store (under `storageKey`, built only then); nil
-    /// when the store has none.
-    mutating func get(_ key: Key, storageKey: () -> String, store: BaselineStore) throws -> CacheBox<Value>? {
+    /// The box for `key`, from memory or the store (under `storageKey`, built only then, read by
+    /// `decode`; unreadable counts as absent); nil when the store has none.
+    @inline(__always)
+    mutating func get(_ key: Key, storageKey: () -> String, store: BaselineStore, decode: ([UInt8]) -> Value?) throws -> CacheBox<Value>? {
         tick &+= 1
-        if let found = entries[key] {
+        let hash = key.hash64
+        if let found = entries[key, hash: hash] {
             found?.touch = tick
             return found
         }
+        return try load(key, hash: hash, storageKey: storageKey, store: store, decode: decode)
+    }
+
+    private mutating func load(_ key: Key, hash: UInt64, storageKey: () -> String, store: BaselineStore,
+                               decode: ([UInt8]) -> Value?) throws -> CacheBox<Value>? {
         loads += 1
         let stored = storageKey()
-        let box = try store.baselineValue(namespace: namespace, key: stored).flatMap(Value.decode)
+        let box = try store.baselineValue(namespace: namespace, key: stored).flatMap(decode)
             .map { CacheBox($0, dirty: false, touch: tick, storageKey: stored) }
-        entries[key] = .some(box)
+        entries.set(key, hash: hash, box)
         return box
     }
 
@@ -54,37 +64,186 @@ struct WriteBackCache<Key: Hashable, Value: StoredJSON> {
     mutating func insert(_ key: Key, _ value: Value, storageKey: String) -> CacheBox<Value> {
         tick &+= 1
         let box = CacheBox(value, dirty: true, touch: tick, storageKey: storageKey)
-        entries[key] = .some(box)
+        entries.set(key, hash: key.hash64, .some(box))
         return box
     }
 
-    /// Writes every changed value (the caller wraps this in a transaction).
-    mutating func save(store: BaselineStore) throws {
-        for case let box?? in entries.values {
+    /// Writes every changed value in its stored form, `encode` (the caller wraps this in a transaction).
+    mutating func save(store: BaselineStore, encode: (Value) -> [UInt8]) throws {
+        for case let box? in entries.allValues {
             guard box.dirty else { continue }
-            try store.setBaselineValue(box.value.encoded(), namespace: namespace, key: box.storageKey)
+            try store.setBaselineValue(encode(box.value), namespace: namespace, key: box.storageKey)
             box.dirty = false
         }
     }
 
     /// When over capacity, writes back and drops the least recently used tenth.
-    mutating func evictIfNeeded(store: BaselineStore) throws {
+    @inline(__always)
+    mutating func evictIfNeeded(store: BaselineStore, encode: (Value) -> [UInt8]) throws {
         guard entries.count > capacity else { return }
-        let victims = entries.sorted { ($0.value?.touch ?? 0) < ($1.value?.touch ?? 0) }.prefix(max(1, capacity / 10))
+        try evict(store: store, encode: encode)
+    }
+
+    private mutating func evict(store: BaselineStore, encode: (Value) -> [UInt8]) throws {
+        let victims = entries.entries.sorted { ($0.value?.touch ?? 0) < ($1.value?.touch ?? 0) }.prefix(max(1, capacity / 10))
         try store.transaction {
-            for case let (_, box??) in victims where box.dirty {
-                try store.setBaselineValue(box.value.encoded(), namespace: namespace, key: box.storageKey)
+            for case let (_, box?) in victims where box.dirty {
+                try store.setBaselineValue(encode(box.value), namespace: namespace, key: box.storageKey)
             }
         }
-        for (key, _) in victims { entries[key] = nil }
+        let gone = Set(victims.map(\.key))
+        entries.removeAll { key, _ in gone.contains(key) }
         evictions += victims.count
     }
 
     /// Writes back every changed value and drops them all (counted as evictions); the caller
     /// wraps this in a transaction.
-    mutating func saveAndDropAll(store: BaselineStore) throws {
-        try save(store: store)
+    mutating func saveAndDropAll(store: BaselineStore, encode: (Value) -> [UInt8]) throws {
+        try save(store: store, encode: encode)
         evictions += entries.count
         entries.removeAll()
+    }
+}
+
+/// A key that supplies its own well-mixed 64-bit hash (see `HashedTable`).
+protocol FastHashable: Hashable {
+    var hash64: UInt64 { get }
+}
+
+/// Mixes `x` with the per-process seed: the final step of every `FastHashable` hash (a stream
+/// cannot choose keys that collide without knowing the seed).
+@inline(__always)
+func mixHash(_ x: UInt64) -> UInt64 {
+    var z = (x ^ hashSeed) &* 0x9E37_79B9_7F4A_7C15
+    z ^= z >> 32
+    z = z &* 0xD6E8_FEB8_6659_FD93
+    return z ^ z >> 32
+}
+
+private let hashSeed = UInt64.random(in: .min ... .max)
+
+/// A 64-bit hash of a text's UTF-8 bytes, read eight at a time (the long ARM resource ids cost a
+/// full SipHash per space per event as `String` dictionary keys).
+func textHash(_ text: String) -> UInt64 {
+    var text = text
+    return text.withUTF8 { b -> UInt64 in
+        let raw = UnsafeRawBufferPointer(b)
+        let n = raw.count
+        @inline(__always) func word(_ at: Int) -> UInt64 { raw.loadUnaligned(fromByteOffset: at, as: UInt64.self) }
+        @inline(__always) func mix(_ h: UInt64, _ w: UInt64, _ k: UInt64) -> UInt64 {
+            let z = (h ^ w) &* k
+            return z ^ z >> 31
+        }
+        // Four independent lanes of 8 bytes each, so the multiplications overlap.
+        var h1 = UInt64(n), h2: UInt64 = 0x2545_F491_4F6C_DD1D, h3: UInt64 = 0x9E37_79B9_7F4A_7C15, h4: UInt64 = 0x6A09_E667_F3BC_C909
+        var i = 0
+        while i + 32 <= n {
+            h1 = mix(h1, word(i), 0xBF58_476D_1CE4_E5B9)
+            h2 = mix(h2, word(i + 8), 0x94D0_49BB_1331_11EB)
+            h3 = mix(h3, word(i + 16), 0xBF58_476D_1CE4_E5B9)
+            h4 = mix(h4, word(i + 24), 0x94D0_49BB_1331_11EB)
+            i += 32
+        }
+        while i + 8 <= n {
+            h1 = mix(h1, word(i), 0xBF58_476D_1CE4_E5B9)
+            i += 8
+        }
+        if i < n {
+            // The last 8 bytes (overlapping a word already read), or the short text zero-padded.
+            var last: UInt64 = 0
+            if n >= 8 { last = word(n - 8) } else { for k in 0..<n { last |= UInt64(raw[k]) << UInt64(8 * k) } }
+            h2 = mix(h2, last, 0x94D0_49BB_1331_11EB)
+        }
+        return mixHash(h1 ^ (h2 << 21 | h2 >> 43) ^ (h3 << 42 | h3 >> 22) ^ (h4 << 11 | h4 >> 53))
+    }
+}
+
+/// Open addressing keyed by a caller-given 64-bit hash, so a look-up is one probe and one full
+/// key comparison instead of a SipHash of the key (Swift's `Dictionary`). At most half full;
+/// no single-key removal (`removeAll`, or `removeAll(where:)`, which rebuilds).
+struct HashedTable<Key: Equatable, Value> {
+    /// 0: empty slot; stored hashes have the top bit set.
+    private var hashes: [UInt64]
+    private var keys: [Key?]
+    private var values: [Value?]
+    private(set) var count = 0
+
+    init() {
+        hashes = Array(repeating: 0, count: 16)
+        keys = Array(repeating: nil, count: 16)
+        values = Array(repeating: nil, count: 16)
+    }
+
+    @inline(__always)
+    private func slot(_ key: Key, _ h: UInt64) -> Int {
+        let mask = hashes.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let s = hashes[i]
+            if s == 0 || (s == h && keys[i] == key) { return i }
+            i = (i + 1) & mask
+        }
+    }
+
+    subscript(key: Key, hash hash: UInt64) -> Value? {
+        let i = slot(key, hash | 1 << 63)
+        return hashes[i] == 0 ? nil : values[i]
+    }
+
+    mutating func set(_ key: Key, hash: UInt64, _ value: Value) {
+        if (count + 1) * 2 > hashes.count { rebuild(capacity: hashes.count * 2, keeping: { _ in true }) }
+        let h = hash | 1 << 63
+        let i = slot(key, h)
+        if hashes[i] == 0 {
+            hashes[i] = h
+            keys[i] = key
+            count += 1
+        }
+        values[i] = value
+    }
+
+    mutating func removeAll() {
+        if count > 0 { self = HashedTable() }
+    }
+
+    /// Drops the entries `drop` says so of (one pass, rebuilds the table).
+    mutating func removeAll(where drop: (Key, Value) -> Bool) {
+        rebuild(capacity: hashes.count, keeping: { !drop($0.key, $0.value) })
+    }
+
+    /// Every entry, in table order.
+    var entries: [(key: Key, value: Value)] {
+        var out: [(key: Key, value: Value)] = []
+        out.reserveCapacity(count)
+        for i in hashes.indices where hashes[i] != 0 { out.append((keys[i]!, values[i]!)) }
+        return out
+    }
+
+    /// Every value, in table order.
+    var allValues: [Value] {
+        var out: [Value] = []
+        out.reserveCapacity(count)
+        for i in hashes.indices where hashes[i] != 0 { out.append(values[i]!) }
+        return out
+    }
+
+    private mutating func rebuild(capacity: Int, keeping keep: ((key: Key, value: Value)) -> Bool) {
+        var old: [(UInt64, Key, Value)] = []
+        old.reserveCapacity(count)
+        for i in hashes.indices where hashes[i] != 0 {
+            let entry = (keys[i]!, values[i]!)
+            if keep((entry.0, entry.1)) { old.append((hashes[i], entry.0, entry.1)) }
+        }
+        hashes = Array(repeating: 0, count: capacity)
+        keys = Array(repeating: nil, count: capacity)
+        values = Array(repeating: nil, count: capacity)
+        count = 0
+        for (h, k, v) in old {
+            let i = slot(k, h)
+            hashes[i] = h
+            keys[i] = k
+            values[i] = v
+            count += 1
+        }
     }
 }

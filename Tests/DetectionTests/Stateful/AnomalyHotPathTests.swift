@@ -56,6 +56,7 @@ import Testing
         let spaces = Space.group(rules)
         let compiled = spaces.flatMap(\.rules).sorted { $0.index < $1.index }
         var selector = AnomalyRuleSelector(rules: compiled, spaces: spaces)
+        var operationIds = Interner()
         let ops = ["Microsoft.MachineLearningServices/workspaces/datastores/listsecrets/action",
                    "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/listKeys/action",
                    "Microsoft.Authorization/roleAssignments/write", "Microsoft.Storage/storageAccounts/write",
@@ -72,11 +73,12 @@ import Testing
         for event in events {
             // Twice: the second answer comes from the caches.
             for _ in 0..<2 {
-                let selection = selector.select(event)
+                let selection = selector.select(event, operationIds: &operationIds)
                 for rule in compiled {
                     #expect(selection.selects(rule) == rule.matches(event, category: event.category?.lowercased()), "\(rule.rule.id)")
                     if selection.selects(rule) { selected += 1 }
                 }
+                #expect(selection.operationId.map(operationIds.key) == event.operation)
                 for space in spaces {
                     #expect(selection.keepsOperation(space) == (event.operation.map { space.watchedOperations.matches($0) } ?? false))
                 }
