@@ -60,6 +60,8 @@ struct AnomalyRuleSelector {
     private var byKind: [RuleBits] = []
     private var byOperation = HashedTable<String, (bits: RuleBits, id: Int32)>()
     private var byCategory = HashedTable<String, RuleBits>()
+    private var lastCategory: (text: String, bits: RuleBits)?
+    private var lastOperation: (text: String, bits: RuleBits, id: Int32)?
     private let noOperation: RuleBits
     private let noCategory: RuleBits
     private let needsCategory: Bool
@@ -95,30 +97,45 @@ struct AnomalyRuleSelector {
     }
 
     /// Drops the cached operation ids (the detector started its operation ids over).
-    mutating func forgetOperationIds() { byOperation.removeAll() }
+    mutating func forgetOperationIds() {
+        byOperation.removeAll()
+        lastOperation = nil
+    }
 
     private mutating func operationBits(_ operation: String?, operationIds: inout Interner) -> (bits: RuleBits, id: Int32?) {
         guard let operation else { return (noOperation, nil) }
+        if let last = lastOperation, last.text == operation { return (last.bits, last.id) }
         let hash = textHash(operation)
-        if let found = byOperation[operation, hash: hash] { return (found.bits, found.id) }
+        if let found = byOperation[operation, hash: hash] {
+            lastOperation = (operation, found.bits, found.id)
+            return (found.bits, found.id)
+        }
         var bits = RuleBits(count: width)
         for r in rules where r.operations.isEmpty || r.operations.matches(operation) { bits.set(r.index) }
         for s in spaces where s.watchedOperations.matches(operation) { bits.set(rules.count + s.index) }
         let id = operationIds.id(of: operation)
         if byOperation.count >= Self.cacheLimit { byOperation.removeAll() }
         byOperation.set(operation, hash: hash, (bits, id))
+        lastOperation = (operation, bits, id)
         return (bits, id)
     }
 
     private mutating func categoryBits(_ category: String?) -> RuleBits {
         guard let category else { return noCategory }
+        // A stream has a handful of categories, mostly in runs: the last answer first (short
+        // categories are small strings, compared as two words).
+        if let last = lastCategory, last.text == category { return last.bits }
         let hash = textHash(category)
-        if let bits = byCategory[category, hash: hash] { return bits }
+        if let bits = byCategory[category, hash: hash] {
+            lastCategory = (category, bits)
+            return bits
+        }
         let folded = category.lowercased()
         var bits = RuleBits(count: width)
         for r in rules where r.categories.isEmpty || r.categories.contains(folded) { bits.set(r.index) }
         if byCategory.count >= Self.cacheLimit { byCategory.removeAll() }
         byCategory.set(category, hash: hash, bits)
+        lastCategory = (category, bits)
         return bits
     }
 }
