@@ -261,19 +261,13 @@ public final class AnomalyDetector: Detector {
             guard let text = found, !text.isEmpty else { return nil }
             raw = text
         }
-        // Scopes come in runs (a subscription, a busy workspace): the last answer first.
-        if let last = space.lastScope, last.raw == raw { return last.ref }
         let rawHash = textHash(raw)
-        if let found = space.scopeByRaw[raw, hash: rawHash] {
-            space.lastScope = (raw, found)
-            return found
-        }
+        if let found = space.scopeByRaw[raw, hash: rawHash] { return found }
         let value: ScopeValue?
         if case .workspace = space.scope { value = Space.workspace(in: raw) } else { value = ScopeValue(key: raw.lowercased(), name: raw) }
         if space.scopeByRaw.count >= Self.textCacheLimit { space.forgetScopes() }
         let ref = value.map { ScopeRef(id: scopeKeys.id(of: $0.key), name: space.addScopeName($0.name)) }
         space.scopeByRaw.set(raw, hash: rawHash, ref)
-        space.lastScope = (raw, ref)
         return ref
     }
 
@@ -571,8 +565,6 @@ final class Space {
     @exclusivity(unchecked) var scopeByRaw = HashedTable<String, ScopeRef?>()
     /// The scope names `scopeByRaw` refers to.
     @exclusivity(unchecked) private var scopeNames: [String] = []
-    /// The last raw text looked up and its answer.
-    @exclusivity(unchecked) var lastScope: (raw: String, ref: ScopeRef?)?
 
     func scopeName(_ ref: ScopeRef) -> String { ref.name < 0 ? "anywhere" : scopeNames[Int(ref.name)] }
 
@@ -585,7 +577,6 @@ final class Space {
     func forgetScopes() {
         scopeByRaw.removeAll()
         scopeNames.removeAll()
-        lastScope = nil
     }
 
     init(index: Int, name: String, subjectPath: FieldPath, scope: AnomalyRule.Scope, scopePath: FieldPath?,

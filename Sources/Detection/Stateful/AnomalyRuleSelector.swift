@@ -61,7 +61,6 @@ struct AnomalyRuleSelector {
     private var byOperation = HashedTable<String, (bits: RuleBits, id: Int32)>()
     private var byCategory = HashedTable<String, RuleBits>()
     private var lastCategory: (text: String, bits: RuleBits)?
-    private var lastOperation: (text: String, bits: RuleBits, id: Int32)?
     private let noOperation: RuleBits
     private let noCategory: RuleBits
     private let needsCategory: Bool
@@ -97,26 +96,18 @@ struct AnomalyRuleSelector {
     }
 
     /// Drops the cached operation ids (the detector started its operation ids over).
-    mutating func forgetOperationIds() {
-        byOperation.removeAll()
-        lastOperation = nil
-    }
+    mutating func forgetOperationIds() { byOperation.removeAll() }
 
     private mutating func operationBits(_ operation: String?, operationIds: inout Interner) -> (bits: RuleBits, id: Int32?) {
         guard let operation else { return (noOperation, nil) }
-        if let last = lastOperation, last.text == operation { return (last.bits, last.id) }
         let hash = textHash(operation)
-        if let found = byOperation[operation, hash: hash] {
-            lastOperation = (operation, found.bits, found.id)
-            return (found.bits, found.id)
-        }
+        if let found = byOperation[operation, hash: hash] { return (found.bits, found.id) }
         var bits = RuleBits(count: width)
         for r in rules where r.operations.isEmpty || r.operations.matches(operation) { bits.set(r.index) }
         for s in spaces where s.watchedOperations.matches(operation) { bits.set(rules.count + s.index) }
         let id = operationIds.id(of: operation)
         if byOperation.count >= Self.cacheLimit { byOperation.removeAll() }
         byOperation.set(operation, hash: hash, (bits, id))
-        lastOperation = (operation, bits, id)
         return (bits, id)
     }
 
