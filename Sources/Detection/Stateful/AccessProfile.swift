@@ -365,13 +365,15 @@ struct StoredJSONBuffer {
     }
 
     mutating func int(_ v: Int64) {
-        if v < 0 { bytes.append(45) }
+        if v >= 0, v < 10 { bytes.append(UInt8(48 + v)); return }   // most hours and counts
         var m = v.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // up to 20 digits, on the stack
-        var n = 0
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // sign and up to 20 digits, on the stack
         withUnsafeMutableBytes(of: &digits) { d in
-            repeat { d[n] = UInt8(48 + m % 10); m /= 10; n += 1 } while m > 0
-            for k in stride(from: n - 1, through: 0, by: -1) { bytes.append(d[k]) }
+            // Written from the end, then appended in one go.
+            var at = 24
+            repeat { at -= 1; d[at] = UInt8(48 + m % 10); m /= 10 } while m > 0
+            if v < 0 { at -= 1; d[at] = 45 }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[at..<24]))
         }
     }
 

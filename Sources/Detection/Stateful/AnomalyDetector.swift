@@ -295,11 +295,17 @@ public final class AnomalyDetector: Detector {
             if profileStorageKey == nil { profileStorageKey = space.name + "|" + scopeText + "|" + subjects.key(subjectId) }
             return profileStorageKey!
         }
-        let known = try profiles.get(profileKey, storageKey: storageKey, store: store, decode: decodeProfile)
-        let scopeBox = try scopes.get(scopeKey, storageKey: { space.name + "|" + scopeText }, store: store, decode: ScopeRecord.decode)
-            ?? scopes.insert(scopeKey, ScopeRecord(space: space.name, scope: scopeText, scopeName: space.scopeName(scope),
-                                                   firstSeen: seconds, lastSeen: seconds, subjects: 0),
-                             storageKey: space.name + "|" + scopeText)
+        let known: CacheBox<LiveProfile>?
+        if let hit = profiles.cached(profileKey) { known = hit } else {
+            known = try profiles.load(profileKey, storageKey: storageKey, store: store, decode: decodeProfile)
+        }
+        let scopeBox: CacheBox<ScopeRecord>
+        if let hit = scopes.cached(scopeKey), let box = hit { scopeBox = box } else {
+            scopeBox = try scopes.get(scopeKey, storageKey: { space.name + "|" + scopeText }, store: store, decode: ScopeRecord.decode)
+                ?? scopes.insert(scopeKey, ScopeRecord(space: space.name, scope: scopeText, scopeName: space.scopeName(scope),
+                                                       firstSeen: seconds, lastSeen: seconds, subjects: 0),
+                                 storageKey: space.name + "|" + scopeText)
+        }
         // The learning periods are judged on the baselines as they were before this event.
         let subjectFirstSeen = known?.value.profile.firstSeen
         let scopeFirstSeen = scopeBox.value.firstSeen

@@ -18,23 +18,23 @@ struct RuleBits: Equatable {
 }
 
 /// One event's answers: a rule selects it when its kind, operation and category bits are all set.
+/// The first 64 bits are kept as words; the full sets only when there are more rules and spaces
+/// (so the common selection holds no arrays: nothing to retain per event and space).
 struct RuleSelection {
-    let kind: RuleBits
-    let operation: RuleBits
-    let category: RuleBits
     let ruleCount: Int
     /// The event's operation as the detector's operation id (nil: it has none).
     let operationId: Int32?
-    /// The first 64 bits of kind ∧ operation ∧ category (every rule, with up to 64 rules).
+    /// Bits 0..<64 of kind ∧ operation ∧ category, and of the operation alone.
     let first: UInt64
+    let operationFirst: UInt64
+    let wide: (kind: RuleBits, operation: RuleBits, category: RuleBits)?
 
-    init(kind: RuleBits, operation: RuleBits, category: RuleBits, ruleCount: Int, operationId: Int32?) {
-        self.kind = kind
-        self.operation = operation
-        self.category = category
+    init(kind: RuleBits, operation: RuleBits, category: RuleBits, ruleCount: Int, width: Int, operationId: Int32?) {
         self.ruleCount = ruleCount
         self.operationId = operationId
         first = kind.words[0] & operation.words[0] & category.words[0]
+        operationFirst = operation.words[0]
+        wide = width > 64 ? (kind, operation, category) : nil
     }
 
     func selects(_ rule: CompiledAnomalyRule) -> Bool { selects(index: rule.index) }
@@ -42,11 +42,16 @@ struct RuleSelection {
     @inline(__always)
     func selects(index i: Int) -> Bool {
         if i < 64 { return first & (1 << UInt64(i)) != 0 }
-        return kind.has(i) && operation.has(i) && category.has(i)
+        guard let wide else { return false }
+        return wide.kind.has(i) && wide.operation.has(i) && wide.category.has(i)
     }
 
     /// Whether `space` keeps the first use of this event's operation beyond the profile's cap.
-    func keepsOperation(_ space: Space) -> Bool { operation.has(ruleCount + space.index) }
+    func keepsOperation(_ space: Space) -> Bool {
+        let i = ruleCount + space.index
+        if i < 64 { return operationFirst & (1 << UInt64(i)) != 0 }
+        return wide?.operation.has(i) ?? false
+    }
 }
 
 struct AnomalyRuleSelector {
@@ -60,6 +65,7 @@ struct AnomalyRuleSelector {
     private var byKind: [RuleBits] = []
     private var byOperation = HashedTable<String, (bits: RuleBits, id: Int32)>()
     private var byCategory = HashedTable<String, RuleBits>()
+    private var lastCategory: (text: String, bits: RuleBits)?
     private let noOperation: RuleBits
     private let noCategory: RuleBits
     private let needsCategory: Bool
@@ -91,7 +97,7 @@ struct AnomalyRuleSelector {
         let op = operationBits(event.operation, operationIds: &operationIds)
         return RuleSelection(kind: byKind[Self.kindIndex(event.kind)], operation: op.bits,
                              category: needsCategory ? categoryBits(event.category) : noCategory, ruleCount: rules.count,
-                             operationId: op.id)
+                             width: width, operationId: op.id)
     }
 
     /// Drops the cached operation ids (the detector started its operation ids over).
@@ -112,13 +118,20 @@ struct AnomalyRuleSelector {
 
     private mutating func categoryBits(_ category: String?) -> RuleBits {
         guard let category else { return noCategory }
+        // A stream has a handful of categories, mostly in runs: the last answer first (short
+        // categories are small strings, compared as two words).
+        if let last = lastCategory, last.text == category { return last.bits }
         let hash = textHash(category)
-        if let bits = byCategory[category, hash: hash] { return bits }
+        if let bits = byCategory[category, hash: hash] {
+            lastCategory = (category, bits)
+            return bits
+        }
         let folded = category.lowercased()
         var bits = RuleBits(count: width)
         for r in rules where r.categories.isEmpty || r.categories.contains(folded) { bits.set(r.index) }
         if byCategory.count >= Self.cacheLimit { byCategory.removeAll() }
         byCategory.set(category, hash: hash, bits)
+        lastCategory = (category, bits)
         return bits
     }
 }

@@ -39,19 +39,24 @@ struct WriteBackCache<Key: FastHashable, Value> {
 
     /// The box for `key`, from memory or the store (under `storageKey`, built only then, read by
     /// `decode`; unreadable counts as absent); nil when the store has none.
-    @inline(__always)
     mutating func get(_ key: Key, storageKey: () -> String, store: BaselineStore, decode: ([UInt8]) -> Value?) throws -> CacheBox<Value>? {
-        tick &+= 1
-        let hash = key.hash64
-        if let found = entries[key, hash: hash] {
-            found?.touch = tick
-            return found
-        }
-        return try load(key, hash: hash, storageKey: storageKey, store: store, decode: decode)
+        if let found = cached(key) { return found }
+        return try load(key, storageKey: storageKey, store: store, decode: decode)
     }
 
-    private mutating func load(_ key: Key, hash: UInt64, storageKey: () -> String, store: BaselineStore,
-                               decode: ([UInt8]) -> Value?) throws -> CacheBox<Value>? {
+    /// What memory holds for `key` (marked used): a box, `.some(nil)` when the store is known to
+    /// have none, nil when not in memory (then `load` it). The hot path: no closures.
+    @inline(__always)
+    mutating func cached(_ key: Key) -> CacheBox<Value>?? {
+        tick &+= 1
+        guard let found = entries[key, hash: key.hash64] else { return nil }
+        found?.touch = tick
+        return .some(found)
+    }
+
+    /// Reads `key` from the store (after `cached` found nothing).
+    mutating func load(_ key: Key, storageKey: () -> String, store: BaselineStore, decode: ([UInt8]) -> Value?) throws -> CacheBox<Value>? {
+        let hash = key.hash64
         loads += 1
         let stored = storageKey()
         let box = try store.baselineValue(namespace: namespace, key: stored).flatMap(decode)
@@ -125,37 +130,39 @@ private let hashSeed = UInt64.random(in: .min ... .max)
 /// A 64-bit hash of a text's UTF-8 bytes, read eight at a time (the long ARM resource ids cost a
 /// full SipHash per space per event as `String` dictionary keys).
 func textHash(_ text: String) -> UInt64 {
-    var text = text
-    return text.withUTF8 { b -> UInt64 in
-        let raw = UnsafeRawBufferPointer(b)
-        let n = raw.count
-        @inline(__always) func word(_ at: Int) -> UInt64 { raw.loadUnaligned(fromByteOffset: at, as: UInt64.self) }
-        @inline(__always) func mix(_ h: UInt64, _ w: UInt64, _ k: UInt64) -> UInt64 {
-            let z = (h ^ w) &* k
-            return z ^ z >> 31
-        }
-        // Four independent lanes of 8 bytes each, so the multiplications overlap.
-        var h1 = UInt64(n), h2: UInt64 = 0x2545_F491_4F6C_DD1D, h3: UInt64 = 0x9E37_79B9_7F4A_7C15, h4: UInt64 = 0x6A09_E667_F3BC_C909
-        var i = 0
-        while i + 32 <= n {
-            h1 = mix(h1, word(i), 0xBF58_476D_1CE4_E5B9)
-            h2 = mix(h2, word(i + 8), 0x94D0_49BB_1331_11EB)
-            h3 = mix(h3, word(i + 16), 0xBF58_476D_1CE4_E5B9)
-            h4 = mix(h4, word(i + 24), 0x94D0_49BB_1331_11EB)
-            i += 32
-        }
-        while i + 8 <= n {
-            h1 = mix(h1, word(i), 0xBF58_476D_1CE4_E5B9)
-            i += 8
-        }
-        if i < n {
-            // The last 8 bytes (overlapping a word already read), or the short text zero-padded.
-            var last: UInt64 = 0
-            if n >= 8 { last = word(n - 8) } else { for k in 0..<n { last |= UInt64(raw[k]) << UInt64(8 * k) } }
-            h2 = mix(h2, last, 0x94D0_49BB_1331_11EB)
-        }
-        return mixHash(h1 ^ (h2 << 21 | h2 >> 43) ^ (h3 << 42 | h3 >> 22) ^ (h4 << 11 | h4 >> 53))
+    // Native strings are contiguous: read in place, no copy of the string (and no retain).
+    if let h = text.utf8.withContiguousStorageIfAvailable({ hashBytes(UnsafeRawBufferPointer($0)) }) { return h }
+    return Array(text.utf8).withUnsafeBytes(hashBytes)
+}
+
+private func hashBytes(_ raw: UnsafeRawBufferPointer) -> UInt64 {
+    let n = raw.count
+    @inline(__always) func word(_ at: Int) -> UInt64 { raw.loadUnaligned(fromByteOffset: at, as: UInt64.self) }
+    @inline(__always) func mix(_ h: UInt64, _ w: UInt64, _ k: UInt64) -> UInt64 {
+        let z = (h ^ w) &* k
+        return z ^ z >> 31
     }
+    // Four independent lanes of 8 bytes each, so the multiplications overlap.
+    var h1 = UInt64(n), h2: UInt64 = 0x2545_F491_4F6C_DD1D, h3: UInt64 = 0x9E37_79B9_7F4A_7C15, h4: UInt64 = 0x6A09_E667_F3BC_C909
+    var i = 0
+    while i + 32 <= n {
+        h1 = mix(h1, word(i), 0xBF58_476D_1CE4_E5B9)
+        h2 = mix(h2, word(i + 8), 0x94D0_49BB_1331_11EB)
+        h3 = mix(h3, word(i + 16), 0xBF58_476D_1CE4_E5B9)
+        h4 = mix(h4, word(i + 24), 0x94D0_49BB_1331_11EB)
+        i += 32
+    }
+    while i + 8 <= n {
+        h1 = mix(h1, word(i), 0xBF58_476D_1CE4_E5B9)
+        i += 8
+    }
+    if i < n {
+        // The last 8 bytes (overlapping a word already read), or the short text zero-padded.
+        var last: UInt64 = 0
+        if n >= 8 { last = word(n - 8) } else { for k in 0..<n { last |= UInt64(raw[k]) << UInt64(8 * k) } }
+        h2 = mix(h2, last, 0x94D0_49BB_1331_11EB)
+    }
+    return mixHash(h1 ^ (h2 << 21 | h2 >> 43) ^ (h3 << 42 | h3 >> 22) ^ (h4 << 11 | h4 >> 53))
 }
 
 /// Open addressing keyed by a caller-given 64-bit hash, so a look-up is one probe and one full

@@ -51,8 +51,10 @@ import Testing
 
     // MARK: rule selection
 
-    @Test func selectorAgreesWithEachRulesOwnMatch() throws {
-        let rules = try Fixture.anomalyRules()
+    /// `copies` 6: more than 64 rules, so the selection keeps its full bit sets.
+    @Test(arguments: [1, 6])
+    func selectorAgreesWithEachRulesOwnMatch(copies: Int) throws {
+        let rules = Array(repeating: try Fixture.anomalyRules(), count: copies).flatMap { $0 }
         let spaces = Space.group(rules)
         let compiled = spaces.flatMap(\.rules).sorted { $0.index < $1.index }
         var selector = AnomalyRuleSelector(rules: compiled, spaces: spaces)
