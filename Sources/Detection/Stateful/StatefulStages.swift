@@ -35,6 +35,8 @@ public struct StatefulStages {
     /// Event kinds the anomaly rules look at (`AnomalyRule.eventKinds`).
     private let anomalyKinds: Set<EventKind>
     private let correlates: Bool
+    /// The operations Sigma rules of kind `operation` name (lower-cased); nil: some rule takes any.
+    private let sigmaOperations: Set<String>?
     /// Base-rule matches of buffered events, by record id (the same bytes match the same rules).
     private var feeding: [UInt64: (matched: [Int], count: Int)] = [:]
 
@@ -48,6 +50,7 @@ public struct StatefulStages {
         anomalyKinds = kinds
         correlates = engine?.hasCorrelations ?? false
         // Without an engine (`vigil baseline learn`) the baselines are the only consumer.
+        sigmaOperations = Self.relevantOperations(engine: engine, anomalyReadsOperations: false)
         let relevant = Self.relevantOperations(engine: engine, anomalyReadsOperations: kinds.contains(.operation))
         assemblesOperations = relevant.map { !$0.isEmpty } ?? true
         if assemblesOperations { self.assembler.operations = relevant }
@@ -202,8 +205,13 @@ public struct StatefulStages {
     }
 
     /// An assembled operation is in event time already: every rule and the baselines see it now.
+    /// Operations no Sigma rule of kind `operation` names skip the engine (they are assembled for
+    /// the baselines): they would meet no rule, and the raw records already move correlation time.
     private mutating func operation(_ op: Event) -> [Alert] {
-        var alerts = engine?.process(op) ?? []
+        var alerts: [Alert] = []
+        if sigmaOperations.map({ named in (op.operation ?? op.operationName?.lowercased()).map(named.contains) ?? false }) ?? true {
+            alerts = engine?.process(op) ?? []
+        }
         if let anomaly, anomalyKinds.contains(.operation) { alerts += anomaly.process(op) }
         return alerts
     }
