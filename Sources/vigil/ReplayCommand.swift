@@ -64,6 +64,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Allowed lateness of events, in seconds (event-time windows wait this long).", valueName: "seconds"))
     var lateness: Int64 = 900
 
+    @Option(name: .customLong("operation-timeout"), help: ArgumentHelp("How long an operation waits for its final record, in seconds of event time (default: the lateness).", valueName: "seconds"))
+    var operationTimeout: Int64?
+
     @Option(help: ArgumentHelp("Most input files read side by side; with more, files are merged in time order as room frees up.", valueName: "n"))
     var maxOpenFiles: Int = 64
 
@@ -120,10 +123,11 @@ struct ReplayCommand: ParsableCommand {
         options.maxLineBytes = maxLineBytes
         options.grouping = IncidentGrouping(windowSeconds: groupingWindow)
         options.latenessSeconds = lateness
+        options.operationTimeoutSeconds = operationTimeout
         options.merge = MergeOptions(maxOpenFiles: maxOpenFiles)
         let pipeline = ReplayPipeline(options: options, database: database,
-                                      detection: detection.makeDetection(database: database,
-                                          latenessSeconds: lateness),
+                                      detection: detection.makeDetection(database: database, latenessSeconds: lateness,
+                                                                         operationTimeoutSeconds: operationTimeout),
                                       sinks: sinks, onDiagnostic: reporter.report)
         let showProgress = !quiet && StandardStreams.stderrIsTerminal
         var bar = ProgressBar()

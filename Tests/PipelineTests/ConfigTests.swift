@@ -29,7 +29,7 @@ import Testing
         let c = try VigilConfig.parse(yaml: """
         state: {path: "${HOME}/state.db"}
         rules: {paths: [r1, r2], add: r3, fieldmap: fm.yml, placeholders: {admins: [a, b]}}
-        detection: {lateness: 2m, batch_events: 100}
+        detection: {lateness: 2m, batch_events: 100, operation_timeout: 30m}
         incidents: {window: 1h}
         sources:
           tail:
@@ -51,7 +51,7 @@ import Testing
         #expect(c.statePath == "/home/vigil/state.db")
         #expect(c.rules.paths == ["r1", "r2"] && c.rules.add == ["r3"] && c.rules.fieldmap == "fm.yml")
         #expect(c.rules.placeholders["admins"] == ["a", "b"])
-        #expect(c.detection.latenessSeconds == 120 && c.detection.batchEvents == 100)
+        #expect(c.detection.latenessSeconds == 120 && c.detection.batchEvents == 100 && c.detection.operationTimeoutSeconds == 1800)
         #expect(c.incidentWindowSeconds == 3600)
         #expect(c.sources.count == 2)
         guard case .eventHubs(let hub) = c.sources[0], case .file(let tail) = c.sources[1] else {

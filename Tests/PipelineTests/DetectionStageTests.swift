@@ -147,5 +147,31 @@ import Testing
         _ = stage.finish()
         #expect(recorder.held.isEmpty, "every held event is released by the end")
     }
-}
 
+    /// With `lateness: 0` operations still assemble when an operation timeout is set; without
+    /// one (it follows the lateness) none can, and the stage says so instead of staying silent.
+    @Test func operationTimeoutLetsOperationsAssembleAtLatenessZero() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let database = try StateDatabase(path: "\(dir)/s.db")
+        defer { try? database.close() }
+        let rules = try Self.rules(RunFixture.rulePaths)
+        func record(_ second: Int, _ result: String, body: String = "") -> String {
+            #"{"time":"2026-11-20T15:05:\#(String(format: "%02d", second))Z","resourceId":"/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.STORAGE/STORAGEACCOUNTS/ST1","operationName":"MICROSOFT.STORAGE/STORAGEACCOUNTS/WRITE","category":"Administrative","resultType":"\#(result)","correlationId":"c-1","caller":"dana@contoso.example","callerIpAddress":"198.51.100.7"\#(body)}"#
+        }
+        let lines = [record(1, "Start", body: #","properties":{"requestbody":"{\"properties\":{\"allowSharedKeyAccess\":true}}"}"#),
+                     record(6, "Success"), record(40, "Start").replacingOccurrences(of: "c-1", with: "c-2")]   // moves event time past the Success
+        func run(timeout: Int64?) throws -> (alerts: [Alert], diagnostics: [Diagnostic]) {
+            let stage = rules.makeDetection(database: database, latenessSeconds: 0, operationTimeoutSeconds: timeout)
+            var alerts: [Alert] = []
+            for e in try Self.events(lines) { alerts += stage.process(e) }
+            return (alerts, stage.drainDiagnostics())
+        }
+        let withTimeout = try run(timeout: 900)
+        #expect(withTimeout.alerts.contains { $0.ruleTitle == "Storage Account Shared Key Access Enabled" })
+        #expect(!withTimeout.diagnostics.contains { $0.code == "detection.no-assembly" })
+        let without = try run(timeout: nil)
+        #expect(!without.alerts.contains { $0.ruleTitle == "Storage Account Shared Key Access Enabled" })
+        #expect(without.diagnostics.contains { $0.code == "detection.no-assembly" })
+    }
+}

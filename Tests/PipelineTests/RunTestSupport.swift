@@ -149,11 +149,17 @@ final class BackgroundRun: @unchecked Sendable {
     let done = StopFlag()
     var summary: RunSummary?
     var error: (any Error)?
+    /// CPU seconds the service's loop thread used (set when it returns): unlike the process's CPU,
+    /// it does not count the tests running beside this one.
+    var loopCPUSeconds: Double?
 
     init(_ service: RunService) {
         self.service = service
         let t = Thread { [self] in
             do { summary = try self.service.run(until: stop) } catch { self.error = error }
+            var ts = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+            loopCPUSeconds = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
             done.set()
         }
         t.start()

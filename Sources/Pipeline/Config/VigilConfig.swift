@@ -46,6 +46,9 @@ public struct VigilConfig: Sendable {
         public var latenessSeconds: Int64 = 900
         /// `detection.batch_events`: most events per SQLite commit.
         public var batchEvents = 5_000
+        /// `detection.operation_timeout`: how long an operation may wait for its final record, in
+        /// event time; nil: the lateness.
+        public var operationTimeoutSeconds: Int64?
         public init() {}
     }
 
@@ -123,6 +126,7 @@ public struct VigilConfig: Sendable {
         }
         if var s = root.child("detection") {
             if let v = s.seconds("lateness") { detection.latenessSeconds = Int64(v) }
+            if let v = s.seconds("operation_timeout") { detection.operationTimeoutSeconds = Int64(v) }
             if let v = s.positiveInt("batch_events") { detection.batchEvents = v }
             s.finish()
         }

@@ -5,7 +5,7 @@
 // still holds the newest events (the event-time buffer until the watermark passes them, the
 // operation assembler up to its timeout, both `lateness` of event time). `DetectionStage` does not
 // say which events it holds, so the hold is bounded from outside: an event counts as through
-// detection once the newest event time fed is `hold` (2 × lateness) past it. A file's checkpoint is
+// detection once the newest event time fed is `hold` (lateness + operation timeout) past it. A file's checkpoint is
 // the first byte of its earliest record not yet through (records are tracked in file order, so the
 // position never passes a held one even when the file is out of order), and the file's decoded
 // length once it is read to its end and all its events are through. Untimed and late events are

@@ -27,8 +27,10 @@ public struct ReplayOptions: Sendable {
     /// How long the final drain may wait for sinks that ask to retry later.
     public var drainSeconds: Double = 30
     public var grouping = IncidentGrouping()
-    /// The detection stage's allowed lateness: checkpoints hold back twice that much event time.
+    /// The detection stage's allowed lateness and operation timeout (nil: the lateness):
+    /// checkpoints hold back their sum in event time (the buffer, then the assembler).
     public var latenessSeconds: Int64 = 900
+    public var operationTimeoutSeconds: Int64?
     /// How the files are merged into one event-time ordered stream (open-file cap, look-ahead).
     public var merge = MergeOptions()
 
@@ -89,7 +91,8 @@ public final class ReplayPipeline {
         merge.latenessSeconds = options.latenessSeconds
         var input = MergedInput(files: inputs.files, reader: readerOptions, options: merge)
         var consumer = BatchingConsumer(pipeline: self, summary: summary,
-                                        checkpoints: ReplayCheckpoints(files: inputs.files, holdSeconds: 2 * options.latenessSeconds))
+                                        checkpoints: ReplayCheckpoints(files: inputs.files,
+                                            holdSeconds: options.latenessSeconds + (options.operationTimeoutSeconds ?? options.latenessSeconds)))
         consumer.onFileFinished = { done, bytes, events, alerts in
             progress?(ReplayProgress(filesDone: done, filesTotal: inputs.files.count, bytesDone: bytes, bytesTotal: totalBytes,
                                      events: events, alerts: alerts, elapsedSeconds: MonotonicClock.now() - started))

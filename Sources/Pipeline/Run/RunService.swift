@@ -23,6 +23,8 @@ import Synchronization
 
 public struct RunOptions: Sendable {
     public var latenessSeconds: Int64 = 900
+    /// How long an operation waits for its final record (nil: the lateness).
+    public var operationTimeoutSeconds: Int64?
     /// Most records read per source per round (one transaction per round).
     public var batchRecords = 5_000
     public var grouping = IncidentGrouping()
@@ -34,6 +36,7 @@ public struct RunOptions: Sendable {
 
     public init(config: VigilConfig) {
         latenessSeconds = config.detection.latenessSeconds
+        operationTimeoutSeconds = config.detection.operationTimeoutSeconds
         batchRecords = config.detection.batchEvents
         grouping = IncidentGrouping(windowSeconds: config.incidentWindowSeconds)
         outbox = config.outbox
@@ -74,7 +77,8 @@ public final class RunService {
         self.logger = logger
         self.onDiagnostic = onDiagnostic
         self.sinks = sinks.map { MeteredSink(base: $0, metrics: metrics) }
-        detection = TrackedDetection(rules: rules, database: database, latenessSeconds: options.latenessSeconds)
+        detection = TrackedDetection(rules: rules, database: database, latenessSeconds: options.latenessSeconds,
+                                     operationTimeoutSeconds: options.operationTimeoutSeconds)
         let store = SQLiteCheckpointStore(database: database)
         var built: [any RunSource] = []
         for s in sources {
@@ -86,7 +90,8 @@ public final class RunService {
                 do {
                     if let stateful = e.stateful {
                         built += try StatefulScaleOut.sources(settings: e, stateful: stateful, rules: rules, database: database,
-                                                              latenessSeconds: options.latenessSeconds, logger: sourceLogger)
+                                                              latenessSeconds: options.latenessSeconds,
+                                                              operationTimeoutSeconds: options.operationTimeoutSeconds, logger: sourceLogger)
                     } else {
                         built.append(try EventHubsRunSource(settings: e, logger: sourceLogger))
                     }

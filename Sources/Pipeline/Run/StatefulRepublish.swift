@@ -36,7 +36,8 @@ public struct StatefulTopicSettings: Sendable {
 enum StatefulScaleOut {
     /// The two sources that replace one Event Hubs source with a stateful topic.
     static func sources(settings: EventHubsSourceSettings, stateful: StatefulTopicSettings, rules: RuleSetup,
-                        database: StateDatabase, latenessSeconds: Int64, logger: Logger) throws -> [any RunSource] {
+                        database: StateDatabase, latenessSeconds: Int64, operationTimeoutSeconds: Int64? = nil,
+                        logger: Logger) throws -> [any RunSource] {
         let plan = StatefulPlan(rules)
         var keyed = settings.consumer
         keyed.topics = [stateful.topic]
@@ -50,7 +51,8 @@ enum StatefulScaleOut {
         var stage2Logger = logger
         stage2Logger[metadataKey: "source"] = "\(settings.name).stateful"
         let stage2 = try KeyedStatefulSource(name: settings.name + ".stateful", consumer: keyed, maxMessages: settings.maxMessages,
-                                             plan: plan, database: database, latenessSeconds: latenessSeconds, logger: stage2Logger)
+                                             plan: plan, database: database, latenessSeconds: latenessSeconds,
+                                             operationTimeoutSeconds: operationTimeoutSeconds, logger: stage2Logger)
         return [stage1, stage2]
     }
 }
@@ -140,12 +142,13 @@ final class KeyedStatefulSource: KafkaRunSource {
     var blocksInPoll: Bool { true }
 
     init(name: String, consumer configuration: EventHubsConsumerConfiguration, maxMessages: Int, plan: StatefulPlan,
-         database: StateDatabase, latenessSeconds: Int64, logger: Logger) throws {
+         database: StateDatabase, latenessSeconds: Int64, operationTimeoutSeconds: Int64? = nil, logger: Logger) throws {
         self.name = name
         self.plan = plan
         self.maxMessages = maxMessages
         self.logger = logger
-        identity = TrackedDetection(rules: plan.identity, database: database, latenessSeconds: latenessSeconds)
+        identity = TrackedDetection(rules: plan.identity, database: database, latenessSeconds: latenessSeconds,
+                                    operationTimeoutSeconds: operationTimeoutSeconds)
         groups = plan.groups.map { TrackedDetection(rules: $0.rules, database: database, latenessSeconds: latenessSeconds) }
         consumer = try EventHubsConsumer(configuration: configuration, logger: logger)
     }

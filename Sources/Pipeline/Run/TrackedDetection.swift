@@ -33,8 +33,9 @@ final class TrackedDetection: HeldEventObserver {
         stage.observer = self
     }
 
-    convenience init(rules: RuleSetup, database: StateDatabase, latenessSeconds: Int64) {
-        self.init(stage: rules.makeDetection(database: database, latenessSeconds: latenessSeconds))
+    convenience init(rules: RuleSetup, database: StateDatabase, latenessSeconds: Int64, operationTimeoutSeconds: Int64? = nil) {
+        self.init(stage: rules.makeDetection(database: database, latenessSeconds: latenessSeconds,
+                                             operationTimeoutSeconds: operationTimeoutSeconds))
     }
 
     func process(_ event: Event, from origin: Origin) -> [Alert] {

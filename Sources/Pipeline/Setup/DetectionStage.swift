@@ -40,17 +40,26 @@ public final class DetectionStage {
     /// - Parameters:
     ///   - engine: the Sigma rules (stateless and correlations).
     ///   - anomaly: the anomaly rules' detector; nil or rule-less when there are none.
+    ///   - operationTimeoutSeconds: how long an operation waits for its final record, in event
+    ///     time (nil: the lateness).
     ///   - correlationStore: restores the open correlation windows saved there, and `saveState()`
     ///     keeps them up to date.
-    public init(engine: Engine, anomaly: AnomalyDetector?, latenessSeconds: Int64 = 900, correlationStore: CorrelationStore? = nil) {
+    public init(engine: Engine, anomaly: AnomalyDetector?, latenessSeconds: Int64 = 900, operationTimeoutSeconds: Int64? = nil,
+                correlationStore: CorrelationStore? = nil) {
         self.engine = engine
         let detector = (anomaly?.rules.isEmpty ?? true) ? nil : anomaly
-        // An operation waits one lateness for its final record (docs/detections.md says why not longer).
+        // By default an operation waits one lateness for its final record (docs/detections.md).
+        let timeout = operationTimeoutSeconds ?? latenessSeconds
         stateful = StatefulStages(buffer: EventTimeBuffer(latenessSeconds: latenessSeconds),
-                                  assembler: OperationAssembler(configuration: .init(timeoutSeconds: latenessSeconds)),
+                                  assembler: OperationAssembler(configuration: .init(timeoutSeconds: timeout)),
                                   anomaly: detector, engine: engine)
         self.correlationStore = engine.correlator == nil ? nil : correlationStore
         if let correlationStore, let correlator = engine.correlator { pendingDiagnostics += correlator.resume(from: correlationStore) }
+        if timeout <= 0 && stateful.assemblesOperations {
+            pendingDiagnostics.append(Diagnostic(.warning, code: "detection.no-assembly",
+                "operation timeout 0 (it follows the lateness unless set): each operation is emitted at its first record, so none is assembled and rules on assembled operations cannot alert; set detection.operation_timeout (or --operation-timeout), e.g. 15m",
+                at: SourceLocation(file: "config")))
+        }
     }
 
     public func process(_ event: Event) -> [Alert] {

@@ -59,10 +59,10 @@ public struct RuleSetup {
     /// The detection stage for a run: baselines and open correlation windows live in `database`
     /// and survive restarts. Nothing waits for event time unless a correlation, an anomaly rule or
     /// a rule on assembled operations needs it.
-    public func makeDetection(database: StateDatabase, latenessSeconds: Int64 = 900) -> DetectionStage {
+    public func makeDetection(database: StateDatabase, latenessSeconds: Int64 = 900, operationTimeoutSeconds: Int64? = nil) -> DetectionStage {
         DetectionStage(engine: Engine(rules: compiled, unknownKindMeetsAllRules: false),
                        anomaly: anomalyRules.isEmpty ? nil : AnomalyDetector(rules: anomalyRules, store: database),
-                       latenessSeconds: latenessSeconds, correlationStore: database)
+                       latenessSeconds: latenessSeconds, operationTimeoutSeconds: operationTimeoutSeconds, correlationStore: database)
     }
 
     static func findFieldMap(near directories: [String]) -> String? {
