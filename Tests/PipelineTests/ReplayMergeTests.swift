@@ -261,6 +261,52 @@ enum MergeFixture {
     }
 }
 
+/// Anomaly baselines are saved every `baselineEvents` (not at every commit), and file checkpoints
+/// move only in those transactions, so a checkpoint never covers learning the store lacks.
+@Suite struct ReplayBaselineCadenceTests {
+    static func run(_ path: String, state: String, baselineEvents: Int) throws -> (alerts: [String], audit: [(what: String, n: Int)], baselines: [String]) {
+        let detections = PackageRoot.url.appendingPathComponent("detections")
+        let rules = try RuleSetup.load(ruleDirectories: ["network", "anomaly"].map { detections.appendingPathComponent($0).path },
+                                       fieldMapPath: detections.path + "/fieldmap.yml", database: nil)
+        let database = try StateDatabase(path: state)
+        defer { try? database.close() }
+        // Every checkpoint write records how many profile writes came before it.
+        try database.connection.execute("""
+            CREATE TABLE audit (seq INTEGER PRIMARY KEY, what TEXT, n INTEGER);
+            CREATE TRIGGER b1 AFTER INSERT ON baselines WHEN NEW.namespace = 'anomaly.profile' BEGIN INSERT INTO audit (what, n) VALUES ('baseline', 0); END;
+            CREATE TRIGGER b2 AFTER UPDATE ON baselines WHEN NEW.namespace = 'anomaly.profile' BEGIN INSERT INTO audit (what, n) VALUES ('baseline', 0); END;
+            CREATE TRIGGER c1 AFTER INSERT ON checkpoints BEGIN INSERT INTO audit (what, n) VALUES ('checkpoint', (SELECT COUNT(*) FROM audit WHERE what = 'baseline')); END;
+            CREATE TRIGGER c2 AFTER UPDATE ON checkpoints BEGIN INSERT INTO audit (what, n) VALUES ('checkpoint', (SELECT COUNT(*) FROM audit WHERE what = 'baseline')); END;
+            """)
+        var options = try ReplayOptions(paths: [path])
+        options.batchEvents = 20
+        options.baselineEvents = baselineEvents
+        let pipeline = ReplayPipeline(options: options, database: database, detection: rules.makeDetection(database: database),
+                                      sinks: [], onDiagnostic: { _ in })
+        _ = try pipeline.run()
+        let alerts = try database.connection.query("SELECT id FROM alerts ORDER BY id") { $0.string(0) }
+        let audit = try database.connection.query("SELECT what, n FROM audit ORDER BY seq") { ($0.string(0), Int($0.int64(1))) }
+        let baselines = try database.connection.query("SELECT namespace || key || value FROM baselines ORDER BY namespace, key") { $0.string(0) }
+        return (alerts, audit, baselines)
+    }
+
+    @Test func checkpointsMoveOnlyWithTheBaselines() throws {
+        let dir = TemporaryFolder(prefix: "vigil-baseline-cadence")
+        let path = dir.path("a.json")
+        try MergeFixture.write(MergeFixture.lines(from: 0, to: 240, step: 1, tag: "a"), to: path)   // 240 records, commits of 20
+        let sparse = try Self.run(path, state: dir.path("sparse.db"), baselineEvents: 100)
+        let checkpoints = sparse.audit.filter { $0.what == "checkpoint" }
+        #expect(checkpoints.count == 3, "at 100 and 200 records and at the end, not at each of the 12 commits: \(checkpoints.count)")
+        #expect(checkpoints.first.map { $0.n > 0 } == true, "the first checkpoint comes after a baseline save")
+        #expect(zip(checkpoints, checkpoints.dropFirst()).allSatisfy { $0.n < $1.n }, "a baseline save before every checkpoint")
+        // Same alerts and the same stored baselines as saving at every commit.
+        let every = try Self.run(path, state: dir.path("every.db"), baselineEvents: 1)
+        #expect(every.audit.filter { $0.what == "checkpoint" }.count == 13)
+        #expect(sparse.alerts == every.alerts)
+        #expect(sparse.baselines == every.baselines && !sparse.baselines.isEmpty)
+    }
+}
+
 /// A merged replay killed with SIGKILL part-way and run again on the same state database ends with
 /// the alerts of a clean run (the cross-file correlation included), and every file's position at
 /// its end; positions saved by the killed runs never pass the file.

@@ -24,6 +24,13 @@ public struct ReplayOptions: Sendable {
     public var maxLineBytes: Int = ReaderOptions.defaultMaxLineBytes
     /// Events per SQLite commit. Bigger batches mean fewer fsyncs; smaller ones, less rework on restart.
     public var batchEvents: Int = 20_000
+    /// Events between saves of the anomaly baselines (rounded up to whole commits; always at the
+    /// end). Each save re-encodes every profile those events touched, which is most of them, so
+    /// saving at every commit cost as much as learning. File checkpoints move only with these
+    /// saves: a replay killed in between resumes from the last one, learns those events once
+    /// more, and the alerts table absorbs the alerts raised again (correlation windows, saved at
+    /// every commit, skip what they had taken).
+    public var baselineEvents: Int = 100_000
     /// How long the final drain may wait for sinks that ask to retry later.
     public var drainSeconds: Double = 30
     public var grouping = IncidentGrouping()
@@ -62,7 +69,7 @@ public struct ReplayProgress: Sendable {
 public final class ReplayPipeline {
     public let options: ReplayOptions
     private let database: StateDatabase
-    private let detection: DetectionStage
+    fileprivate let detection: DetectionStage
     private let sinks: [any Sink]
     private let logger: Logger
     private let onDiagnostic: (Diagnostic) -> Void
@@ -124,13 +131,13 @@ public final class ReplayPipeline {
         alerts.append(contentsOf: detection.process(event))
     }
 
-    /// One transaction: learned baselines, the alerts and their incidents, the outbox rows and
-    /// the checkpoint.
-    fileprivate func commit(_ alerts: [Alert], checkpoints: [Checkpoint]) throws -> CommitResult {
+    /// One transaction: the alerts and their incidents, the outbox rows, the correlation windows,
+    /// and, with `baselines`, the learned baselines and the checkpoints they cover.
+    fileprivate func commit(_ alerts: [Alert], checkpoints: [Checkpoint], baselines: Bool) throws -> CommitResult {
         for d in detection.drainDiagnostics() { onDiagnostic(d) }
-        let batch = CommitBatch(alerts: alerts, checkpoints: checkpoints)
+        let batch = CommitBatch(alerts: alerts, checkpoints: baselines ? checkpoints : [])
         return try database.transaction {
-            try detection.saveState()
+            try detection.saveState(baselines: baselines)
             return try database.commit(batch: batch, grouper: IncidentGrouper(configuration: options.grouping))
         }
     }
@@ -145,6 +152,7 @@ private struct BatchingConsumer: MergedConsumer {
     var checkpoints: ReplayCheckpoints
     var pending: [Alert] = []
     var eventsSinceCommit = 0
+    var eventsSinceBaselines = 0
     var filesDone = 0
     var bytesDone: Int64 = 0
     var onFileFinished: ((_ files: Int, _ bytes: Int64, _ events: Int, _ alerts: Int) -> Void)?
@@ -162,6 +170,7 @@ private struct BatchingConsumer: MergedConsumer {
         if pending.count > before { summary.count(alerts: pending[before...]) }
         checkpoints.fed(event, file: file)
         eventsSinceCommit += 1
+        eventsSinceBaselines += 1
         if eventsSinceCommit >= pipeline.options.batchEvents { try flush() }
     }
 
@@ -179,12 +188,14 @@ private struct BatchingConsumer: MergedConsumer {
     /// Commits the pending alerts with every file position they cover. `drained`: the detection
     /// stage holds nothing any more (after `finish()`).
     mutating func flush(drained: Bool = false) throws {
-        let moved = checkpoints.moved(drained: drained)
+        let baselines = drained || !pipeline.detection.learnsBaselines || eventsSinceBaselines >= pipeline.options.baselineEvents
+        let moved = baselines ? checkpoints.moved(drained: drained) : []
         if pending.isEmpty && eventsSinceCommit == 0 && moved.isEmpty { return }
-        let result = try pipeline.commit(pending, checkpoints: moved)
+        let result = try pipeline.commit(pending, checkpoints: moved, baselines: baselines)
         summary.record(result)
         pending.removeAll(keepingCapacity: true)
         eventsSinceCommit = 0
+        if baselines { eventsSinceBaselines = 0 }
     }
 }
 

@@ -85,10 +85,12 @@ public final class DetectionStage {
         stateful.finish(keepOpenWindows: correlationStore != nil) { observer?.released($0) }
     }
 
-    /// Writes learned baselines and changed correlation windows; call inside the transaction that
-    /// commits the batch's alerts.
-    public func saveState() throws {
-        try stateful.anomaly?.save()
+    /// Writes changed correlation windows and, with `baselines`, the learned baselines; call inside
+    /// the transaction that commits the batch's alerts. A caller that leaves the baselines out must
+    /// not move its source checkpoints in that transaction either (a restart from them would miss
+    /// what was learned since the last save).
+    public func saveState(baselines: Bool = true) throws {
+        if baselines { try stateful.anomaly?.save() }
         if let correlationStore { try engine.correlator?.save(to: correlationStore) }
     }
 
@@ -99,6 +101,9 @@ public final class DetectionStage {
         out += stateful.anomaly?.drainDiagnostics() ?? []
         return out
     }
+
+    /// Whether anomaly rules learn baselines here (what `saveState(baselines:)` writes).
+    public var learnsBaselines: Bool { stateful.anomaly != nil }
 
     /// Whether anything runs in event time (correlations, anomaly rules, rules on assembled operations).
     public var usesEventTime: Bool { stateful.isActive }
