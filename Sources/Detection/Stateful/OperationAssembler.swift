@@ -198,8 +198,6 @@ public struct OperationAssembler {
     /// closed), for `drainDoneRecords`. Until then a record is held here: a restart that resumed
     /// past it would assemble its operation without it (`vigil run` keeps its checkpoint behind).
     private var doneRecords: [UInt64] = []
-    /// Whether the last `process` call took its record (a lifecycle record of an assembled operation).
-    public private(set) var tookLast = false
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -231,18 +229,17 @@ public struct OperationAssembler {
         return out
     }
 
-    /// `process`, appending to `out` (the caller reuses one array).
-    mutating func process(_ event: Event, into out: inout [Event]) {
+    /// `process`, appending to `out` (the caller reuses one array). Returns whether it took the
+    /// record (a lifecycle record of an operation it assembles): then the record is held until
+    /// `drainDoneRecords` hands it back.
+    @discardableResult
+    mutating func process(_ event: Event, into out: inout [Event]) -> Bool {
         if let t = event.time?.nanoseconds, t > clock {
             clock = t
             releasePendingFinals(into: &out)
             expire(into: &out)
         }
-        guard let (phase, corr, op) = lifecycle(event) else {
-            tookLast = false
-            return
-        }
-        tookLast = true
+        guard let (phase, corr, op) = lifecycle(event) else { return false }
         stats.recordsSeen += 1
         let key = Key(correlationId: corr, operation: op)
         let time = event.time?.nanoseconds ?? clock
@@ -273,6 +270,7 @@ public struct OperationAssembler {
                 if openCount > configuration.maxOpenOperations { evictOldest(into: &out) }
             }
         }
+        return true
     }
 
     /// Moves the event-time clock (idle sources) and emits operations open for longer than the timeout.

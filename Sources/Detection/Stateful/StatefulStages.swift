@@ -194,8 +194,7 @@ public struct StatefulStages {
             return alerts
         }
         var ops = Self.takeScratch(&operationScratch)
-        assembler.process(event, into: &ops)
-        let kept = assembler.tookLast
+        let kept = assembler.process(event, into: &ops)
         if let anomaly, anomalyKinds.contains(event.kind) { alerts += anomaly.process(event) }
         for op in ops { alerts += operation(op) }
         Self.putBack(&ops, into: &operationScratch)
