@@ -59,9 +59,7 @@ extension Correlator {
             let group = Group(time: w.first)
             group.entries = entries
             group.last = max(w.last, entries.last!.time)
-            for e in w.entities.prefix(configuration.maxEntities) where group.entityKeys.insert(e.key).inserted {
-                group.entities.append(e)
-            }
+            for e in w.entities { group.add(e, cap: configuration.maxEntities) }
             states[ci].groups[w.key] = group
             if trimmed { states[ci].touched.insert(w.key) }   // the store gets the trimmed window
             seq = max(seq, entries.map(\.seq).max()!)

@@ -73,6 +73,12 @@ public final class Correlator {
         var entities: [Entity] = []
         var entityKeys = Set<String>()
         init(time: Int64) { first = time; last = time }
+
+        /// Keeps `e` unless it is already there or the group holds `cap` entities.
+        func add(_ e: Entity, cap: Int) {
+            guard entities.count < cap, entityKeys.insert(e.key).inserted else { return }
+            entities.append(e)
+        }
     }
 
     final class State {
@@ -242,9 +248,7 @@ public final class Correlator {
             stats.eventsFed += 1
             out += place(oc, os, key: outerKey, time: alert.time.nanoseconds, id: alert.id, value: value, number: value.flatMap(Double.init),
                          position: alert.position, evidence: { alert.evidence.first }, entities: { group in
-                             for e in alert.entities where group.entities.count < self.configuration.maxEntities && group.entityKeys.insert(e.key).inserted {
-                                 group.entities.append(e)
-                             }
+                             for e in alert.entities { group.add(e, cap: self.configuration.maxEntities) }
                          })
         }
         return out
@@ -375,9 +379,8 @@ public final class Correlator {
         guard group.entities.count < configuration.maxEntities else { return }
         for (kind, source) in step.entities {
             for v in event.values(at: source.path(for: event.shape)) {
-                guard let text = v.text, !text.isEmpty, group.entities.count < configuration.maxEntities else { continue }
-                let e = Entity(kind: kind, value: text)
-                if group.entityKeys.insert(e.key).inserted { group.entities.append(e) }
+                guard let text = v.text, !text.isEmpty else { continue }
+                group.add(Entity(kind: kind, value: text), cap: configuration.maxEntities)
             }
         }
     }

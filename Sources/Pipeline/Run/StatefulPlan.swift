@@ -50,17 +50,17 @@ struct StatefulPlan {
             if !anomaly { r.anomalyRules = [] }
             return r
         }
+        let identityCorrelations = set.subset(byCaller)
         stateless = subset(CorrelationSet(), anomaly: false)
-        identity = subset(set.subset(byCaller), anomaly: true)
+        identity = subset(identityCorrelations, anomaly: true)
         groups = others.map { (set.correlations[$0], subset(set.subset([$0]), anomaly: false)) }
         let assembled = Set(full.rules.filter { $0.kinds.contains(.operation) }.map(\.id))
         statelessDrops = Set(set.suppressed.map { full.rules[$0].id }).union(assembled)
-        identityKeeps = Set(set.subset(byCaller).correlations.map(\.id)).union(rules.anomalyRules.map(\.id)).union(assembled)
+        identityKeeps = Set(identityCorrelations.correlations.map(\.id)).union(rules.anomalyRules.map(\.id)).union(assembled)
+        // A rule met twice in a chain gives the same key twice; `keys(for:)` keeps it once.
         var feeds: [Int: [(group: Int, sources: [FieldSource])]] = [:]
         for (gi, root) in others.enumerated() {
-            for leaf in set.leafKeys(of: root) where !(feeds[leaf.ruleIndex]?.contains { $0.group == gi && $0.sources.map(\.description) == leaf.sources.map(\.description) } ?? false) {
-                feeds[leaf.ruleIndex, default: []].append((gi, leaf.sources))
-            }
+            for leaf in set.leafKeys(of: root) { feeds[leaf.ruleIndex, default: []].append((gi, leaf.sources)) }
         }
         groupFeeds = feeds
         matcher = Engine(rules: CompiledRuleSet(rules: full.rules, predicates: full.predicates, slots: full.slots, regexes: full.regexes),
