@@ -134,6 +134,11 @@ public final class CompiledRuleSet: Sendable {
     /// Every slot whose path the rules read (for pushing a projection into the decoder).
     public var fieldPaths: [FieldSource] { slots }
 
+    /// The operation the index files `event` under: its lower-cased operation.
+    public static func indexedOperation(_ event: Event) -> String? {
+        event.operation ?? event.operationName?.lowercased()
+    }
+
     /// Rule indexes an event of this kind and operation meets.
     public func candidates(kind: EventKind, operation: String?, unknownMeetsAll: Bool) -> ([Int], [Int]) {
         if kind == .unknown && unknownMeetsAll { return (allRules, []) }

@@ -80,7 +80,7 @@ public struct Engine: Detector {
         let s = scratch
         s.begin(event)
         s.counters.events += 1
-        let op = event.operation ?? event.operationName?.lowercased()
+        let op = CompiledRuleSet.indexedOperation(event)
         let (a, b) = rules.candidates(kind: event.kind, operation: op, unknownMeetsAll: unknownKindMeetsAllRules)
         var out: [Int] = []
         for i in a where s.passes(i) { out.append(i) }

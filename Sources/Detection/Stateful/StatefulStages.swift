@@ -208,7 +208,7 @@ public struct StatefulStages {
     /// the baselines): they would meet no rule, and the raw records already move correlation time.
     private mutating func operation(_ op: Event) -> [Alert] {
         var alerts: [Alert] = []
-        if sigmaOperations.map({ named in (op.operation ?? op.operationName?.lowercased()).map(named.contains) ?? false }) ?? true {
+        if sigmaOperations.map({ named in CompiledRuleSet.indexedOperation(op).map(named.contains) ?? false }) ?? true {
             alerts = engine?.process(op) ?? []
         }
         if let anomaly, anomalyKinds.contains(.operation) { alerts += anomaly.process(op) }

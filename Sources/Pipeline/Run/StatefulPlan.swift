@@ -82,7 +82,7 @@ struct StatefulPlan {
     func keys(for event: Event) -> [String] {
         var out = [Self.identityKey(event)]
         guard !groupFeeds.isEmpty else { return out }
-        let op = event.operation ?? event.operationName?.lowercased()
+        let op = CompiledRuleSet.indexedOperation(event)
         let (a, b) = full.candidates(kind: event.kind, operation: op, unknownMeetsAll: false)
         guard (a + b).contains(where: { groupFeeds[$0] != nil }) else { return out }
         for ruleIndex in matcher.matchingRules(event) {
