@@ -28,15 +28,11 @@ public struct Engine: Detector {
     /// Correlation state (Correlation/Correlator.swift); nil when the set has no correlations.
     public let correlator: Correlator?
 
-    /// Some rule meets assembled operations (`kind: operation`): without one, nothing needs them assembled.
-    public let readsOperations: Bool
-
     public init(rules: CompiledRuleSet, unknownKindMeetsAllRules: Bool = true, correlation: Correlator.Configuration = .init()) {
         self.rules = rules
         self.unknownKindMeetsAllRules = unknownKindMeetsAllRules
         self.scratch = Scratch(rules)
         self.correlator = rules.correlations.isEmpty ? nil : Correlator(rules.correlations, configuration: correlation)
-        self.readsOperations = rules.rules.contains { $0.kinds.contains(.operation) }
     }
 
     public var stats: EngineStats { scratch.stats }
