@@ -111,7 +111,7 @@ public struct OperationAssembler {
         /// no upper-case letter and no non-ASCII byte (the usual GUID) is kept as it is, not copied.
         let correlationId: String
         let operation: String
-        private let hashCode: UInt64
+        let hashCode: UInt64
 
         init(correlationId: String, operation: String) {
             let folded = Self.isLowerASCII(correlationId) ? correlationId : correlationId.lowercased()

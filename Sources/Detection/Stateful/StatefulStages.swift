@@ -1,7 +1,7 @@
 // The event-time path of detection: what stateful consumers need, reordered by event time, then,
 // per released event and in this order: correlation windows, operation assembly, anomaly
 // baselines; assembled operations meet the Sigma rules (both paths at once: they are already in
-// event time) and the baselines.
+// event time).
 //
 // Stateless rules never wait here: `Pipeline.DetectionStage` runs them on each record as it
 // arrives (`Engine.detect`) and pushes only the records this path wants (`wants`). Each consumer
@@ -16,11 +16,12 @@
 //   the same as when every event was buffered.
 // - Correlation windows and the assembler's timeouts move with released events' times only (not
 //   the watermark), so what they emit does not depend on when the watermark moved.
-// - Only operations some consumer can use are assembled (`relevantOperations`): every one when an
-//   anomaly rule reads operations (its baselines learn from all of them) or a Sigma rule of kind
-//   `operation` names no operation, else those a rule names. The lifecycle records of the others
+// - Only operations a Sigma rule of kind `operation` can use are assembled (`relevantOperations`):
+//   those the rules name, or every one when a rule names none. The lifecycle records of the others
 //   are neither buffered nor assembled for it (they still move event time); the decision reads the
 //   operation only, which is part of the assembly key, so a lifecycle is taken or left whole.
+// - Anomaly rules that read operations see each operation once, as the first record of its
+//   lifecycle in event time (`OperationOnce`), with kind `operation`; never the assembled event.
 import EventModel
 
 public struct StatefulStages {
@@ -30,13 +31,14 @@ public struct StatefulStages {
     /// The Sigma engine's event-time side: correlation windows and rules on assembled operations.
     /// A copy of the caller's engine shares its correlator and scratch (both are objects).
     public private(set) var engine: Engine?
-    /// Some consumer reads assembled operations: a Sigma rule of kind `operation` or an anomaly rule.
+    /// A Sigma rule of kind `operation` reads assembled operations.
     public let assemblesOperations: Bool
     /// Event kinds the anomaly rules look at (`AnomalyRule.eventKinds`).
     private let anomalyKinds: Set<EventKind>
+    /// Some anomaly rule reads operations: they get each lifecycle's first record (`OperationOnce`).
+    private let anomalyReadsOperations: Bool
+    public private(set) var operationOnce: OperationOnce
     private let correlates: Bool
-    /// The operations Sigma rules of kind `operation` name (lower-cased); nil: some rule takes any.
-    private let sigmaOperations: Set<String>?
     /// Base-rule matches of buffered events, by record id (the same bytes match the same rules).
     private var feeding: [UInt64: (matched: [Int], count: Int)] = [:]
 
@@ -48,21 +50,20 @@ public struct StatefulStages {
         self.engine = engine
         let kinds = Set((anomaly?.rules ?? []).flatMap(\.eventKinds))
         anomalyKinds = kinds
+        anomalyReadsOperations = kinds.contains(.operation)
+        operationOnce = OperationOnce(timeoutSeconds: assembler.configuration.timeoutSeconds,
+                                      capacity: assembler.configuration.maxClosedRemembered)
         correlates = engine?.hasCorrelations ?? false
-        // Without an engine (`vigil baseline learn`) the baselines are the only consumer.
-        sigmaOperations = Self.relevantOperations(engine: engine, anomalyReadsOperations: false)
-        let relevant = Self.relevantOperations(engine: engine, anomalyReadsOperations: kinds.contains(.operation))
+        let relevant = Self.relevantOperations(engine: engine)
         assemblesOperations = relevant.map { !$0.isEmpty } ?? true
         if assemblesOperations { self.assembler.operations = relevant }
         isActive = correlates || !kinds.isEmpty || assemblesOperations
     }
 
-    /// The lower-cased operations whose assembled events some consumer can use; nil: every one.
-    /// A Sigma rule meets an assembled operation through its kind's bucket (`CompiledRuleSet.candidates`:
-    /// its exact operation, or any operation for rules that name none); the anomaly rules learn from
-    /// every operation with a subject and a scope, which only the assembled event tells.
-    static func relevantOperations(engine: Engine?, anomalyReadsOperations: Bool) -> Set<String>? {
-        if anomalyReadsOperations { return nil }
+    /// The lower-cased operations whose assembled events some Sigma rule can use; nil: every one.
+    /// A rule meets an assembled operation through its kind's bucket (`CompiledRuleSet.candidates`:
+    /// its exact operation, or any operation for rules that name none).
+    static func relevantOperations(engine: Engine?) -> Set<String>? {
         guard let bucket = engine?.rules.buckets[.operation] else { return [] }
         if !bucket.unconstrained.isEmpty { return nil }
         return Set(bucket.byOperation.keys)
@@ -82,7 +83,16 @@ public struct StatefulStages {
     public mutating func wants(_ event: Event, feeding: [Int] = []) -> Bool {
         if !feeding.isEmpty { return true }
         if assemblesOperations && assembler.takes(event) != nil { return true }
-        return anomalyKinds.contains(event.kind) && (anomaly?.wants(event) ?? false)
+        guard let anomaly else { return false }
+        if anomalyKinds.contains(event.kind) && anomaly.wants(event) { return true }
+        return anomalyReadsOperations && OperationAssembler.phase(of: event) != nil && anomaly.wants(Self.asOperation(event))
+    }
+
+    /// A lifecycle record standing for its operation (`OperationOnce`).
+    private static func asOperation(_ event: Event) -> Event {
+        var op = event
+        op.kind = .operation
+        return op
     }
 
     /// Takes one event this path wants. `released` is told the id of every event this path is
@@ -188,14 +198,16 @@ public struct StatefulStages {
                 alerts += engine!.advance(to: t)
             }
         }
+        if let anomaly {
+            if anomalyKinds.contains(event.kind) { alerts += anomaly.process(event) }
+            if anomalyReadsOperations && operationOnce.isFirst(event) { alerts += anomaly.process(Self.asOperation(event)) }
+        }
         guard assemblesOperations else {
-            if let anomaly, anomalyKinds.contains(event.kind) { alerts += anomaly.process(event) }
             released(event.id)
             return alerts
         }
         var ops = Self.takeScratch(&operationScratch)
         let kept = assembler.process(event, into: &ops)
-        if let anomaly, anomalyKinds.contains(event.kind) { alerts += anomaly.process(event) }
         for op in ops { alerts += operation(op) }
         Self.putBack(&ops, into: &operationScratch)
         if !kept { released(event.id) }
@@ -203,16 +215,9 @@ public struct StatefulStages {
         return alerts
     }
 
-    /// An assembled operation is in event time already: every rule and the baselines see it now.
-    /// Operations no Sigma rule of kind `operation` names skip the engine (they are assembled for
-    /// the baselines): they would meet no rule, and the raw records already move correlation time.
+    /// An assembled operation is in event time already: every rule sees it now.
     private mutating func operation(_ op: Event) -> [Alert] {
-        var alerts: [Alert] = []
-        if sigmaOperations.map({ named in CompiledRuleSet.indexedOperation(op).map(named.contains) ?? false }) ?? true {
-            alerts = engine?.process(op) ?? []
-        }
-        if let anomaly, anomalyKinds.contains(.operation) { alerts += anomaly.process(op) }
-        return alerts
+        engine?.process(op) ?? []
     }
 
     private mutating func takeFeeding(_ id: UInt64) -> [Int] {

@@ -86,12 +86,11 @@ import Testing
 
     @Test func theRelevantOperationsAreThoseTheRulesName() {
         let named = Self.engine([Self.rule(id: "r1", selection: "operationName: \(Self.storageWrite)\nstatus: Succeeded")])
-        #expect(StatefulStages.relevantOperations(engine: named, anomalyReadsOperations: false) == [Self.storageWrite.lowercased()])
-        #expect(StatefulStages.relevantOperations(engine: named, anomalyReadsOperations: true) == nil)
+        #expect(StatefulStages.relevantOperations(engine: named) == [Self.storageWrite.lowercased()])
         // A rule that names no operation meets every assembled operation.
         let any = Self.engine([Self.rule(id: "r2", selection: "status: Failed")])
-        #expect(StatefulStages.relevantOperations(engine: any, anomalyReadsOperations: false) == nil)
-        #expect(StatefulStages.relevantOperations(engine: nil, anomalyReadsOperations: false) == [])
+        #expect(StatefulStages.relevantOperations(engine: any) == nil)
+        #expect(StatefulStages.relevantOperations(engine: nil) == [])
     }
 
     @Test func aLifecycleNoRuleCanUseIsNotAssembled() {
@@ -116,13 +115,19 @@ import Testing
         #expect(wanted.isEmpty)
     }
 
-    @Test func anAnomalyRuleOnOperationsStillGetsEveryOne() throws {
+    /// Anomaly rules on operations see every operation once, as its first record, and do not make
+    /// the assembler take operations no Sigma rule names.
+    @Test func anAnomalyRuleOnOperationsSeesEveryOperationOnceWithoutAssembly() throws {
         let engine = Self.engine([Self.rule(id: "r1", selection: "operationName: \(Self.storageWrite)\nstatus: Succeeded")])
-        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-deletion-spike")], store: InMemoryBaselineStore())
+        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-first-access-to-workspace")], store: InMemoryBaselineStore())
         var stages = StatefulStages(anomaly: detector, engine: engine)
-        #expect(stages.assembler.operations == nil)
+        #expect(stages.assembler.operations == [Self.storageWrite.lowercased()])
         let r = Self.run(&stages)
-        #expect(stages.operationsAssembled == 4)
+        #expect(stages.operationsAssembled == 2)
         #expect(r.alerts.count == 2)
+        // Four lifecycles (six records): four operations learned, each once, and the data-plane read.
+        #expect(stages.operationOnce.stats.records == 6)
+        #expect(stages.operationOnce.stats.operations == 4)
+        #expect(detector.stats.eventsLearned == 5)
     }
 }
