@@ -230,4 +230,14 @@ import Testing
         #expect(results.map(\.passed) == [true, true, false])
         #expect(results[2].detail?.contains("expected no match") == true)
     }
+
+    /// An alert's description is the first non-empty line of the rule's, trimmed.
+    @Test func alertDescriptionsAreTheFirstNonEmptyLine() {
+        #expect(Engine.firstLine("Detects a thing.\nMore detail.\n") == "Detects a thing.")
+        #expect(Engine.firstLine("\n\n  \tIndented first line \t\nsecond") == "Indented first line")
+        #expect(Engine.firstLine("Windows line\r\nnext") == "Windows line")
+        #expect(Engine.firstLine("one line, no newline") == "one line, no newline")
+        #expect(Engine.firstLine("Ünïcode — first\nsecond") == "Ünïcode — first")
+        #expect(Engine.firstLine("") == "")
+    }
 }

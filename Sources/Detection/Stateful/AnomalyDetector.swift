@@ -65,6 +65,8 @@ public final class AnomalyDetector: Detector {
     @exclusivity(unchecked) public private(set) var stats = Stats()
     public let store: BaselineStore
     private let spaces: [Space]
+    /// `spaces`, those whose scope costs no lookup first (`wants` stops at the first that fits).
+    private let spacesByScopeCost: [Space]
     /// `EventKindMask` of the kinds some space reads.
     private let kinds: UInt16
     /// Whether some space's scope comes from the event's resource id.
@@ -95,6 +97,8 @@ public final class AnomalyDetector: Detector {
         self.mode = mode
         let spaces = Space.group(rules)
         self.spaces = spaces
+        spacesByScopeCost = spaces.filter { if case .global = $0.scope { return true } else { return false } }
+            + spaces.filter { if case .global = $0.scope { return false } else { return true } }
         kinds = spaces.reduce(0) { $0 | $1.kindMask }
         readsResource = spaces.contains { $0.resourceField != nil }
         selector = AnomalyRuleSelector(rules: spaces.flatMap(\.rules).sorted { $0.index < $1.index }, spaces: spaces)
@@ -113,8 +117,10 @@ public final class AnomalyDetector: Detector {
         let kind = EventKindMask.bit(event.kind)
         guard event.time != nil, kinds & kind != 0 else { return false }
         let resource = readsResource ? event.resource : nil
-        for space in spaces where space.kindMask & kind != 0 {
-            if space.subject(of: event) != nil, scopeRef(space, event, resource: resource) != nil { return true }
+        var resourceHash: UInt64?
+        // Spaces whose scope needs no lookup (global) first: most events stop there.
+        for space in spacesByScopeCost where space.kindMask & kind != 0 {
+            if space.subject(of: event) != nil, scopeRef(space, event, resource: resource, resourceHash: &resourceHash) != nil { return true }
         }
         return false
     }
@@ -133,11 +139,13 @@ public final class AnomalyDetector: Detector {
         var address: IPAddress??
         var subject: (text: String, id: Int32)?
         var range: (v4: Int, v6: Int, id: Int32?)?
-        // Read once for every space whose scope comes from it (a copy of the resource id costs a
-        // retain per part).
+        // Read (and its text hashed) once for every space whose scope comes from it (a copy of the
+        // resource id costs a retain per part).
         let resource = readsResource ? event.resource : nil
+        var resourceHash: UInt64?
         for space in spaces where space.kindMask & kind != 0 {
-            guard let subjectText = space.subject(of: event), let scope = scopeRef(space, event, resource: resource) else { continue }
+            guard let subjectText = space.subject(of: event),
+                  let scope = scopeRef(space, event, resource: resource, resourceHash: &resourceHash) else { continue }
             if selection == nil { selection = selector.select(event, operationIds: &operationNames) }
             if address == nil { address = .some(event.callerIP.flatMap(IPAddress.init)) }
             if subject?.text != subjectText { subject = (subjectText, subjects.id(ofRaw: subjectText)) }
@@ -244,11 +252,12 @@ public final class AnomalyDetector: Detector {
         live.stored(rangeText: rangeNames.key, operationText: operationNames.key)
     }
 
-    /// The event's scope in `space`, from the space's cache of raw values.
     /// The event's scope in `space`, from the space's cache of raw values; `resource` is the
-    /// event's (read by the caller when some space's scope comes from it).
-    private func scopeRef(_ space: Space, _ event: Event, resource: ResourceID?) -> ScopeRef? {
+    /// event's (read by the caller when some space's scope comes from it), and `resourceHash` the
+    /// hash of its text, worked out by the first space that needs it.
+    private func scopeRef(_ space: Space, _ event: Event, resource: ResourceID?, resourceHash: inout UInt64?) -> ScopeRef? {
         let raw: String
+        let rawHash: UInt64
         switch space.scope {
         case .global:
             if globalScope == nil { globalScope = ScopeRef(id: scopeKeys.id(of: "*"), name: -1) }
@@ -256,12 +265,19 @@ public final class AnomalyDetector: Detector {
         case .workspace:
             guard let r = resource?.raw else { return nil }
             raw = r
+            if resourceHash == nil { resourceHash = textHash(r) }
+            rawHash = resourceHash!
         case .path:
             let found = space.resourceField.map { Space.text(of: $0, in: resource) } ?? space.scopePath.flatMap { firstText(event, $0) }
             guard let text = found, !text.isEmpty else { return nil }
             raw = text
+            if space.resourceField == .resourceId {
+                if resourceHash == nil { resourceHash = textHash(text) }
+                rawHash = resourceHash!
+            } else {
+                rawHash = textHash(text)
+            }
         }
-        let rawHash = textHash(raw)
         if let found = space.scopeByRaw[raw, hash: rawHash] { return found }
         let value: ScopeValue?
         if case .workspace = space.scope { value = Space.workspace(in: raw) } else { value = ScopeValue(key: raw.lowercased(), name: raw) }

@@ -123,10 +123,11 @@ public struct OperationAssembler {
         private static func isLowerASCII(_ s: String) -> Bool {
             var s = s
             return s.withUTF8 { b in
-                // Or-ing the "not lower ASCII" test over every byte, no early exit: a branch-free loop.
-                var bad = false
-                for c in b { bad = bad || c >= 0x80 || (c &- 65) < 26 }
-                return !bad
+                // Or-ing the "not lower ASCII" bits over every byte, no early exit and no
+                // short-circuit: a branch-free loop the compiler can vectorise.
+                var bad: UInt8 = 0
+                for c in b { bad |= (c & 0x80) | ((c &- 65) < 26 ? 1 : 0) }
+                return bad == 0
             }
         }
 

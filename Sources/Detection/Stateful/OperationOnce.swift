@@ -58,8 +58,9 @@ public struct OperationOnce {
         forget(before: time &- timeoutSeconds &* 1_000_000_000)
         let key = OperationAssembler.Key(correlationId: corr, operation: op).hashCode
         order.append((key, time))
-        if let seen = latest[key] {
-            latest[key] = max(seen, time)
+        // One hash per look-up: through the index, not a read then a write.
+        if let i = latest.index(forKey: key) {
+            latest.values[i] = max(latest.values[i], time)
             return false
         }
         latest[key] = time
@@ -73,7 +74,7 @@ public struct OperationOnce {
         while head < order.count, order[head].time < limit {
             let (key, time) = order[head]
             head += 1
-            if latest[key] == time { latest[key] = nil }
+            if let i = latest.index(forKey: key), latest.values[i] == time { latest.remove(at: i) }
         }
         compact()
     }
@@ -83,8 +84,8 @@ public struct OperationOnce {
         while head < order.count {
             let (key, time) = order[head]
             head += 1
-            if latest[key] == time {
-                latest[key] = nil
+            if let i = latest.index(forKey: key), latest.values[i] == time {
+                latest.remove(at: i)
                 stats.forgotten += 1
                 break
             }
