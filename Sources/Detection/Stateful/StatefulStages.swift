@@ -1,6 +1,6 @@
 // The event-time path of detection: what stateful consumers need, reordered by event time, then,
-// per released event and in this order: correlation windows, operation assembly, anomaly
-// baselines; assembled operations meet the Sigma rules (both paths at once: they are already in
+// per released event and in this order: correlation windows, anomaly baselines, operation
+// assembly; assembled operations meet the Sigma rules (both paths at once: they are already in
 // event time).
 //
 // Stateless rules never wait here: `Pipeline.DetectionStage` runs them on each record as it
