@@ -15,7 +15,7 @@ struct BaselineCommand: ParsableCommand {
     struct Learn: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Learn baselines from historical logs, raising no alerts.",
-            discussion: "Reads JSON-lines files (one record or one {\"records\":[…]} envelope per line), orders them by event time, assembles Activity Log operations and records what each identity did where.")
+            discussion: "Reads JSON-lines files (one record or one {\"records\":[…]} envelope per line), orders them by event time, takes each Activity Log operation once (its first record) and records what each identity did where.")
         @OptionGroup var state: StateDatabaseOptions
         @Option(help: ArgumentHelp("Folder of anomaly rules.", valueName: "dir"))
         var rules: String = "detections/anomaly"
@@ -51,7 +51,7 @@ struct BaselineCommand: ParsableCommand {
             try db.close()
             let s = detector.stats
             print("learned from \(s.eventsLearned) event×baseline updates (\(s.events) events, \(stages.buffer.stats.late) late, "
-                + "\(problems) unreadable, \(stages.assembler.stats.emittedComplete + stages.assembler.stats.emittedIncomplete) operations assembled)")
+                + "\(problems) unreadable, \(stages.operationOnce.stats.operations) operations)")
             print("baselines: \(try AnomalyBaselines.profiles(in: StateDatabase(path: state.path, readOnly: true)).count) identity×scope, "
                 + "\(s.suppressedLearning) anomalies seen while learning; state \(state.path)")
         }
