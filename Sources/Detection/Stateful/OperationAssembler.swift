@@ -181,17 +181,16 @@ public struct OperationAssembler {
     public let configuration: Configuration
     public private(set) var stats = Stats()
     /// The operations (lower-cased) whose lifecycles are assembled; nil: every operation.
-    /// `StatefulStages` sets it to those some consumer can use (`OperationRelevance`).
+    /// `StatefulStages` sets it to those some Sigma rule can use (`relevantOperations`).
     public var operations: Set<String>?
     private var slots: [Key: Slot] = [:]
     private var openCount = 0
     private var closedCount = 0
     /// Open operations in the order they were opened (lazy: emitted ones are skipped). Holding the
     /// objects, not keys, lets the per-event timeout check run without hashing.
-    private var openOrder: [Open] = []
-    private var openOrderHead = 0
-    private var closedOrder: [(key: Key, time: Int64)] = []
-    private var closedOrderHead = 0
+    private var openOrder = FIFOQueue<Open>()
+    /// Closed operations with their last record's time, in the order they closed.
+    private var closedOrder = FIFOQueue<(key: Key, time: Int64)>()
     private var clock: Int64 = .min
     /// Final records seen without a Start, held until the clock passes their time.
     private var pendingFinals: [Open] = []
@@ -204,23 +203,26 @@ public struct OperationAssembler {
         self.configuration = configuration
     }
 
-    /// True for records this stage groups: Activity Log records with a correlationId, an operation
-    /// and a lifecycle result.
-    public static func phase(of event: Event) -> Phase? {
-        guard event.kind == .activity, event.correlationId != nil, event.operation != nil, let r = event.result else { return nil }
-        return Phase(result: r)
+    /// What a lifecycle record says of its operation, each field read once (every read of an
+    /// Event's text field is a call and a retain).
+    public struct Lifecycle {
+        public let phase: Phase
+        public let correlationId: String
+        /// Lower-cased (`Event.operation`).
+        public let operation: String
     }
 
-    /// The record's phase when this assembler groups it: a lifecycle record of one of `operations`.
-    public func takes(_ event: Event) -> Phase? { lifecycle(event)?.phase }
-
-    /// Each field read once (every read of an Event's text field is a call and a retain).
-    private func lifecycle(_ event: Event) -> (phase: Phase, correlationId: String, operation: String)? {
-        guard event.kind == .activity, let corr = event.correlationId, let op = event.operation, let r = event.result else { return nil }
-        guard let phase = Phase(result: r) else { return nil }
-        if let operations, !operations.contains(op) { return nil }
-        return (phase, corr, op)
+    /// The record's lifecycle when it is one: an Activity Log record with a correlationId, an
+    /// operation and a lifecycle result (`Phase`). The one test of "lifecycle record" (the
+    /// assembler's, and `OperationOnce`'s).
+    public static func lifecycle(of event: Event) -> Lifecycle? {
+        guard event.kind == .activity, let corr = event.correlationId, let op = event.operation, let r = event.result,
+              let phase = Phase(result: r) else { return nil }
+        return Lifecycle(phase: phase, correlationId: corr, operation: op)
     }
+
+    /// Whether this assembler groups records of that lifecycle: one of `operations`.
+    public func takes(_ lifecycle: Lifecycle) -> Bool { operations?.contains(lifecycle.operation) ?? true }
 
     /// Takes one event (any kind; only lifecycle records are used). Returns assembled operations
     /// that are now complete: first those timed out by this event's time, then the one it closed.
@@ -240,9 +242,10 @@ public struct OperationAssembler {
             releasePendingFinals(into: &out)
             expire(into: &out)
         }
-        guard let (phase, corr, op) = lifecycle(event) else { return false }
+        guard let life = Self.lifecycle(of: event), takes(life) else { return false }
+        let phase = life.phase
         stats.recordsSeen += 1
-        let key = Key(correlationId: corr, operation: op)
+        let key = Key(correlationId: life.correlationId, operation: life.operation)
         let time = event.time?.nanoseconds ?? clock
         switch slots[key] {
         case .closed?:
@@ -297,7 +300,6 @@ public struct OperationAssembler {
         for o in still.sorted(by: { ($0.firstTime, $0.first.id) < ($1.firstTime, $1.first.id) }) { out.append(emit(o, incomplete: true)) }
         pendingFinals.removeAll()
         openOrder.removeAll()
-        openOrderHead = 0
         return out
     }
 
@@ -323,47 +325,34 @@ public struct OperationAssembler {
 
     private mutating func expire(into out: inout [Event]) {
         let limit = clock &- configuration.timeoutSeconds &* 1_000_000_000
-        while openOrderHead < openOrder.count {
-            let o = openOrder[openOrderHead]
-            if o.emitted { openOrderHead += 1; continue }
-            guard o.firstTime <= limit else { break }
-            openOrderHead += 1
-            out.append(emit(o, incomplete: true))
+        while let o = openOrder.first, o.emitted || o.firstTime <= limit {
+            openOrder.popFirst()
+            if !o.emitted { out.append(emit(o, incomplete: true)) }
         }
-        compactOrder()
-        while closedOrderHead < closedOrder.count {
-            let c = closedOrder[closedOrderHead]
-            if c.time > limit { break }
-            if let i = slots.index(forKey: c.key), case .closed(c.time) = slots.values[i] {
-                slots.remove(at: i)
-                closedCount -= 1
-            }
-            closedOrderHead += 1
-        }
-        if closedOrderHead > 1024, closedOrderHead * 2 > closedOrder.count {
-            closedOrder.removeFirst(closedOrderHead)
-            closedOrderHead = 0
+        while let c = closedOrder.first, c.time <= limit {
+            closedOrder.popFirst()
+            forgetClosed(c.key, lastTime: c.time)
         }
     }
 
     private mutating func evictOldest(into out: inout [Event]) {
-        while openOrderHead < openOrder.count {
-            let o = openOrder[openOrderHead]
-            openOrderHead += 1
+        while let o = openOrder.popFirst() {
             if !o.emitted {
                 stats.evicted += 1
                 out.append(emit(o, incomplete: true))
                 break
             }
         }
-        compactOrder()
     }
 
-    private mutating func compactOrder() {
-        if openOrderHead > 1024, openOrderHead * 2 > openOrder.count {
-            openOrder.removeFirst(openOrderHead)
-            openOrderHead = 0
-        }
+    /// Drops the closed operation `key` (only if it closed at `lastTime`, when given: an entry of
+    /// the queue is stale once the key was closed again later); returns whether it did.
+    @discardableResult
+    private mutating func forgetClosed(_ key: Key, lastTime: Int64? = nil) -> Bool {
+        guard let i = slots.index(forKey: key), case .closed(let t) = slots.values[i], lastTime.map({ $0 == t }) ?? true else { return false }
+        slots.remove(at: i)
+        closedCount -= 1
+        return true
     }
 
     /// Tells `body` the ids of the records the assembler has finished with since the last call
@@ -388,15 +377,7 @@ public struct OperationAssembler {
             closedCount += 1
             closedOrder.append((o.key, o.lastTime))
             if closedCount > configuration.maxClosedRemembered {
-                while closedOrderHead < closedOrder.count {
-                    let k = closedOrder[closedOrderHead].key
-                    closedOrderHead += 1
-                    if let i = slots.index(forKey: k), case .closed = slots.values[i] {
-                        slots.remove(at: i)
-                        closedCount -= 1
-                        break
-                    }
-                }
+                while let c = closedOrder.popFirst(), !forgetClosed(c.key) {}
             }
         } else {
             slots[o.key] = nil

@@ -36,8 +36,7 @@ public struct OperationOnce {
     /// Operation key hash → the time of its latest record.
     private var latest: [UInt64: Int64] = [:]
     /// (key, time) for every record, in event-time order; an entry is stale once `latest` moved on.
-    private var order: [(key: UInt64, time: Int64)] = []
-    private var head = 0
+    private var order = FIFOQueue<(key: UInt64, time: Int64)>()
 
     public init(timeoutSeconds: Int64, capacity: Int = 100_000) {
         self.timeoutSeconds = max(0, timeoutSeconds)
@@ -48,15 +47,13 @@ public struct OperationOnce {
     public var count: Int { latest.count }
 
     /// Whether `event` is the first record of its operation: true for a lifecycle record
-    /// (`OperationAssembler.phase(of:)`) of an operation not heard from in the last timeout; false
-    /// for its later records and for anything that is not a lifecycle record.
+    /// (`OperationAssembler.lifecycle(of:)`) of an operation not heard from in the last timeout;
+    /// false for its later records and for anything that is not a lifecycle record.
     public mutating func isFirst(_ event: Event) -> Bool {
-        guard event.kind == .activity, let corr = event.correlationId, let op = event.operation,
-              let result = event.result, OperationAssembler.Phase(result: result) != nil,
-              let time = event.time?.nanoseconds else { return false }
+        guard let life = OperationAssembler.lifecycle(of: event), let time = event.time?.nanoseconds else { return false }
         stats.records += 1
         forget(before: time &- timeoutSeconds &* 1_000_000_000)
-        let key = OperationAssembler.Key(correlationId: corr, operation: op).hashCode
+        let key = OperationAssembler.Key(correlationId: life.correlationId, operation: life.operation).hashCode
         order.append((key, time))
         // One hash per look-up: through the index, not a read then a write.
         if let i = latest.index(forKey: key) {
@@ -71,32 +68,27 @@ public struct OperationOnce {
 
     /// Drops operations whose latest record is older than `limit`.
     private mutating func forget(before limit: Int64) {
-        while head < order.count, order[head].time < limit {
-            let (key, time) = order[head]
-            head += 1
-            if let i = latest.index(forKey: key), latest.values[i] == time { latest.remove(at: i) }
+        while let (key, time) = order.first, time < limit {
+            order.popFirst()
+            forget(key, ifLatestAt: time)
         }
-        compact()
     }
 
     /// Drops the operation heard from least recently (the cap).
     private mutating func forgetOldest() {
-        while head < order.count {
-            let (key, time) = order[head]
-            head += 1
-            if let i = latest.index(forKey: key), latest.values[i] == time {
-                latest.remove(at: i)
+        while let (key, time) = order.popFirst() {
+            if forget(key, ifLatestAt: time) {
                 stats.forgotten += 1
                 break
             }
         }
-        compact()
     }
 
-    private mutating func compact() {
-        if head > 1024, head * 2 > order.count {
-            order.removeFirst(head)
-            head = 0
-        }
+    /// Drops `key` if its latest record is the one at `time` (else the queue entry is stale).
+    @discardableResult
+    private mutating func forget(_ key: UInt64, ifLatestAt time: Int64) -> Bool {
+        guard let i = latest.index(forKey: key), latest.values[i] == time else { return false }
+        latest.remove(at: i)
+        return true
     }
 }

@@ -82,10 +82,12 @@ public struct StatefulStages {
     /// and window) out and destroyed it again each time.
     public mutating func wants(_ event: Event, feeding: [Int] = []) -> Bool {
         if !feeding.isEmpty { return true }
-        if assemblesOperations && assembler.takes(event) != nil { return true }
+        // Read once for both consumers of lifecycle records.
+        let life = assemblesOperations || anomalyReadsOperations ? OperationAssembler.lifecycle(of: event) : nil
+        if let life, assemblesOperations, assembler.takes(life) { return true }
         guard let anomaly else { return false }
         if anomalyKinds.contains(event.kind) && anomaly.wants(event) { return true }
-        return anomalyReadsOperations && OperationAssembler.phase(of: event) != nil && anomaly.wants(Self.asOperation(event))
+        return life != nil && anomalyReadsOperations && anomaly.wants(Self.asOperation(event))
     }
 
     /// A lifecycle record standing for its operation (`OperationOnce`).
