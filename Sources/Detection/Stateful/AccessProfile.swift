@@ -351,6 +351,29 @@ struct IdMap {
     }
 }
 
+/// Writes `value` in decimal at `p`; returns how many bytes (at most 20). Shared by the baseline
+/// encoders and the assembled-operation id, which write numbers without making strings.
+@inline(__always)
+func writeDecimal(_ value: UInt64, to p: UnsafeMutableRawPointer) -> Int {
+    var count = 1
+    var v = value
+    while v >= 10 { v /= 10; count += 1 }
+    v = value
+    for i in stride(from: count - 1, through: 0, by: -1) {
+        p.storeBytes(of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10), toByteOffset: i, as: UInt8.self)
+        v /= 10
+    }
+    return count
+}
+
+/// `writeDecimal` with a leading "-" for a negative value (at most 21 bytes).
+@inline(__always)
+func writeSignedDecimal(_ value: Int64, to p: UnsafeMutableRawPointer) -> Int {
+    guard value < 0 else { return writeDecimal(UInt64(value), to: p) }
+    p.storeBytes(of: UInt8(ascii: "-"), as: UInt8.self)
+    return 1 + writeDecimal(value.magnitude, to: p + 1)
+}
+
 /// The byte buffer behind the hand-written baseline encoders: integers digit by digit, strings
 /// copied as they are unless they need escaping (then `JSONWriter` escapes them).
 struct StoredJSONBuffer {
@@ -366,14 +389,10 @@ struct StoredJSONBuffer {
 
     mutating func int(_ v: Int64) {
         if v >= 0, v < 10 { bytes.append(UInt8(48 + v)); return }   // most hours and counts
-        var m = v.magnitude
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)   // sign and up to 20 digits, on the stack
         withUnsafeMutableBytes(of: &digits) { d in
-            // Written from the end, then appended in one go.
-            var at = 24
-            repeat { at -= 1; d[at] = UInt8(48 + m % 10); m /= 10 } while m > 0
-            if v < 0 { at -= 1; d[at] = 45 }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[at..<24]))
+            let n = writeSignedDecimal(v, to: d.baseAddress!)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[0..<n]))
         }
     }
 
@@ -381,21 +400,14 @@ struct StoredJSONBuffer {
     /// profile at every save: one append per number and comma was most of the encoding).
     mutating func ints<T: BinaryInteger>(_ values: [T]) {
         guard !values.isEmpty else { return }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: values.count * 21) { buf in
+        withUnsafeTemporaryAllocation(byteCount: values.count * 22, alignment: 1) { buf in
+            let p = buf.baseAddress!
             var n = 0
-            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
             for (i, v) in values.enumerated() {
-                if i > 0 { buf[n] = 44; n += 1 }
-                if v >= 0, v < 10 { buf[n] = UInt8(48 + Int(v)); n += 1; continue }
-                var m = Int64(v).magnitude
-                withUnsafeMutableBytes(of: &digits) { d in
-                    var at = 24
-                    repeat { at -= 1; d[at] = UInt8(48 + m % 10); m /= 10 } while m > 0
-                    if v < 0 { at -= 1; d[at] = 45 }
-                    for k in at..<24 { buf[n] = d[k]; n += 1 }
-                }
+                if i > 0 { p.storeBytes(of: 44, toByteOffset: n, as: UInt8.self); n += 1 }
+                n += writeSignedDecimal(Int64(v), to: p + n)
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<n]))
+            bytes.append(contentsOf: UnsafeRawBufferPointer(start: p, count: n))
         }
     }
 

@@ -469,19 +469,6 @@ public struct OperationAssembler {
         p.storeBytes(of: UInt8(ascii: "|"), toByteOffset: at, as: UInt8.self)
         return at + 1 + writeDecimal(id, to: p.advanced(by: at + 1))
     }
-
-    /// Writes `value` in decimal at `p`; returns how many bytes (at most 20).
-    private static func writeDecimal(_ value: UInt64, to p: UnsafeMutableRawPointer) -> Int {
-        var count = 1
-        var v = value
-        while v >= 10 { v /= 10; count += 1 }
-        v = value
-        for i in stride(from: count - 1, through: 0, by: -1) {
-            p.storeBytes(of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10), toByteOffset: i, as: UInt8.self)
-            v /= 10
-        }
-        return count
-    }
 }
 
 // MARK: the assembled record

@@ -55,4 +55,13 @@ extension AccessProfileCodingTests {
         _ = p.count(rule: "r", day: 26, historyDays: 14)
         #expect(p.daily["r"]?.map(\.day) == [12, 13, 26])
     }
+
+    /// The number writer the encoders and the assembled-operation id share: every width, both signs.
+    @Test func numbersAreWrittenInDecimal() {
+        var w = StoredJSONBuffer(capacity: 64)
+        for v: Int64 in [0, 7, 10, 99, 1_234_567, -5, -10, .max, .min] { w.int(v); w.byte(32) }
+        w.ints([0, 12, -3, Int32.max])
+        #expect(String(decoding: w.bytes, as: UTF8.self)
+            == "0 7 10 99 1234567 -5 -10 9223372036854775807 -9223372036854775808 0,12,-3,2147483647")
+    }
 }
