@@ -97,8 +97,7 @@ public final class AnomalyDetector: Detector {
         self.mode = mode
         let spaces = Space.group(rules)
         self.spaces = spaces
-        spacesByScopeCost = spaces.filter { if case .global = $0.scope { return true } else { return false } }
-            + spaces.filter { if case .global = $0.scope { return false } else { return true } }
+        spacesByScopeCost = spaces.filter(\.isGlobal) + spaces.filter { !$0.isGlobal }
         kinds = spaces.reduce(0) { $0 | $1.kindMask }
         readsResource = spaces.contains { $0.resourceField != nil }
         selector = AnomalyRuleSelector(rules: spaces.flatMap(\.rules).sorted { $0.index < $1.index }, spaces: spaces)
@@ -257,7 +256,8 @@ public final class AnomalyDetector: Detector {
     /// hash of its text, worked out by the first space that needs it.
     private func scopeRef(_ space: Space, _ event: Event, resource: ResourceID?, resourceHash: inout UInt64?) -> ScopeRef? {
         let raw: String
-        let rawHash: UInt64
+        /// `raw` is the resource id's text, whose hash every space scoped by it shares.
+        let isResourceId: Bool
         switch space.scope {
         case .global:
             if globalScope == nil { globalScope = ScopeRef(id: scopeKeys.id(of: "*"), name: -1) }
@@ -265,18 +265,19 @@ public final class AnomalyDetector: Detector {
         case .workspace:
             guard let r = resource?.raw else { return nil }
             raw = r
-            if resourceHash == nil { resourceHash = textHash(r) }
-            rawHash = resourceHash!
+            isResourceId = true
         case .path:
             let found = space.resourceField.map { Space.text(of: $0, in: resource) } ?? space.scopePath.flatMap { firstText(event, $0) }
             guard let text = found, !text.isEmpty else { return nil }
             raw = text
-            if space.resourceField == .resourceId {
-                if resourceHash == nil { resourceHash = textHash(text) }
-                rawHash = resourceHash!
-            } else {
-                rawHash = textHash(text)
-            }
+            isResourceId = space.resourceField == .resourceId
+        }
+        let rawHash: UInt64
+        if isResourceId {
+            if resourceHash == nil { resourceHash = textHash(raw) }
+            rawHash = resourceHash!
+        } else {
+            rawHash = textHash(raw)
         }
         if let found = space.scopeByRaw[raw, hash: rawHash] { return found }
         let value: ScopeValue?
@@ -581,6 +582,11 @@ final class Space {
     @exclusivity(unchecked) var scopeByRaw = HashedTable<String, ScopeRef?>()
     /// The scope names `scopeByRaw` refers to.
     @exclusivity(unchecked) private var scopeNames: [String] = []
+
+    var isGlobal: Bool {
+        if case .global = scope { return true }
+        return false
+    }
 
     func scopeName(_ ref: ScopeRef) -> String { ref.name < 0 ? "anywhere" : scopeNames[Int(ref.name)] }
 
