@@ -80,12 +80,14 @@ public enum IPRange {
             if dots > 0 {
                 guard last, let v4 = plainIPv4(UnsafeBufferPointer(rebasing: b[i..<j])) else { return nil }
                 for g in [UInt16(v4 >> 16), UInt16(v4 & 0xFFFF)] {
-                    if doubleColon { guard count < 8 else { return nil }; push(g) } else { guard count < 8 else { return nil }; put(g, count) }
+                    guard count < 8 else { return nil }
+                    if doubleColon { push(g) } else { put(g, count) }
                     count += 1
                 }
             } else {
                 guard len <= 4 else { return nil }
-                if doubleColon { guard count < 8 else { return nil }; push(UInt16(value)) } else { guard count < 8 else { return nil }; put(UInt16(value), count) }
+                guard count < 8 else { return nil }
+                if doubleColon { push(UInt16(value)) } else { put(UInt16(value), count) }
                 count += 1
             }
             if j == n { break }
