@@ -97,9 +97,10 @@ public final class ReplayPipeline {
         var merge = options.merge
         merge.latenessSeconds = options.latenessSeconds
         var input = MergedInput(files: inputs.files, reader: readerOptions, options: merge)
+        // Checkpoints hold back what the buffer and then the assembler may still hold.
+        let timeout = DetectionStage.operationTimeout(latenessSeconds: options.latenessSeconds, configured: options.operationTimeoutSeconds)
         var consumer = BatchingConsumer(pipeline: self, summary: summary,
-                                        checkpoints: ReplayCheckpoints(files: inputs.files,
-                                            holdSeconds: options.latenessSeconds + (options.operationTimeoutSeconds ?? options.latenessSeconds)))
+                                        checkpoints: ReplayCheckpoints(files: inputs.files, holdSeconds: options.latenessSeconds + timeout))
         consumer.onFileFinished = { done, bytes, events, alerts in
             progress?(ReplayProgress(filesDone: done, filesTotal: inputs.files.count, bytesDone: bytes, bytesTotal: totalBytes,
                                      events: events, alerts: alerts, elapsedSeconds: MonotonicClock.now() - started))

@@ -48,8 +48,7 @@ public final class DetectionStage {
                 correlationStore: CorrelationStore? = nil) {
         self.engine = engine
         let detector = (anomaly?.rules.isEmpty ?? true) ? nil : anomaly
-        // By default an operation waits one lateness for its final record (docs/detections.md).
-        let timeout = operationTimeoutSeconds ?? latenessSeconds
+        let timeout = Self.operationTimeout(latenessSeconds: latenessSeconds, configured: operationTimeoutSeconds)
         stateful = StatefulStages(buffer: EventTimeBuffer(latenessSeconds: latenessSeconds),
                                   assembler: OperationAssembler(configuration: .init(timeoutSeconds: timeout)),
                                   anomaly: detector, engine: engine)
@@ -60,6 +59,12 @@ public final class DetectionStage {
                 "operation timeout 0 (it follows the lateness unless set): each operation is emitted at its first record, so none is assembled and rules on assembled operations cannot alert; set detection.operation_timeout (or --operation-timeout), e.g. 15m",
                 at: SourceLocation(file: "config")))
         }
+    }
+
+    /// How long an operation waits for its final record, in event time: the configured timeout,
+    /// by default one lateness (docs/detections.md).
+    public static func operationTimeout(latenessSeconds: Int64, configured: Int64?) -> Int64 {
+        configured ?? latenessSeconds
     }
 
     public func process(_ event: Event) -> [Alert] {
