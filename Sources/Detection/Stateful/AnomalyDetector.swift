@@ -292,8 +292,7 @@ public final class AnomalyDetector: Detector {
         let hash = net.hash64
         if let id = rangeIds[net, hash: hash] { return id }
         let id = rangeNames.id(of: net.text)
-        if rangeIds.count >= Self.textCacheLimit { rangeIds.removeAll() }
-        rangeIds.set(net, hash: hash, id)
+        rangeIds.set(net, hash: hash, id, startingOverAt: Self.textCacheLimit)
         return id
     }
 
@@ -491,8 +490,7 @@ struct Interner {
         let hash = textHash(raw)
         if let id = byRaw[raw, hash: hash] { return id }
         let id = id(of: raw.lowercased())
-        if byRaw.count >= AnomalyDetector.textCacheLimit { byRaw.removeAll() }
-        byRaw.set(raw, hash: hash, id)
+        byRaw.set(raw, hash: hash, id, startingOverAt: AnomalyDetector.textCacheLimit)
         return id
     }
 }

@@ -111,8 +111,7 @@ struct AnomalyRuleSelector {
         for r in rules where r.operations.isEmpty || r.operations.matches(operation) { bits.set(r.index) }
         for s in spaces where s.watchedOperations.matches(operation) { bits.set(rules.count + s.index) }
         let id = operationIds.id(of: operation)
-        if byOperation.count >= Self.cacheLimit { byOperation.removeAll() }
-        byOperation.set(operation, hash: hash, (bits, id))
+        byOperation.set(operation, hash: hash, (bits, id), startingOverAt: Self.cacheLimit)
         return (bits, id)
     }
 
@@ -129,8 +128,7 @@ struct AnomalyRuleSelector {
         let folded = category.lowercased()
         var bits = RuleBits(count: width)
         for r in rules where r.categories.isEmpty || r.categories.contains(folded) { bits.set(r.index) }
-        if byCategory.count >= Self.cacheLimit { byCategory.removeAll() }
-        byCategory.set(category, hash: hash, bits)
+        byCategory.set(category, hash: hash, bits, startingOverAt: Self.cacheLimit)
         lastCategory = (category, bits)
         return bits
     }

@@ -209,6 +209,14 @@ struct HashedTable<Key: Equatable, Value> {
         values[i] = value
     }
 
+    /// `set`, for a table used as a bounded cache: when it already holds `limit` entries it is
+    /// emptied first (starting over is cheaper than tracking use, and the entries are rebuilt on
+    /// demand).
+    mutating func set(_ key: Key, hash: UInt64, _ value: Value, startingOverAt limit: Int) {
+        if count >= limit { removeAll() }
+        set(key, hash: hash, value)
+    }
+
     mutating func removeAll() {
         if count > 0 { self = HashedTable() }
     }
