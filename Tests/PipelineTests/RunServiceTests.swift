@@ -10,14 +10,18 @@ import Testing
 @Suite(.serialized) struct RunTests {
     /// Alert ids of the stateless sample rules over the whole sample tree (plus the tick line),
     /// read in one go: what any interrupted run must end up delivering.
-    static func referenceAlerts(rulePaths: [String] = RunFixture.rulePaths, extra: [String] = []) throws -> Set<String> {
+    /// `lateness`: the reference run's (a YAML duration); a run it is compared with must use the
+    /// same, since what is late (so reaches no window and no assembly) depends on it.
+    static func referenceAlerts(rulePaths: [String] = RunFixture.rulePaths, extra: [String] = [], lateness: String = "0") throws -> Set<String> {
         let dir = try RunFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let files = try RunFixture.sampleFiles()
         for f in files { try RunFixture.append(f.lines, to: "\(dir)/tree/\(f.relative)") }
         if !extra.isEmpty { try RunFixture.append(extra, to: "\(dir)/tree/insights-activity-logs/extra/PT1H.json") }
         try RunFixture.append([RunFixture.tickLine(files.last!.lines.last!)], to: "\(dir)/tree/\(RunFixture.tickRelative)")
-        let (service, database, _) = try makeService(withRules(RunFixture.config(tree: "\(dir)/tree", state: "\(dir)/state.db", jsonl: "\(dir)/out.jsonl", metrics: false), rulePaths))
+        let yaml = RunFixture.config(tree: "\(dir)/tree", state: "\(dir)/state.db", jsonl: "\(dir)/out.jsonl", metrics: false)
+            .replacingOccurrences(of: "lateness: 0", with: "lateness: \(lateness)")
+        let (service, database, _) = try makeService(withRules(yaml, rulePaths))
         let total = files.reduce(0) { $0 + $1.lines.count } + extra.count + 1
         let run = BackgroundRun(service)
         #expect(RunFixture.waitUntil(30) { service.metrics.eventsIn("exports") >= total })
