@@ -143,6 +143,20 @@ public struct Event: Sendable {
         get { storage.resource }
         set { uniqueStorage().resource = newValue }
     }
+    /// One part of the resource id (`.resourceId` … `.resourceName`; nil for any other field), read
+    /// in place: `resource` hands out a copy of the whole `ResourceID`, a retain and a release per part.
+    public func resourceText(_ field: TypedField) -> String? {
+        switch field {
+        case .resourceId: return storage.resource?.raw
+        case .subscription: return storage.resource?.subscription
+        case .resourceGroup: return storage.resource?.resourceGroup
+        case .provider: return storage.resource?.provider
+        case .resourceType: return storage.resource?.type
+        case .resourceName: return storage.resource?.name
+        default: return nil
+        }
+    }
+
     public var correlationId: String? {
         get { storage.correlationId }
         set { uniqueStorage().correlationId = newValue }
@@ -300,12 +314,7 @@ extension Event {
         case .callerIP: return t(callerIP)
         case .tenantId: return t(tenantId)
         case .correlationId: return t(correlationId)
-        case .resourceId: return t(resource?.raw)
-        case .subscription: return t(resource?.subscription)
-        case .resourceGroup: return t(resource?.resourceGroup)
-        case .provider: return t(resource?.provider)
-        case .resourceType: return t(resource?.type)
-        case .resourceName: return t(resource?.name)
+        case .resourceId, .subscription, .resourceGroup, .provider, .resourceType, .resourceName: return t(resourceText(field))
         case .alertId: return t(alertId)
         case .title: return t(title)
         case .id: return .text(idString)

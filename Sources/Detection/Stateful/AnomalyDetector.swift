@@ -69,8 +69,6 @@ public final class AnomalyDetector: Detector {
     private let spacesByScopeCost: [Space]
     /// `EventKindMask` of the kinds some space reads.
     private let kinds: UInt16
-    /// Whether some space's scope comes from the event's resource id.
-    private let readsResource: Bool
     @exclusivity(unchecked) private var selector: AnomalyRuleSelector
     @exclusivity(unchecked) private var profiles: WriteBackCache<BaselineKey, LiveProfile>
     @exclusivity(unchecked) private var scopes: WriteBackCache<BaselineKey, ScopeRecord>
@@ -99,7 +97,6 @@ public final class AnomalyDetector: Detector {
         self.spaces = spaces
         spacesByScopeCost = spaces.filter(\.isGlobal) + spaces.filter { !$0.isGlobal }
         kinds = spaces.reduce(0) { $0 | $1.kindMask }
-        readsResource = spaces.contains { $0.resourceField != nil }
         selector = AnomalyRuleSelector(rules: spaces.flatMap(\.rules).sorted { $0.index < $1.index }, spaces: spaces)
         profiles = WriteBackCache(namespace: Self.profileNamespace, capacity: configuration.maxProfiles)
         scopes = WriteBackCache(namespace: Self.scopeNamespace, capacity: configuration.maxScopes)
@@ -115,11 +112,10 @@ public final class AnomalyDetector: Detector {
     public func wants(_ event: Event) -> Bool {
         let kind = EventKindMask.bit(event.kind)
         guard event.time != nil, kinds & kind != 0 else { return false }
-        let resource = readsResource ? event.resource : nil
         var resourceHash: UInt64?
         // Spaces whose scope needs no lookup (global) first: most events stop there.
         for space in spacesByScopeCost where space.kindMask & kind != 0 {
-            if space.subject(of: event) != nil, scopeRef(space, event, resource: resource, resourceHash: &resourceHash) != nil { return true }
+            if space.subject(of: event) != nil, scopeRef(space, event, resourceHash: &resourceHash) != nil { return true }
         }
         return false
     }
@@ -138,13 +134,11 @@ public final class AnomalyDetector: Detector {
         var address: IPAddress??
         var subject: (text: String, id: Int32)?
         var range: (v4: Int, v6: Int, id: Int32?)?
-        // Read (and its text hashed) once for every space whose scope comes from it (a copy of the
-        // resource id costs a retain per part).
-        let resource = readsResource ? event.resource : nil
+        // The resource id's text is hashed once for every space whose scope comes from it.
         var resourceHash: UInt64?
         for space in spaces where space.kindMask & kind != 0 {
             guard let subjectText = space.subject(of: event),
-                  let scope = scopeRef(space, event, resource: resource, resourceHash: &resourceHash) else { continue }
+                  let scope = scopeRef(space, event, resourceHash: &resourceHash) else { continue }
             if selection == nil { selection = selector.select(event, operationIds: &operationNames) }
             if address == nil { address = .some(event.callerIP.flatMap(IPAddress.init)) }
             if subject?.text != subjectText { subject = (subjectText, subjects.id(ofRaw: subjectText)) }
@@ -251,10 +245,9 @@ public final class AnomalyDetector: Detector {
         live.stored(rangeText: rangeNames.key, operationText: operationNames.key)
     }
 
-    /// The event's scope in `space`, from the space's cache of raw values; `resource` is the
-    /// event's (read by the caller when some space's scope comes from it), and `resourceHash` the
-    /// hash of its text, worked out by the first space that needs it.
-    private func scopeRef(_ space: Space, _ event: Event, resource: ResourceID?, resourceHash: inout UInt64?) -> ScopeRef? {
+    /// The event's scope in `space`, from the space's cache of raw values; `resourceHash` is the
+    /// hash of the event's resource id text, worked out by the first space that needs it.
+    private func scopeRef(_ space: Space, _ event: Event, resourceHash: inout UInt64?) -> ScopeRef? {
         let raw: String
         /// `raw` is the resource id's text, whose hash every space scoped by it shares.
         let isResourceId: Bool
@@ -263,11 +256,11 @@ public final class AnomalyDetector: Detector {
             if globalScope == nil { globalScope = ScopeRef(id: scopeKeys.id(of: "*"), name: -1) }
             return globalScope
         case .workspace:
-            guard let r = resource?.raw else { return nil }
+            guard let r = event.resourceText(.resourceId) else { return nil }
             raw = r
             isResourceId = true
         case .path:
-            let found = space.resourceField.map { Space.text(of: $0, in: resource) } ?? space.scopePath.flatMap { firstText(event, $0) }
+            let found = space.resourceField.map { event.resourceText($0) } ?? space.scopePath.flatMap { firstText(event, $0) }
             guard let text = found, !text.isEmpty else { return nil }
             raw = text
             isResourceId = space.resourceField == .resourceId
@@ -573,8 +566,8 @@ final class Space {
     private(set) var facts: [RuleFacts] = []
     var watchedOperations = NamePatterns([])
     /// The part of the resource id the scope is (`resourceId` for the workspace, whose scope is
-    /// found in it; a plain `vigil.resource.*` scope path), read from the event's `ResourceID`
-    /// as `Event.typedValue` does; nil: anything else.
+    /// found in it; a plain `vigil.resource.*` scope path), read in place (`Event.resourceText`);
+    /// nil: anything else.
     let resourceField: TypedField?
     /// Raw scope text (resource id, path value) → scope; nil: the text names no scope.
     @exclusivity(unchecked) var scopeByRaw = HashedTable<String, ScopeRef?>()
@@ -624,19 +617,6 @@ final class Space {
 
     /// The typed fields that are parts of the resource id.
     static let resourceFields: Set<TypedField> = [.resourceId, .subscription, .resourceGroup, .provider, .resourceType, .resourceName]
-
-    /// One of `resourceFields`, as `Event.typedValue` reads it.
-    static func text(of field: TypedField, in resource: ResourceID?) -> String? {
-        switch field {
-        case .resourceId: return resource?.raw
-        case .subscription: return resource?.subscription
-        case .resourceGroup: return resource?.resourceGroup
-        case .provider: return resource?.provider
-        case .resourceType: return resource?.type
-        case .resourceName: return resource?.name
-        default: return nil
-        }
-    }
 
     static func group(_ rules: [AnomalyRule]) -> [Space] {
         var spaces: [Space] = []
