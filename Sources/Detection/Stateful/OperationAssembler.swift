@@ -182,7 +182,11 @@ public struct OperationAssembler {
     public private(set) var stats = Stats()
     /// The operations (lower-cased) whose lifecycles are assembled; nil: every operation.
     /// `StatefulStages` sets it to those some Sigma rule can use (`relevantOperations`).
-    public var operations: Set<String>?
+    public var operations: Set<String>? {
+        didSet { operationTable = operations.map(TextSet.init) }
+    }
+    /// `operations` for the per-record test (`takes`): a seeded 64-bit hash of the text, not SipHash.
+    private var operationTable: TextSet?
     private var slots: [Key: Slot] = [:]
     private var openCount = 0
     private var closedCount = 0
@@ -222,7 +226,7 @@ public struct OperationAssembler {
     }
 
     /// Whether this assembler groups records of that lifecycle: one of `operations`.
-    public func takes(_ lifecycle: Lifecycle) -> Bool { operations?.contains(lifecycle.operation) ?? true }
+    public func takes(_ lifecycle: Lifecycle) -> Bool { operationTable?.contains(lifecycle.operation) ?? true }
 
     /// Takes one event (any kind; only lifecycle records are used). Returns assembled operations
     /// that are now complete: first those timed out by this event's time, then the one it closed.

@@ -33,8 +33,9 @@ public struct StatefulStages {
     public private(set) var engine: Engine?
     /// A Sigma rule of kind `operation` reads assembled operations.
     public let assemblesOperations: Bool
-    /// Event kinds the anomaly rules look at (`AnomalyRule.eventKinds`).
-    private let anomalyKinds: Set<EventKind>
+    /// Event kinds the anomaly rules look at (`AnomalyRule.eventKinds`), as `EventKindMask` bits
+    /// (tested for every record: a bit test, not a hash of the kind's name).
+    private let anomalyKinds: UInt16
     /// Some anomaly rule reads operations: they get each lifecycle's first record (`OperationOnce`).
     private let anomalyReadsOperations: Bool
     public private(set) var operationOnce: OperationOnce
@@ -49,7 +50,7 @@ public struct StatefulStages {
         self.anomaly = anomaly
         self.engine = engine
         let kinds = Set((anomaly?.rules ?? []).flatMap(\.eventKinds))
-        anomalyKinds = kinds
+        anomalyKinds = EventKindMask.of(kinds)
         anomalyReadsOperations = kinds.contains(.operation)
         operationOnce = OperationOnce(timeoutSeconds: assembler.configuration.timeoutSeconds,
                                       capacity: assembler.configuration.maxClosedRemembered)
@@ -86,7 +87,7 @@ public struct StatefulStages {
         let life = assemblesOperations || anomalyReadsOperations ? OperationAssembler.lifecycle(of: event) : nil
         if let life, assemblesOperations, assembler.takes(life) { return true }
         guard let anomaly else { return false }
-        if anomalyKinds.contains(event.kind) && anomaly.wants(event) { return true }
+        if anomalyKinds & EventKindMask.bit(event.kind) != 0 && anomaly.wants(event) { return true }
         return life != nil && anomalyReadsOperations && anomaly.wants(Self.asOperation(event))
     }
 
@@ -201,7 +202,7 @@ public struct StatefulStages {
             }
         }
         if let anomaly {
-            if anomalyKinds.contains(event.kind) { alerts += anomaly.process(event) }
+            if anomalyKinds & EventKindMask.bit(event.kind) != 0 { alerts += anomaly.process(event) }
             if anomalyReadsOperations && operationOnce.isFirst(event) { alerts += anomaly.process(Self.asOperation(event)) }
         }
         guard assemblesOperations else {

@@ -165,6 +165,17 @@ private func hashBytes(_ raw: UnsafeRawBufferPointer) -> UInt64 {
     return mixHash(h1 ^ (h2 << 21 | h2 >> 43) ^ (h3 << 42 | h3 >> 22) ^ (h4 << 11 | h4 >> 53))
 }
 
+/// A fixed set of texts, tested by `textHash` (a `Set<String>` SipHashes the whole text per test).
+struct TextSet {
+    private var table = HashedTable<String, Bool>()
+
+    init(_ texts: Set<String>) {
+        for t in texts { table.set(t, hash: textHash(t), true) }
+    }
+
+    func contains(_ text: String) -> Bool { table[text, hash: textHash(text)] != nil }
+}
+
 /// Open addressing keyed by a caller-given 64-bit hash, so a look-up is one probe and one full
 /// key comparison instead of a SipHash of the key (Swift's `Dictionary`). At most half full;
 /// no single-key removal (`removeAll`, or `removeAll(where:)`, which rebuilds).
