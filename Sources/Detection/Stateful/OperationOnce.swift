@@ -34,7 +34,7 @@ public struct OperationOnce {
     public let capacity: Int
     public private(set) var stats = Stats()
     /// Operation key hash → the time of its latest record.
-    private var latest: [UInt64: Int64] = [:]
+    private var latest = HashedTable<UInt64, Int64>()
     /// (key, time) for every record, in event-time order; an entry is stale once `latest` moved on.
     private var order = FIFOQueue<(key: UInt64, time: Int64)>()
 
@@ -55,12 +55,12 @@ public struct OperationOnce {
         forget(before: time &- timeoutSeconds &* 1_000_000_000)
         let key = OperationAssembler.Key(correlationId: life.correlationId, operation: life.operation).hashCode
         order.append((key, time))
-        // One hash per look-up: through the index, not a read then a write.
-        if let i = latest.index(forKey: key) {
-            latest.values[i] = max(latest.values[i], time)
+        let slot = mixHash(key)   // seeded: correlationIds come from the stream
+        if let seen = latest[key, hash: slot] {
+            latest.set(key, hash: slot, max(seen, time))
             return false
         }
-        latest[key] = time
+        latest.set(key, hash: slot, time)
         stats.operations += 1
         if latest.count > capacity { forgetOldest() }
         return true
@@ -87,8 +87,9 @@ public struct OperationOnce {
     /// Drops `key` if its latest record is the one at `time` (else the queue entry is stale).
     @discardableResult
     private mutating func forget(_ key: UInt64, ifLatestAt time: Int64) -> Bool {
-        guard let i = latest.index(forKey: key), latest.values[i] == time else { return false }
-        latest.remove(at: i)
+        let slot = mixHash(key)
+        guard latest[key, hash: slot] == time else { return false }
+        latest.remove(key, hash: slot)
         return true
     }
 }

@@ -177,8 +177,8 @@ struct TextSet {
 }
 
 /// Open addressing keyed by a caller-given 64-bit hash, so a look-up is one probe and one full
-/// key comparison instead of a SipHash of the key (Swift's `Dictionary`). At most half full;
-/// no single-key removal (`removeAll`, or `removeAll(where:)`, which rebuilds).
+/// key comparison instead of a SipHash of the key (Swift's `Dictionary`). At most half full.
+/// Linear probing: `remove` shifts the entries after a removed one back (no tombstones).
 struct HashedTable<Key: Equatable, Value> {
     /// 0: empty slot; stored hashes have the top bit set.
     private var hashes: [UInt64]
@@ -230,6 +230,33 @@ struct HashedTable<Key: Equatable, Value> {
 
     mutating func removeAll() {
         if count > 0 { self = HashedTable() }
+    }
+
+    /// Removes `key`; returns its value (nil: it was not there).
+    @discardableResult
+    mutating func remove(_ key: Key, hash: UInt64) -> Value? {
+        var i = slot(key, hash | 1 << 63)
+        guard hashes[i] != 0 else { return nil }
+        let removed = values[i]
+        let mask = hashes.count - 1
+        // Backward shift: each later entry of the run whose home slot is not in (i, j] moves to i.
+        var j = i
+        while true {
+            j = (j + 1) & mask
+            if hashes[j] == 0 { break }
+            let home = Int(truncatingIfNeeded: hashes[j]) & mask
+            let stays = i <= j ? (i < home && home <= j) : (i < home || home <= j)
+            if stays { continue }
+            hashes[i] = hashes[j]
+            keys[i] = keys[j]
+            values[i] = values[j]
+            i = j
+        }
+        hashes[i] = 0
+        keys[i] = nil
+        values[i] = nil
+        count -= 1
+        return removed
     }
 
     /// Drops the entries `drop` says so of (one pass, rebuilds the table).

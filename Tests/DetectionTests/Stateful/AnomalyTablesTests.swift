@@ -24,10 +24,13 @@ import Testing
         for round in 0..<3_000 {
             let key = "/subscriptions/\(steps.next(400))/workspaces/W\(steps.next(3))"
             switch steps.next(10) {
-            case 0..<6:
+            case 0..<5:
                 table.set(key, hash: hash(key), round)
                 reference[key] = round
-            case 6..<9:
+            case 5..<7:
+                // Single-key removal shifts the rest of the probe run back: every other key must stay findable.
+                #expect(table.remove(key, hash: hash(key)) == reference.removeValue(forKey: key))
+            case 7..<9:
                 #expect(table[key, hash: hash(key)] == reference[key])
             default:
                 let cut = steps.next(400)
@@ -35,6 +38,9 @@ import Testing
                 reference = reference.filter { !$0.key.hasPrefix("/subscriptions/\(cut)/") }
             }
             #expect(table.count == reference.count)
+            if round % 50 == 0 {
+                #expect(reference.allSatisfy { table[$0.key, hash: hash($0.key)] == $0.value })
+            }
         }
         #expect(Dictionary(uniqueKeysWithValues: table.entries.map { ($0.key, $0.value) }) == reference)
         #expect(table.allValues.sorted() == reference.values.sorted())
