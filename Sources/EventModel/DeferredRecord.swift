@@ -26,15 +26,21 @@ public final class DeferredRecord: Sendable {
     }
 }
 
-/// Where an event's record lives: parsed already (every decoded record), or deferred.
+/// Where an event's record lives: parsed already (every decoded record), deferred, or dropped
+/// (`Event.droppingRecord()`: reads give an empty object).
 enum RecordStorage: Sendable {
     case document(JSONDocument)
     case deferred(DeferredRecord)
+    case dropped
 
     @inline(__always) var document: JSONDocument {
         switch self {
         case .document(let d): return d
         case .deferred(let r): return r.document
+        case .dropped: return Self.empty
         }
     }
+
+    // A literal that always parses.
+    static let empty = try! JSONDocument.parse("{}")
 }

@@ -206,6 +206,23 @@ public struct Event: Sendable {
         return true
     }
 
+    /// This event without its record: every typed field stays, `record` reads as an empty object.
+    /// For events held only for what their typed fields say (the stateful path holds those for
+    /// minutes of event time, and the record is most of an event's memory).
+    public func droppingRecord() -> Event {
+        var e = self
+        let c = storage.copy()
+        c.record = .dropped
+        e.storage = c
+        return e
+    }
+
+    /// False once `droppingRecord()` has dropped the record.
+    public var hasRecord: Bool {
+        if case .dropped = storage.record { return false }
+        return true
+    }
+
     /// Hex form of `id`, 16 digits.
     public var idString: String { HexText.fixed(id, digits: 16) }
 }

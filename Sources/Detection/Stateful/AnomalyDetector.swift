@@ -51,6 +51,8 @@ public final class AnomalyDetector: Detector {
         public var profileEvictions = 0
         public var scopeEvictions = 0
         public var storeErrors = 0
+        /// Alerts raised on an event held without its record (none, as long as `mayAlert` holds).
+        public var alertsWithoutRecord = 0
     }
 
     public static let profileNamespace = "anomaly.profile"
@@ -98,6 +100,7 @@ public final class AnomalyDetector: Detector {
         spacesByScopeCost = spaces.filter(\.isGlobal) + spaces.filter { !$0.isGlobal }
         kinds = spaces.reduce(0) { $0 | $1.kindMask }
         selector = AnomalyRuleSelector(rules: spaces.flatMap(\.rules).sorted { $0.index < $1.index }, spaces: spaces)
+        readsRecord = spaces.contains(where: \.readsRecord)
         profiles = WriteBackCache(namespace: Self.profileNamespace, capacity: configuration.maxProfiles)
         scopes = WriteBackCache(namespace: Self.scopeNamespace, capacity: configuration.maxScopes)
     }
@@ -118,6 +121,61 @@ public final class AnomalyDetector: Detector {
             if space.subject(of: event) != nil, scopeRef(space, event, resourceHash: &resourceHash) != nil { return true }
         }
         return false
+    }
+
+    /// Whether some space reads an event's subject or scope from the record itself (a path that
+    /// is no typed field): then every event keeps its record (`mayAlert`).
+    public let readsRecord: Bool
+
+    /// Whether `process` may still raise an alert on `event`, asked when it arrives, before the
+    /// events ahead of it in event time are learned. False only when no rule can: none selects
+    /// it (kind, operation, category) in a space that finds its subject and scope, or the
+    /// baseline in memory already rules each selected one out (`ruledOut`). Baselines only grow
+    /// (profiles, ranges, operations, hour counts; evicted ones are stored and read back), so
+    /// what is ruled out now stays ruled out when the event is processed. When false, and the
+    /// detector does not `readsRecord`, `process` reads only the event's typed fields: the
+    /// stateful path holds it without its record (`Event.droppingRecord()`).
+    public func mayAlert(on event: Event) -> Bool {
+        let kind = EventKindMask.bit(event.kind)
+        guard mode == .detect, let time = event.time, kinds & kind != 0 else { return false }
+        let selection = selector.select(event, operationIds: &operationNames)
+        var resourceHash: UInt64?
+        var address: IPAddress??
+        for space in spacesByScopeCost where space.kindMask & kind != 0 {
+            guard space.facts.contains(where: { selection.selects(index: $0.index) }),
+                  let subjectText = space.subject(of: event),
+                  let scope = scopeRef(space, event, resourceHash: &resourceHash) else { continue }
+            let key = BaselineKey(space: Int32(space.index), scope: scope.id, subject: subjects.id(ofRaw: subjectText))
+            guard let known = profiles.peek(key) else { return true }
+            if address == nil { address = .some(event.callerIP.flatMap(IPAddress.init)) }
+            let range = address!.map { rangeId($0.network(ipv4Prefix: space.ipv4Prefix, ipv6Prefix: space.ipv6Prefix)) }
+            for facts in space.facts where selection.selects(index: facts.index) {
+                if !Self.ruledOut(facts, operation: selection.operationId, time: time, known: known.value, range: range) { return true }
+            }
+        }
+        return false
+    }
+
+    /// Whether the baseline `known` already rules out an anomaly of this rule, for good: it has
+    /// the event's operation, or its range, or activity near its hour where the rule allows none.
+    /// (No baseline at all rules out nothing; a volume spike is never ruled out.)
+    private static func ruledOut(_ rule: RuleFacts, operation: Int32?, time: EventTime, known: LiveProfile, range: Int32?) -> Bool {
+        switch rule.kind {
+        case .firstAccess:
+            return true
+        case .firstSensitiveOperation:
+            guard let operation else { return true }
+            return known.operations.contains(operation)
+        case .newIPRange:
+            guard let range else { return true }
+            return known.ranges.contains(range)
+        case .unusualHour:
+            // Other hours' counts grow too, so a share above zero can fall: only "none allowed" is final.
+            let t = rule.thresholds
+            return t.maxShare <= 0 && known.profile.eventsNear(hour: time.hourOfWeek, tolerance: t.toleranceHours) > 0
+        case .volumeSpike:
+            return false
+        }
     }
 
     public func process(_ event: Event) -> [Alert] {
@@ -397,8 +455,15 @@ public final class AnomalyDetector: Detector {
             let entity = Entity(kind: kind, value: value)
             if !entities.contains(where: { $0.key == entity.key }) { entities.append(entity) }
         }
-        let text = event.record.root.jsonText
-        let evidence = text.utf8.count <= configuration.maxEvidenceBytes ? [text] : []
+        // A held event without its record never gets here (`mayAlert`); should one, it alerts all
+        // the same (entities come from typed fields), without evidence, and is counted.
+        var evidence: [String] = []
+        if event.hasRecord {
+            let text = event.record.root.jsonText
+            if text.utf8.count <= configuration.maxEvidenceBytes { evidence = [text] }
+        } else {
+            stats.alertsWithoutRecord += 1
+        }
         var controls = rule.rule.baselineControls
         if let area = rule.rule.baselineArea, !controls.contains(area) { controls.insert(area, at: 0) }
         return Alert(id: id, ruleId: rule.rule.id, ruleTitle: rule.rule.title, severity: rule.rule.level,
@@ -447,8 +512,13 @@ enum EventKindMask {
 
 /// The first value at `path` as text (`Event.values(at:)`, without its array for a typed field).
 func firstText(_ event: Event, _ path: FieldPath) -> String? {
-    if path.alternatives.isEmpty, path.keyed == nil, let typed = path.typedField { return event.typedValue(typed)?.text }
+    if isTypedField(path), let typed = path.typedField { return event.typedValue(typed)?.text }
     return event.values(at: path).first?.text
+}
+
+/// A path that is one typed field (`vigil.caller`), read without the record.
+func isTypedField(_ path: FieldPath) -> Bool {
+    path.alternatives.isEmpty && path.keyed == nil && path.typedField != nil
 }
 
 /// An event's scope: its interned key, and its name as this event spells it (an index into
@@ -573,6 +643,13 @@ final class Space {
     @exclusivity(unchecked) var scopeByRaw = HashedTable<String, ScopeRef?>()
     /// The scope names `scopeByRaw` refers to.
     @exclusivity(unchecked) private var scopeNames: [String] = []
+
+    /// The subject or the scope is read from the record itself (a path that is no typed field).
+    var readsRecord: Bool {
+        if !isTypedField(subjectPath) { return true }
+        if case .path = scope, resourceField == nil { return !(scopePath.map(isTypedField) ?? false) }
+        return false
+    }
 
     var isGlobal: Bool {
         if case .global = scope { return true }

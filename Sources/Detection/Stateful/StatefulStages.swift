@@ -39,6 +39,8 @@ public struct StatefulStages {
     /// Some anomaly rule reads operations: they get each lifecycle's first record (`OperationOnce`).
     private let anomalyReadsOperations: Bool
     public private(set) var operationOnce: OperationOnce
+    /// Events held without their record (`needsRecord`).
+    public private(set) var heldWithoutRecord = 0
     private let correlates: Bool
     /// Base-rule matches of buffered events, by record id (the same bytes match the same rules).
     private var feeding: [UInt64: (matched: [Int], count: Int)] = [:]
@@ -91,6 +93,18 @@ public struct StatefulStages {
         return life != nil && anomalyReadsOperations && anomaly.wants(Self.asOperation(event))
     }
 
+    /// Whether `event` must be held with its record: it feeds a correlation (its evidence), the
+    /// assembler takes it (the operation's bodies), or an anomaly rule may alert on it (its
+    /// evidence) or reads it. Otherwise only its typed fields are ever read here, and the record,
+    /// most of a held event's memory, is dropped (on dense input the buffer holds thousands).
+    private mutating func needsRecord(_ event: Event, feeding: [Int]) -> Bool {
+        guard feeding.isEmpty, let anomaly, !anomaly.readsRecord else { return true }
+        let life = OperationAssembler.lifecycle(of: event)
+        if let life, assemblesOperations, assembler.takes(life) { return true }
+        if anomalyKinds & EventKindMask.bit(event.kind) != 0 && anomaly.mayAlert(on: event) { return true }
+        return life != nil && anomalyReadsOperations && anomaly.mayAlert(on: Self.asOperation(event))
+    }
+
     /// A lifecycle record standing for its operation (`OperationOnce`).
     private static func asOperation(_ event: Event) -> Event {
         var op = event
@@ -108,7 +122,12 @@ public struct StatefulStages {
         if !matched.isEmpty { feeding[event.id, default: (matched, 0)].count += 1 }
         var alerts: [Alert] = []
         var out = Self.takeScratch(&releasedScratch)
-        buffer.push(event, into: &out)
+        if needsRecord(event, feeding: matched) {
+            buffer.push(event, into: &out)
+        } else {
+            heldWithoutRecord += 1
+            buffer.push(event.droppingRecord(), into: &out)
+        }
         for e in out { alerts += ordered(e, released: released) }
         Self.putBack(&out, into: &releasedScratch)
         if buffer.stats.late != lateBefore {

@@ -54,6 +54,11 @@ struct WriteBackCache<Key: FastHashable, Value> {
         return .some(found)
     }
 
+    /// The box memory holds for `key`, without marking it used (nil: none in memory).
+    func peek(_ key: Key) -> CacheBox<Value>? {
+        entries[key, hash: key.hash64] ?? nil
+    }
+
     /// Reads `key` from the store (after `cached` found nothing).
     mutating func load(_ key: Key, storageKey: () -> String, store: BaselineStore, decode: ([UInt8]) -> Value?) throws -> CacheBox<Value>? {
         let hash = key.hash64
