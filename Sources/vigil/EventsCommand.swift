@@ -24,53 +24,26 @@ struct EventsCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "Files, directories, or '-' for standard input.")
-    var paths: [String]
+    @OptionGroup var input: InputOptions
 
     @Option(help: ArgumentHelp("Comma-separated paths to print instead of whole events.", valueName: "a,b,c"))
     var fields: String?
 
-    @Option(help: ArgumentHelp("Only events at or after this time (ISO 8601).", valueName: "time"))
-    var from: String?
-
-    @Option(help: ArgumentHelp("Only events before this time (ISO 8601).", valueName: "time"))
-    var to: String?
-
-    @Option(help: ArgumentHelp("Also write diagnostics to this file, as JSON lines.", valueName: "file"))
-    var errors: String?
-
     @Flag(help: "Exit non-zero when any input error was reported.")
     var strict = false
 
-    @Option(help: "Longest line, element or document accepted, in bytes.")
-    var maxLineBytes: Int = ReaderOptions.defaultMaxLineBytes
-
-    func validate() throws {
-        if paths.isEmpty { throw ValidationError("give at least one path (or '-' for standard input)") }
-        if maxLineBytes < 1 { throw ValidationError("--max-line-bytes must be positive") }
-        _ = try parsedTime(from, "--from")
-        _ = try parsedTime(to, "--to")
-    }
-
-    private func parsedTime(_ text: String?, _ flag: String) throws -> EventTime? {
-        guard let text else { return nil }
-        guard let t = EventTime(parsing: text) else { throw ValidationError("\(flag): '\(text)' is not an ISO 8601 time") }
-        return t
-    }
-
     func run() throws {
-        let fromTime = try parsedTime(from, "--from")
-        let toTime = try parsedTime(to, "--to")
+        let fromTime = input.fromTime, toTime = input.toTime
         let started = MonotonicClock.now()
         let inputs: InputSet
         do {
-            inputs = try InputSet(paths: paths, from: fromTime, to: toTime)
+            inputs = try InputSet(paths: input.paths, from: fromTime, to: toTime)
         } catch {
             for d in error.diagnostics { StandardStreams.writeError("\(d)\n") }
             throw ExitCode(2)
         }
         var errorFile: UnsafeMutablePointer<FILE>?
-        if let errors {
+        if let errors = input.errors {
             guard let f = fopen(errors, "w") else {
                 throw ValidationError("--errors: cannot open '\(errors)' for writing: \(String(cString: strerror(errno)))")
             }
@@ -79,7 +52,7 @@ struct EventsCommand: ParsableCommand {
         defer { if let errorFile { fclose(errorFile) } }
 
         var printer = EventPrinter(fields: fields.map(Self.splitFields), errorFile: errorFile)
-        var reader = RecordReader(options: ReaderOptions(maxLineBytes: maxLineBytes, from: fromTime, to: toTime))
+        var reader = RecordReader(options: ReaderOptions(maxLineBytes: input.maxLineBytes, from: fromTime, to: toTime))
         for file in inputs.files {
             try reader.read(file, into: &printer)
         }

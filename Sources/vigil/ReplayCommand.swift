@@ -22,8 +22,7 @@ struct ReplayCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "Files, directories, or '-' for standard input.")
-    var paths: [String]
+    @OptionGroup var input: InputOptions
 
     @Option(name: .customLong("rules"), help: ArgumentHelp("Rule directory or file, replacing detections/ (repeatable).", valueName: "dir"))
     var rules: [String] = []
@@ -40,15 +39,6 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Config file with sinks (see docs/outputs.md).", valueName: "file"))
     var config: String?
 
-    @Option(help: ArgumentHelp("Only events at or after this time (ISO 8601).", valueName: "time"))
-    var from: String?
-
-    @Option(help: ArgumentHelp("Only events before this time (ISO 8601).", valueName: "time"))
-    var to: String?
-
-    @Option(help: ArgumentHelp("Also write input problems to this file, as JSON lines.", valueName: "file"))
-    var errors: String?
-
     @Flag(help: "Exit non-zero when any input error was reported, and refuse to start when any rule has an error (otherwise bad rules are reported and left out).")
     var strict = false
 
@@ -57,9 +47,6 @@ struct ReplayCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("End-of-run summary: text (stderr) or json (stdout).", valueName: "format"))
     var summary: SummaryFormat = .text
-
-    @Option(help: "Longest line, element or document accepted, in bytes.")
-    var maxLineBytes: Int = 16 << 20
 
     @Option(help: ArgumentHelp("Allowed lateness of events, in seconds (event-time windows wait this long).", valueName: "seconds"))
     var lateness: Int64 = 900
@@ -79,10 +66,6 @@ struct ReplayCommand: ParsableCommand {
     enum SummaryFormat: String, ExpressibleByArgument { case text, json }
 
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("give at least one path (or '-' for standard input)") }
-        for (flag, value) in [("--from", from), ("--to", to)] {
-            if let value, EventTime(parsing: value) == nil { throw ValidationError("\(flag): '\(value)' is not an ISO 8601 time") }
-        }
         for spec in outputs { _ = try OutputSpec(parsing: spec) }
         if maxOpenFiles < 1 { throw ValidationError("--max-open-files must be at least 1") }
         if groupingWindow <= 0 { throw ValidationError("--grouping-window must be positive") }
@@ -94,7 +77,7 @@ struct ReplayCommand: ParsableCommand {
         // Text logs on a terminal, JSON lines otherwise (or as the config's log.format says).
         ServiceLogging.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .notice,
                                  format: configuration?.log.format ?? .auto)
-        let reporter = try DiagnosticReporter(errorsPath: errors)
+        let reporter = try DiagnosticReporter(errorsPath: input.errors)
         // Flags win over the config file; the config wins over the defaults.
         let ruleDirectories = !rules.isEmpty ? rules : (configuration?.rules.paths ?? RuleSetup.defaultDirectories)
         let detection = try RuleSetup.load(
@@ -115,12 +98,12 @@ struct ReplayCommand: ParsableCommand {
         let database = try StateDatabase(path: databasePath)
         var options: ReplayOptions
         do {
-            options = try ReplayOptions(paths: paths, from: from.flatMap(EventTime.init(parsing:)), to: to.flatMap(EventTime.init(parsing:)))
+            options = try ReplayOptions(paths: input.paths, from: input.fromTime, to: input.toTime)
         } catch {
             for d in error.diagnostics { reporter.report(d) }
             throw ReplayError.inputs(error.diagnostics.count)
         }
-        options.maxLineBytes = maxLineBytes
+        options.maxLineBytes = input.maxLineBytes
         options.grouping = IncidentGrouping(windowSeconds: groupingWindow)
         options.latenessSeconds = lateness
         options.operationTimeoutSeconds = operationTimeout

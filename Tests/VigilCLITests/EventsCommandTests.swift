@@ -168,6 +168,13 @@ final class EventsCommandTests {
         let badTime = try VigilBinary.run(["events", "-", "--from", "yesterday"])
         #expect(badTime.status != 0)
         #expect(badTime.stderr.contains("--from"))
+        // `events` and `replay` share their input options, and check them the same way.
+        for command in ["events", "replay"] {
+            let late = try VigilBinary.run([command, "-", "--to", "tomorrow"])
+            #expect(late.status != 0 && late.stderr.contains("--to: 'tomorrow' is not an ISO 8601 time"), "\(command)")
+            let tiny = try VigilBinary.run([command, "-", "--max-line-bytes", "0"])
+            #expect(tiny.status != 0 && tiny.stderr.contains("--max-line-bytes must be positive"), "\(command)")
+        }
     }
 
     @Test func gzipAndCorpusFilesEndToEnd() throws {
