@@ -172,12 +172,15 @@ final class BackgroundRun: @unchecked Sendable {
 }
 
 /// Builds the in-process service from a config text.
-func makeService(_ yaml: String, metrics: RunMetrics = RunMetrics()) throws -> (RunService, StateDatabase, VigilConfig) {
+func makeService(_ yaml: String, metrics: RunMetrics = RunMetrics(),
+                 adjust: (inout RunOptions) -> Void = { _ in }) throws -> (RunService, StateDatabase, VigilConfig) {
     let config = try VigilConfig.parse(yaml: yaml, environment: [:])
     let rules = try RuleSetup.load(ruleDirectories: config.rules.paths ?? [], fieldMapPath: config.rules.fieldmap, database: nil)
     #expect(!rules.hasErrors)
     let database = try StateDatabase(path: config.statePath!)
+    var options = RunOptions(config: config)
+    adjust(&options)
     let service = try RunService(sources: config.sources, rules: rules, database: database, sinks: try config.makeSinks(),
-                                 options: RunOptions(config: config), metrics: metrics)
+                                 options: options, metrics: metrics)
     return (service, database, config)
 }

@@ -8,6 +8,11 @@
 //   the transaction holding the alerts of the events before it committed, and never past an event
 //   the stateful stages still hold (`TrackedDetection`). kill -9 at any point loses nothing; the
 //   re-read events re-derive the same alert ids, which the alerts table deduplicates.
+// - Checkpoints move only in a transaction that also saves the learned baselines, and baselines
+//   are saved every `baselineEvents` events or `baselineInterval`, and at stop (re-encoding every
+//   baseline a round touched, at every round, cost as much as learning). Alerts and correlation
+//   windows commit every round. A restart re-reads from the last checkpoint and learns those
+//   events once, as the baselines saved with it did not include them.
 // - Stop (SIGTERM/SIGINT → `StopFlag`): the round in flight finishes and commits, sources close
 //   (Kafka commits its offsets and leaves the group), the dispatcher stops after its batch and
 //   drains for at most `shutdownDrainSeconds`, sinks close.
@@ -32,6 +37,10 @@ public struct RunOptions: Sendable {
     public var shutdownDrainSeconds: Double = 10
     /// How long an idle loop waits for new input before polling again.
     public var idleWait: Duration = .milliseconds(500)
+    /// Events between saves of the anomaly baselines, and so between checkpoint moves (rounded up
+    /// to whole rounds); `baselineInterval` bounds the time between them too.
+    public var baselineEvents = 100_000
+    public var baselineInterval: Duration = .seconds(30)
     public init() {}
 
     public init(config: VigilConfig) {
@@ -65,6 +74,12 @@ public final class RunService {
     private let onDiagnostic: (Diagnostic) -> Void
     private var backoff: [String: (failures: Int, until: ContinuousClock.Instant)] = [:]
     private let clock = ContinuousClock()
+    /// Since the last baseline save: events processed, and the newest checkpoint per source and key
+    /// (persisted, then acknowledged, with the next save).
+    private var eventsSinceBaselines = 0
+    private var lastBaselineSave: ContinuousClock.Instant
+    private var unsavedCheckpoints: [[String: Ingest.Checkpoint]] = []
+    private let learnsBaselines: Bool
 
     /// Builds the sources (Kafka consumers subscribe here; they connect on the first poll).
     public init(sources: [SourceSettings], rules: RuleSetup, database: StateDatabase, sinks: [any Sink],
@@ -101,6 +116,9 @@ public final class RunService {
             }
         }
         self.sources = built
+        unsavedCheckpoints = Array(repeating: [:], count: built.count)
+        learnsBaselines = detection.learnsBaselines || built.contains(where: \.learnsBaselines)
+        lastBaselineSave = clock.now
         metrics.update { m in for s in built { m.sourceUp[s.name] = true; m.eventsIn[s.name] = 0; m.eventsOut[s.name] = 0 } }
     }
 
@@ -146,7 +164,7 @@ public final class RunService {
                 }
                 if round.records == 0 && !stop.isSet { idle() }
             }
-            try process(RunBatch(), summary: &summary)   // the last positions (nothing held back)
+            try process(RunBatch(), summary: &summary, final: true)   // the last positions and baselines
         } catch {
             loopError = error
         }
@@ -198,26 +216,40 @@ public final class RunService {
         }
     }
 
-    /// Detection and the round's transaction; then the sources learn what is durable.
-    private func process(_ round: RunBatch, summary: inout RunSummary) throws {
+    /// Detection and the round's transaction; then the sources learn what is durable. `final`: the
+    /// last round, which saves the baselines and the last positions whatever the interval.
+    private func process(_ round: RunBatch, summary: inout RunSummary, final: Bool = false) throws {
         for d in round.diagnostics { onDiagnostic(d) }
         var alerts = round.alerts
         for (event, origin) in round.events { alerts += detection.process(event, from: origin) }
         for d in detection.drainDiagnostics() { onDiagnostic(d) }
-        var perSource: [(any RunSource, [Ingest.Checkpoint])] = []
-        for source in sources {
-            let c = source.checkpoints(detection)
-            if !c.isEmpty { perSource.append((source, c)) }
+        // Asked every round (a source may flush what it re-publishes), kept until the next save.
+        for (i, source) in sources.enumerated() {
+            for c in source.checkpoints(detection) { unsavedCheckpoints[i][c.key] = c }
         }
         summary.records += round.records
         summary.events += round.events.count
-        guard !alerts.isEmpty || !perSource.isEmpty else { return }
+        eventsSinceBaselines += round.events.count
+        let baselines = final || !learnsBaselines || eventsSinceBaselines >= options.baselineEvents
+            || clock.now - lastBaselineSave >= options.baselineInterval
+        var perSource: [(any RunSource, [Ingest.Checkpoint])] = []
+        if baselines {
+            for (i, source) in sources.enumerated() where !unsavedCheckpoints[i].isEmpty {
+                perSource.append((source, unsavedCheckpoints[i].values.sorted { $0.key < $1.key }))
+                unsavedCheckpoints[i].removeAll()
+            }
+        }
+        guard !alerts.isEmpty || !perSource.isEmpty || (baselines && eventsSinceBaselines > 0) else { return }
         let batch = CommitBatch(alerts: alerts, checkpoints: perSource.flatMap { $0.1.map(SQLiteCheckpointStore.stateCheckpoint) })
         let grouper = IncidentGrouper(configuration: options.grouping)
         let result = try database.transaction {
-            try detection.saveState()
-            for source in sources { try source.saveState() }
+            try detection.saveState(baselines: baselines)
+            for source in sources { try source.saveState(baselines: baselines) }
             return try database.commit(batch: batch, grouper: grouper)
+        }
+        if baselines {
+            eventsSinceBaselines = 0
+            lastBaselineSave = clock.now
         }
         summary.commits += 1
         summary.newAlerts += result.newAlerts.count

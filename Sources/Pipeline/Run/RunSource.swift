@@ -18,12 +18,15 @@ protocol RunSource: AnyObject {
     func updateMetrics(_ metrics: RunMetrics)
     func close() throws
     /// Sources that run detection themselves (the scale-out stages) save its state in the round's
-    /// transaction; the others have none.
-    func saveState() throws
+    /// transaction (the baselines too when `baselines`); the others have none.
+    func saveState(baselines: Bool) throws
+    /// Whether the detection this source runs itself learns baselines.
+    var learnsBaselines: Bool { get }
 }
 
 extension RunSource {
-    func saveState() throws {}
+    func saveState(baselines: Bool) throws {}
+    var learnsBaselines: Bool { false }
 }
 
 /// What one poll round read.

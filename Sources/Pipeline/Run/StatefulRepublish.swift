@@ -119,7 +119,8 @@ final class StatelessRepublishSource: RunSource {
     func acknowledge(_ committed: [Ingest.Checkpoint]) throws { try inner.acknowledge(committed) }
     func wait(timeout: Duration) {}
     func updateMetrics(_ metrics: RunMetrics) { inner.updateMetrics(metrics) }
-    func saveState() throws { try detection.saveState() }
+    func saveState(baselines: Bool) throws { try detection.saveState(baselines: baselines) }
+    var learnsBaselines: Bool { detection.learnsBaselines }
 
     func close() throws {
         try? republisher.flush()
@@ -187,8 +188,10 @@ final class KeyedStatefulSource: KafkaRunSource {
         return frontier.checkpoints { key in detections.compactMap { $0.earliestHeld(key) }.min() }
     }
 
-    func saveState() throws {
-        try identity.saveState()
-        for g in groups { try g.saveState() }
+    func saveState(baselines: Bool) throws {
+        try identity.saveState(baselines: baselines)
+        for g in groups { try g.saveState(baselines: baselines) }
     }
+
+    var learnsBaselines: Bool { ([identity] + groups).contains(where: \.learnsBaselines) }
 }

@@ -65,8 +65,12 @@ final class TrackedDetection: HeldEventObserver {
         }
     }
 
-    /// Writes learned baselines and changed correlation windows; call inside the batch's transaction.
-    func saveState() throws { try stage.saveState() }
+    /// Writes changed correlation windows and, with `baselines`, the learned baselines; call inside
+    /// the batch's transaction (`DetectionStage.saveState`).
+    func saveState(baselines: Bool = true) throws { try stage.saveState(baselines: baselines) }
+
+    /// Whether anomaly rules learn baselines here.
+    var learnsBaselines: Bool { stage.learnsBaselines }
 
     func drainDiagnostics() -> [Diagnostic] { stage.drainDiagnostics() }
 }
