@@ -23,29 +23,31 @@ import Testing
                 try count("SELECT count(*) FROM baselines WHERE namespace = 'anomaly.profile'"))
     }
 
-    static func writeSamples(_ dir: String) throws -> (files: Int, lines: Int) {
+    /// A service on the sample tree with these save limits, started and through every sample line.
+    static func started(in dir: String, events: Int) throws -> (BackgroundRun, StateDatabase, files: Int) {
         let files = try RunFixture.sampleFiles()
         for f in files { try RunFixture.append(f.lines, to: "\(dir)/tree/\(f.relative)") }
-        return (files.count, files.reduce(0) { $0 + $1.lines.count })
+        let (service, database, _) = try makeService(config(dir: dir)) { options in
+            options.baselineEvents = events
+            options.baselineInterval = .seconds(3600)
+        }
+        let run = BackgroundRun(service)
+        let lines = files.reduce(0) { $0 + $1.lines.count }
+        #expect(RunFixture.waitUntil(30) { service.metrics.eventsIn("exports") >= lines })
+        return (run, database, files.count)
     }
 
     @Test func positionsMoveOnlyWithTheBaselines() throws {
         let dir = try RunFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let samples = try Self.writeSamples(dir)
-        let (service, database, _) = try makeService(Self.config(dir: dir)) { options in
-            options.baselineEvents = 1_000_000
-            options.baselineInterval = .seconds(3600)
-        }
-        let run = BackgroundRun(service)
-        #expect(RunFixture.waitUntil(30) { service.metrics.eventsIn("exports") >= samples.lines })
+        let (run, database, files) = try Self.started(in: dir, events: 1_000_000)
         #expect(RunFixture.waitUntil(10) { ((try? Self.counts("\(dir)/state.db"))?.alerts ?? 0) > 0 }, "alerts commit every round")
         let running = try Self.counts("\(dir)/state.db")
         #expect(running.checkpoints == 0 && running.profiles == 0, "no save yet: \(running)")
         #expect(run.finish() && run.error == nil)
         let stopped = try Self.counts("\(dir)/state.db")
         // (The sample tree gives 17 positions for its 16 files, as with a save at every round.)
-        #expect(stopped.checkpoints >= samples.files && stopped.profiles > 0, "saved at stop: \(stopped)")
+        #expect(stopped.checkpoints >= files && stopped.profiles > 0, "saved at stop: \(stopped)")
         #expect(stopped.alerts == running.alerts)
         try database.close()
     }
@@ -53,13 +55,7 @@ import Testing
     @Test func aFullCountSavesThemWhileRunning() throws {
         let dir = try RunFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let samples = try Self.writeSamples(dir)
-        let (service, database, _) = try makeService(Self.config(dir: dir)) { options in
-            options.baselineEvents = 10
-            options.baselineInterval = .seconds(3600)
-        }
-        let run = BackgroundRun(service)
-        #expect(RunFixture.waitUntil(30) { service.metrics.eventsIn("exports") >= samples.lines })
+        let (run, database, _) = try Self.started(in: dir, events: 10)
         #expect(RunFixture.waitUntil(10) {
             let c = try? Self.counts("\(dir)/state.db")
             return (c?.checkpoints ?? 0) > 0 && (c?.profiles ?? 0) > 0
