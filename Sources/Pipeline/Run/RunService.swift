@@ -239,7 +239,7 @@ public final class RunService {
                 unsavedCheckpoints[i].removeAll()
             }
         }
-        guard !alerts.isEmpty || !perSource.isEmpty || (baselines && eventsSinceBaselines > 0) else { return }
+        guard !alerts.isEmpty || !perSource.isEmpty || (baselines && learnsBaselines && eventsSinceBaselines > 0) else { return }
         let batch = CommitBatch(alerts: alerts, checkpoints: perSource.flatMap { $0.1.map(SQLiteCheckpointStore.stateCheckpoint) })
         let grouper = IncidentGrouper(configuration: options.grouping)
         let result = try database.transaction {
