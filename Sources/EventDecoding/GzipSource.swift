@@ -127,3 +127,36 @@ final class GzipSource: ByteSource {
         return initial - Int(stream.pointee.avail_out)
     }
 }
+
+/// Whole-buffer gzip inflation, for callers that hold a complete archive in memory (archives
+/// dropped into a tailed tree): the same decoder as the streaming reader, so the same contract —
+/// every member, zero padding after the last ignored, and a stream that stops early told apart
+/// from a corrupt one.
+public enum GzipInflate {
+    public enum Failure: Error, Equatable {
+        /// The stream ends inside a member or its header: the file is probably still being copied in.
+        case incomplete
+        /// Not gzip, or damaged data; the message says where.
+        case corrupt(String)
+    }
+
+    /// gzip's magic bytes.
+    public static func isGzip(_ head: [UInt8]) -> Bool { head.count >= 2 && head[0] == 0x1F && head[1] == 0x8B }
+
+    /// Inflates every member of `data`.
+    public static func all(_ data: [UInt8]) throws(Failure) -> [UInt8] {
+        let source = GzipSource(upstream: MemorySource(data))
+        var out: [UInt8] = []
+        out.reserveCapacity(data.count * 8)
+        var chunk = [UInt8](repeating: 0, count: 1 << 18)
+        while true {
+            let n = chunk.withUnsafeMutableBufferPointer { source.read(into: $0.baseAddress!, count: $0.count) }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        if let failure = source.failure {
+            throw failure.code == InputCode.truncatedGzip ? .incomplete : .corrupt(failure.message)
+        }
+        return out
+    }
+}

@@ -1,3 +1,4 @@
+import EventDecoding
 import EventModel
 import Glibc
 import Logging
@@ -115,7 +116,7 @@ public final class TailSource: @unchecked Sendable {
             guard let file = PosixFile(path: path), let current = file.status(), current.fileID == status.fileID else { continue }
             var head: [UInt8] = []
             _ = file.read(at: 0, count: 2, into: &head)
-            let t = TrackedFile(path: path, file: file, status: current, isGzip: GzipArchive.isGzip(head), now: now)
+            let t = TrackedFile(path: path, file: file, status: current, isGzip: GzipInflate.isGzip(head), now: now)
             if startup && configuration.startPosition == .end {
                 t.initialEnd = t.isGzip ? -1 : lastNewlineEnd(file, size: current.size)
             }
@@ -219,7 +220,7 @@ public final class TailSource: @unchecked Sendable {
         if file.isGzip {
             let data = file.file.readAll()
             do {
-                gzipContent = try GzipArchive.inflate(data)
+                gzipContent = try GzipInflate.all(data)
             } catch .incomplete {
                 return   // still being copied in: try again when it changes
             } catch .corrupt(let why) {
