@@ -61,10 +61,10 @@ extension StateDatabase {
                 }
             }
             // Grouped before the alerts are stored, so each row is written once with its incident id
-            // (setting it afterwards rewrites the whole row, evidence and payload included).
+            // (setting it afterwards rewrites the whole row, evidence included).
             let plan = try grouper.plan(fresh.map(\.alert), in: self)
             for item in fresh {
-                try insertAlert(item.alert, payload: item.payload, incidentId: plan.incidentOfAlert[item.alert.id])
+                try insertAlert(item.alert, incidentId: plan.incidentOfAlert[item.alert.id])
             }
             try grouper.save(plan, in: self, alertsCarryIncident: true)
             let changes = plan.changes

@@ -3,15 +3,18 @@ import EventModel
 extension StateDatabase {
     /// Stores `alert` unless one with its id is already stored. Returns whether it was new: this is
     /// the dedup that holds across restarts.
+    ///
+    /// The `payload` column (schema 1) is written empty: nothing reads it, and the delivered form
+    /// lives in the alert's outbox row. Filling it stored every alert's evidence once more.
     @discardableResult
-    public func insertAlert(_ alert: Alert, payload: String, incidentId: String? = nil) throws -> Bool {
+    public func insertAlert(_ alert: Alert, incidentId: String? = nil) throws -> Bool {
         try connection.run(
             """
             INSERT OR IGNORE INTO alerts (id, rule_id, rule_title, severity, time_ns, incident_id, body, payload, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, '', ?)
             """,
             [alert.id, alert.ruleId, alert.ruleTitle, alert.severity.rawValue, alert.time.nanoseconds, incidentId,
-             try StateCodec.encode(alert), payload, clock()]) == 1
+             try StateCodec.encode(alert), clock()]) == 1
     }
 
     public func containsAlert(id: String) throws -> Bool {

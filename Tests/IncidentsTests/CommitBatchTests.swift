@@ -74,5 +74,10 @@ import Testing
         let alerts = try #require(incident["alerts"] as? [[String: Any]])
         #expect(alerts.first?["new"] as? Bool == true)
         #expect((alerts.first?["evidence"] as? [String])?.first == "{\"id\":\"ev-a1\"}")
+        // The delivered form lives in the outbox row only; the alert row keeps the state form.
+        #expect(alert["evidence"] as? [String] == ["{\"id\":\"ev-a1\"}"])
+        let stored = try db.connection.query("SELECT body, payload FROM alerts WHERE id = 'a1'") { ($0.string(0), $0.string(1)) }
+        #expect(stored.count == 1 && stored[0].1.isEmpty && stored[0].0.contains("ev-a1"))
+        #expect(try db.alert(id: "a1")?.evidence == ["{\"id\":\"ev-a1\"}"])
     }
 }
