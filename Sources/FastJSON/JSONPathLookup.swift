@@ -69,8 +69,9 @@ public enum JSONPathLookup {
         }
         switch value.type {
         case .object:
+            // Each member whose key is the path's next segment (or several: keys may hold dots) is
+            // followed at once, inside the scan: no list of matches to allocate per level.
             let doc = value.document
-            var matches: [(Int, Int)] = []   // (child index, bytes consumed)
             doc.arena.withUnsafeBufferPointer { arena in
                 doc.nodes.withUnsafeBufferPointer { nodes in
                     var i = value.index + 1
@@ -87,16 +88,13 @@ public enum JSONPathLookup {
                                 p += 1
                             }
                             if same && (klen == path.count || path[path.startIndex + klen] == UInt8(ascii: ".")) {
-                                matches.append((i, klen))
+                                let rest = klen == path.count ? path[path.endIndex...] : path[(path.startIndex + klen + 1)...]
+                                collect(JSONValue(document: doc, index: i), rest, depth: depth + 1, into: &out)
                             }
                         }
                         i = Int(n.end)
                     }
                 }
-            }
-            for (child, used) in matches {
-                let rest = used == path.count ? path[path.endIndex...] : path[(path.startIndex + used + 1)...]
-                collect(JSONValue(document: doc, index: child), rest, depth: depth + 1, into: &out)
             }
         case .array:
             // A numeric segment selects one element; otherwise the path applies to every element.
