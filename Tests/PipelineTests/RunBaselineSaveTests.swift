@@ -46,7 +46,8 @@ import Testing
         #expect(running.checkpoints == 0 && running.profiles == 0, "no save yet: \(running)")
         #expect(run.finish() && run.error == nil)
         let stopped = try Self.counts("\(dir)/state.db")
-        // (The sample tree gives 17 positions for its 16 files, as with a save at every round.)
+        // At least one position per file. (The tree gives 17 for its 16 files: one key more, with
+        // an offset of 647, which no file ends at; not investigated yet.)
         #expect(stopped.checkpoints >= files && stopped.profiles > 0, "saved at stop: \(stopped)")
         #expect(stopped.alerts == running.alerts)
         try database.close()
