@@ -2,7 +2,7 @@ import ArgumentParser
 import Detection
 import EventDecoding
 import EventModel
-import FastJSON
+import Pipeline
 import Foundation
 import StateStore
 
@@ -15,43 +15,36 @@ struct BaselineCommand: ParsableCommand {
     struct Learn: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Learn baselines from historical logs, raising no alerts.",
-            discussion: "Reads JSON-lines files (one record or one {\"records\":[…]} envelope per line), orders them by event time, takes each Activity Log operation once (its first record) and records what each identity did where.")
+            discussion: "Reads files and directories in every format replay reads (JSON lines, {\"records\":[…]} envelopes, arrays, CSV, gzip, storage-export trees), merged by event time, takes each Activity Log operation once (its first record) and records what each identity did where.")
         @OptionGroup var state: StateDatabaseOptions
         @Option(help: ArgumentHelp("Folder of anomaly rules.", valueName: "dir"))
         var rules: String = "detections/anomaly"
         @Option(help: "Allowed lateness in seconds for reordering.")
         var lateness: Int64 = 900
-        @Argument(help: "Log files to learn from.")
+        @Argument(help: "Log files and directories to learn from.")
         var paths: [String]
 
         func run() throws {
             let parsed = try loadAnomalyRules(folder: rules)
             let db = try state.openForWriting()
             let detector = AnomalyDetector(rules: parsed, store: db, mode: .learnOnly)
-            var stages = StatefulStages(buffer: EventTimeBuffer(latenessSeconds: lateness),
-                                        assembler: OperationAssembler(configuration: .init(timeoutSeconds: lateness)),
-                                        anomaly: detector)
-            var problems = 0
-            // TODO(decode): switch to the shared EventDecoding RecordReader/InputSet when it lands; this
-            // reader only knows JSON lines and per-line envelopes (no gzip, CSV or arrays).
-            for path in paths {
-                try JSONLinesEvents.read(path: path) { result in
-                    switch result {
-                    case .success(let event): _ = stages.push(event)
-                    case .failure(let diagnostic):
-                        problems += 1
-                        if problems <= 20 { FileHandle.standardError.write(Data("\(diagnostic)\n".utf8)) }
-                    }
+            var reported = 0, problems = 0
+            let summary: BaselineLearning.Summary
+            do {
+                summary = try BaselineLearning.run(paths: paths, detector: detector, latenessSeconds: lateness) { d in
+                    if d.level == .error { problems += 1 }
+                    reported += 1
+                    if reported <= 20 { FileHandle.standardError.write(Data("\(d)\n".utf8)) }
                 }
+            } catch {
+                for d in error.diagnostics { FileHandle.standardError.write(Data("\(d)\n".utf8)) }
+                throw ExitCode(2)
             }
-            _ = stages.finish()
-            for d in detector.drainDiagnostics() + stages.buffer.lateDiagnostics().prefix(20) {
-                FileHandle.standardError.write(Data("\(d)\n".utf8))
-            }
+            if reported > 20 { FileHandle.standardError.write(Data("… \(reported - 20) more problem(s)\n".utf8)) }
             try db.close()
             let s = detector.stats
-            print("learned from \(s.eventsLearned) event×baseline updates (\(s.events) events, \(stages.buffer.stats.late) late, "
-                + "\(problems) unreadable, \(stages.operationOnce.stats.operations) operations)")
+            print("learned from \(s.eventsLearned) event×baseline updates (\(s.events) events, \(summary.late) late, "
+                + "\(problems) unreadable, \(summary.operations) operations)")
             print("baselines: \(try AnomalyBaselines.profiles(in: StateDatabase(path: state.path, readOnly: true)).count) identity×scope, "
                 + "\(s.suppressedLearning) anomalies seen while learning; state \(state.path)")
         }
@@ -106,45 +99,4 @@ func loadAnomalyRules(folder: String) throws -> [AnomalyRule] {
     }
     guard errors == 0 else { throw ValidationError("\(errors) error(s) in the anomaly rules") }
     return rules
-}
-
-/// A minimal JSON-lines reader for `baseline learn` until the shared reader lands.
-enum JSONLinesEvents {
-    static func read(path: String, _ body: (Result<Event, Diagnostic>) -> Void) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("cannot read \(path)")
-        }
-        let normalizer = Normalizer()
-        let bytes = [UInt8](data)
-        var start = 0, line = 1
-        while start < bytes.count {
-            var end = start
-            while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
-            let slice = bytes[start..<end]
-            if slice.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) {
-                let position = SourcePosition(source: path, line: line, offset: Int64(start))
-                do {
-                    let doc = try JSONDocument.parse(slice)
-                    let id = slice.withUnsafeBytes { fastHash64($0) }
-                    if let records = doc.root["records"], records.type == .array {
-                        for (i, record) in records.children.enumerated() {
-                            var b = JSONBuilder()
-                            b.copy(record)
-                            let one = b.build()
-                            var p = position
-                            p.recordIndex = i
-                            body(Result { () throws(Diagnostic) in try normalizer.normalize(one, position: p, id: fastHash64(one.root.jsonText)) })
-                        }
-                    } else {
-                        body(Result { () throws(Diagnostic) in try normalizer.normalize(doc, position: position, id: id) })
-                    }
-                } catch {
-                    body(.failure(Diagnostic(.error, code: "input.malformed-json", "\(error)",
-                                             at: SourceLocation(file: path, line: line, offset: Int64(start)))))
-                }
-            }
-            start = end + 1
-            line += 1
-        }
-    }
 }

@@ -19,6 +19,21 @@ import Testing
         """
     }
 
+    /// `baseline learn` over `input` into a state database in `dir`, then `baseline show` of
+    /// `identity`: learn's result and that identity's profiles.
+    static func learnThenShow(_ input: String, identity: String, in dir: URL) throws -> (learn: VigilBinary.Result, profiles: [[String: Any]]) {
+        let state = dir.appendingPathComponent("state.db").path
+        let rules = PackageRoot.url.appendingPathComponent("detections/anomaly").path
+        let learn = try VigilBinary.run(["baseline", "learn", "--state", state, "--rules", rules, input])
+        let show = try VigilBinary.run(["baseline", "show", "--state", state, "--identity", identity, "--format", "json"])
+        #expect(show.status == 0, "\(show.stderr)")
+        return (learn, show.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+    }
+
+    static func workspaceProfile(_ profiles: [[String: Any]]) -> [String: Any]? {
+        profiles.first { ($0["scope"] as? String)?.hasSuffix("/workspaces/mlw-prod") == true }
+    }
+
     @Test(.enabled(if: VigilBinary.exists, VigilBinary.skipReason))
     func learnTakesEachOperationOnceAndShowReadsItBack() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-baseline-\(UUID().uuidString)")
@@ -37,22 +52,45 @@ import Testing
         }
         let input = dir.appendingPathComponent("history.jsonl")
         try (lines.joined(separator: "\n") + "\n").write(to: input, atomically: true, encoding: .utf8)
-        let state = dir.appendingPathComponent("state.db").path
-        let rules = PackageRoot.url.appendingPathComponent("detections/anomaly").path
 
-        let learn = try VigilBinary.run(["baseline", "learn", "--state", state, "--rules", rules, input.path])
+        let (learn, profiles) = try Self.learnThenShow(input.path, identity: "alice", in: dir)
         #expect(learn.status == 0, "\(learn.stderr)")
         // 7 records, 4 operations: alice's three lifecycles and bob's lone Success.
         #expect(learn.stdout.contains("0 late, 0 unreadable, 4 operations)"), "\(learn.stdout)")
-
-        let show = try VigilBinary.run(["baseline", "show", "--state", state, "--identity", "alice", "--format", "json"])
-        #expect(show.status == 0, "\(show.stderr)")
-        let profiles = show.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        #expect(!profiles.isEmpty, "\(show.stdout)")
-        #expect(profiles.allSatisfy { ($0["subject"] as? String) == "alice@contoso.example" }, "\(show.stdout)")
+        #expect(!profiles.isEmpty)
+        #expect(profiles.allSatisfy { ($0["subject"] as? String) == "alice@contoso.example" }, "\(profiles)")
         // The workspace baseline counts three active days from three operations (not six records).
-        let workspace = try #require(profiles.first { ($0["scope"] as? String)?.hasSuffix("/workspaces/mlw-prod") == true }, "\(show.stdout)")
+        let workspace = try #require(Self.workspaceProfile(profiles), "\(profiles)")
         #expect((workspace["activeDays"] as? [Any])?.count == 3, "\(workspace)")
         #expect((workspace["events"] as? Int) == 3, "\(workspace)")
+    }
+
+    /// A folder with two files over the same days, one of them a gzipped `{"records":[…]}`
+    /// envelope: read like replay reads it, merged by event time, so nothing is late (read one
+    /// file after the other, the second file's first days would be behind the watermark).
+    @Test(.enabled(if: VigilBinary.exists, VigilBinary.skipReason))
+    func learnReadsEveryFormatAndMergesFilesByTime() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-baseline-\(UUID().uuidString)")
+        let history = dir.appendingPathComponent("history")
+        try FileManager.default.createDirectory(at: history, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var alice: [String] = [], bob: [String] = []
+        for day in 0..<4 {
+            alice.append(Self.record(day: day, corr: "c0ffee00-0000-4000-8000-0000000000a\(day)", result: "Success",
+                                     caller: "alice@contoso.example", ip: "203.0.113.10"))
+            bob.append(Self.record(day: day, corr: "c0ffee00-0000-4000-8000-0000000000b\(day)", result: "Success", second: 30,
+                                   caller: "bob@contoso.example", ip: "198.51.100.7"))
+        }
+        try (alice.joined(separator: "\n") + "\n").write(to: history.appendingPathComponent("a.jsonl"), atomically: true, encoding: .utf8)
+        let envelope = history.appendingPathComponent("b.json")
+        try ("{\"records\":[" + bob.joined(separator: ",") + "]}").write(to: envelope, atomically: true, encoding: .utf8)
+        _ = try VigilBinary.runTool("/bin/gzip", [envelope.path])
+        #expect(FileManager.default.fileExists(atPath: envelope.path + ".gz"))
+
+        let (learn, profiles) = try Self.learnThenShow(history.path, identity: "bob", in: dir)
+        #expect(learn.status == 0, "\(learn.stderr)")
+        #expect(learn.stdout.contains("0 late, 0 unreadable, 8 operations)"), "\(learn.stdout)")
+        let workspace = try #require(Self.workspaceProfile(profiles), "\(profiles)")
+        #expect((workspace["events"] as? Int) == 4 && (workspace["activeDays"] as? [Any])?.count == 4, "\(workspace)")
     }
 }

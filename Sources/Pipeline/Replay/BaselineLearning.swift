@@ -1,0 +1,60 @@
+// `vigil baseline learn`: history read the way replay reads it — every input format (JSON lines,
+// envelopes, arrays, CSV, gzip, export trees) and files merged by event time — through the anomaly
+// rules in learn-only mode. Only what the baselines want waits in the event-time buffer, and without
+// its record (`StatefulStages`), so memory follows the lateness window, not the input's size.
+import Detection
+import EventDecoding
+import EventModel
+
+public enum BaselineLearning {
+    public struct Summary: Sendable {
+        public var read = ReadStats()
+        /// Events behind the watermark: not learned.
+        public var late = 0
+        /// Operations taken once each (`OperationOnce`).
+        public var operations = 0
+    }
+
+    /// Learns from every event of `paths` into `detector` (which should be in `.learnOnly` mode),
+    /// saves the baselines, and reports each input problem to `onDiagnostic`.
+    public static func run(paths: [String], detector: AnomalyDetector, latenessSeconds: Int64,
+                           maxLineBytes: Int = ReaderOptions.defaultMaxLineBytes,
+                           onDiagnostic: @escaping (Diagnostic) -> Void) throws(InputSetError) -> Summary {
+        let inputs = try InputSet(paths: paths)
+        var merge = MergeOptions()
+        merge.latenessSeconds = latenessSeconds
+        var input = MergedInput(files: inputs.files, reader: ReaderOptions(maxLineBytes: maxLineBytes), options: merge)
+        var consumer = Learner(stages: StatefulStages(buffer: EventTimeBuffer(latenessSeconds: latenessSeconds),
+                                                      assembler: OperationAssembler(configuration: .init(timeoutSeconds: latenessSeconds)),
+                                                      anomaly: detector),
+                               onDiagnostic: onDiagnostic)
+        do { try input.run(into: &consumer) } catch {
+            // The learner itself never throws; a reader failure is reported like any input problem.
+            onDiagnostic(Diagnostic(.error, code: "input.read-failed", "\(error)", at: SourceLocation(file: paths.joined(separator: ", "))))
+        }
+        _ = consumer.stages.finish()
+        for d in consumer.stages.buffer.lateDiagnostics() { onDiagnostic(d) }
+        for d in detector.drainDiagnostics() { onDiagnostic(d) }
+        var summary = Summary()
+        summary.read = input.stats
+        summary.late = consumer.stages.buffer.stats.late
+        summary.operations = consumer.stages.operationOnce.stats.operations
+        return summary
+    }
+
+    private struct Learner: MergedConsumer {
+        var stages: StatefulStages
+        let onDiagnostic: (Diagnostic) -> Void
+
+        mutating func event(_ event: Event, file: Int) throws {
+            if stages.wants(event) {
+                _ = stages.push(event)
+            } else if let t = event.time {
+                _ = stages.advance(to: t)
+            }
+        }
+
+        mutating func diagnostic(_ diagnostic: Diagnostic) { onDiagnostic(diagnostic) }
+        mutating func fileFinished(_ file: Int, stats: ReadStats) throws {}
+    }
+}
