@@ -84,6 +84,9 @@ import Testing
         // Same database, same sink: the outbox already delivered everything, nothing is re-sent.
         let second = try replay(state: state, sink: sink)
         #expect((first.summary["alerts_new"] as? Int ?? 0) > 10)
+        // The anomaly rules hold most events in event time, those they alone want without records.
+        let held = first.summary["events_held"] as? Int ?? -1, bare = first.summary["events_held_without_record"] as? Int ?? -1
+        #expect(held > 0 && bare > 0 && bare < held, "held \(held), without record \(bare)")
         #expect(second.summary["alerts_new"] as? Int == 0)
         #expect(second.summary["alerts_duplicate"] as? Int == first.summary["alerts_new"] as? Int)
         #expect(second.alerts.count == first.alerts.count, "the sink grew on a replay of the same input")

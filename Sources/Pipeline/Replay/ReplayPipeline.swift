@@ -116,6 +116,8 @@ public final class ReplayPipeline {
         summary.filesSkippedByTime = inputs.skippedByTime.count
         summary.lateEvents = detection.lateEvents
         summary.operationsAssembled = detection.operationsAssembled
+        summary.eventsHeld = detection.eventsBuffered
+        summary.eventsHeldWithoutRecord = detection.eventsHeldWithoutRecord
 
         if !sinks.isEmpty {
             let dispatcher = try OutboxDispatcher(database: database, sinks: sinks, logger: logger)

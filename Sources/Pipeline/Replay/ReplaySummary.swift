@@ -28,6 +28,10 @@ public struct ReplaySummary: Sendable {
     public var lateEvents = 0
     /// Activity Log operations assembled from their Start…Succeeded records.
     public var operationsAssembled = 0
+    /// Events the event-time path held (for correlations, assembly or baselines), and of those the
+    /// ones held without their record (only the baselines wanted them, and no alert could come).
+    public var eventsHeld = 0
+    public var eventsHeldWithoutRecord = 0
     public var delivery: DrainReport?
     public var elapsedSeconds: Double = 0
 

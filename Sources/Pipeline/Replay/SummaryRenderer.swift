@@ -59,6 +59,8 @@ public enum SummaryRenderer {
         w.field("most_files_open", first: &first); w.raw(String(s.mostFilesOpen))
         w.field("files_joined_behind", first: &first); w.raw(String(s.filesJoinedBehind))
         w.field("operations_assembled", first: &first); w.raw(String(s.operationsAssembled))
+        w.field("events_held", first: &first); w.raw(String(s.eventsHeld))
+        w.field("events_held_without_record", first: &first); w.raw(String(s.eventsHeldWithoutRecord))
         w.field("alerts_new", first: &first); w.raw(String(s.newAlerts))
         w.field("alerts_duplicate", first: &first); w.raw(String(s.duplicateAlerts))
         w.field("alerts_by_rule", first: &first); counts(s.alertsByRule, &w)

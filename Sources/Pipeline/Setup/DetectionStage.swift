@@ -114,4 +114,6 @@ public final class DetectionStage {
     public var usesEventTime: Bool { stateful.isActive }
     public var operationsAssembled: Int { stateful.operationsAssembled }
     public var lateEvents: Int { stateful.buffer.stats.late }
+    /// Events held in event time without their record (`StatefulStages.heldWithoutRecord`).
+    public var eventsHeldWithoutRecord: Int { stateful.heldWithoutRecord }
 }
