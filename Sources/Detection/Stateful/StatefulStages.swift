@@ -77,6 +77,20 @@ public struct StatefulStages {
     /// the class that holds it.)
     public let isActive: Bool
 
+    /// One event as the pipeline hands it on: held when this path wants it (`held` is told first),
+    /// else its time still moves event time (`advance`). The lifecycle test is read once for both
+    /// decisions. Returns the alerts `push` or `advance` gave.
+    public mutating func take(_ event: Event, feeding: [Int] = [], held: (Event) -> Void = { _ in },
+                              released: (UInt64) -> Void = { _ in }) -> [Alert] {
+        let life = lifecycle(of: event)
+        if wants(event, feeding: feeding, life: life) {
+            held(event)
+            return push(event, feeding: feeding, life: life, released: released)
+        }
+        guard let t = event.time else { return [] }
+        return advance(to: t, released: released)
+    }
+
     /// Whether this path needs `event`. `feeding`: the correlation base rules it matched
     /// (`Engine.detect`). Assembled operations are built inside this path, so for raw records the
     /// baselines are asked directly (`AnomalyDetector.wants`: a kind, a subject and a scope).
@@ -84,25 +98,40 @@ public struct StatefulStages {
     /// this struct held in a class (`DetectionStage`) copied the whole struct (every buffer, table
     /// and window) out and destroyed it again each time.
     public mutating func wants(_ event: Event, feeding: [Int] = []) -> Bool {
-        if !feeding.isEmpty { return true }
-        // Read once for both consumers of lifecycle records.
-        let life = assemblesOperations || anomalyReadsOperations ? OperationAssembler.lifecycle(of: event) : nil
-        if let life, assemblesOperations, assembler.takes(life) { return true }
+        wants(event, feeding: feeding, life: lifecycle(of: event))
+    }
+
+    private mutating func wants(_ event: Event, feeding: [Int], life: OperationAssembler.Lifecycle?) -> Bool {
+        if !feeding.isEmpty || assemblerTakes(life) { return true }
         guard let anomaly else { return false }
-        if anomalyKinds & EventKindMask.bit(event.kind) != 0 && anomaly.wants(event) { return true }
-        return life != nil && anomalyReadsOperations && anomaly.wants(Self.asOperation(event))
+        return anomalyAnswers(event, isLifecycle: life != nil, anomaly.wants)
     }
 
     /// Whether `event` must be held with its record: it feeds a correlation (its evidence), the
     /// assembler takes it (the operation's bodies), or an anomaly rule may alert on it (its
     /// evidence) or reads it. Otherwise only its typed fields are ever read here, and the record,
     /// most of a held event's memory, is dropped (on dense input the buffer holds thousands).
-    private mutating func needsRecord(_ event: Event, feeding: [Int]) -> Bool {
+    private mutating func needsRecord(_ event: Event, feeding: [Int], life: OperationAssembler.Lifecycle?) -> Bool {
         guard feeding.isEmpty, let anomaly, !anomaly.readsRecord else { return true }
-        let life = OperationAssembler.lifecycle(of: event)
-        if let life, assemblesOperations, assembler.takes(life) { return true }
-        if anomalyKinds & EventKindMask.bit(event.kind) != 0 && anomaly.mayAlert(on: event) { return true }
-        return life != nil && anomalyReadsOperations && anomaly.mayAlert(on: Self.asOperation(event))
+        if assemblerTakes(life) { return true }
+        return anomalyAnswers(event, isLifecycle: life != nil) { anomaly.mayAlert(on: $0) }
+    }
+
+    /// The event's lifecycle, when some consumer reads lifecycle records (else nil, unread).
+    private func lifecycle(of event: Event) -> OperationAssembler.Lifecycle? {
+        assemblesOperations || anomalyReadsOperations ? OperationAssembler.lifecycle(of: event) : nil
+    }
+
+    private mutating func assemblerTakes(_ life: OperationAssembler.Lifecycle?) -> Bool {
+        guard let life, assemblesOperations else { return false }
+        return assembler.takes(life)
+    }
+
+    /// `question` about `event` as the anomaly rules meet it: as itself when they read its kind,
+    /// and, for a lifecycle record, as its operation (`OperationOnce`).
+    private func anomalyAnswers(_ event: Event, isLifecycle: Bool, _ question: (Event) -> Bool) -> Bool {
+        if anomalyKinds & EventKindMask.bit(event.kind) != 0 && question(event) { return true }
+        return isLifecycle && anomalyReadsOperations && question(Self.asOperation(event))
     }
 
     /// A lifecycle record standing for its operation (`OperationOnce`).
@@ -118,11 +147,16 @@ public struct StatefulStages {
     /// `buffer.stats.late`). Returns the alerts of correlations, of rules on assembled operations
     /// and of anomaly rules.
     public mutating func push(_ event: Event, feeding matched: [Int] = [], released: (UInt64) -> Void = { _ in }) -> [Alert] {
+        push(event, feeding: matched, life: lifecycle(of: event), released: released)
+    }
+
+    private mutating func push(_ event: Event, feeding matched: [Int], life: OperationAssembler.Lifecycle?,
+                               released: (UInt64) -> Void) -> [Alert] {
         let lateBefore = buffer.stats.late
         if !matched.isEmpty { feeding[event.id, default: (matched, 0)].count += 1 }
         var alerts: [Alert] = []
         var out = Self.takeScratch(&releasedScratch)
-        if needsRecord(event, feeding: matched) {
+        if needsRecord(event, feeding: matched, life: life) {
             buffer.push(event, into: &out)
         } else {
             heldWithoutRecord += 1

@@ -47,11 +47,7 @@ public enum BaselineLearning {
         let onDiagnostic: (Diagnostic) -> Void
 
         mutating func event(_ event: Event, file: Int) throws {
-            if stages.wants(event) {
-                _ = stages.push(event)
-            } else if let t = event.time {
-                _ = stages.advance(to: t)
-            }
+            _ = stages.take(event)
         }
 
         mutating func diagnostic(_ diagnostic: Diagnostic) { onDiagnostic(diagnostic) }

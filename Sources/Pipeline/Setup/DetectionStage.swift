@@ -72,13 +72,10 @@ public final class DetectionStage {
         let arrival = engine.detect(event)
         var alerts = arrival.alerts
         guard stateful.isActive else { return alerts }
-        if stateful.wants(event, feeding: arrival.feeding) {
+        alerts += stateful.take(event, feeding: arrival.feeding, held: { held in
             eventsBuffered += 1
-            observer?.held(event)
-            alerts += stateful.push(event, feeding: arrival.feeding) { observer?.released($0) }
-        } else if let t = event.time {
-            alerts += stateful.advance(to: t) { observer?.released($0) }
-        }
+            observer?.held(held)
+        }, released: { observer?.released($0) })
         return alerts
     }
 

@@ -121,7 +121,7 @@ import Testing
             let detector = AnomalyDetector(rules: try Fixture.anomalyRules(), store: InMemoryBaselineStore())
             var stages = StatefulStages(buffer: EventTimeBuffer(latenessSeconds: 900), anomaly: detector)
             var alerts: [Alert] = []
-            for e in arrival where stages.wants(e) { alerts += stages.push(e) }
+            for e in arrival { alerts += stages.take(e) }
             alerts += stages.finish()
             return (alerts, stages.heldWithoutRecord, detector.stats.alertsWithoutRecord)
         }

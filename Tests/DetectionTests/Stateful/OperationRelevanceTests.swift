@@ -73,12 +73,7 @@ import Testing
         var alerts: [Alert] = []
         var buffered = 0
         for e in records() {
-            if stages.wants(e) {
-                buffered += 1
-                alerts += stages.push(e)
-            } else if let t = e.time {
-                alerts += stages.advance(to: t)
-            }
+            alerts += stages.take(e, held: { _ in buffered += 1 })
         }
         alerts += stages.finish()
         return (alerts.map(\.id).sorted(), buffered)
