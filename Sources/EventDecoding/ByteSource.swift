@@ -114,7 +114,8 @@ enum ByteSources {
             }
         }
         let prefixed = PrefixedSource(prefix: Array(head[0..<n]), upstream: raw)
-        if n == 2, head[0] == 0x1F, head[1] == 0x8B { return GzipSource(upstream: prefixed) }
+        // Bytes not read stay 0, which is no gzip magic.
+        if GzipInflate.isGzip(head) { return GzipSource(upstream: prefixed) }
         return prefixed
     }
 }
