@@ -30,7 +30,7 @@ public struct ReplayOptions: Sendable {
     /// saves: a replay killed in between resumes from the last one, learns those events once
     /// more, and the alerts table absorbs the alerts raised again (correlation windows, saved at
     /// every commit, skip what they had taken).
-    public var baselineEvents: Int = 100_000
+    public var baselineEvents: Int = BaselineSaves.defaultEvents
     /// How long the final drain may wait for sinks that ask to retry later.
     public var drainSeconds: Double = 30
     public var grouping = IncidentGrouping()
@@ -155,7 +155,7 @@ private struct BatchingConsumer: MergedConsumer {
     var checkpoints: ReplayCheckpoints
     var pending: [Alert] = []
     var eventsSinceCommit = 0
-    var eventsSinceBaselines = 0
+    var saves: BaselineSaves
     var filesDone = 0
     var bytesDone: Int64 = 0
     var onFileFinished: ((_ files: Int, _ bytes: Int64, _ events: Int, _ alerts: Int) -> Void)?
@@ -164,6 +164,7 @@ private struct BatchingConsumer: MergedConsumer {
         self.pipeline = pipeline
         self.summary = summary
         self.checkpoints = checkpoints
+        saves = BaselineSaves(learns: pipeline.detection.learnsBaselines, everyEvents: pipeline.options.baselineEvents)
     }
 
     mutating func event(_ event: Event, file: Int) throws {
@@ -173,7 +174,7 @@ private struct BatchingConsumer: MergedConsumer {
         if pending.count > before { summary.count(alerts: pending[before...]) }
         checkpoints.fed(event, file: file)
         eventsSinceCommit += 1
-        eventsSinceBaselines += 1
+        saves.count(1)
         if eventsSinceCommit >= pipeline.options.batchEvents { try flush() }
     }
 
@@ -191,14 +192,14 @@ private struct BatchingConsumer: MergedConsumer {
     /// Commits the pending alerts with every file position they cover. `drained`: the detection
     /// stage holds nothing any more (after `finish()`).
     mutating func flush(drained: Bool = false) throws {
-        let baselines = drained || !pipeline.detection.learnsBaselines || eventsSinceBaselines >= pipeline.options.baselineEvents
+        let baselines = saves.due(final: drained)
         let moved = baselines ? checkpoints.moved(drained: drained) : []
         if pending.isEmpty && eventsSinceCommit == 0 && moved.isEmpty { return }
         let result = try pipeline.commit(pending, checkpoints: moved, baselines: baselines)
         summary.record(result)
         pending.removeAll(keepingCapacity: true)
         eventsSinceCommit = 0
-        if baselines { eventsSinceBaselines = 0 }
+        if baselines { saves.saved() }
     }
 }
 

@@ -39,7 +39,7 @@ public struct RunOptions: Sendable {
     public var idleWait: Duration = .milliseconds(500)
     /// Events between saves of the anomaly baselines, and so between checkpoint moves (rounded up
     /// to whole rounds); `baselineInterval` bounds the time between them too.
-    public var baselineEvents = 100_000
+    public var baselineEvents = BaselineSaves.defaultEvents
     public var baselineInterval: Duration = .seconds(30)
     public init() {}
 
@@ -74,12 +74,10 @@ public final class RunService {
     private let onDiagnostic: (Diagnostic) -> Void
     private var backoff: [String: (failures: Int, until: ContinuousClock.Instant)] = [:]
     private let clock = ContinuousClock()
-    /// Since the last baseline save: events processed, and the newest checkpoint per source and key
-    /// (persisted, then acknowledged, with the next save).
-    private var eventsSinceBaselines = 0
-    private var lastBaselineSave: ContinuousClock.Instant
+    private var saves: BaselineSaves
+    /// The newest checkpoint per source and key since the last baseline save (persisted, then
+    /// acknowledged, with the next save).
     private var unsavedCheckpoints: [[String: Ingest.Checkpoint]] = []
-    private let learnsBaselines: Bool
 
     /// Builds the sources (Kafka consumers subscribe here; they connect on the first poll).
     public init(sources: [SourceSettings], rules: RuleSetup, database: StateDatabase, sinks: [any Sink],
@@ -117,8 +115,8 @@ public final class RunService {
         }
         self.sources = built
         unsavedCheckpoints = Array(repeating: [:], count: built.count)
-        learnsBaselines = detection.learnsBaselines || built.contains(where: \.learnsBaselines)
-        lastBaselineSave = clock.now
+        saves = BaselineSaves(learns: detection.learnsBaselines || built.contains(where: \.learnsBaselines),
+                              everyEvents: options.baselineEvents, interval: options.baselineInterval)
         metrics.update { m in for s in built { m.sourceUp[s.name] = true; m.eventsIn[s.name] = 0; m.eventsOut[s.name] = 0 } }
     }
 
@@ -229,9 +227,8 @@ public final class RunService {
         }
         summary.records += round.records
         summary.events += round.events.count
-        eventsSinceBaselines += round.events.count
-        let baselines = final || !learnsBaselines || eventsSinceBaselines >= options.baselineEvents
-            || clock.now - lastBaselineSave >= options.baselineInterval
+        saves.count(round.events.count)
+        let baselines = saves.due(final: final)
         var perSource: [(any RunSource, [Ingest.Checkpoint])] = []
         if baselines {
             for (i, source) in sources.enumerated() where !unsavedCheckpoints[i].isEmpty {
@@ -239,7 +236,7 @@ public final class RunService {
                 unsavedCheckpoints[i].removeAll()
             }
         }
-        guard !alerts.isEmpty || !perSource.isEmpty || (baselines && learnsBaselines && eventsSinceBaselines > 0) else { return }
+        guard !alerts.isEmpty || !perSource.isEmpty || (baselines && saves.learns && saves.events > 0) else { return }
         let batch = CommitBatch(alerts: alerts, checkpoints: perSource.flatMap { $0.1.map(SQLiteCheckpointStore.stateCheckpoint) })
         let grouper = IncidentGrouper(configuration: options.grouping)
         let result = try database.transaction {
@@ -247,10 +244,7 @@ public final class RunService {
             for source in sources { try source.saveState(baselines: baselines) }
             return try database.commit(batch: batch, grouper: grouper)
         }
-        if baselines {
-            eventsSinceBaselines = 0
-            lastBaselineSave = clock.now
-        }
+        if baselines { saves.saved() }
         summary.commits += 1
         summary.newAlerts += result.newAlerts.count
         summary.incidentRevisions += result.incidents.count

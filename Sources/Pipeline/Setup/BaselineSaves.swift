@@ -1,0 +1,34 @@
+/// When the learned anomaly baselines are saved, and so when source positions may move (a
+/// position must never cover learning the store lacks): every `everyEvents` events or, when set,
+/// every `interval`, and at the end; at every commit when nothing learns baselines. Saving
+/// re-encodes every baseline touched since the last save, so saving at every commit cost as much
+/// as learning. Replay and run share it.
+struct BaselineSaves {
+    /// Events between saves by default (`ReplayOptions` and `RunOptions.baselineEvents`).
+    static let defaultEvents = 100_000
+
+    let learns: Bool
+    let everyEvents: Int
+    let interval: Duration?
+    /// Events since the last save.
+    private(set) var events = 0
+    private var lastSave = ContinuousClock.now
+
+    init(learns: Bool, everyEvents: Int, interval: Duration? = nil) {
+        self.learns = learns
+        self.everyEvents = everyEvents
+        self.interval = interval
+    }
+
+    mutating func count(_ n: Int) { events += n }
+
+    /// Whether this commit saves the baselines; `final`: the last one.
+    func due(final: Bool) -> Bool {
+        final || !learns || events >= everyEvents || interval.map { ContinuousClock.now - lastSave >= $0 } ?? false
+    }
+
+    mutating func saved() {
+        events = 0
+        lastSave = .now
+    }
+}
