@@ -132,10 +132,12 @@ def label_for(n: int) -> str:
 
 def ensure_data(records: int) -> str:
     path = os.path.join(DATA, f"activity-{label_for(records)}.jsonl")
-    if not os.path.exists(path):
+    generator = os.path.join(HERE, "gen_activity.py")
+    # Made again when the generator changed since: a figure always describes what it writes now.
+    if not os.path.exists(path) or os.path.getmtime(path) < os.path.getmtime(generator):
         log(f"generating {records} records into {os.path.relpath(path, REPO)}")
         t0 = time.monotonic()
-        subprocess.run([sys.executable, os.path.join(HERE, "gen_activity.py"), "--records", str(records), "--out", path],
+        subprocess.run([sys.executable, generator, "--records", str(records), "--out", path],
                        check=True)
         log(f"generated in {time.monotonic() - t0:.1f} s")
     return path

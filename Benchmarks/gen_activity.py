@@ -9,12 +9,20 @@ identity.claims with URI claim names, properties with a JSON-string requestbody 
 is a baseline breach (Owner grant, NSG open to the internet, workspace listKeys, CMK removed, diagnostic
 settings deleted, Defender plan set to Free) so that rules have something to find.
 
-Speed: a few thousand distinct templates are built once; each output record is a template with a fresh
-time and correlationId spliced in. 1M records take well under two minutes. Seeded and deterministic.
+Records come as operations, like the real log (activity-log.md: "Start and completion records of one
+operation share [correlationId]. Not unique per record."): a Start, an Accept for most asynchronous
+operations, then Success or Failure, by the same caller on the same resource, sharing one correlationId
+and spread over the next seconds to minutes among other operations' records. Operations still open at
+the end of the file stay incomplete, as at the edge of an export.
+
+Speed: a few thousand distinct operation templates are built once; each output record is one of their
+records with a fresh time and its operation's correlationId spliced in. 1M records take well under two
+minutes. Seeded and deterministic.
 """
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import os
 import random
@@ -61,7 +69,15 @@ OPERATIONS = [
 ]
 
 
-def build_templates(count: int, rng: random.Random) -> list[tuple[bytes, bytes, bytes]]:
+# An operation's later records come this many records after its first (sync / async operations).
+SYNC_DELAY = (1, 4)
+ASYNC_DELAY = (3, 40)
+ASYNC_DONE_DELAY = (20, 400)
+
+
+def build_templates(count: int, rng: random.Random) -> list[tuple[bool, list[tuple[bytes, bytes, bytes]]]]:
+    """`count` operations: whether each is asynchronous, and its records in order, each cut around
+    its time and correlationId."""
     def guid():
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
@@ -79,7 +95,6 @@ def build_templates(count: int, rng: random.Random) -> list[tuple[bytes, bytes, 
         provider_path = suffix.format(ws=ws, id=guid(), n=rng.randint(1, 40), v=rng.randint(1, 30))
         ns, _, rest = provider_path.partition("/")
         rid = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.{ns}/{rest}"
-        phase = rng.choices(["Start", "Accept", "Success", "Failure"], [40, 12 if is_async else 0, 44, 4])[0]
         bad = rng.random() < 0.05  # only ops with a bad variant use it: about 1 record in 500 overall
         ipv6 = rng.random() < 0.2
         ip = (f"2001:db8:{rng.randint(0, 0xffff):x}:{rng.randint(0, 0xffff):x}::{rng.randint(1, 0xfff):x}" if ipv6
@@ -121,39 +136,43 @@ def build_templates(count: int, rng: random.Random) -> list[tuple[bytes, bytes, 
             principal_id, principal_type = oid, "ServicePrincipal"
         role = rng.choice([("Contributor", "b24988ac618042a0ab8820f7382dd24c"), ("Owner", OWNER.replace("-", "")),
                            ("AzureML Data Scientist", "f6c7c9148db3469d8ca1694a8f32e121")])
-        props = {"eventCategory": "Administrative", "entity": rid, "message": op,
-                 "hierarchy": f"{TENANT}/mg-ml/{sub}"}
         body = request_body(op, bad, sub, rg, rng, guid)
-        if phase == "Start":
-            props["requestbody"] = json.dumps(body, separators=(",", ":"))
-        else:
-            props["statusCode"] = {"Success": "OK", "Accept": "Accepted", "Failure": "Forbidden"}[phase]
-            props["serviceRequestId"] = guid()
-            if phase != "Failure":
-                props["responseBody"] = json.dumps({**body, "id": rid, "etag": f"W/\"{guid()}\""}, separators=(",", ":"))
-        case = rng.random()
-        opname = op.upper() if case < 0.7 else op if case < 0.9 else op.lower()
-        record = {
-            "time": TIME_MARK,
-            "resourceId": rid.upper() if rng.random() < 0.8 else rid,
-            "operationName": opname, "category": rng.choice(["Administrative"] * 8 + ["Write", "Action"]),
-            "resultType": phase,
-            "resultSignature": {"Start": "Started.", "Accept": "Accepted.Created", "Success": "Succeeded.OK",
-                                "Failure": "Failed.Forbidden"}[phase],
-            "durationMs": rng.choice([0, 0, 0, "0", rng.randint(10, 5000)]),
-            "callerIpAddress": ip, "correlationId": CORR_MARK,
-            "identity": {"authorization": {"scope": rid, "action": op,
-                                           "evidence": {"role": role[0], "roleAssignmentScope": f"/subscriptions/{sub}",
-                                                        "roleAssignmentId": tok(32).lower(), "roleDefinitionId": role[1],
-                                                        "principalId": principal_id.replace("-", ""),
-                                                        "principalType": principal_type}},
-                         "claims": claims},
-            "level": "Error" if phase == "Failure" else "Information", "location": "global", "properties": props,
-        }
-        text = json.dumps(record, separators=(",", ":"))
-        a, _, rest = text.partition(json.dumps(TIME_MARK))
-        b, _, c = rest.partition(json.dumps(CORR_MARK))
-        out.append((a.encode() + b'"', b'"' + b.encode() + b'"', b'"' + c.encode() + b"\n"))
+        phases = ["Start"] + (["Accept"] if is_async and rng.random() < 0.75 else []) + [rng.choices(["Success", "Failure"], [92, 8])[0]]
+        records = []
+        for phase in phases:
+            props = {"eventCategory": "Administrative", "entity": rid, "message": op,
+                     "hierarchy": f"{TENANT}/mg-ml/{sub}"}
+            if phase == "Start":
+                props["requestbody"] = json.dumps(body, separators=(",", ":"))
+            else:
+                props["statusCode"] = {"Success": "OK", "Accept": "Accepted", "Failure": "Forbidden"}[phase]
+                props["serviceRequestId"] = guid()
+                if phase != "Failure":
+                    props["responseBody"] = json.dumps({**body, "id": rid, "etag": f"W/\"{guid()}\""}, separators=(",", ":"))
+            case = rng.random()
+            opname = op.upper() if case < 0.7 else op if case < 0.9 else op.lower()
+            record = {
+                "time": TIME_MARK,
+                "resourceId": rid.upper() if rng.random() < 0.8 else rid,
+                "operationName": opname, "category": rng.choice(["Administrative"] * 8 + ["Write", "Action"]),
+                "resultType": phase,
+                "resultSignature": {"Start": "Started.", "Accept": "Accepted.Created", "Success": "Succeeded.OK",
+                                    "Failure": "Failed.Forbidden"}[phase],
+                "durationMs": rng.choice([0, 0, 0, "0", rng.randint(10, 5000)]),
+                "callerIpAddress": ip, "correlationId": CORR_MARK,
+                "identity": {"authorization": {"scope": rid, "action": op,
+                                               "evidence": {"role": role[0], "roleAssignmentScope": f"/subscriptions/{sub}",
+                                                            "roleAssignmentId": tok(32).lower(), "roleDefinitionId": role[1],
+                                                            "principalId": principal_id.replace("-", ""),
+                                                            "principalType": principal_type}},
+                             "claims": claims},
+                "level": "Error" if phase == "Failure" else "Information", "location": "global", "properties": props,
+            }
+            text = json.dumps(record, separators=(",", ":"))
+            a, _, rest = text.partition(json.dumps(TIME_MARK))
+            b, _, c = rest.partition(json.dumps(CORR_MARK))
+            records.append((a.encode() + b'"', b'"' + b.encode() + b'"', b'"' + c.encode() + b"\n"))
+        out.append((is_async, records))
     return out
 
 
@@ -192,14 +211,17 @@ def request_body(op: str, bad: bool, sub: str, rg: str, rng: random.Random, guid
 
 def write(path: str, records: int, templates: int) -> None:
     rng = random.Random(SEED)
-    parts = build_templates(templates, rng)
-    n = len(parts)
+    ops = build_templates(templates, rng)
+    n = len(ops)
     order = [rng.randrange(n) for _ in range(8192)]
     day = datetime(2026, 11, 3, tzinfo=timezone.utc)
     step_us = max(1, 86_400_000_000 // max(records, 1))
     tmp = path + ".tmp"
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     sec_cache: dict[int, bytes] = {}
+    # Records of operations already started, by the slot they are due: (due, operation number, record index).
+    pending: list[tuple[int, int, int]] = []
+    started = 0
     with open(tmp, "wb", buffering=1 << 22) as f:
         chunk: list[bytes] = []
         for i in range(records):
@@ -209,10 +231,23 @@ def write(path: str, records: int, templates: int) -> None:
             if prefix is None:
                 prefix = (day + timedelta(seconds=sec)).strftime("%Y-%m-%dT%H:%M:%S").encode()
                 sec_cache = {sec: prefix}
-            a, b, c = parts[(order[i & 8191] + (i >> 13)) % n]
+            if pending and pending[0][0] <= i:
+                _, op, r = heapq.heappop(pending)
+            else:
+                op, r = started, 0
+                started += 1
+                is_async, parts = ops[(order[op & 8191] + (op >> 13)) % n]
+                due = i
+                for later in range(1, len(parts)):
+                    if not is_async:
+                        due += rng.randint(*SYNC_DELAY)
+                    else:
+                        due += rng.randint(*(ASYNC_DONE_DELAY if later == len(parts) - 1 else ASYNC_DELAY))
+                    heapq.heappush(pending, (due, op, later))
+            a, b, c = ops[(order[op & 8191] + (op >> 13)) % n][1][r]
             chunk += (a, prefix, b".%07dZ" % ((us % 1_000_000) * 10 + i % 10), b,
-                      b"%08x-%04x-4%03x-8%03x-%012x" % (i, i >> 16 & 0xffff, i & 0xfff, (i * 7) & 0xfff,
-                                                         (i * 2654435761) & 0xffffffffffff), c)
+                      b"%08x-%04x-4%03x-8%03x-%012x" % (op, op >> 16 & 0xffff, op & 0xfff, (op * 7) & 0xfff,
+                                                         (op * 2654435761) & 0xffffffffffff), c)
             if len(chunk) >= 60_000:
                 f.write(b"".join(chunk))
                 chunk.clear()
