@@ -8,11 +8,13 @@ import FastJSON
 /// the reserved `vigil.` prefix (`vigil.operation`, `vigil.caller`, `vigil.resource.name`, …).
 /// `vigil events` prints exactly that view, so users see what rules see.
 public struct Event: Sendable {
-    // Layout: the trivial fields live inline; every field that holds a reference (the record, the
-    // position's source, the text fields, the resource) lives in one copy-on-write box. An event is
-    // copied many times on its way through the stateful stages (reorder buffer, assembler, anomaly
-    // detector, engine), and a copy is now one retain instead of one per String (~20). Reads are
+    // Layout: the trivial fields live inline; every field that holds a reference (the position's
+    // source, the text fields, the resource) lives in one copy-on-write box. An event is copied
+    // many times on its way through the stateful stages (reorder buffer, assembler, anomaly
+    // detector, engine), and a copy is now two retains instead of one per String (~20). Reads are
     // one pointer hop; a write to a shared box copies it first, so value semantics are unchanged.
+    // The record sits beside the box, not in it: dropping it (`droppingRecord`, for events held
+    // only for their typed fields) then shares the box instead of copying it.
     public var kind: EventKind
     public var shape: RecordShape
     /// Record identity: a hash of the record's bytes (the same record read twice has the same id).
@@ -21,10 +23,10 @@ public struct Event: Sendable {
     /// For alerts: the alert's own severity.
     public var severity: Severity?
     private var storage: Storage
+    /// Parsed already (every decoded record), built on first read (assembled operations), or dropped.
+    private var recordStorage: RecordStorage
 
     private final class Storage: @unchecked Sendable {
-        /// Parsed already (every decoded record), or built on first read (assembled operations).
-        var record: RecordStorage
         var position: SourcePosition
         var operationName: String? = nil
         var operation: String? = nil
@@ -42,14 +44,13 @@ public struct Event: Sendable {
         var alertId: String? = nil
         var title: String? = nil
 
-        init(record: RecordStorage, position: SourcePosition) {
-            self.record = record
+        init(position: SourcePosition) {
             self.position = position
         }
 
         /// A copy with the typed fields operationName … correlationId only (no alertId, no title).
-        func copyTypedFields(record: RecordStorage, position: SourcePosition) -> Storage {
-            let c = Storage(record: record, position: position)
+        func copyTypedFields(position: SourcePosition) -> Storage {
+            let c = Storage(position: position)
             c.operationName = operationName
             c.operation = operation
             c.category = category
@@ -67,7 +68,7 @@ public struct Event: Sendable {
         }
 
         func copy() -> Storage {
-            let c = copyTypedFields(record: record, position: position)
+            let c = copyTypedFields(position: position)
             c.alertId = alertId
             c.title = title
             return c
@@ -83,8 +84,8 @@ public struct Event: Sendable {
     /// The record as it arrived (for CSV, one object per row, column → cell). Events Vigil builds
     /// itself (assembled operations) may defer it: it is built on first read.
     public var record: JSONDocument {
-        get { storage.record.document }
-        set { uniqueStorage().record = .document(newValue) }
+        get { recordStorage.document }
+        set { recordStorage = .document(newValue) }
     }
     public var position: SourcePosition {
         get { storage.position }
@@ -176,7 +177,8 @@ public struct Event: Sendable {
         self.kind = kind
         self.shape = shape
         self.id = id
-        self.storage = Storage(record: .document(record), position: position)
+        self.storage = Storage(position: position)
+        self.recordStorage = .document(record)
     }
 
     /// An event whose record is built by `record` the first time something reads it.
@@ -184,7 +186,8 @@ public struct Event: Sendable {
         self.kind = kind
         self.shape = shape
         self.id = id
-        self.storage = Storage(record: .deferred(record), position: position)
+        self.storage = Storage(position: position)
+        self.recordStorage = .deferred(record)
     }
 
     /// An event Vigil builds from another one (an assembled operation from its base record): its own
@@ -197,12 +200,13 @@ public struct Event: Sendable {
         self.shape = shape
         self.id = id
         self.time = time
-        self.storage = source.storage.copyTypedFields(record: .deferred(record), position: position)
+        self.storage = source.storage.copyTypedFields(position: position)
+        self.recordStorage = .deferred(record)
     }
 
     /// False while a deferred record has not been built yet (for tests and counters).
     public var recordIsBuilt: Bool {
-        if case .deferred(let r) = storage.record { return r.isBuilt }
+        if case .deferred(let r) = recordStorage { return r.isBuilt }
         return true
     }
 
@@ -211,15 +215,13 @@ public struct Event: Sendable {
     /// minutes of event time, and the record is most of an event's memory).
     public func droppingRecord() -> Event {
         var e = self
-        let c = storage.copy()
-        c.record = .dropped
-        e.storage = c
+        e.recordStorage = .dropped
         return e
     }
 
     /// False once `droppingRecord()` has dropped the record.
     public var hasRecord: Bool {
-        if case .dropped = storage.record { return false }
+        if case .dropped = recordStorage { return false }
         return true
     }
 
