@@ -67,7 +67,7 @@ public final class AnomalyDetector: Detector {
     @exclusivity(unchecked) public private(set) var stats = Stats()
     public let store: BaselineStore
     private let spaces: [Space]
-    /// `spaces`, those whose scope costs no lookup first (`wants` stops at the first that fits).
+    /// `spaces`, those whose scope costs no lookup first (`interest(in:)` walks them on arrival).
     private let spacesByScopeCost: [Space]
     /// `EventKindMask` of the kinds some space reads.
     private let kinds: UInt16
@@ -107,53 +107,64 @@ public final class AnomalyDetector: Detector {
 
     // MARK: Detector
 
-    /// Whether any anomaly rule could learn from or check this event: it has a time, and for
-    /// some baseline space its kind is one the space's rules read and it names a subject and a
-    /// scope. Every such event is learned into its baselines (whether or not a rule's operation
-    /// or category filter selects it: baselines describe all of an identity's activity), so an
-    /// event for which this is false leaves the detector unchanged; `process` may skip it.
-    public func wants(_ event: Event) -> Bool {
-        let kind = EventKindMask.bit(event.kind)
-        guard event.time != nil, kinds & kind != 0 else { return false }
-        var resourceHash: UInt64?
-        // Spaces whose scope needs no lookup (global) first: most events stop there.
-        for space in spacesByScopeCost where space.kindMask & kind != 0 {
-            if space.subject(of: event) != nil, scopeRef(space, event, resourceHash: &resourceHash) != nil { return true }
-        }
-        return false
+    /// What the anomaly rules could do with an event, asked when it arrives (`interest(in:)`).
+    public enum Interest: Comparable, Sendable {
+        /// Nothing: no baseline space reads it. `process` leaves the detector unchanged.
+        case none
+        /// Learn it only: no alert is possible, whatever comes before it in event time.
+        case learn
+        /// Learn it, and it may raise an alert.
+        case mayAlert
     }
 
     /// Whether some space reads an event's subject or scope from the record itself (a path that
-    /// is no typed field): then every event keeps its record (`mayAlert`).
+    /// is no typed field): then every event keeps its record.
     public let readsRecord: Bool
 
-    /// Whether `process` may still raise an alert on `event`, asked when it arrives, before the
-    /// events ahead of it in event time are learned. False only when no rule can: none selects
-    /// it (kind, operation, category) in a space that finds its subject and scope, or the
-    /// baseline in memory already rules each selected one out (`ruledOut`). Baselines only grow
-    /// (profiles, ranges, operations, hour counts; evicted ones are stored and read back), so
-    /// what is ruled out now stays ruled out when the event is processed. When false, and the
-    /// detector does not `readsRecord`, `process` reads only the event's typed fields: the
-    /// stateful path holds it without its record (`Event.droppingRecord()`).
-    public func mayAlert(on event: Event) -> Bool {
+    /// Whether any anomaly rule could learn from or check this event (`interest(in:)` is not `.none`).
+    public func wants(_ event: Event) -> Bool { interest(in: event) != .none }
+
+    /// Whether `process` may still raise an alert on `event` (`interest(in:)` is `.mayAlert`).
+    public func mayAlert(on event: Event) -> Bool { interest(in: event) == .mayAlert }
+
+    /// What the rules could do with `event`, asked on arrival, before the events ahead of it in
+    /// event time are learned. One walk over the spaces answers both questions the stateful path
+    /// asks of every record:
+    /// - whether to hold it at all: some space reads its kind and finds its subject and scope.
+    ///   Every such event is learned into its baselines (whether or not a rule's operation or
+    ///   category filter selects it: baselines describe all of an identity's activity);
+    /// - whether to keep its record: `.mayAlert` unless no rule can alert on it. No rule can when
+    ///   none selects it (kind, operation, category) in a space that finds its subject and scope,
+    ///   or the baseline in memory already rules each selected one out (`ruledOut`). Baselines
+    ///   only grow (profiles, ranges, operations, hour counts; evicted ones are stored and read
+    ///   back), so what is ruled out now stays ruled out when the event is processed. For a
+    ///   `.learn` event, when the detector does not `readsRecord`, `process` reads only the
+    ///   event's typed fields: the stateful path holds it without its record.
+    public func interest(in event: Event) -> Interest {
         let kind = EventKindMask.bit(event.kind)
-        guard mode == .detect, let time = event.time, kinds & kind != 0 else { return false }
-        let selection = selector.select(event, operationIds: &operationNames)
+        guard let time = event.time, kinds & kind != 0 else { return .none }
+        var interest = Interest.none
+        var selection: RuleSelection?
         var resourceHash: UInt64?
         var address: IPAddress??
+        // Spaces whose scope needs no lookup (global) first.
         for space in spacesByScopeCost where space.kindMask & kind != 0 {
-            guard space.facts.contains(where: { selection.selects(index: $0.index) }),
-                  let subjectText = space.subject(of: event),
+            guard let subjectText = space.subject(of: event),
                   let scope = scopeRef(space, event, resourceHash: &resourceHash) else { continue }
+            interest = .learn
+            guard mode == .detect else { return .learn }
+            if selection == nil { selection = selector.select(event, operationIds: &operationNames) }
+            let selected = selection!
+            guard space.facts.contains(where: { selected.selects(index: $0.index) }) else { continue }
             let key = BaselineKey(space: Int32(space.index), scope: scope.id, subject: subjects.id(ofRaw: subjectText))
-            guard let known = profiles.peek(key) else { return true }
+            guard let known = profiles.peek(key) else { return .mayAlert }
             if address == nil { address = .some(event.callerIP.flatMap(IPAddress.init)) }
             let range = address!.map { rangeId($0.network(ipv4Prefix: space.ipv4Prefix, ipv6Prefix: space.ipv6Prefix)) }
-            for facts in space.facts where selection.selects(index: facts.index) {
-                if !Self.ruledOut(facts, operation: selection.operationId, time: time, known: known.value, range: range) { return true }
+            for facts in space.facts where selected.selects(index: facts.index) {
+                if !Self.ruledOut(facts, operation: selected.operationId, time: time, known: known.value, range: range) { return .mayAlert }
             }
         }
-        return false
+        return interest
     }
 
     /// Whether the baseline `known` already rules out an anomaly of this rule, for good: it has

@@ -78,14 +78,16 @@ public struct StatefulStages {
     public let isActive: Bool
 
     /// One event as the pipeline hands it on: held when this path wants it (`held` is told first),
-    /// else its time still moves event time (`advance`). The lifecycle test is read once for both
-    /// decisions. Returns the alerts `push` or `advance` gave.
+    /// else its time still moves event time (`advance`). Whether it is wanted and whether its
+    /// record is kept are decided together (`Hold`), reading the lifecycle and asking the anomaly
+    /// rules once. Returns the alerts `push` or `advance` gave.
     public mutating func take(_ event: Event, feeding: [Int] = [], held: (Event) -> Void = { _ in },
                               released: (UInt64) -> Void = { _ in }) -> [Alert] {
         let life = lifecycle(of: event)
-        if wants(event, feeding: feeding, life: life) {
+        let hold = self.hold(event, feeding: feeding, life: life)
+        if hold != .no {
             held(event)
-            return push(event, feeding: feeding, life: life, released: released)
+            return push(event, feeding: feeding, withRecord: hold == .withRecord, released: released)
         }
         guard let t = event.time else { return [] }
         return advance(to: t, released: released)
@@ -93,31 +95,33 @@ public struct StatefulStages {
 
     /// Whether this path needs `event`. `feeding`: the correlation base rules it matched
     /// (`Engine.detect`). Assembled operations are built inside this path, so for raw records the
-    /// baselines are asked directly (`AnomalyDetector.wants`: a kind, a subject and a scope).
+    /// baselines are asked directly (`AnomalyDetector.interest(in:)`: a kind, a subject and a scope).
     /// `mutating` though it changes nothing: it runs for every record, and a non-mutating call on
     /// this struct held in a class (`DetectionStage`) copied the whole struct (every buffer, table
     /// and window) out and destroyed it again each time.
     public mutating func wants(_ event: Event, feeding: [Int] = []) -> Bool {
-        wants(event, feeding: feeding, life: lifecycle(of: event))
+        hold(event, feeding: feeding, life: lifecycle(of: event)) != .no
     }
 
-    private mutating func wants(_ event: Event, feeding: [Int], life: OperationAssembler.Lifecycle?) -> Bool {
-        if !feeding.isEmpty || assemblerTakes(life) { return true }
-        guard let anomaly else { return false }
-        return anomalyAnswers(event, isLifecycle: life != nil, anomaly.wants)
+    /// How an event is held: not at all, without its record, or with it.
+    private enum Hold { case no, withoutRecord, withRecord }
+
+    /// Held with its record when it feeds a correlation (its evidence), the assembler takes it (the
+    /// operation's bodies), or an anomaly rule may alert on it (its evidence) or reads it. Held
+    /// without it when only the baselines learn from it: then only its typed fields are ever read
+    /// here, and the record, most of a held event's memory, is dropped (on dense input the buffer
+    /// holds thousands).
+    private mutating func hold(_ event: Event, feeding: [Int], life: OperationAssembler.Lifecycle?) -> Hold {
+        if !feeding.isEmpty || assemblerTakes(life) { return .withRecord }
+        guard let anomaly else { return .no }
+        switch anomalyInterest(event, isLifecycle: life != nil, anomaly) {
+        case .none: return .no
+        case .learn: return anomaly.readsRecord ? .withRecord : .withoutRecord
+        case .mayAlert: return .withRecord
+        }
     }
 
-    /// Whether `event` must be held with its record: it feeds a correlation (its evidence), the
-    /// assembler takes it (the operation's bodies), or an anomaly rule may alert on it (its
-    /// evidence) or reads it. Otherwise only its typed fields are ever read here, and the record,
-    /// most of a held event's memory, is dropped (on dense input the buffer holds thousands).
-    private mutating func needsRecord(_ event: Event, feeding: [Int], life: OperationAssembler.Lifecycle?) -> Bool {
-        guard feeding.isEmpty, let anomaly, !anomaly.readsRecord else { return true }
-        if assemblerTakes(life) { return true }
-        return anomalyAnswers(event, isLifecycle: life != nil) { anomaly.mayAlert(on: $0) }
-    }
-
-    /// The event's lifecycle, when some consumer reads lifecycle records (else nil, unread).
+    /// The lifecycle of `event`, when some consumer reads lifecycle records (else nil, unread).
     private func lifecycle(of event: Event) -> OperationAssembler.Lifecycle? {
         assemblesOperations || anomalyReadsOperations ? OperationAssembler.lifecycle(of: event) : nil
     }
@@ -127,11 +131,15 @@ public struct StatefulStages {
         return assembler.takes(life)
     }
 
-    /// `question` about `event` as the anomaly rules meet it: as itself when they read its kind,
-    /// and, for a lifecycle record, as its operation (`OperationOnce`).
-    private func anomalyAnswers(_ event: Event, isLifecycle: Bool, _ question: (Event) -> Bool) -> Bool {
-        if anomalyKinds & EventKindMask.bit(event.kind) != 0 && question(event) { return true }
-        return isLifecycle && anomalyReadsOperations && question(Self.asOperation(event))
+    /// What the anomaly rules could do with `event` as they meet it: as itself when they read its
+    /// kind, and, for a lifecycle record, as its operation (`OperationOnce`); the larger of the two.
+    private func anomalyInterest(_ event: Event, isLifecycle: Bool, _ anomaly: AnomalyDetector) -> AnomalyDetector.Interest {
+        var interest = AnomalyDetector.Interest.none
+        if anomalyKinds & EventKindMask.bit(event.kind) != 0 { interest = anomaly.interest(in: event) }
+        if interest != .mayAlert && isLifecycle && anomalyReadsOperations {
+            interest = max(interest, anomaly.interest(in: Self.asOperation(event)))
+        }
+        return interest
     }
 
     /// A lifecycle record standing for its operation (`OperationOnce`).
@@ -147,16 +155,16 @@ public struct StatefulStages {
     /// `buffer.stats.late`). Returns the alerts of correlations, of rules on assembled operations
     /// and of anomaly rules.
     public mutating func push(_ event: Event, feeding matched: [Int] = [], released: (UInt64) -> Void = { _ in }) -> [Alert] {
-        push(event, feeding: matched, life: lifecycle(of: event), released: released)
+        let withRecord = hold(event, feeding: matched, life: lifecycle(of: event)) != .withoutRecord
+        return push(event, feeding: matched, withRecord: withRecord, released: released)
     }
 
-    private mutating func push(_ event: Event, feeding matched: [Int], life: OperationAssembler.Lifecycle?,
-                               released: (UInt64) -> Void) -> [Alert] {
+    private mutating func push(_ event: Event, feeding matched: [Int], withRecord: Bool, released: (UInt64) -> Void) -> [Alert] {
         let lateBefore = buffer.stats.late
         if !matched.isEmpty { feeding[event.id, default: (matched, 0)].count += 1 }
         var alerts: [Alert] = []
         var out = Self.takeScratch(&releasedScratch)
-        if needsRecord(event, feeding: matched, life: life) {
+        if withRecord {
             buffer.push(event, into: &out)
         } else {
             heldWithoutRecord += 1
