@@ -112,6 +112,9 @@ public struct EventTimeBuffer {
         stats.buffered = heap.count
     }
 
+    /// Whether an event at `time` pushed now would be late.
+    public func isLate(_ time: EventTime) -> Bool { time.nanoseconds < lateBound }
+
     /// Releases everything still held, in order (end of input).
     public mutating func flush() -> [Event] {
         var out: [Event] = []

@@ -22,6 +22,8 @@
 //   operation only, which is part of the assembly key, so a lifecycle is taken or left whole.
 // - Anomaly rules that read operations see each operation once, as the first record of its
 //   lifecycle in event time (`OperationOnce`), with kind `operation`; never the assembled event.
+//   A lifecycle record known on arrival to be a repeat of its operation, and wanted by nothing
+//   else, is not held: `OperationOnce` keeps its time only (`repeatsNotHeld`).
 import EventModel
 
 public struct StatefulStages {
@@ -39,8 +41,11 @@ public struct StatefulStages {
     /// Some anomaly rule reads operations: they get each lifecycle's first record (`OperationOnce`).
     private let anomalyReadsOperations: Bool
     public private(set) var operationOnce: OperationOnce
-    /// Events held without their record (`needsRecord`).
+    /// Events held without their record (`Hold.withoutRecord`).
     public private(set) var heldWithoutRecord = 0
+    /// Lifecycle records known on arrival to be repeats of their operation, wanted by nothing
+    /// else, so not held at all (`Hold.repeatOnly`); they still move event time.
+    public private(set) var repeatsNotHeld = 0
     private let correlates: Bool
     /// Base-rule matches of buffered events, by record id (the same bytes match the same rules).
     private var feeding: [UInt64: (matched: [Int], count: Int)] = [:]
@@ -84,13 +89,23 @@ public struct StatefulStages {
     public mutating func take(_ event: Event, feeding: [Int] = [], held: (Event) -> Void = { _ in },
                               released: (UInt64) -> Void = { _ in }) -> [Alert] {
         let life = lifecycle(of: event)
-        let hold = self.hold(event, feeding: feeding, life: life)
-        if hold != .no {
+        let operation = operationKey(event, life: life)
+        let hold = self.hold(event, feeding: feeding, life: life, operation: operation)
+        switch hold {
+        case .no:
+            guard let t = event.time else { return [] }
+            return advance(to: t, released: released)
+        case .repeatOnly:
+            let t = event.time!
+            arrived(operation, time: t)
+            operationOnce.noteRepeat(key: operation!, time: t.nanoseconds, id: event.id)
+            repeatsNotHeld += 1
+            return advance(to: t, released: released)
+        case .withRecord, .withoutRecord:
             held(event)
+            arrived(operation, time: event.time)
             return push(event, feeding: feeding, withRecord: hold == .withRecord, released: released)
         }
-        guard let t = event.time else { return [] }
-        return advance(to: t, released: released)
     }
 
     /// Whether this path needs `event`. `feeding`: the correlation base rules it matched
@@ -100,25 +115,45 @@ public struct StatefulStages {
     /// this struct held in a class (`DetectionStage`) copied the whole struct (every buffer, table
     /// and window) out and destroyed it again each time.
     public mutating func wants(_ event: Event, feeding: [Int] = []) -> Bool {
-        hold(event, feeding: feeding, life: lifecycle(of: event)) != .no
+        let life = lifecycle(of: event)
+        return hold(event, feeding: feeding, life: life, operation: operationKey(event, life: life)) != .no
     }
 
-    /// How an event is held: not at all, without its record, or with it.
-    private enum Hold { case no, withoutRecord, withRecord }
+    /// How an event is taken: not at all, held without its record or with it, or (a known repeat of
+    /// its operation, for `OperationOnce`) its time only.
+    private enum Hold { case no, withoutRecord, withRecord, repeatOnly }
 
     /// Held with its record when it feeds a correlation (its evidence), the assembler takes it (the
     /// operation's bodies), or an anomaly rule may alert on it (its evidence) or reads it. Held
     /// without it when only the baselines learn from it: then only its typed fields are ever read
     /// here, and the record, most of a held event's memory, is dropped (on dense input the buffer
-    /// holds thousands).
-    private mutating func hold(_ event: Event, feeding: [Int], life: OperationAssembler.Lifecycle?) -> Hold {
+    /// holds thousands). Not held when the anomaly rules would meet it only as its operation, and
+    /// it is surely not its operation's first record (`OperationOnce.isRepeat`).
+    private mutating func hold(_ event: Event, feeding: [Int], life: OperationAssembler.Lifecycle?, operation: UInt64?) -> Hold {
         if !feeding.isEmpty || assemblerTakes(life) { return .withRecord }
         guard let anomaly else { return .no }
+        if let operation, anomalyKinds & EventKindMask.bit(event.kind) == 0,
+           operationOnce.isRepeat(key: operation, time: event.time!.nanoseconds) {
+            return .repeatOnly
+        }
         switch anomalyInterest(event, isLifecycle: life != nil, anomaly) {
         case .none: return .no
         case .learn: return anomaly.readsRecord ? .withRecord : .withoutRecord
         case .mayAlert: return .withRecord
         }
+    }
+
+    /// The key `OperationOnce` remembers a lifecycle record's operation by, when the anomaly rules
+    /// read operations and the record is on time (a late one reaches no stateful consumer).
+    private func operationKey(_ event: Event, life: OperationAssembler.Lifecycle?) -> UInt64? {
+        guard anomalyReadsOperations, let life, let t = event.time, !buffer.isLate(t) else { return nil }
+        return OperationOnce.key(of: life)
+    }
+
+    /// Tells `OperationOnce` that a record of `operation` is taken (held, or noted as a repeat).
+    private mutating func arrived(_ operation: UInt64?, time: EventTime?) {
+        guard let operation, let time else { return }
+        operationOnce.arrived(key: operation, time: time.nanoseconds, watermark: buffer.watermark?.nanoseconds)
     }
 
     /// The lifecycle of `event`, when some consumer reads lifecycle records (else nil, unread).
@@ -155,7 +190,10 @@ public struct StatefulStages {
     /// `buffer.stats.late`). Returns the alerts of correlations, of rules on assembled operations
     /// and of anomaly rules.
     public mutating func push(_ event: Event, feeding matched: [Int] = [], released: (UInt64) -> Void = { _ in }) -> [Alert] {
-        let withRecord = hold(event, feeding: matched, life: lifecycle(of: event)) != .withoutRecord
+        let life = lifecycle(of: event)
+        let operation = operationKey(event, life: life)
+        let withRecord = hold(event, feeding: matched, life: life, operation: operation) != .withoutRecord
+        arrived(operation, time: event.time)
         return push(event, feeding: matched, withRecord: withRecord, released: released)
     }
 
@@ -199,6 +237,8 @@ public struct StatefulStages {
     /// records nothing here wants still closes its open operations. Every record still to come is at
     /// or after the watermark, so the assembler's clock never passes one it has not seen.
     private mutating func catchUp(released: (UInt64) -> Void) -> [Alert] {
+        // Every event still held is at or after the watermark: the repeats before it come first.
+        if anomalyReadsOperations, let mark = buffer.watermark { operationOnce.countRepeats(before: mark.nanoseconds) }
         guard assemblesOperations, let mark = buffer.watermark else { return [] }
         var ops = Self.takeScratch(&operationScratch)
         assembler.advance(to: mark, into: &ops)
@@ -232,6 +272,7 @@ public struct StatefulStages {
     public mutating func finish(keepOpenWindows: Bool = false, released: (UInt64) -> Void = { _ in }) -> [Alert] {
         var alerts: [Alert] = []
         for e in buffer.flush() { alerts += ordered(e, released: released) }
+        operationOnce.countRepeats(before: .max)
         if assemblesOperations {
             for op in assembler.finish() { alerts += operation(op) }
             assembler.drainDoneRecords(released)

@@ -118,6 +118,7 @@ public final class ReplayPipeline {
         summary.operationsAssembled = detection.operationsAssembled
         summary.eventsHeld = detection.eventsBuffered
         summary.eventsHeldWithoutRecord = detection.eventsHeldWithoutRecord
+        summary.operationRepeatsNotHeld = detection.operationRepeatsNotHeld
 
         if !sinks.isEmpty {
             let dispatcher = try OutboxDispatcher(database: database, sinks: sinks, logger: logger)

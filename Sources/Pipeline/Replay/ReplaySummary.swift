@@ -32,6 +32,9 @@ public struct ReplaySummary: Sendable {
     /// ones held without their record (only the baselines wanted them, and no alert could come).
     public var eventsHeld = 0
     public var eventsHeldWithoutRecord = 0
+    /// Lifecycle records known on arrival to repeat their operation, which only the baselines
+    /// read (as the operation's first record): not held at all.
+    public var operationRepeatsNotHeld = 0
     public var delivery: DrainReport?
     public var elapsedSeconds: Double = 0
 

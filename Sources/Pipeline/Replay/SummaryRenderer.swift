@@ -61,6 +61,7 @@ public enum SummaryRenderer {
         w.field("operations_assembled", first: &first); w.raw(String(s.operationsAssembled))
         w.field("events_held", first: &first); w.raw(String(s.eventsHeld))
         w.field("events_held_without_record", first: &first); w.raw(String(s.eventsHeldWithoutRecord))
+        w.field("operation_repeats_not_held", first: &first); w.raw(String(s.operationRepeatsNotHeld))
         w.field("alerts_new", first: &first); w.raw(String(s.newAlerts))
         w.field("alerts_duplicate", first: &first); w.raw(String(s.duplicateAlerts))
         w.field("alerts_by_rule", first: &first); counts(s.alertsByRule, &w)

@@ -113,4 +113,6 @@ public final class DetectionStage {
     public var lateEvents: Int { stateful.buffer.stats.late }
     /// Events held in event time without their record (`StatefulStages.heldWithoutRecord`).
     public var eventsHeldWithoutRecord: Int { stateful.heldWithoutRecord }
+    /// Lifecycle records not held at all (`StatefulStages.repeatsNotHeld`).
+    public var operationRepeatsNotHeld: Int { stateful.repeatsNotHeld }
 }

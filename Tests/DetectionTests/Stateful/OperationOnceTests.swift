@@ -1,6 +1,7 @@
-import Detection
+@testable import Detection
 import EventModel
 import Testing
+import TestSupport
 
 /// `OperationOnce`: each operation's first lifecycle record stands for it; its other records are
 /// skipped while they keep coming within the timeout; memory is capped.
@@ -75,6 +76,69 @@ import Testing
         #expect(!t12)
         let t13 = once.isFirst(Self.record("Success", corr: ids[1], minute: 5, line: 6))
         #expect(t13)
+    }
+
+    /// Known on arrival: a record is a repeat when a record of its operation with an earlier time,
+    /// within the timeout, arrived before it; not when the earlier one is older than the timeout,
+    /// when it arrived later, or when the only one before it has the same time.
+    @Test func aRepeatIsKnownOnArrivalOnlyWhenAnEarlierRecordVouchesForIt() {
+        var once = OperationOnce(timeoutSeconds: 600)
+        let life = OperationAssembler.Lifecycle(phase: .started, correlationId: "c0ffee00-0000-4000-8000-00000000000a", operation: "op")
+        let key = OperationOnce.key(of: life)
+        let minute: Int64 = 60_000_000_000
+        #expect(!once.isRepeat(key: key, time: 10 * minute))
+        once.arrived(key: key, time: 10 * minute, watermark: nil)
+        #expect(once.isRepeat(key: key, time: 12 * minute) && once.isRepeat(key: key, time: 20 * minute))
+        #expect(!once.isRepeat(key: key, time: 21 * minute), "past the timeout: it may be a new operation")
+        #expect(!once.isRepeat(key: key, time: 10 * minute) && !once.isRepeat(key: key, time: 9 * minute), "not after it")
+        #expect(!once.isRepeat(key: OperationOnce.key(of: OperationAssembler.Lifecycle(phase: .started, correlationId: "other", operation: "op")),
+                               time: 12 * minute))
+        // Once the watermark is a timeout past it, an arrival vouches for nothing still to come.
+        once.arrived(key: 1, time: 40 * minute, watermark: 30 * minute)
+        #expect(!once.isRepeat(key: key, time: 30 * minute))
+    }
+
+    /// Lifecycle records known on arrival to be repeats are not held; counting them in at their
+    /// place keeps every answer `OperationOnce` gives as if each record had been held: a day of
+    /// interleaved operations of one to four records, some with gaps past the timeout, pushed in
+    /// time order and shuffled within the lateness, gives the operations that feeding every
+    /// record in event time gives, and the baselines learn each of them once.
+    @Test(arguments: [UInt64(3), 5])
+    func repeatsNotHeldChangeNoAnswer(seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        var records: [Event] = []
+        for n in 0..<400 {
+            let corr = "c0ffee02-0000-4000-8000-\(String(repeating: "0", count: 12 - String(n % 300).count))\(n % 300)"
+            let op = n % 7 == 0 ? Self.listKeys : "Microsoft.MachineLearningServices/workspaces/jobs/write"
+            var second = Int(rng.next() % 80_000)
+            for (k, result) in ["Start", "Accept", "Success", "Failure"].prefix(1 + Int(rng.next() % 4)).enumerated() {
+                if k > 0 { second += rng.next() % 5 == 0 ? 600 + Int(rng.next() % 900) : Int(rng.next() % 120) }
+                records.append(Fixture.activity(time: Fixture.at(day: 0, hour: 0).adding(seconds: Int64(second)), operation: op, result: result,
+                                                correlationId: corr, line: records.count + 1))
+            }
+        }
+        records.sort { ($0.time!, $0.id) < ($1.time!, $1.id) }
+        var reference = OperationOnce(timeoutSeconds: 900)
+        let operations = records.filter { reference.isFirst($0) }.count
+
+        func run(_ arrival: [Event]) throws -> (stages: StatefulStages, learned: Int) {
+            let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-first-access-to-workspace")], store: InMemoryBaselineStore())
+            var stages = StatefulStages(buffer: EventTimeBuffer(latenessSeconds: 900), anomaly: detector)
+            for r in arrival { _ = stages.take(r) }
+            _ = stages.finish()
+            return (stages, detector.stats.eventsLearned)
+        }
+        let shuffled = records.map { ($0, $0.time!.nanoseconds + Int64(rng.next() % 840) * 1_000_000_000) }.sorted { $0.1 < $1.1 }.map(\.0)
+        let inOrder = try run(records)
+        let reordered = try run(shuffled)
+        #expect(operations > 400 && operations < records.count, "gaps past the timeout make new operations: \(operations)")
+        for result in [inOrder, reordered] {
+            #expect(result.stages.operationOnce.stats.operations == operations)
+            #expect(result.stages.operationOnce.stats.records == records.count)
+            #expect(result.learned == operations)
+            #expect(result.stages.buffer.stats.pushed + result.stages.repeatsNotHeld == records.count)
+        }
+        #expect(inOrder.stages.repeatsNotHeld > records.count / 3, "not held: \(inOrder.stages.repeatsNotHeld) of \(records.count)")
     }
 
     /// Through the stateful path: a listKeys lifecycle (Start, Success) past the learning period
