@@ -123,6 +123,13 @@ public struct RecordReader {
         try run(name: name, source: MemorySource(bytes), consumer: &consumer)
     }
 
+    /// Reads bytes cut out of the file `name` at `line` (1-based) and byte `offset` — a document the
+    /// tailer framed — as that part of the file: records and diagnostics get the positions a replay
+    /// of the whole file gives them.
+    public mutating func read<C: EventConsumer>(bytes: [UInt8], name: String, line: Int, offset: Int64, into consumer: inout C) throws {
+        try run(name: name, source: MemorySource(bytes), line: line, offset: offset, consumer: &consumer)
+    }
+
     /// Decodes one message body (an Event Hubs / Kafka payload: usually `{"records":[…]}`, also
     /// any other supported shape). Every event carries `position`, with `recordIndex` set.
     public mutating func decode<C: EventConsumer>(message: UnsafeRawBufferPointer, position: SourcePosition, into consumer: inout C) throws {
@@ -138,8 +145,10 @@ public struct RecordReader {
         try session.run()
     }
 
-    private mutating func run<C: EventConsumer>(name: String, source: ByteSource, consumer: inout C) throws {
-        var session = DecodeSession(name: name, source: source, options: options, consumer: consumer)
+    private mutating func run<C: EventConsumer>(name: String, source: ByteSource, line: Int = 1, offset: Int64 = 0,
+                                                consumer: inout C) throws {
+        var session = DecodeSession(name: name, source: source, options: options, consumer: consumer, startOffset: offset)
+        session.line = line
         defer {
             consumer = session.consumer
             stats.add(session.stats)
@@ -163,12 +172,13 @@ struct DecodeSession<C: EventConsumer> {
     /// Set for in-memory messages: every position is this one, with a record index.
     var basePosition: SourcePosition?
 
-    init(name: String, source: ByteSource, options: ReaderOptions, consumer: C) {
+    /// `startOffset`: the stream offset of the source's first byte (bytes cut out of a file).
+    init(name: String, source: ByteSource, options: ReaderOptions, consumer: C, startOffset: Int64 = 0) {
         self.name = name
         self.options = options
         self.consumer = consumer
         buffer = StreamBuffer(source: ByteSources.decoded(source), chunkSize: options.chunkSize,
-                              maxCapacity: options.maxLineBytes + options.chunkSize)
+                              maxCapacity: options.maxLineBytes + options.chunkSize, startOffset: startOffset)
     }
 
     enum Format { case json, csv, binary, unknown, empty }
@@ -177,7 +187,7 @@ struct DecodeSession<C: EventConsumer> {
         stats.files = 1
         defer {
             stats.bytesRead = buffer.source.rawBytesRead
-            stats.bytesDecoded = buffer.offset(of: buffer.end)
+            stats.bytesDecoded = buffer.offset(of: buffer.end) - buffer.startOffset
         }
         var i = 0
         i = fill(atLeast: 4096, from: i)
@@ -274,8 +284,7 @@ struct DecodeSession<C: EventConsumer> {
                 continue
             }
 
-            let first = buffer.base[lineStart]
-            if !sawLineRecord, first == 0x7B || first == 0x5B, lineLooksOpen(lineStart, lineEnd) {
+            if !sawLineRecord, DocumentFraming.opensDocument(UnsafeBufferPointer(start: buffer.base + lineStart, count: lineEnd - lineStart)) {
                 i = try readDocument(from: lineStart)
                 continue
             }
@@ -303,15 +312,6 @@ struct DecodeSession<C: EventConsumer> {
             i = 0
             if !more { return buffer.end }
         }
-    }
-
-    /// A first line that ends in `{`, `[`, `,` or `:` opens a pretty-printed document.
-    private func lineLooksOpen(_ start: Int, _ end: Int) -> Bool {
-        var k = end
-        while k > start, isSpace(buffer.base[k - 1]) { k -= 1 }
-        guard k > start else { return false }
-        let last = buffer.base[k - 1]
-        return last == 0x7B || last == 0x5B || last == 0x2C || last == 0x3A
     }
 
     /// Streams a document that spans lines, starting at `start`: envelopes and arrays element by

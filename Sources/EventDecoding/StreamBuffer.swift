@@ -17,12 +17,16 @@ final class StreamBuffer {
     let maxCapacity: Int
     let chunkSize: Int
     private(set) var end = 0
-    private(set) var baseOffset: Int64 = 0
+    private(set) var baseOffset: Int64
+    /// The stream offset of the source's first byte (0 unless the source is cut out of a file).
+    let startOffset: Int64
     private(set) var atEOF = false
     let source: ByteSource
 
-    init(source: ByteSource, chunkSize: Int, maxCapacity: Int) {
+    init(source: ByteSource, chunkSize: Int, maxCapacity: Int, startOffset: Int64 = 0) {
         self.source = source
+        self.startOffset = startOffset
+        baseOffset = startOffset
         self.chunkSize = max(1, chunkSize)
         self.maxCapacity = max(maxCapacity, self.chunkSize)
         capacity = self.chunkSize

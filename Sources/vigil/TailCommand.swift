@@ -17,7 +17,8 @@ struct TailCommand: ParsableCommand {
         commandName: "tail",
         abstract: "Follow log files and export directory trees; detect and deliver as they grow.",
         discussion: """
-        Waits for each line's newline, follows renames and truncation, reads dropped-in .gz archives once. \
+        Waits for each line's newline, follows renames and truncation, reads dropped-in .gz archives once, \
+        and reads pretty-printed JSON documents (envelopes, arrays) whole once they are complete. \
         Positions are kept in the state database with the alerts they produced, so a restart resumes. \
         --events prints normalised events instead (no rules, no state).
         """)
@@ -112,7 +113,7 @@ struct TailCommand: ParsableCommand {
         while !printer.done {
             let lines = try source.poll(maxLines: 4096)
             for line in lines where !printer.done {
-                try JSONRecords.decode(line.bytes, at: line.position, normalizer: normalizer, into: &printer)
+                try JSONRecords.decode(line, normalizer: normalizer, into: &printer)
             }
             fflush(nil)   // every stream: lines appear as they are read
             if lines.isEmpty { source.wait(timeout: .seconds(1)) }

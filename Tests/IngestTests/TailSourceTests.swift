@@ -1,3 +1,4 @@
+import FastJSON
 import Foundation
 import Testing
 @testable import Ingest
@@ -168,5 +169,23 @@ import Testing
         #expect(FileFingerprint.plain(head: Array("no newline yet".utf8), headBytes: 1024) == nil)
         #expect(FileFingerprint.plain(head: [UInt8](repeating: 65, count: 2000), headBytes: 1024)?.length == 1024)
         #expect(FileFingerprint.plain(head: Array("other line\n".utf8), headBytes: 1024) != a)
+    }
+
+    @Test func fingerprintOfAPrettyFileRunsThroughItsFirstDocument() {
+        func fp(_ text: String, headBytes: Int = 1024, settled: Bool = false) -> FileFingerprint? {
+            FileFingerprint.plain(head: Array(text.utf8), headBytes: headBytes, settled: settled)
+        }
+        let a = "{\n  \"records\": [\n    {\"n\": 1}\n  ]\n}"
+        let b = "{\n  \"records\": [\n    {\"n\": 2}\n  ]\n}"
+        #expect(fp(a) != nil && fp(b) != nil && fp(a) != fp(b))
+        #expect(fp(a)?.length == a.utf8.count)
+        #expect(fp(a + "\n[\n1\n]\n") == fp(a), "stable when more is appended")
+        let unfinished = "{\n  \"records\": [\n    {\"n\": 1}"
+        #expect(fp(unfinished) == nil, "waits for the document's end")
+        #expect(fp(unfinished, settled: true)?.length == unfinished.utf8.count, "unless the file stopped changing")
+        #expect(fp("[\n" + String(repeating: "1,\n", count: 400), headBytes: 1024)?.length == 1024, "capped at headBytes")
+        let line = Array("{\"n\": 1}\n".utf8)
+        let lineKey = line.withUnsafeBytes { FileFingerprint(hash: fastHash64($0, seed: FileFingerprint.seedPlain), length: line.count) }
+        #expect(fp("{\"n\": 1}\n{\"n\": 2}\n") == lineKey, "JSON lines: the first line, as before")
     }
 }

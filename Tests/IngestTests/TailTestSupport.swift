@@ -25,8 +25,11 @@ final class TailFixture {
         return c
     }
 
-    func source(_ start: TailConfiguration.StartPosition = .beginning, inotify: Bool = true, paths: [String]? = nil) -> TailSource {
-        TailSource(paths: paths ?? [dir], configuration: Self.configuration(start, inotify: inotify), checkpoints: store)
+    func source(_ start: TailConfiguration.StartPosition = .beginning, inotify: Bool = true, paths: [String]? = nil,
+                configure: (inout TailConfiguration) -> Void = { _ in }) -> TailSource {
+        var configuration = Self.configuration(start, inotify: inotify)
+        configure(&configuration)
+        return TailSource(paths: paths ?? [dir], configuration: configuration, checkpoints: store)
     }
 
     func path(_ relative: String) -> String { "\(dir)/\(relative)" }

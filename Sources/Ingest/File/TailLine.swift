@@ -1,8 +1,20 @@
 import EventModel
 
-/// One complete line read from a tailed file, with everything needed to checkpoint after it.
+/// One complete line read from a tailed file, with everything needed to checkpoint after it —
+/// or, in a file of multi-line JSON documents, one whole document (`kind`).
 public struct TailLine: Sendable {
-    /// The line without its newline (and without a trailing `\r`). Never empty.
+    public enum Kind: Sendable, Equatable {
+        /// One line of a JSON-lines (or CSV, or text) file.
+        case line
+        /// One JSON document of a file whose first line opens a multi-line document, from its first
+        /// byte to its last, however many lines it spans: complete, or cut short because it stopped
+        /// growing for `documentTimeout` (its decoder then reports where it ends too early).
+        case document
+        /// Bytes between documents of such a file that start none: reported once, not decoded.
+        case stray
+    }
+
+    /// The line without its newline (and without a trailing `\r`), or the document. Never empty.
     public var bytes: [UInt8]
     /// The file's identity (stable across renames and restarts).
     public var fingerprint: FileFingerprint
@@ -10,13 +22,15 @@ public struct TailLine: Sendable {
     public var generation: Int
     /// Byte offset of the line's first byte (decompressed stream for gzip).
     public var offset: Int64
-    /// Byte offset just after the line's newline: where a restart resumes once this line is durable.
+    /// Byte offset just after the line's newline (a document's last byte): where a restart resumes
+    /// once this line is durable.
     public var offsetAfterLine: Int64
     /// The path the file had when the line was read.
     public var path: String
-    /// 1-based line number in the file (in this generation).
+    /// 1-based line number in the file (in this generation); a document's first line.
     public var lineNumber: Int
     public var isCompressed: Bool
+    public var kind = Kind.line
 
     /// The checkpoint to save once this line (and every line before it) is durable.
     public var checkpoint: Checkpoint {
@@ -54,6 +68,12 @@ public struct TailConfiguration: Sendable {
     public var closeIdleAfter: Duration = .seconds(300)
     /// Longer lines are dropped, with a warning.
     public var maxLineBytes = 16 << 20
+    /// A multi-line JSON document is held until it is complete; one that has not grown for this long
+    /// is handed out as it is (its decoder reports it incomplete) and reading goes on after it.
+    public var documentTimeout: Duration = .seconds(60)
+    /// Longer multi-line documents are dropped, with a warning (they are held whole until complete;
+    /// `vigil replay` streams them element by element instead).
+    public var maxDocumentBytes = 256 << 20
     public var readChunkBytes = 256 << 10
     public var useInotify = true
     /// Which files inside directory trees to read (explicit file paths are always read).

@@ -8,6 +8,9 @@ import Logging
 /// - New files in a tree are found through inotify (recursive, new subdirectories included) or, as
 ///   the fallback and safety net, by a rescan every `rescanInterval`.
 /// - A line is delivered only once its newline is written; a partial last line waits.
+/// - A file whose first line opens a multi-line JSON document (a pretty-printed envelope or array)
+///   is read document by document instead: each is delivered whole once complete
+///   (`TailSource+Documents.swift`).
 /// - Files are known by their `FileFingerprint`, never by path or inode: a rename continues where it
 ///   was, a truncation starts a new generation, a new file on a reused inode is a new file.
 /// - gzip archives are read whole once they are complete, and never twice.
@@ -20,7 +23,7 @@ public final class TailSource: @unchecked Sendable {
     public let roots: [String]
     public let configuration: TailConfiguration
     private let checkpoints: any CheckpointStore
-    private let logger: Logger
+    let logger: Logger
     private let clock = ContinuousClock()
     private let watcher: InotifyWatcher?
 
@@ -62,7 +65,7 @@ public final class TailSource: @unchecked Sendable {
         for file in tracked.values.sorted(by: { $0.path < $1.path }) {
             try refresh(file, now: now)
             guard file.fingerprint != nil else { continue }
-            read(file, maxLines: maxLines, into: &out)
+            read(file, now: now, maxLines: maxLines, into: &out)
             if out.count >= maxLines { backlog = true; break }
         }
         closeFinished(now: now)
@@ -189,7 +192,7 @@ public final class TailSource: @unchecked Sendable {
                 // An archive is read when complete; retry inflating only after it changed.
                 let changed = status != file.lastStatus
                 file.lastStatus = status
-                if file.fingerprint == nil && (changed || !file.triedOnce) { file.triedOnce = true; try identify(file) }
+                if file.fingerprint == nil && (changed || !file.triedOnce) { file.triedOnce = true; try identify(file, now: now) }
                 return
             }
             if status.size < file.readPosition {
@@ -200,20 +203,20 @@ public final class TailSource: @unchecked Sendable {
             if status.size != file.lastStatus.size { file.lastGrowth = now }
             file.lastStatus = status
         }
-        if file.fingerprint == nil { try identify(file) }
+        if file.fingerprint == nil { try identify(file, now: now) }
     }
 
     private func checkHead(_ file: TrackedFile) {
         guard !file.isGzip, let fp = file.fingerprint else { return }
         var head: [UInt8] = []
         _ = file.file.read(at: 0, count: fp.length, into: &head)
-        if FileFingerprint.plain(head: head, headBytes: configuration.headBytes) != fp {
+        if head.count < fp.length || FileFingerprint.hashing(head, count: fp.length) != fp {
             logger.notice("file rewritten in place: new generation", metadata: ["file": "\(file.path)"])
             file.resetForNewGeneration()
         }
     }
 
-    private func identify(_ file: TrackedFile) throws {
+    private func identify(_ file: TrackedFile, now: ContinuousClock.Instant) throws {
         let size = file.lastStatus.size
         let fingerprint: FileFingerprint
         var gzipContent: [UInt8]?
@@ -231,11 +234,15 @@ public final class TailSource: @unchecked Sendable {
                 return
             }
             fingerprint = FileFingerprint.gzip(head: Array(data.prefix(configuration.headBytes)), headBytes: configuration.headBytes)
+            file.readsDocuments = gzipContent.flatMap { FileHead.opensDocument($0[...]) } ?? false
         } else {
             var head: [UInt8] = []
             _ = file.file.read(at: 0, count: configuration.headBytes, into: &head)
-            guard let fp = FileFingerprint.plain(head: head, headBytes: configuration.headBytes) else { return }
+            let settled = now - file.lastGrowth >= configuration.documentTimeout
+            guard let fp = FileFingerprint.plain(head: head, headBytes: configuration.headBytes, settled: settled),
+                  let documents = opensDocument(file, head: head) else { return }
             fingerprint = fp
+            file.readsDocuments = documents
         }
         // The same identity open at another live path: a copy (copytruncate's `.1`). Read one of them.
         if let owner = tracked.values.first(where: { $0 !== file && $0.fingerprint == fingerprint }) {
@@ -250,7 +257,8 @@ public final class TailSource: @unchecked Sendable {
             (generation, offset, line) = p
         } else if let saved = try checkpoints.load(key) {
             (generation, offset, countLines) = (saved.generation, saved.offset, true)
-        } else if let initialEnd = file.initialEnd {
+        } else if let initialEnd = file.initialEnd, initialEnd < 0 || !file.readsDocuments {
+            // (A plain document file starts at 0 and skips the documents complete at startup as it reads.)
             offset = initialEnd < 0 ? Int64(gzipContent?.count ?? 0) : initialEnd
             countLines = true
         }
@@ -275,10 +283,26 @@ public final class TailSource: @unchecked Sendable {
         progress[key] = (generation, offset, line)
     }
 
+    /// Whether a plain file is read document by document, from its first non-blank line (read on
+    /// past `head` when that line is longer); nil while the line is incomplete.
+    private func opensDocument(_ file: TrackedFile, head: [UInt8]) -> Bool? {
+        var bytes = head
+        while true {
+            if let opens = FileHead.opensDocument(bytes[...]) { return opens }
+            if bytes.count > configuration.maxLineBytes { return false }   // read as lines: dropped as over-long
+            if file.file.read(at: Int64(bytes.count), count: configuration.readChunkBytes, into: &bytes) == 0 { return nil }
+        }
+    }
+
     // MARK: - Reading
 
-    private func read(_ file: TrackedFile, maxLines: Int, into out: inout [TailLine]) {
+    private func read(_ file: TrackedFile, now: ContinuousClock.Instant, maxLines: Int, into out: inout [TailLine]) {
         guard let fingerprint = file.fingerprint else { return }
+        if file.readsDocuments {
+            readDocuments(file, fingerprint: fingerprint, now: now, maxLines: maxLines, into: &out)
+            progress[fingerprint.key] = (file.generation, file.offset, file.lineNumber)
+            return
+        }
         while out.count < maxLines {
             if let nl = Lines.firstNewline(in: file.buffer, from: file.start) {
                 let lineStart = file.offset
@@ -317,13 +341,14 @@ public final class TailSource: @unchecked Sendable {
             var close = false
             if let missing = file.missingSince, now - missing >= configuration.closeRemovedAfter, now - file.lastGrowth >= configuration.closeRemovedAfter {
                 if file.buffer.count > file.start && !file.complete {
-                    logger.warning("removed file closed with an unterminated last line", metadata: [
-                        "file": "\(file.path)", "bytes": "\(file.buffer.count - file.start)"])
+                    let what = file.readsDocuments ? "an unfinished document" : "an unterminated last line"
+                    logger.warning("removed file closed with \(what)", metadata: [
+                        "file": "\(file.path)", "offset": "\(file.offset)", "bytes": "\(file.buffer.count - file.start)"])
                 }
                 close = true
             } else if file.isGzip && file.complete && drained {
                 close = true
-            } else if drained && file.fingerprint != nil && now - file.lastGrowth >= configuration.closeIdleAfter {
+            } else if drained && file.fingerprint != nil && !file.holdsUnfinishedDocument && now - file.lastGrowth >= configuration.closeIdleAfter {
                 close = true
             }
             guard close else { continue }

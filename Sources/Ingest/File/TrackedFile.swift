@@ -1,3 +1,5 @@
+import EventDecoding
+
 /// One open file the tailer reads: its descriptor, identity and read state.
 /// Offsets are of the file for plain files, of the decompressed stream for gzip archives.
 final class TrackedFile {
@@ -17,6 +19,14 @@ final class TrackedFile {
     var start = 0
     /// Inside an over-long line: drop bytes through the next newline.
     var discarding = false
+    /// Its first non-blank line opens a multi-line JSON document: read document by document
+    /// (`TailSource+Documents.swift`). Decided with the identity.
+    var readsDocuments = false
+    /// The document being framed from `start`, and how many of its bytes were scanned.
+    var framing: DocumentFraming?
+    var scanned = 0
+    /// Inside a document over `maxDocumentBytes`: drop it through its end.
+    var discardingDocument = false
     /// From-end on a file present at startup: offset after its last newline then.
     var initialEnd: Int64?
     /// The identity before a truncation, to number the next generation.
@@ -50,9 +60,16 @@ final class TrackedFile {
         buffer = []
         start = 0
         discarding = false
+        readsDocuments = false
+        framing = nil
+        scanned = 0
+        discardingDocument = false
         initialEnd = nil
         complete = false
     }
+
+    /// Bytes of a document file read but not handed out yet: an unfinished document or stray span.
+    var holdsUnfinishedDocument: Bool { readsDocuments && buffer.count > start }
 
     /// Drops the bytes before `start` so the buffer does not grow without bound.
     func compact() {

@@ -41,6 +41,7 @@ public enum ConfigTemplate {
         # inotify: true                # false: poll only (network file systems)
         # rescan_interval: 2s
         # max_line_bytes: 16777216
+        # document_timeout: 60s        # a pretty-printed document unfinished this long is reported
 
       # Event Hubs through its Kafka endpoint (diagnostic settings → Event Hub).
       - type: eventhubs

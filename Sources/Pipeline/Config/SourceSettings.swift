@@ -74,6 +74,8 @@ public struct FileSourceSettings: Sendable {
         if let v = s.seconds("close_idle_after") { tail.closeIdleAfter = .milliseconds(Int64(v * 1000)) }
         if let v = s.bool("inotify") { tail.useInotify = v }
         if let v = s.positiveInt("max_line_bytes") { tail.maxLineBytes = v }
+        if let v = s.seconds("document_timeout") { tail.documentTimeout = .milliseconds(Int64(v * 1000)) }
+        if let v = s.positiveInt("max_document_bytes") { tail.maxDocumentBytes = v }
     }
 }
 

@@ -69,13 +69,12 @@ struct Frontier {
     }
 }
 
-/// Decodes one JSON text (a line, a message body) into the batch.
-private func decode(_ bytes: [UInt8], at position: SourcePosition, origin: Origin, normalizer: Normalizer,
-                    into batch: inout RunBatch) throws {
-    var collector = JSONRecords.Collector()
-    try JSONRecords.decode(bytes, at: position, normalizer: normalizer, into: &collector)
-    for e in collector.events { batch.events.append((e, origin)) }
-    batch.diagnostics += collector.diagnostics
+extension RunBatch {
+    /// What one decoded line, document or message body gave, all from `origin`.
+    mutating func add(_ collector: JSONRecords.Collector, from origin: Origin) {
+        for e in collector.events { events.append((e, origin)) }
+        diagnostics += collector.diagnostics
+    }
 }
 
 /// `type: file`.
@@ -95,7 +94,9 @@ final class FileRunSource: RunSource {
         for line in try tail.poll(maxLines: maxRecords) {
             batch.records += 1
             let origin = Origin(key: line.fingerprint.key, generation: line.generation, resume: line.offset)
-            try decode(line.bytes, at: line.position, origin: origin, normalizer: normalizer, into: &batch)
+            var collector = JSONRecords.Collector()
+            try JSONRecords.decode(line, normalizer: normalizer, into: &collector)
+            batch.add(collector, from: origin)
             frontier.advance(origin.key, generation: line.generation, to: line.offsetAfterLine)
         }
     }
@@ -141,7 +142,9 @@ final class EventHubsRunSource: KafkaRunSource {
             let tp = message.topicPartition
             partitions[tp.key] = tp
             let origin = Origin(key: tp.key, generation: 0, resume: message.offset)
-            try decode(message.payload, at: message.position, origin: origin, normalizer: records.normalizer, into: &batch)
+            var collector = JSONRecords.Collector()
+            try JSONRecords.decode(message.payload, at: message.position, normalizer: records.normalizer, into: &collector)
+            batch.add(collector, from: origin)
             frontier.advance(tp.key, generation: 0, to: message.offset + 1)
         }
     }
