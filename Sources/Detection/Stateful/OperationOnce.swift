@@ -130,11 +130,8 @@ public struct OperationOnce {
         }
     }
 
-    /// Noted repeats not yet counted in.
-    public var repeatsPending: Int { repeats.count }
-
     /// Counts in the noted repeats before `watermark`: every record still to come is at or after it.
-    public mutating func countRepeats(before watermark: Int64) {
+    mutating func countRepeats(before watermark: Int64) {
         countRepeats(through: Repeat(time: watermark, id: 0, key: 0), strictly: true)
     }
 
