@@ -154,10 +154,11 @@ enum FieldText {
         return stripped ?? text
     }
 
-    /// A resource id when the text looks like one (an ARM path starting with `/`).
+    /// A resource id when the text looks like one (an ARM path starting with `/`), shared with the
+    /// other events that name it (`ResourceIDCache`).
     static func resource(_ text: String?) -> ResourceID? {
         guard let text, text.utf8.first == UInt8(ascii: "/") else { return nil }
-        return ResourceID(raw: text)
+        return ResourceIDCache.shared.resource(text)
     }
 }
 
