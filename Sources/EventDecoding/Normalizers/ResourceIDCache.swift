@@ -1,4 +1,5 @@
 import EventModel
+import FastJSON
 import Synchronization
 
 /// Split resource ids by their text, shared by every event that names the same resource.
@@ -15,15 +16,31 @@ final class ResourceIDCache: Sendable {
     static let shared = ResourceIDCache()
     static let limit = 4_096
 
-    private let table = Mutex<[String: ResourceID]>([:])
+    private let table = Mutex<[Key: ResourceID]>([:])
+
+    /// The text with its 64-bit hash: the dictionary hashes one word, not the whole id (SipHash
+    /// over ~150 bytes cost more than splitting the id did).
+    private struct Key: Hashable {
+        let text: String
+        let hash: UInt64
+
+        init(_ text: String) {
+            self.text = text
+            hash = fastHash64(text)
+        }
+
+        static func == (a: Key, b: Key) -> Bool { a.hash == b.hash && a.text == b.text }
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+    }
 
     /// The resource id `text` names: the one already split, or split now and kept.
     func resource(_ text: String) -> ResourceID {
-        if let known = table.withLock({ $0[text] }) { return known }
+        let key = Key(text)
+        if let known = table.withLock({ $0[key] }) { return known }
         let id = ResourceID(raw: text)
         table.withLock { t in
             if t.count >= Self.limit { t.removeAll(keepingCapacity: true) }
-            t[text] = id
+            t[key] = id
         }
         return id
     }
