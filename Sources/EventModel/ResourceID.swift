@@ -21,6 +21,8 @@ public struct ResourceID: Sendable, Hashable, Codable {
         var text = raw
         text.withUTF8 { b in
             withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: b.count / 2 + 1) { seg in
+            // The segments that make up the type (provider, then each type name), by index into `seg`.
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: b.count / 2 + 1) { typeParts in
                 var n = 0, i = 0
                 while i < b.count {
                     while i < b.count, b[i] == UInt8(ascii: "/") { i += 1 }
@@ -37,7 +39,7 @@ public struct ResourceID: Sendable, Hashable, Codable {
                     return true
                 }
                 var k = 0
-                var typeParts: [Int] = []
+                var typeCount = 0
                 while k < n {
                     if isWord(k, "subscriptions"), k + 1 < n, subscription == nil {
                         subscription = str(k + 1); k += 2
@@ -45,29 +47,38 @@ public struct ResourceID: Sendable, Hashable, Codable {
                         resourceGroup = str(k + 1); k += 2
                     } else if isWord(k, "providers"), k + 1 < n {
                         provider = str(k + 1)
-                        typeParts = [k + 1]
+                        typeParts[0] = k + 1
+                        typeCount = 1
                         k += 2
                         var nameAt = -1
                         while k + 1 < n, !isWord(k, "providers") {
-                            typeParts.append(k)
+                            typeParts[typeCount] = k
+                            typeCount += 1
                             nameAt = k + 1
                             k += 2
                         }
                         if nameAt >= 0 { name = str(nameAt) }
-                        if k < n, !isWord(k, "providers") { typeParts.append(k); k += 1 }
+                        if k < n, !isWord(k, "providers") { typeParts[typeCount] = k; typeCount += 1; k += 1 }
                     } else {
                         k += 1
                     }
                 }
-                if !typeParts.isEmpty {
-                    var t = ""
-                    t.reserveCapacity(typeParts.reduce(typeParts.count) { $0 + seg[$1].1 - seg[$1].0 })
-                    for (j, p) in typeParts.enumerated() {
-                        if j > 0 { t += "/" }
-                        t += String(decoding: UnsafeBufferPointer(rebasing: b[seg[p].0..<seg[p].1]), as: UTF8.self)
+                if typeCount > 0 {
+                    // The parts joined by "/", written straight into one string (valid UTF-8: whole
+                    // segments of valid UTF-8, cut at "/").
+                    var length = typeCount - 1
+                    for j in 0..<typeCount { length += seg[typeParts[j]].1 - seg[typeParts[j]].0 }
+                    type = String(unsafeUninitializedCapacity: length) { out in
+                        var w = 0
+                        for j in 0..<typeCount {
+                            if j > 0 { out[w] = UInt8(ascii: "/"); w += 1 }
+                            let (start, end) = seg[typeParts[j]]
+                            for i in start..<end { out[w] = b[i]; w += 1 }
+                        }
+                        return w
                     }
-                    type = t
                 }
+            }
             }
         }
         if provider == nil, let rg = resourceGroup, name == nil { name = rg; type = "resourceGroups" }
