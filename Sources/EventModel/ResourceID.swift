@@ -21,8 +21,6 @@ public struct ResourceID: Sendable, Hashable, Codable {
         var text = raw
         text.withUTF8 { b in
             withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: b.count / 2 + 1) { seg in
-            // The segments that make up the type (provider, then each type name), by index into `seg`.
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: b.count / 2 + 1) { typeParts in
                 var n = 0, i = 0
                 while i < b.count {
                     while i < b.count, b[i] == UInt8(ascii: "/") { i += 1 }
@@ -38,8 +36,10 @@ public struct ResourceID: Sendable, Hashable, Codable {
                     for j in 0..<(e - s) where (b[s + j] &- 65) < 26 ? (b[s + j] | 0x20) != w[j] : b[s + j] != w[j] { return false }
                     return true
                 }
+                // The type is the provider's segment and the type names after it, every other
+                // segment (`providers/NS/type/name/type/name…`): kept as where it starts and how many.
+                var typeAt = -1, typeNames = 0
                 var k = 0
-                var typeCount = 0
                 while k < n {
                     if isWord(k, "subscriptions"), k + 1 < n, subscription == nil {
                         subscription = str(k + 1); k += 2
@@ -47,38 +47,38 @@ public struct ResourceID: Sendable, Hashable, Codable {
                         resourceGroup = str(k + 1); k += 2
                     } else if isWord(k, "providers"), k + 1 < n {
                         provider = str(k + 1)
-                        typeParts[0] = k + 1
-                        typeCount = 1
+                        typeAt = k + 1
+                        typeNames = 0
                         k += 2
                         var nameAt = -1
                         while k + 1 < n, !isWord(k, "providers") {
-                            typeParts[typeCount] = k
-                            typeCount += 1
+                            typeNames += 1
                             nameAt = k + 1
                             k += 2
                         }
                         if nameAt >= 0 { name = str(nameAt) }
-                        if k < n, !isWord(k, "providers") { typeParts[typeCount] = k; typeCount += 1; k += 1 }
+                        if k < n, !isWord(k, "providers") { typeNames += 1; k += 1 }
                     } else {
                         k += 1
                     }
                 }
-                if typeCount > 0 {
+                if typeAt >= 0 {
+                    // Part j of the type: the provider, then the segments after it, every other one.
+                    func part(_ j: Int) -> (Int, Int) { seg[j == 0 ? typeAt : typeAt + 2 * j - 1] }
                     // The parts joined by "/", written straight into one string (valid UTF-8: whole
                     // segments of valid UTF-8, cut at "/").
-                    var length = typeCount - 1
-                    for j in 0..<typeCount { length += seg[typeParts[j]].1 - seg[typeParts[j]].0 }
+                    var length = typeNames
+                    for j in 0...typeNames { length += part(j).1 - part(j).0 }
                     type = String(unsafeUninitializedCapacity: length) { out in
                         var w = 0
-                        for j in 0..<typeCount {
+                        for j in 0...typeNames {
                             if j > 0 { out[w] = UInt8(ascii: "/"); w += 1 }
-                            let (start, end) = seg[typeParts[j]]
+                            let (start, end) = part(j)
                             for i in start..<end { out[w] = b[i]; w += 1 }
                         }
                         return w
                     }
                 }
-            }
             }
         }
         if provider == nil, let rg = resourceGroup, name == nil { name = rg; type = "resourceGroups" }
