@@ -51,7 +51,7 @@ public final class AnomalyDetector: Detector {
         public var profileEvictions = 0
         public var scopeEvictions = 0
         public var storeErrors = 0
-        /// Alerts raised on an event held without its record (none, as long as `mayAlert` holds).
+        /// Alerts raised on an event held without its record (none, as long as `interest(in:)` holds).
         public var alertsWithoutRecord = 0
     }
 
@@ -466,7 +466,7 @@ public final class AnomalyDetector: Detector {
             let entity = Entity(kind: kind, value: value)
             if !entities.contains(where: { $0.key == entity.key }) { entities.append(entity) }
         }
-        // A held event without its record never gets here (`mayAlert`); should one, it alerts all
+        // A held event without its record never gets here (`interest(in:)` said `.learn`); should one, it alerts all
         // the same (entities come from typed fields), without evidence, and is counted.
         var evidence: [String] = []
         if event.hasRecord {
