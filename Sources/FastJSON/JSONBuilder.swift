@@ -6,6 +6,13 @@ public struct JSONBuilder: Sendable {
 
     public init() {}
 
+    /// A builder with room for `nodes` values and `bytes` of keys and strings reserved up front,
+    /// so a document of about that size is built without regrowing its buffers.
+    public init(nodes: Int, bytes: Int) {
+        self.nodes.reserveCapacity(nodes)
+        arena.reserveCapacity(bytes)
+    }
+
     private mutating func put(_ s: String) -> (UInt32, UInt32) {
         var s = s
         return s.withUTF8 { (append($0), UInt32($0.count)) }
@@ -52,9 +59,18 @@ public struct JSONBuilder: Sendable {
         let stop = Int(src.nodes[start].end)
         let delta = nodes.count - start
         if !open.isEmpty { open[open.count - 1].count += 1 }
-        nodes.reserveCapacity(nodes.count + stop - start)
         src.nodes.withUnsafeBufferPointer { srcNodes in
             src.arena.withUnsafeBufferPointer { srcArena in
+                // Room for every node and every key and string byte first: one allocation at most,
+                // where appending value by value regrew both buffers several times per subtree.
+                var bytes = key?.utf8.count ?? 0
+                for i in start..<stop {
+                    let n = srcNodes[i]
+                    if i > start, n.key_len != VJ_NO_KEY_VALUE { bytes += Int(n.key_len) }
+                    if n.type == JSONType.string.rawValue { bytes += Int(n.v.s.len) }
+                }
+                Self.makeRoom(&nodes, for: stop - start)
+                Self.makeRoom(&arena, for: bytes)
                 for i in start..<stop {
                     var n = srcNodes[i]
                     n.end = UInt32(Int(n.end) + delta)
@@ -70,6 +86,13 @@ public struct JSONBuilder: Sendable {
                 }
             }
         }
+    }
+
+    /// Capacity for `more` elements, grown geometrically (an exact `reserveCapacity` per copy would
+    /// reallocate on every copy that follows).
+    private static func makeRoom<T>(_ array: inout ContiguousArray<T>, for more: Int) {
+        let need = array.count + more
+        if need > array.capacity { array.reserveCapacity(max(need, 2 * array.capacity)) }
     }
 
     private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {

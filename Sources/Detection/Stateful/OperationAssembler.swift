@@ -490,7 +490,8 @@ extension OperationAssembler.Open {
     func document() -> JSONDocument {
         let base = start ?? first
         let last = final ?? latest
-        var b = JSONBuilder()
+        // Room for the fixed fields; the bodies and the identity reserve their own as they are copied.
+        var b = JSONBuilder(nodes: 32, bytes: 1024)
         b.beginObject()
         b.string(base.operationName ?? key.operation, key: "operationName")
         b.string(base.correlationId ?? key.correlationId, key: "correlationId")
