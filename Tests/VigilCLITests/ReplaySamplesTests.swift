@@ -90,6 +90,10 @@ import Testing
         // The samples' operations have several records each: their later records are not held.
         let repeats = first.summary["operation_repeats_not_held"] as? Int ?? -1
         #expect(repeats > 0 && held + repeats <= first.summary["events"] as? Int ?? 0, "repeats not held: \(repeats)")
+        // At their busiest the buffer and the assembler held some of those events, never more.
+        let most = first.summary["most_events_held"] as? Int ?? -1, open = first.summary["most_operations_open"] as? Int ?? -1
+        #expect(most > 0 && most <= held, "most held at once: \(most) of \(held)")
+        #expect(open > 0 && open <= first.summary["operations_assembled"] as? Int ?? 0, "most operations open: \(open)")
         #expect(second.summary["alerts_new"] as? Int == 0)
         #expect(second.summary["alerts_duplicate"] as? Int == first.summary["alerts_new"] as? Int)
         #expect(second.alerts.count == first.alerts.count, "the sink grew on a replay of the same input")

@@ -118,6 +118,8 @@ public final class ReplayPipeline {
         summary.operationsAssembled = detection.operationsAssembled
         summary.eventsHeld = detection.eventsBuffered
         summary.eventsHeldWithoutRecord = detection.eventsHeldWithoutRecord
+        summary.mostEventsHeld = detection.mostEventsHeld
+        summary.mostOperationsOpen = detection.mostOperationsOpen
         summary.operationRepeatsNotHeld = detection.operationRepeatsNotHeld
 
         if !sinks.isEmpty {

@@ -35,6 +35,10 @@ public struct ReplaySummary: Sendable {
     /// Lifecycle records known on arrival to repeat their operation, which only the baselines
     /// read (as the operation's first record): not held at all.
     public var operationRepeatsNotHeld = 0
+    /// Most events held in event time at once, and most operations open at once: what the lateness
+    /// window and the operation timeout kept in memory at the input's busiest.
+    public var mostEventsHeld = 0
+    public var mostOperationsOpen = 0
     public var delivery: DrainReport?
     public var elapsedSeconds: Double = 0
 

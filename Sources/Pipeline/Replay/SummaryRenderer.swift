@@ -18,6 +18,10 @@ public enum SummaryRenderer {
         if s.read.filtered > 0 { line("  \(pad("(filtered)", 16)) \(s.read.filtered)") }
         line()
         if s.operationsAssembled > 0 { line("Operations assembled: \(s.operationsAssembled)") }
+        if s.eventsHeld > 0 {
+            line("Held in event time: \(s.eventsHeld) events, at most \(s.mostEventsHeld) at once"
+                 + (s.mostOperationsOpen > 0 ? "; at most \(s.mostOperationsOpen) operation\(s.mostOperationsOpen == 1 ? "" : "s") open at once" : ""))
+        }
         if s.lateEvents > 0 { line("Late events: \(s.lateEvents) (beyond the allowed lateness: seen by stateless rules only)") }
         line("Input errors: \(s.read.errorCount)")
         for (code, n) in s.read.errors.sorted(by: { $0.key < $1.key }) { line("  \(pad(code, 28)) \(n)") }
@@ -62,6 +66,8 @@ public enum SummaryRenderer {
         w.field("events_held", first: &first); w.raw(String(s.eventsHeld))
         w.field("events_held_without_record", first: &first); w.raw(String(s.eventsHeldWithoutRecord))
         w.field("operation_repeats_not_held", first: &first); w.raw(String(s.operationRepeatsNotHeld))
+        w.field("most_events_held", first: &first); w.raw(String(s.mostEventsHeld))
+        w.field("most_operations_open", first: &first); w.raw(String(s.mostOperationsOpen))
         w.field("alerts_new", first: &first); w.raw(String(s.newAlerts))
         w.field("alerts_duplicate", first: &first); w.raw(String(s.duplicateAlerts))
         w.field("alerts_by_rule", first: &first); counts(s.alertsByRule, &w)

@@ -115,4 +115,9 @@ public final class DetectionStage {
     public var eventsHeldWithoutRecord: Int { stateful.heldWithoutRecord }
     /// Lifecycle records not held at all (`StatefulStages.repeatsNotHeld`).
     public var operationRepeatsNotHeld: Int { stateful.repeatsNotHeld }
+    /// Most events the event-time buffer held at once: with `mostOperationsOpen`, what the lateness
+    /// window and the operation timeout keep in memory at the input's density.
+    public var mostEventsHeld: Int { stateful.buffer.stats.maxBuffered }
+    /// Most operations open in the assembler at once.
+    public var mostOperationsOpen: Int { stateful.assembler.stats.maxOpen }
 }
