@@ -167,6 +167,18 @@ public final class AnomalyDetector: Detector {
         return interest
     }
 
+    /// Whether `interest(in:)` of `event` read as kind `kind` is other than `.none` (some space
+    /// reading that kind finds its subject and scope), without the rest of the walk.
+    public func reads(_ event: Event, as kind: EventKind) -> Bool {
+        let bit = EventKindMask.bit(kind)
+        guard event.time != nil, kinds & bit != 0 else { return false }
+        var resourceHash: UInt64?
+        for space in spacesByScopeCost where space.kindMask & bit != 0 {
+            if space.subject(of: event) != nil, scopeRef(space, event, resourceHash: &resourceHash) != nil { return true }
+        }
+        return false
+    }
+
     /// Whether the baseline `known` already rules out an anomaly of this rule, for good: it has
     /// the event's operation, or its range, or activity near its hour where the rule allows none.
     /// (No baseline at all rules out nothing; a volume spike is never ruled out.)

@@ -132,9 +132,11 @@ public struct StatefulStages {
     private mutating func hold(_ event: Event, feeding: [Int], life: OperationAssembler.Lifecycle?, operation: UInt64?) -> Hold {
         if !feeding.isEmpty || assemblerTakes(life) { return .withRecord }
         guard let anomaly else { return .no }
+        // Only a record the rules read as its operation: one they do not (`.none`) is never taken,
+        // and counting it in only when known as a repeat would make later answers order-dependent.
         if let operation, anomalyKinds & EventKindMask.bit(event.kind) == 0,
            operationOnce.isRepeat(key: operation, time: event.time!.nanoseconds) {
-            return .repeatOnly
+            return anomaly.reads(event, as: .operation) ? .repeatOnly : .no
         }
         switch anomalyInterest(event, isLifecycle: life != nil, anomaly) {
         case .none: return .no

@@ -141,6 +141,34 @@ import TestSupport
         #expect(inOrder.stages.repeatsNotHeld > records.count / 3, "not held: \(inOrder.stages.repeatsNotHeld) of \(records.count)")
     }
 
+    /// A lifecycle record no anomaly rule reads (here: no caller, so no subject) is not taken,
+    /// whether or not it is known on arrival to repeat its operation: otherwise, counted in only
+    /// when it arrives after an earlier record of its operation, it keeps the operation
+    /// remembered and makes a later record a repeat in one arrival order and not in another.
+    @Test func aRecordNoRuleReadsIsNotTakenAsARepeatEither() throws {
+        let corr = "c0ffee03-0000-4000-8000-000000000001"
+        let first = Fixture.activity(time: Fixture.at(day: 0, hour: 9), operation: Self.listKeys, result: "Start", correlationId: corr, line: 1)
+        var silent = Fixture.activity(time: Fixture.at(day: 0, hour: 9, second: 800), operation: Self.listKeys, result: "Accept",
+                                      correlationId: corr, line: 2)
+        silent.caller = nil
+        let last = Fixture.activity(time: Fixture.at(day: 0, hour: 9, second: 1600), operation: Self.listKeys, result: "Success",
+                                    correlationId: corr, line: 3)
+        func learned(_ arrival: [Event]) throws -> Int {
+            let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-first-access-to-workspace")], store: InMemoryBaselineStore())
+            var stages = StatefulStages(buffer: EventTimeBuffer(latenessSeconds: 900), anomaly: detector)
+            for r in arrival { _ = stages.take(r) }
+            _ = stages.finish()
+            #expect(stages.buffer.stats.late == 0)
+            return detector.stats.eventsLearned
+        }
+        // In event time, without the silent record, the Success is 1600 s after the Start: past
+        // the timeout (900 s), a new operation.
+        let inOrder = try learned([first, silent, last])
+        let shuffled = try learned([first, last, silent])
+        #expect(inOrder == shuffled)
+        #expect(shuffled == 2)
+    }
+
     /// Through the stateful path: a listKeys lifecycle (Start, Success) past the learning period
     /// raises one alert, on its Start record, worded from it; a repeat lifecycle raises none.
     @Test func anAnomalyAlertOnAnOperationComesFromItsFirstRecord() throws {
