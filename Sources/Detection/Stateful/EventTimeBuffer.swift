@@ -103,7 +103,8 @@ public struct EventTimeBuffer {
         if time > newest {
             newest = time
             let mark = newest &- configuration.latenessSeconds &* 1_000_000_000
-            watermark = EventTime(nanoseconds: mark)
+            // `advance` may have moved it further (its clock is not `newest`): never back.
+            if watermark.map({ $0.nanoseconds < mark }) ?? true { watermark = EventTime(nanoseconds: mark) }
             lateBound = max(lateBound, mark)
         }
         while let top = heap.first, top.time < lateBound {

@@ -100,4 +100,16 @@ import Testing
         #expect(buffer.advance(to: Fixture.at(day: 0, hour: 9, minute: 10)).isEmpty)
         #expect(buffer.advance(to: Fixture.at(day: 0, hour: 9, minute: 16)).map(\.id) == [a.id])
     }
+
+    /// The watermark never moves back: an event newer than every one pushed, but older than the
+    /// clock `advance` moved to (an event this path did not want), leaves it where it is.
+    @Test func aPushAfterAnAdvanceDoesNotMoveTheWatermarkBack() {
+        var buffer = EventTimeBuffer(latenessSeconds: 900)
+        _ = buffer.push(Fixture.dataPlane(time: Fixture.at(day: 0, hour: 9), serial: 1))
+        _ = buffer.advance(to: Fixture.at(day: 0, hour: 10))
+        #expect(buffer.watermark == Fixture.at(day: 0, hour: 9, minute: 45))
+        _ = buffer.push(Fixture.dataPlane(time: Fixture.at(day: 0, hour: 9, minute: 50), serial: 2))
+        #expect(buffer.watermark == Fixture.at(day: 0, hour: 9, minute: 45))
+        #expect(!buffer.isLate(Fixture.at(day: 0, hour: 9, minute: 45)) && buffer.isLate(Fixture.at(day: 0, hour: 9, minute: 44)))
+    }
 }
