@@ -21,7 +21,8 @@
 //   are neither buffered nor assembled for it (they still move event time); the decision reads the
 //   operation only, which is part of the assembly key, so a lifecycle is taken or left whole.
 // - Anomaly rules that read operations see each operation once, as the first record of its
-//   lifecycle in event time (`OperationOnce`), with kind `operation`; never the assembled event.
+//   lifecycle in event time that they read (a subject and a scope in some space: `readsAsOperation`;
+//   `OperationOnce` never hears of the others), with kind `operation`; never the assembled event.
 //   A lifecycle record known on arrival to be a repeat of its operation, and wanted by nothing
 //   else, is not held: `OperationOnce` keeps its time only (`repeatsNotHeld`).
 import EventModel
@@ -132,11 +133,9 @@ public struct StatefulStages {
     private mutating func hold(_ event: Event, feeding: [Int], life: OperationAssembler.Lifecycle?, operation: UInt64?) -> Hold {
         if !feeding.isEmpty || assemblerTakes(life) { return .withRecord }
         guard let anomaly else { return .no }
-        // Only a record the rules read as its operation: one they do not (`.none`) is never taken,
-        // and counting it in only when known as a repeat would make later answers order-dependent.
         if let operation, anomalyKinds & EventKindMask.bit(event.kind) == 0,
            operationOnce.isRepeat(key: operation, time: event.time!.nanoseconds) {
-            return anomaly.reads(event, as: .operation) ? .repeatOnly : .no
+            return .repeatOnly
         }
         switch anomalyInterest(event, isLifecycle: life != nil, anomaly) {
         case .none: return .no
@@ -146,10 +145,20 @@ public struct StatefulStages {
     }
 
     /// The key `OperationOnce` remembers a lifecycle record's operation by, when the anomaly rules
-    /// read operations and the record is on time (a late one reaches no stateful consumer).
+    /// read it as its operation (`readsAsOperation`) and it is on time (a late one reaches no
+    /// stateful consumer).
     private func operationKey(_ event: Event, life: OperationAssembler.Lifecycle?) -> UInt64? {
-        guard anomalyReadsOperations, let life, let t = event.time, !buffer.isLate(t) else { return nil }
+        guard anomalyReadsOperations, let life, let t = event.time, !buffer.isLate(t), readsAsOperation(event) else { return nil }
         return OperationOnce.key(of: life)
+    }
+
+    /// Whether the anomaly rules read a lifecycle record as its operation: some space finds its
+    /// subject and scope. Only such records count for `OperationOnce`, on arrival (`arrived`,
+    /// `isRepeat`) and in event time (`isFirst`): a record they do not read is held or not
+    /// depending on other consumers and on whether it arrives as a known repeat, so counting it
+    /// would make what the baselines learn depend on the Sigma rules and on arrival order.
+    private func readsAsOperation(_ event: Event) -> Bool {
+        anomaly?.reads(event, as: .operation) ?? false
     }
 
     /// Tells `OperationOnce` that a record of `operation` is taken (held, or noted as a repeat).
@@ -307,7 +316,9 @@ public struct StatefulStages {
         }
         if let anomaly {
             if anomalyKinds & EventKindMask.bit(event.kind) != 0 { alerts += anomaly.process(event) }
-            if anomalyReadsOperations && operationOnce.isFirst(event) { alerts += anomaly.process(Self.asOperation(event)) }
+            if anomalyReadsOperations && readsAsOperation(event) && operationOnce.isFirst(event) {
+                alerts += anomaly.process(Self.asOperation(event))
+            }
         }
         guard assemblesOperations else {
             released(event.id)

@@ -169,6 +169,31 @@ import TestSupport
         #expect(shuffled == 2)
     }
 
+    /// What the baselines learn does not depend on the Sigma rules: a lifecycle record the anomaly
+    /// rules do not read (no caller) counts for nothing, whether or not a rule on assembled
+    /// operations has it held. Counted, it would stand for its operation and make the Success,
+    /// which they do read, a repeat: the operation would not be learned at all.
+    @Test func aRecordNoRuleReadsCountsForNothingWhateverElseHoldsIt() throws {
+        let corr = "c0ffee04-0000-4000-8000-000000000001"
+        var silent = Fixture.activity(time: Fixture.at(day: 0, hour: 9), operation: Self.listKeys, result: "Start",
+                                      correlationId: corr, line: 1)
+        silent.caller = nil
+        let success = Fixture.activity(time: Fixture.at(day: 0, hour: 9, second: 100), operation: Self.listKeys, result: "Success",
+                                       correlationId: corr, line: 2)
+        func learned(engine: Engine?) throws -> Int {
+            let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-first-access-to-workspace")], store: InMemoryBaselineStore())
+            var stages = StatefulStages(buffer: EventTimeBuffer(latenessSeconds: 900), anomaly: detector, engine: engine)
+            for r in [silent, success] { _ = stages.take(r) }
+            _ = stages.finish()
+            return detector.stats.eventsLearned
+        }
+        let sigma = OperationRelevanceTests.engine([OperationRelevanceTests.rule(id: "8a1f0000-0000-4000-8000-000000000001",
+                                                                                 selection: "operationName: \(Self.listKeys)")])
+        #expect(StatefulStages(anomaly: nil, engine: sigma).assemblesOperations)
+        #expect(try learned(engine: nil) == 1)
+        #expect(try learned(engine: sigma) == 1)
+    }
+
     /// Through the stateful path: a listKeys lifecycle (Start, Success) past the learning period
     /// raises one alert, on its Start record, worded from it; a repeat lifecycle raises none.
     @Test func anAnomalyAlertOnAnOperationComesFromItsFirstRecord() throws {
