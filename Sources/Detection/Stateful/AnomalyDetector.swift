@@ -205,9 +205,7 @@ public final class AnomalyDetector: Detector {
         stats.events += 1
         let kind = EventKindMask.bit(event.kind)
         guard let time = event.time, kinds & kind != 0 else { return [] }
-        if subjects.count + scopeKeys.count > internLimit || rangeNames.count > internLimit || operationNames.count > internLimit {
-            startOver(event)
-        }
+        if interned > max(internLimit, nextStartOver) { startOver(event) }
         var alerts: [Alert] = []
         // Worked out once per event, not once per space: the rules it selects, its address, and
         // (while consecutive spaces agree) its subject id and range text.
@@ -255,13 +253,15 @@ public final class AnomalyDetector: Detector {
 
     /// Writes changed baselines and alert markers in one transaction.
     public func save() throws {
-        try store.transaction {
-            try profiles.save(store: store, encode: encodeProfile)
-            try scopes.save(store: store, encode: Self.encodeScope)
+        let (profilesWritten, scopesWritten) = try store.transaction {
+            let written = (try profiles.save(store: store, encode: encodeProfile), try scopes.save(store: store, encode: Self.encodeScope))
             for id in pendingMarkers.sorted() {
                 try store.setBaselineValue(Array("1".utf8), namespace: Self.markerNamespace, key: id)
             }
+            return written
         }
+        markSaved(profilesWritten)
+        markSaved(scopesWritten)
         pendingMarkers.removeAll()
     }
 
@@ -290,15 +290,29 @@ public final class AnomalyDetector: Detector {
     /// dropped (memory stays bounded however many identities a stream names).
     private var internLimit: Int { 2 * (configuration.maxProfiles + configuration.maxScopes) }
 
+    /// Most texts interned in one table: past `internLimit`, the baselines start over.
+    private var interned: Int { max(subjects.count + scopeKeys.count, rangeNames.count, operationNames.count) }
+
+    /// When a start-over could not save, it is tried again once this many texts are interned.
+    private var nextStartOver = 0
+
+    /// Writes every baseline back, drops them all and empties the interners. If the save fails,
+    /// nothing is dropped or emptied (the baselines in memory are keyed by the interners' ids, and
+    /// their changes are not stored yet): memory runs over its bound until a later try, once a tenth
+    /// more texts are interned, succeeds.
     private func startOver(_ event: Event) {
         do {
             try store.transaction {
-                try profiles.saveAndDropAll(store: store, encode: encodeProfile)
-                try scopes.saveAndDropAll(store: store, encode: Self.encodeScope)
+                _ = try profiles.save(store: store, encode: encodeProfile)
+                _ = try scopes.save(store: store, encode: Self.encodeScope)
             }
         } catch {
             storeFailed(error, event: event)
+            nextStartOver = interned + internLimit / 10
+            return
         }
+        profiles.dropAll()
+        scopes.dropAll()
         subjects = Interner()
         scopeKeys = Interner()
         globalScope = nil

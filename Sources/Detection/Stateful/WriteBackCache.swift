@@ -78,13 +78,16 @@ struct WriteBackCache<Key: FastHashable, Value> {
         return box
     }
 
-    /// Writes every changed value in its stored form, `encode` (the caller wraps this in a transaction).
-    mutating func save(store: BaselineStore, encode: (Value) -> [UInt8]) throws {
-        for case let box? in entries.allValues {
-            guard box.dirty else { continue }
+    /// Writes every changed value in its stored form, `encode`. The caller wraps this in a
+    /// transaction and, once it has committed, calls `markSaved` with what this returns: a value is
+    /// marked saved only when its write is durable, so a rolled-back save leaves it to the next.
+    mutating func save(store: BaselineStore, encode: (Value) -> [UInt8]) throws -> [CacheBox<Value>] {
+        var written: [CacheBox<Value>] = []
+        for case let box? in entries.allValues where box.dirty {
             try store.setBaselineValue(encode(box.value), namespace: namespace, key: box.storageKey)
-            box.dirty = false
+            written.append(box)
         }
+        return written
     }
 
     /// When over capacity, writes back and drops the least recently used tenth.
@@ -106,13 +109,16 @@ struct WriteBackCache<Key: FastHashable, Value> {
         evictions += victims.count
     }
 
-    /// Writes back every changed value and drops them all (counted as evictions); the caller
-    /// wraps this in a transaction.
-    mutating func saveAndDropAll(store: BaselineStore, encode: (Value) -> [UInt8]) throws {
-        try save(store: store, encode: encode)
+    /// Drops every value (counted as evictions). Only once a committed `save` has written them.
+    mutating func dropAll() {
         evictions += entries.count
         entries.removeAll()
     }
+}
+
+/// Marks the values a committed `WriteBackCache.save` wrote as saved.
+func markSaved<Value>(_ written: [CacheBox<Value>]) {
+    for box in written { box.dirty = false }
 }
 
 /// A key that supplies its own well-mixed 64-bit hash (see `HashedTable`).

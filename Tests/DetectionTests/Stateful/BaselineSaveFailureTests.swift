@@ -1,0 +1,77 @@
+@testable import Detection
+import EventModel
+import Testing
+
+/// A state store that fails: the anomaly baselines lose nothing, and never mix one identity's
+/// baseline with another's, while it is down and once it is back.
+@Suite struct BaselineSaveFailureTests {
+    /// `InMemoryBaselineStore` (all-or-nothing transactions) whose writes fail while `down`, or
+    /// from the `failAt`-th write on.
+    final class FlakyStore: BaselineStore {
+        let inner = InMemoryBaselineStore()
+        var down = false
+        var failAt: Int?
+        private var writes = 0
+
+        struct Down: Error {}
+
+        func baselineValue(namespace: String, key: String) throws -> [UInt8]? { try inner.baselineValue(namespace: namespace, key: key) }
+        func baselineKeys(namespace: String) throws -> [String] { try inner.baselineKeys(namespace: namespace) }
+        func transaction<T>(_ body: () throws -> T) throws -> T { try inner.transaction(body) }
+        func setBaselineValue(_ value: [UInt8], namespace: String, key: String) throws {
+            writes += 1
+            if down || failAt.map({ writes >= $0 }) == true { throw Down() }
+            try inner.setBaselineValue(value, namespace: namespace, key: key)
+        }
+
+        /// The stored profiles, decoded: subject → events learned.
+        func profiles() -> [String: Int] {
+            var out: [String: Int] = [:]
+            for (_, bytes) in inner.values[AnomalyDetector.profileNamespace] ?? [:] {
+                guard let p = AccessProfile.decode(bytes) else { continue }
+                out[p.subject, default: 0] += p.events
+            }
+            return out
+        }
+    }
+
+    static func access(_ caller: String, minute: Int) -> Event {
+        Fixture.dataPlane(time: Fixture.at(day: 0, hour: 9, minute: minute), caller: caller, serial: minute)
+    }
+
+    /// A save whose transaction rolls back leaves every baseline it had written changed: the next
+    /// save writes them all.
+    @Test func aSaveThatRollsBackLeavesItsBaselinesToTheNext() throws {
+        let store = FlakyStore()
+        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-first-access-to-workspace")], store: store)
+        _ = detector.process(Self.access("alice@contoso.example", minute: 1))
+        _ = detector.process(Self.access("bob@contoso.example", minute: 2))
+        store.failAt = 2   // the first write lands, the second fails: the transaction rolls back
+        #expect(throws: FlakyStore.Down.self) { try detector.save() }
+        #expect(store.profiles().isEmpty)
+        store.failAt = nil
+        try detector.save()
+        #expect(store.profiles() == ["alice@contoso.example": 1, "bob@contoso.example": 1])
+    }
+
+    /// Past the interners' bound the baselines start over (saved, dropped, ids reused). A start-over
+    /// that cannot save drops nothing and keeps the ids: the profiles in memory are keyed by them,
+    /// and a new identity given a reused id would be learned into someone else's baseline.
+    @Test func aStartOverThatCannotSaveKeepsEveryBaselineItsOwn() throws {
+        let store = FlakyStore()
+        // 2 × (1 profile + 1 scope): past four interned texts, start over.
+        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-first-access-to-workspace")], store: store,
+                                       configuration: .init(maxProfiles: 1, maxScopes: 1))
+        store.down = true   // evictions fail too: every baseline stays in memory
+        let callers = ["alice", "bob", "carol", "dave", "erin", "frank"].map { $0 + "@contoso.example" }
+        for (i, caller) in callers.enumerated() { _ = detector.process(Self.access(caller, minute: i + 1)) }
+        #expect(detector.stats.storeErrors > 0)
+        store.down = false
+        _ = detector.finish()
+        #expect(store.profiles() == Dictionary(uniqueKeysWithValues: callers.map { ($0, 1) }))
+        // Back up, the next start-over goes through and the baselines carry on from the store.
+        _ = detector.process(Self.access("alice@contoso.example", minute: 30))
+        _ = detector.finish()
+        #expect(store.profiles()["alice@contoso.example"] == 2)
+    }
+}
