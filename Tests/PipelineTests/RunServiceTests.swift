@@ -89,7 +89,8 @@ import Testing
         let body = page?.1 ?? ""
         for name in ["vigil_source_events_in_total{source=\"exports\"} \(lines)", "vigil_source_events_out_total",
                      "vigil_file_lag_bytes{source=\"exports\",file=", "vigil_partition_lag_messages", "vigil_alerts_total",
-                     "vigil_outbox_depth{sink=\"out\"}", "vigil_delivery_errors_total", "# TYPE vigil_alerts_total counter"] {
+                     "vigil_outbox_depth{sink=\"out\"}", "vigil_delivery_errors_total", "# TYPE vigil_alerts_total counter",
+                     "vigil_state_evictions_total{kind=\"events_released_early\"} 0", "vigil_state_evictions_total{kind=\"operations_forgotten\"} 0"] {
             #expect(body.contains(name), "missing \(name)")
         }
         #expect(RunFixture.httpGet(port: server.port, path: "/healthz")?.0 == 200)

@@ -1,3 +1,4 @@
+import Detection
 import Foundation
 import Pipeline
 import Testing
@@ -24,6 +25,20 @@ import Testing
 
     @Test func textLeavesTheLineOutWhenNothingWasHeld() {
         #expect(!SummaryRenderer.text(summary(held: 0, most: 0, open: 0), incidents: []).contains("Held in event time"))
+    }
+
+    @Test func boundsReachedAreSaidInWordsAndCountedByName() throws {
+        var s = summary(held: 527, most: 69, open: 12)
+        #expect(!SummaryRenderer.text(s, incidents: []).contains("State bounds reached"))
+        s.evictions.eventsReleasedEarly = 3
+        s.evictions.baselinesWrittenBack = 40
+        let text = SummaryRenderer.text(s, incidents: [])
+        #expect(text.contains("State bounds reached: 3 events released early (event-time buffer full), "
+                              + "40 baselines written back to the state store (memory cap; nothing lost)\n"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(SummaryRenderer.json(s).utf8)) as? [String: Any])
+        let bounds = try #require(object["state_evictions"] as? [String: Int])
+        #expect(bounds == ["events_released_early": 3, "operations_forced_out": 0, "correlation_groups_dropped": 0,
+                           "correlation_events_dropped": 0, "baselines_written_back": 40, "operations_forgotten": 0])
     }
 
     @Test func jsonCarriesThePeaks() throws {

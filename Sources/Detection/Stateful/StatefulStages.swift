@@ -302,6 +302,45 @@ public struct StatefulStages {
     /// Assembled operations emitted so far.
     public var operationsAssembled: Int { assembler.stats.emittedComplete + assembler.stats.emittedIncomplete }
 
+    /// What the state bounds have cost so far, cap by cap (each consumer counts its own).
+    public struct Evictions: Sendable, Hashable {
+        /// Events the full event-time buffer let go before the watermark reached them.
+        public var eventsReleasedEarly = 0
+        /// Open operations the full assembler emitted as they stood (`Incomplete`).
+        public var operationsForcedOut = 0
+        /// Correlation groups dropped while their window was open.
+        public var correlationGroupsDropped = 0
+        /// Events dropped from full correlation groups (oldest first).
+        public var correlationEventsDropped = 0
+        /// Anomaly baselines written back and dropped from memory (read back when next needed).
+        public var baselinesWrittenBack = 0
+        /// Operations `OperationOnce` forgot at its cap while still heard from: a later record of
+        /// one counts as a new operation.
+        public var operationsForgotten = 0
+
+        public init() {}
+
+        /// Every count under its name in `replay --summary json` and in `vigil run`'s metrics, in
+        /// a fixed order.
+        public var named: [(name: String, count: Int)] {
+            [("events_released_early", eventsReleasedEarly), ("operations_forced_out", operationsForcedOut),
+             ("correlation_groups_dropped", correlationGroupsDropped), ("correlation_events_dropped", correlationEventsDropped),
+             ("baselines_written_back", baselinesWrittenBack), ("operations_forgotten", operationsForgotten)]
+        }
+    }
+
+    public var evictions: Evictions {
+        var e = Evictions()
+        e.eventsReleasedEarly = buffer.stats.evicted
+        e.operationsForcedOut = assembler.stats.evicted
+        let correlations = engine?.correlationStats ?? CorrelationStats()
+        e.correlationGroupsDropped = correlations.evictedGroups
+        e.correlationEventsDropped = correlations.droppedEvents
+        e.baselinesWrittenBack = (anomaly?.stats.profileEvictions ?? 0) + (anomaly?.stats.scopeEvictions ?? 0)
+        e.operationsForgotten = operationOnce.stats.forgotten
+        return e
+    }
+
     /// One released event through the consumers; told to `released` unless the assembler keeps it
     /// (then it is told when its operation is emitted).
     private mutating func ordered(_ event: Event, released: (UInt64) -> Void) -> [Alert] {

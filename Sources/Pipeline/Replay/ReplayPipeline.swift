@@ -120,6 +120,7 @@ public final class ReplayPipeline {
         summary.eventsHeldWithoutRecord = detection.eventsHeldWithoutRecord
         summary.mostEventsHeld = detection.mostEventsHeld
         summary.mostOperationsOpen = detection.mostOperationsOpen
+        summary.evictions = detection.evictions
         summary.operationRepeatsNotHeld = detection.operationRepeatsNotHeld
 
         if !sinks.isEmpty {

@@ -1,3 +1,4 @@
+import Detection
 import EventDecoding
 import EventModel
 import Incidents
@@ -39,6 +40,8 @@ public struct ReplaySummary: Sendable {
     /// window and the operation timeout kept in memory at the input's busiest.
     public var mostEventsHeld = 0
     public var mostOperationsOpen = 0
+    /// What the state bounds cost: events, operations, groups and baselines let go at a cap.
+    public var evictions = StatefulStages.Evictions()
     public var delivery: DrainReport?
     public var elapsedSeconds: Double = 0
 

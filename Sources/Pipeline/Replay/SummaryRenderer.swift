@@ -22,6 +22,8 @@ public enum SummaryRenderer {
             line("Held in event time: \(s.eventsHeld) events, at most \(s.mostEventsHeld) at once"
                  + (s.mostOperationsOpen > 0 ? "; at most \(s.mostOperationsOpen) operation\(s.mostOperationsOpen == 1 ? "" : "s") open at once" : ""))
         }
+        let bounds = s.evictions.named.filter { $0.count > 0 }.map { "\($0.count) \(boundWords[$0.name] ?? $0.name)" }
+        if !bounds.isEmpty { line("State bounds reached: " + bounds.joined(separator: ", ")) }
         if s.lateEvents > 0 { line("Late events: \(s.lateEvents) (beyond the allowed lateness: seen by stateless rules only)") }
         line("Input errors: \(s.read.errorCount)")
         for (code, n) in s.read.errors.sorted(by: { $0.key < $1.key }) { line("  \(pad(code, 28)) \(n)") }
@@ -46,6 +48,16 @@ public enum SummaryRenderer {
         return out
     }
 
+    /// `StatefulStages.Evictions.named`, in words.
+    static let boundWords: [String: String] = [
+        "events_released_early": "events released early (event-time buffer full)",
+        "operations_forced_out": "operations emitted incomplete (assembler full)",
+        "correlation_groups_dropped": "open correlation groups dropped",
+        "correlation_events_dropped": "events dropped from full correlation groups",
+        "baselines_written_back": "baselines written back to the state store (memory cap; nothing lost)",
+        "operations_forgotten": "operations forgotten early (the anomaly rules' operation cap)",
+    ]
+
     public static func json(_ s: ReplaySummary) -> String {
         var w = JSONWriter()
         var first = true
@@ -68,6 +80,13 @@ public enum SummaryRenderer {
         w.field("operation_repeats_not_held", first: &first); w.raw(String(s.operationRepeatsNotHeld))
         w.field("most_events_held", first: &first); w.raw(String(s.mostEventsHeld))
         w.field("most_operations_open", first: &first); w.raw(String(s.mostOperationsOpen))
+        w.field("state_evictions", first: &first)
+        w.beginObject()
+        var firstBound = true
+        for (name, count) in s.evictions.named {
+            w.field(name, first: &firstBound); w.raw(String(count))
+        }
+        w.endObject()
         w.field("alerts_new", first: &first); w.raw(String(s.newAlerts))
         w.field("alerts_duplicate", first: &first); w.raw(String(s.duplicateAlerts))
         w.field("alerts_by_rule", first: &first); counts(s.alertsByRule, &w)

@@ -221,6 +221,8 @@ public final class RunService {
         var alerts = round.alerts
         for (event, origin) in round.events { alerts += detection.process(event, from: origin) }
         for d in detection.drainDiagnostics() { onDiagnostic(d) }
+        let evictions = detection.stage.evictions.named
+        metrics.update { $0.stateEvictions = evictions }
         // Asked every round (a source may flush what it re-publishes), kept until the next save.
         for (i, source) in sources.enumerated() {
             for c in source.checkpoints(detection) { unsavedCheckpoints[i][c.key] = c }

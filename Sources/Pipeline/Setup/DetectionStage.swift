@@ -120,4 +120,6 @@ public final class DetectionStage {
     public var mostEventsHeld: Int { stateful.buffer.stats.maxBuffered }
     /// Most operations open in the assembler at once.
     public var mostOperationsOpen: Int { stateful.assembler.stats.maxOpen }
+    /// What the state bounds have cost so far (`StatefulStages.Evictions`).
+    public var evictions: StatefulStages.Evictions { stateful.evictions }
 }

@@ -1,0 +1,39 @@
+@testable import Detection
+import EventModel
+import Testing
+
+/// Every cap of the event-time path counts what it lets go, in one place (`StatefulStages.evictions`,
+/// which `replay --summary json` and `vigil run`'s metrics report).
+@Suite struct StateEvictionsTests {
+    static let listKeys = "Microsoft.MachineLearningServices/workspaces/listKeys/action"
+
+    @Test func eachCapCountsWhatItLetsGo() throws {
+        let sigma = OperationRelevanceTests.engine([OperationRelevanceTests.rule(id: "8a1f0000-0000-4000-8000-000000000002",
+                                                                                 selection: "operationName: \(Self.listKeys)")])
+        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-first-access-to-workspace")], store: InMemoryBaselineStore(),
+                                       configuration: .init(maxProfiles: 1, maxScopes: 1))
+        var stages = StatefulStages(buffer: EventTimeBuffer(latenessSeconds: 900, capacity: 2),
+                                    assembler: OperationAssembler(configuration: .init(timeoutSeconds: 900, maxOpenOperations: 1,
+                                                                                       maxClosedRemembered: 1)),
+                                    anomaly: detector, engine: sigma)
+        #expect(stages.evictions == StatefulStages.Evictions())
+        // Four operations (Start only) by four callers, a minute apart: more than the buffer, the
+        // assembler, the operations remembered and the profiles in memory can hold.
+        for i in 0..<4 {
+            var start = Fixture.activity(time: Fixture.at(day: 0, hour: 9, minute: i), operation: Self.listKeys, result: "Start",
+                                         correlationId: "c0ffee05-0000-4000-8000-00000000000\(i)", line: i + 1)
+            start.caller = "user\(i)@contoso.example"
+            _ = stages.take(start)
+        }
+        _ = stages.finish()
+        let e = stages.evictions
+        #expect(e.eventsReleasedEarly == 2, "\(e)")
+        #expect(e.operationsForcedOut == 3, "\(e)")
+        #expect(e.operationsForgotten == 3, "\(e)")
+        #expect(e.baselinesWrittenBack >= 3, "\(e)")
+        #expect(e.correlationGroupsDropped == 0 && e.correlationEventsDropped == 0)
+        #expect(e.named.map(\.name) == ["events_released_early", "operations_forced_out", "correlation_groups_dropped",
+                                         "correlation_events_dropped", "baselines_written_back", "operations_forgotten"])
+        #expect(e.named.map(\.count) == [e.eventsReleasedEarly, e.operationsForcedOut, 0, 0, e.baselinesWrittenBack, e.operationsForgotten])
+    }
+}
