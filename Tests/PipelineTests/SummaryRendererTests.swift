@@ -37,7 +37,7 @@ import Testing
                               + "40 baselines written back to the state store (memory cap; nothing lost)\n"))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(SummaryRenderer.json(s).utf8)) as? [String: Any])
         let bounds = try #require(object["state_evictions"] as? [String: Int])
-        #expect(bounds == ["events_released_early": 3, "operations_forced_out": 0, "correlation_groups_dropped": 0,
+        #expect(bounds == ["events_released_early": 3, "operations_forced_out": 0, "closed_operations_forgotten": 0, "correlation_groups_dropped": 0,
                            "correlation_events_dropped": 0, "baselines_written_back": 40, "operations_forgotten": 0])
     }
 

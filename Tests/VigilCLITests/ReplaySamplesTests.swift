@@ -96,7 +96,7 @@ import Testing
         #expect(open > 0 && open <= first.summary["operations_assembled"] as? Int ?? 0, "most operations open: \(open)")
         // The samples are far below every cap: nothing was let go.
         let bounds = first.summary["state_evictions"] as? [String: Int] ?? [:]
-        #expect(bounds.count == 6 && bounds.values.allSatisfy { $0 == 0 }, "\(bounds)")
+        #expect(bounds.count == 7 && bounds.values.allSatisfy { $0 == 0 }, "\(bounds)")
         #expect(second.summary["alerts_new"] as? Int == 0)
         #expect(second.summary["alerts_duplicate"] as? Int == first.summary["alerts_new"] as? Int)
         #expect(second.alerts.count == first.alerts.count, "the sink grew on a replay of the same input")

@@ -49,6 +49,9 @@ public struct OperationAssembler {
         public var emittedIncomplete = 0
         public var evicted = 0
         public var absorbedAfterClose = 0
+        /// Closed operations forgotten at `maxClosedRemembered`, before their timeout: a straggler
+        /// of one is assembled as a new operation.
+        public var closedForgotten = 0
         public var open = 0
         public var maxOpen = 0
     }
@@ -329,13 +332,15 @@ public struct OperationAssembler {
 
     private mutating func expire(into out: inout [Event]) {
         let limit = clock &- configuration.timeoutSeconds &* 1_000_000_000
-        while let o = openOrder.first, o.emitted || o.firstTime <= limit {
-            openOrder.popFirst()
-            if !o.emitted { out.append(emit(o, incomplete: true)) }
-        }
+        // Closed operations past their timeout go first, so the ones emitted below do not push
+        // them out at the cap (`stats.closedForgotten` counts the cap only).
         while let c = closedOrder.first, c.time <= limit {
             closedOrder.popFirst()
             forgetClosed(c.key, lastTime: c.time)
+        }
+        while let o = openOrder.first, o.emitted || o.firstTime <= limit {
+            openOrder.popFirst()
+            if !o.emitted { out.append(emit(o, incomplete: true)) }
         }
     }
 
@@ -381,7 +386,9 @@ public struct OperationAssembler {
             closedCount += 1
             closedOrder.append((o.key, o.lastTime))
             if closedCount > configuration.maxClosedRemembered {
-                while let c = closedOrder.popFirst(), !forgetClosed(c.key) {}
+                // The oldest entry still current (a key closed again later has a newer one).
+                while let c = closedOrder.popFirst(), !forgetClosed(c.key, lastTime: c.time) {}
+                stats.closedForgotten += 1
             }
         } else {
             slots[o.key] = nil

@@ -308,6 +308,9 @@ public struct StatefulStages {
         public var eventsReleasedEarly = 0
         /// Open operations the full assembler emitted as they stood (`Incomplete`).
         public var operationsForcedOut = 0
+        /// Closed operations the assembler forgot at its cap, before their timeout (a straggler of
+        /// one is assembled as a new operation).
+        public var closedOperationsForgotten = 0
         /// Correlation groups dropped while their window was open.
         public var correlationGroupsDropped = 0
         /// Events dropped from full correlation groups (oldest first).
@@ -324,6 +327,7 @@ public struct StatefulStages {
         /// a fixed order.
         public var named: [(name: String, count: Int)] {
             [("events_released_early", eventsReleasedEarly), ("operations_forced_out", operationsForcedOut),
+             ("closed_operations_forgotten", closedOperationsForgotten),
              ("correlation_groups_dropped", correlationGroupsDropped), ("correlation_events_dropped", correlationEventsDropped),
              ("baselines_written_back", baselinesWrittenBack), ("operations_forgotten", operationsForgotten)]
         }
@@ -333,6 +337,7 @@ public struct StatefulStages {
         var e = Evictions()
         e.eventsReleasedEarly = buffer.stats.evicted
         e.operationsForcedOut = assembler.stats.evicted
+        e.closedOperationsForgotten = assembler.stats.closedForgotten
         let correlations = engine?.correlationStats ?? CorrelationStats()
         e.correlationGroupsDropped = correlations.evictedGroups
         e.correlationEventsDropped = correlations.droppedEvents

@@ -52,6 +52,7 @@ public enum SummaryRenderer {
     static let boundWords: [String: String] = [
         "events_released_early": "events released early (event-time buffer full)",
         "operations_forced_out": "operations emitted incomplete (assembler full)",
+        "closed_operations_forgotten": "closed operations forgotten early (assembler's memory of them full)",
         "correlation_groups_dropped": "open correlation groups dropped",
         "correlation_events_dropped": "events dropped from full correlation groups",
         "baselines_written_back": "baselines written back to the state store (memory cap; nothing lost)",

@@ -225,6 +225,7 @@ import Testing
         _ = Self.run([Self.record("Start", minute: 0, corr: "c-1", line: 1), Self.record("Success", minute: 1, corr: "c-1", line: 2),
                       Self.record("Start", minute: 1, corr: "c-2", line: 3), Self.record("Success", minute: 2, corr: "c-2", line: 4)], &a)
         #expect(a.stats.emittedComplete == 2)
+        #expect(a.stats.closedForgotten == 1)
         // c-1 was forgotten (cap 1): its straggler opens a new operation; c-2's is absorbed.
         _ = a.process(Self.record("Accept", minute: 3, corr: "c-1", line: 5))
         _ = a.process(Self.record("Accept", minute: 3, corr: "c-2", line: 6))
@@ -232,6 +233,10 @@ import Testing
         // After the timeout c-2 is forgotten too: a record for it opens anew.
         _ = a.process(Self.record("Start", minute: 20, corr: "c-2", line: 7))
         #expect(a.stats.absorbedAfterClose == 1)
+        // Forgotten at its timeout, not at the cap: not counted as an eviction.
+        #expect(a.stats.closedForgotten == 1)
         #expect(a.finish().count == 1 && a.stats.emittedIncomplete == 2)
+        // The last one closed pushes the c-1 straggler's operation out at the cap.
+        #expect(a.stats.closedForgotten == 2)
     }
 }

@@ -29,11 +29,13 @@ import Testing
         let e = stages.evictions
         #expect(e.eventsReleasedEarly == 2, "\(e)")
         #expect(e.operationsForcedOut == 3, "\(e)")
+        #expect(e.closedOperationsForgotten == 3, "\(e)")
         #expect(e.operationsForgotten == 3, "\(e)")
         #expect(e.baselinesWrittenBack >= 3, "\(e)")
         #expect(e.correlationGroupsDropped == 0 && e.correlationEventsDropped == 0)
-        #expect(e.named.map(\.name) == ["events_released_early", "operations_forced_out", "correlation_groups_dropped",
+        #expect(e.named.map(\.name) == ["events_released_early", "operations_forced_out", "closed_operations_forgotten", "correlation_groups_dropped",
                                          "correlation_events_dropped", "baselines_written_back", "operations_forgotten"])
-        #expect(e.named.map(\.count) == [e.eventsReleasedEarly, e.operationsForcedOut, 0, 0, e.baselinesWrittenBack, e.operationsForgotten])
+        #expect(e.named.map(\.count) == [e.eventsReleasedEarly, e.operationsForcedOut, e.closedOperationsForgotten, 0, 0,
+                                          e.baselinesWrittenBack, e.operationsForgotten])
     }
 }
