@@ -182,7 +182,9 @@ public struct EventTimeBuffer {
             heap[0] = last
             siftDown(0)
         }
-        lateBound = max(lateBound, top.time)
+        // Past it, not at it: an event at the same time with a smaller id would come after this one.
+        // (Released in order, `top.time` is already below the bound; only an eviction raises it.)
+        lateBound = max(lateBound, top.time &+ 1)
         let event = slots[Int(top.slot)].take()!
         freeSlots.append(top.slot)
         return event

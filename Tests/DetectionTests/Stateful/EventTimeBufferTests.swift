@@ -112,4 +112,19 @@ import Testing
         #expect(buffer.watermark == Fixture.at(day: 0, hour: 9, minute: 45))
         #expect(!buffer.isLate(Fixture.at(day: 0, hour: 9, minute: 45)) && buffer.isLate(Fixture.at(day: 0, hour: 9, minute: 44)))
     }
+
+    /// Once the full buffer lets an event go early, an event at that same time is late: with a
+    /// smaller id it belongs before the one already released.
+    @Test func anEventAtAnEvictedEventsTimeIsLate() {
+        var buffer = EventTimeBuffer(latenessSeconds: 900, capacity: 1)
+        let t = Fixture.at(day: 0, hour: 9)
+        let x = Fixture.dataPlane(time: t, serial: 1), y = Fixture.dataPlane(time: t, serial: 2)
+        let (first, second) = x.id > y.id ? (x, y) : (y, x)
+        #expect(buffer.push(first).isEmpty)
+        #expect(buffer.push(Fixture.dataPlane(time: Fixture.at(day: 0, hour: 9, minute: 1), serial: 3)).map(\.id) == [first.id])
+        #expect(buffer.stats.evicted == 1)
+        #expect(buffer.push(second).isEmpty)
+        #expect(buffer.stats.late == 1, "released after \(first.id), which it precedes")
+        #expect(buffer.isLate(t))
+    }
 }
