@@ -42,6 +42,8 @@ public final class SQLiteDatabase: @unchecked Sendable {
     private var cache: [String: SQLiteStatement] = [:]
     private let lock = NSRecursiveLock()
     private var transactionDepth = 0
+    /// `afterCommit` actions waiting for the outermost transaction to commit.
+    private var commitActions: [() -> Void] = []
 
     public init(path: String, options: Options = Options()) throws {
         self.path = path
@@ -189,11 +191,14 @@ public final class SQLiteDatabase: @unchecked Sendable {
         let depth = transactionDepth
         try execute(depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT vigil_\(depth)")
         transactionDepth += 1
+        // What was asked to wait for a commit before this level: a rollback here drops only its own.
+        let actionsBefore = commitActions.count
         let result: T
         do {
             result = try body()
         } catch {
             transactionDepth = depth
+            commitActions.removeSubrange(actionsBefore...)
             if depth == 0 {
                 try? execute("ROLLBACK")
             } else {
@@ -206,9 +211,24 @@ public final class SQLiteDatabase: @unchecked Sendable {
         do {
             try execute(depth == 0 ? "COMMIT" : "RELEASE vigil_\(depth)")
         } catch {
+            commitActions.removeSubrange(actionsBefore...)
             if depth == 0 { try? execute("ROLLBACK") }
             throw error
         }
+        if depth == 0 {
+            let actions = commitActions
+            commitActions = []
+            for action in actions { action() }
+        }
         return result
+    }
+
+    /// Runs `action` once what has been written so far is durable: when the outermost transaction
+    /// commits (never, if it or the savepoint the call was made in rolls back), or at once outside
+    /// any transaction. For in-memory state that mirrors a write ("saved"), which a nested
+    /// transaction's own release does not make durable.
+    public func afterCommit(_ action: @escaping () -> Void) {
+        lock.lock(); defer { lock.unlock() }
+        if transactionDepth == 0 { action() } else { commitActions.append(action) }
     }
 }

@@ -45,6 +45,9 @@ public final class StateDatabase: @unchecked Sendable {
     /// Runs `body` in one SQLite transaction: all of its writes land, or none do.
     public func transaction<T>(_ body: () throws -> T) throws -> T { try connection.transaction(body) }
 
+    /// `SQLiteDatabase.afterCommit`.
+    public func afterCommit(_ action: @escaping () -> Void) { connection.afterCommit(action) }
+
     static func createFolder(of path: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
         guard !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) else { return }

@@ -126,6 +126,35 @@ import Testing
         #expect(try db.checkpoints().map(\.source) == ["outer"])
     }
 
+    /// `afterCommit` waits for the outermost commit: a nested transaction's release is not one, and
+    /// a rollback (of the whole, or of the savepoint the action was asked in) drops the action.
+    @Test func afterCommitRunsOnceTheOutermostTransactionCommits() throws {
+        let dir = TemporaryFolder()
+        let db = try StateDatabase(path: dir.path("state.db"))
+        struct Boom: Error {}
+        var ran: [String] = []
+        db.afterCommit { ran.append("outside") }
+        #expect(ran == ["outside"])
+        try db.transaction {
+            try db.transaction { db.afterCommit { ran.append("nested") } }
+            #expect(ran == ["outside"], "released a savepoint, not committed")
+            try? db.transaction {
+                db.afterCommit { ran.append("rolled back savepoint") }
+                throw Boom()
+            }
+            db.afterCommit { ran.append("outer") }
+        }
+        #expect(ran == ["outside", "nested", "outer"])
+        #expect(throws: Boom.self) {
+            try db.transaction {
+                db.afterCommit { ran.append("rolled back") }
+                throw Boom()
+            }
+        }
+        try db.transaction {}
+        #expect(ran == ["outside", "nested", "outer"])
+    }
+
     @Test func uncommittedWorkOfAClosedConnectionIsInvisible() throws {
         // A process killed mid-transaction: its connection goes away without COMMIT.
         let dir = TemporaryFolder()

@@ -11,7 +11,9 @@
 // - Memory is bounded (`maxProfiles`, `maxScopes`): the least recently used baselines are written
 //   back and dropped (counted as evictions), never lost.
 // - `save()` writes changed baselines and markers in one transaction; call it in the transaction
-//   that moves the source checkpoint. `finish()` saves too.
+//   that moves the source checkpoint. They count as saved only once the outermost transaction
+//   commits (`BaselineStore.afterCommit`): a rollback leaves them to the next save. A start-over
+//   or an eviction whose save fails drops nothing. `finish()` saves too.
 import EventModel
 import FastJSON
 
@@ -251,18 +253,23 @@ public final class AnomalyDetector: Detector {
         return []
     }
 
-    /// Writes changed baselines and alert markers in one transaction.
+    /// Writes changed baselines and alert markers in one transaction (or in the caller's, which it
+    /// then joins). They count as saved once that is committed (`BaselineStore.afterCommit`): if the
+    /// caller's transaction rolls back after this returns, the next save writes them again.
     public func save() throws {
-        let (profilesWritten, scopesWritten) = try store.transaction {
-            let written = (try profiles.save(store: store, encode: encodeProfile), try scopes.save(store: store, encode: Self.encodeScope))
-            for id in pendingMarkers.sorted() {
+        try store.transaction {
+            let profilesWritten = try profiles.save(store: store, encode: encodeProfile)
+            let scopesWritten = try scopes.save(store: store, encode: Self.encodeScope)
+            let markers = pendingMarkers
+            for id in markers.sorted() {
                 try store.setBaselineValue(Array("1".utf8), namespace: Self.markerNamespace, key: id)
             }
-            return written
+            store.afterCommit { [self] in
+                markSaved(profilesWritten)
+                markSaved(scopesWritten)
+                pendingMarkers.subtract(markers)
+            }
         }
-        markSaved(profilesWritten)
-        markSaved(scopesWritten)
-        pendingMarkers.removeAll()
     }
 
     /// Problems met since the last call (state-store failures), located at the event concerned.
@@ -308,9 +315,10 @@ public final class AnomalyDetector: Detector {
             }
         } catch {
             storeFailed(error, event: event)
-            nextStartOver = interned + internLimit / 10
+            nextStartOver = interned + max(1, internLimit / 10)
             return
         }
+        nextStartOver = 0
         profiles.dropAll()
         scopes.dropAll()
         subjects = Interner()

@@ -9,6 +9,9 @@ public protocol BaselineStore: AnyObject {
     /// Every key of a namespace, sorted.
     func baselineKeys(namespace: String) throws -> [String]
     func transaction<T>(_ body: () throws -> T) throws -> T
+    /// Runs `action` once the writes so far are durable: when the outermost transaction commits
+    /// (never if it rolls back), at once outside one.
+    func afterCommit(_ action: @escaping () -> Void)
 }
 
 extension StateDatabase: BaselineStore {}
@@ -30,8 +33,28 @@ public final class InMemoryBaselineStore: BaselineStore, @unchecked Sendable {
 
     public func baselineKeys(namespace: String) throws -> [String] { (values[namespace]?.keys).map { $0.sorted() } ?? [] }
 
+    private var depth = 0
+    private var commitActions: [() -> Void] = []
+
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        let saved = values
-        do { return try body() } catch { values = saved; throw error }
+        let saved = values, actionsBefore = commitActions.count
+        depth += 1
+        defer { depth -= 1 }
+        let result: T
+        do { result = try body() } catch {
+            values = saved
+            commitActions.removeSubrange(actionsBefore...)
+            throw error
+        }
+        if depth == 1 {
+            let actions = commitActions
+            commitActions = []
+            for action in actions { action() }
+        }
+        return result
+    }
+
+    public func afterCommit(_ action: @escaping () -> Void) {
+        if depth == 0 { action() } else { commitActions.append(action) }
     }
 }

@@ -332,15 +332,22 @@ public struct OperationAssembler {
 
     private mutating func expire(into out: inout [Event]) {
         let limit = clock &- configuration.timeoutSeconds &* 1_000_000_000
-        // Closed operations past their timeout go first, so the ones emitted below do not push
-        // them out at the cap (`stats.closedForgotten` counts the cap only).
-        while let c = closedOrder.first, c.time <= limit {
-            closedOrder.popFirst()
-            forgetClosed(c.key, lastTime: c.time)
-        }
+        // Closed operations past their timeout go before the open ones are emitted, so those do not
+        // push them out at the cap (`stats.closedForgotten` counts the cap only); and after, so an
+        // operation emitted here whose last record is past the timeout too is not remembered.
+        forgetClosed(through: limit)
         while let o = openOrder.first, o.emitted || o.firstTime <= limit {
             openOrder.popFirst()
             if !o.emitted { out.append(emit(o, incomplete: true)) }
+        }
+        forgetClosed(through: limit)
+    }
+
+    /// Forgets the closed operations, oldest closed first, whose last record is at or before `limit`.
+    private mutating func forgetClosed(through limit: Int64) {
+        while let c = closedOrder.first, c.time <= limit {
+            closedOrder.popFirst()
+            forgetClosed(c.key, lastTime: c.time)
         }
     }
 

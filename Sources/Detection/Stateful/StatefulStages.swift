@@ -323,6 +323,19 @@ public struct StatefulStages {
 
         public init() {}
 
+        /// Both counts added, kind by kind (several stages of one run).
+        public static func + (a: Evictions, b: Evictions) -> Evictions {
+            var e = Evictions()
+            e.eventsReleasedEarly = a.eventsReleasedEarly + b.eventsReleasedEarly
+            e.operationsForcedOut = a.operationsForcedOut + b.operationsForcedOut
+            e.closedOperationsForgotten = a.closedOperationsForgotten + b.closedOperationsForgotten
+            e.correlationGroupsDropped = a.correlationGroupsDropped + b.correlationGroupsDropped
+            e.correlationEventsDropped = a.correlationEventsDropped + b.correlationEventsDropped
+            e.baselinesWrittenBack = a.baselinesWrittenBack + b.baselinesWrittenBack
+            e.operationsForgotten = a.operationsForgotten + b.operationsForgotten
+            return e
+        }
+
         /// Every count under its name in `replay --summary json` and in `vigil run`'s metrics, in
         /// a fixed order.
         public var named: [(name: String, count: Int)] {

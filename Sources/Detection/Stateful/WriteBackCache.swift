@@ -79,8 +79,9 @@ struct WriteBackCache<Key: FastHashable, Value> {
     }
 
     /// Writes every changed value in its stored form, `encode`. The caller wraps this in a
-    /// transaction and, once it has committed, calls `markSaved` with what this returns: a value is
-    /// marked saved only when its write is durable, so a rolled-back save leaves it to the next.
+    /// transaction and, once it has committed (`BaselineStore.afterCommit`), calls `markSaved` with
+    /// what this returns: a value is marked saved only when its write is durable, so a rolled-back
+    /// save leaves it to the next.
     mutating func save(store: BaselineStore, encode: (Value) -> [UInt8]) throws -> [CacheBox<Value>] {
         var written: [CacheBox<Value>] = []
         for case let box? in entries.allValues where box.dirty {

@@ -17,6 +17,7 @@
 //   (Kafka commits its offsets and leaves the group), the dispatcher stops after its batch and
 //   drains for at most `shutdownDrainSeconds`, sinks close.
 // - A failing source backs off (0.5 s doubling to 30 s) and says why; it never spins.
+import Detection
 import EventModel
 import Foundation
 import Incidents
@@ -221,7 +222,8 @@ public final class RunService {
         var alerts = round.alerts
         for (event, origin) in round.events { alerts += detection.process(event, from: origin) }
         for d in detection.drainDiagnostics() { onDiagnostic(d) }
-        let evictions = detection.stage.evictions.named
+        // The shared stage and the scale-out stages some sources run (the stateful rules live there).
+        let evictions = sources.reduce(detection.stage.evictions) { $0 + $1.evictions }.named
         metrics.update { $0.stateEvictions = evictions }
         // Asked every round (a source may flush what it re-publishes), kept until the next save.
         for (i, source) in sources.enumerated() {

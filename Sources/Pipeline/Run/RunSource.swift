@@ -1,3 +1,4 @@
+import Detection
 import EventDecoding
 import EventModel
 import Ingest
@@ -22,11 +23,14 @@ protocol RunSource: AnyObject {
     func saveState(baselines: Bool) throws
     /// Whether the detection this source runs itself learns baselines.
     var learnsBaselines: Bool { get }
+    /// What the state bounds of the detection this source runs itself have let go.
+    var evictions: StatefulStages.Evictions { get }
 }
 
 extension RunSource {
     func saveState(baselines: Bool) throws {}
     var learnsBaselines: Bool { false }
+    var evictions: StatefulStages.Evictions { StatefulStages.Evictions() }
 }
 
 /// What one poll round read.

@@ -18,6 +18,7 @@ import Testing
         func baselineValue(namespace: String, key: String) throws -> [UInt8]? { try inner.baselineValue(namespace: namespace, key: key) }
         func baselineKeys(namespace: String) throws -> [String] { try inner.baselineKeys(namespace: namespace) }
         func transaction<T>(_ body: () throws -> T) throws -> T { try inner.transaction(body) }
+        func afterCommit(_ action: @escaping () -> Void) { inner.afterCommit(action) }
         func setBaselineValue(_ value: [UInt8], namespace: String, key: String) throws {
             writes += 1
             if down || failAt.map({ writes >= $0 }) == true { throw Down() }
@@ -73,5 +74,38 @@ import Testing
         _ = detector.process(Self.access("alice@contoso.example", minute: 30))
         _ = detector.finish()
         #expect(store.profiles()["alice@contoso.example"] == 2)
+    }
+
+    /// `save()` inside the caller's transaction (replay and run save the baselines in the one that
+    /// moves the checkpoints): if that transaction rolls back after `save()` returned, the
+    /// baselines are not counted as saved, and the next save writes them.
+    @Test func aSaveInsideATransactionThatRollsBackLeavesItsBaselinesToTheNext() throws {
+        let store = FlakyStore()
+        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-first-access-to-workspace")], store: store)
+        _ = detector.process(Self.access("alice@contoso.example", minute: 1))
+        struct Abort: Error {}
+        #expect(throws: Abort.self) { try store.transaction { try detector.save(); throw Abort() } }
+        #expect(store.profiles().isEmpty)
+        try store.transaction { try detector.save() }
+        #expect(store.profiles() == ["alice@contoso.example": 1])
+    }
+
+    /// Once a start-over goes through again, the interners' bound is back where it was, whatever
+    /// the outage let them grow to. (One workspace: `scopeEvictions` counts the start-overs.)
+    @Test func aStartOverThatSucceedsBringsTheBoundBack() throws {
+        let store = FlakyStore()
+        // 2 × (20 profiles + 5 scopes): past 50 interned texts, start over.
+        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-first-access-to-workspace")], store: store,
+                                       configuration: .init(maxProfiles: 20, maxScopes: 5))
+        var n = 0
+        func next() { n += 1; _ = detector.process(Self.access("user\(n)@contoso.example", minute: 1 + n % 50)) }
+        store.down = true
+        for _ in 0..<150 { next() }
+        #expect(detector.stats.scopeEvictions == 0)
+        store.down = false
+        while detector.stats.scopeEvictions == 0 && n < 400 { next() }
+        #expect(detector.stats.scopeEvictions == 1)
+        for _ in 0..<80 { next() }
+        #expect(detector.stats.scopeEvictions == 2, "80 new identities past the bound of 50 and no start-over")
     }
 }

@@ -236,7 +236,23 @@ import Testing
         // Forgotten at its timeout, not at the cap: not counted as an eviction.
         #expect(a.stats.closedForgotten == 1)
         #expect(a.finish().count == 1 && a.stats.emittedIncomplete == 2)
-        // The last one closed pushes the c-1 straggler's operation out at the cap.
-        #expect(a.stats.closedForgotten == 2)
+        // The c-1 straggler's operation (last record at minute 3) was forgotten at its timeout, not at the cap.
+        #expect(a.stats.closedForgotten == 1)
+    }
+
+    /// A record at the very instant its operation times out starts a new operation: the operation
+    /// emitted Incomplete then, whose last record is past the timeout too, is not remembered as
+    /// closed (a record 1 ns later is not absorbed either).
+    @Test func aRecordAtTheInstantItsOperationTimesOutIsNotAbsorbed() {
+        func record(_ result: String, _ time: EventTime, line: Int) -> Event {
+            Fixture.activity(time: time, operation: Self.op, result: result, correlationId: "c-1", caller: "alice@contoso.example",
+                             resource: Fixture.workspaceId + "/computes/ci-1", requestBody: nil, responseBody: nil, line: line)
+        }
+        var a = OperationAssembler(configuration: .init(timeoutSeconds: 600))
+        _ = a.process(record("Start", Fixture.at(day: 0, hour: 9), line: 1))
+        let out = a.process(record("Success", Fixture.at(day: 0, hour: 9, minute: 10), line: 2))
+        #expect(out.count == 1 && a.stats.emittedIncomplete == 1)
+        #expect(a.stats.absorbedAfterClose == 0)
+        #expect(a.finish().count == 1)
     }
 }

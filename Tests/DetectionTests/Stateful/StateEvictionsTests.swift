@@ -38,4 +38,14 @@ import Testing
         #expect(e.named.map(\.count) == [e.eventsReleasedEarly, e.operationsForcedOut, e.closedOperationsForgotten, 0, 0,
                                           e.baselinesWrittenBack, e.operationsForgotten])
     }
+
+    /// Several stages of one run (`vigil run`'s scale-out) are reported as their sum, kind by kind.
+    @Test func evictionsAddUpKindByKind() {
+        var a = StatefulStages.Evictions(), b = StatefulStages.Evictions()
+        a.eventsReleasedEarly = 1; a.baselinesWrittenBack = 10; a.closedOperationsForgotten = 4
+        b.eventsReleasedEarly = 2; b.correlationGroupsDropped = 3; b.operationsForgotten = 5
+        b.operationsForcedOut = 6; b.correlationEventsDropped = 7
+        #expect((a + b).named.map(\.count) == [3, 6, 4, 3, 7, 10, 5])
+        #expect((a + StatefulStages.Evictions()) == a)
+    }
 }
