@@ -48,4 +48,30 @@ import Testing
         #expect((a + b).named.map(\.count) == [3, 6, 4, 3, 7, 10, 5])
         #expect((a + StatefulStages.Evictions()) == a)
     }
+
+    /// The correlation caps too: open groups past `maxGroups`, events past `maxEventsPerGroup`.
+    @Test func correlationCapsAreCounted() {
+        let set = C.set(C.base("del", op: "Delete"), C.correlation("""
+        type: event_count
+        rules: [del]
+        group-by: [Caller]
+        timespan: 1h
+        condition: {gte: 1000}
+        """))
+        var engine = Engine(rules: set, correlation: .init(maxGroups: 2, maxEventsPerGroup: 2))
+        var stages = StatefulStages(anomaly: nil, engine: engine)
+        // Four deletions by one caller (a group keeps two), then one each by five others (two
+        // groups at most), all inside the hour.
+        let callers = Array(repeating: "solo", count: 4) + (0..<5).map { "user\($0)" }
+        for (i, caller) in callers.enumerated() {
+            let e = C.ev("Delete", caller: caller, at: Int64(i * 60), id: UInt64(i + 1))
+            _ = stages.take(e, feeding: engine.detect(e).feeding)
+        }
+        _ = stages.finish()
+        let e = stages.evictions
+        #expect(e.correlationGroupsDropped > 0, "\(e)")
+        #expect(e.correlationEventsDropped > 0, "\(e)")
+        #expect(e.correlationGroupsDropped == engine.correlationStats.evictedGroups)
+        #expect(e.correlationEventsDropped == engine.correlationStats.droppedEvents)
+    }
 }
