@@ -30,8 +30,8 @@ import Testing
     @Test func boundsReachedAreSaidInWordsAndCountedByName() throws {
         var s = summary(held: 527, most: 69, open: 12)
         #expect(!SummaryRenderer.text(s, incidents: []).contains("State bounds reached"))
-        s.evictions.eventsReleasedEarly = 3
-        s.evictions.baselinesWrittenBack = 40
+        s.evictions[.eventsReleasedEarly] = 3
+        s.evictions[.baselinesWrittenBack] = 40
         let text = SummaryRenderer.text(s, incidents: [])
         #expect(text.contains("State bounds reached: 3 events released early (event-time buffer full), "
                               + "40 baselines written back to the state store (memory cap; nothing lost)\n"))

@@ -124,7 +124,7 @@ public final class AnomalyDetector: Detector {
     public let readsRecord: Bool
 
     /// Whether any anomaly rule could learn from or check this event (`interest(in:)` is not `.none`).
-    public func wants(_ event: Event) -> Bool { interest(in: event) != .none }
+    public func wants(_ event: Event) -> Bool { reads(event, as: event.kind) }
 
     /// Whether `process` may still raise an alert on `event` (`interest(in:)` is `.mayAlert`).
     public func mayAlert(on event: Event) -> Bool { interest(in: event) == .mayAlert }

@@ -304,58 +304,59 @@ public struct StatefulStages {
 
     /// What the state bounds have cost so far, cap by cap (each consumer counts its own).
     public struct Evictions: Sendable, Hashable {
-        /// Events the full event-time buffer let go before the watermark reached them.
-        public var eventsReleasedEarly = 0
-        /// Open operations the full assembler emitted as they stood (`Incomplete`).
-        public var operationsForcedOut = 0
-        /// Closed operations the assembler forgot at its cap, before their timeout (a straggler of
-        /// one is assembled as a new operation).
-        public var closedOperationsForgotten = 0
-        /// Correlation groups dropped while their window was open.
-        public var correlationGroupsDropped = 0
-        /// Events dropped from full correlation groups (oldest first).
-        public var correlationEventsDropped = 0
-        /// Anomaly baselines written back and dropped from memory (read back when next needed).
-        public var baselinesWrittenBack = 0
-        /// Operations `OperationOnce` forgot at its cap while still heard from: a later record of
-        /// one counts as a new operation.
-        public var operationsForgotten = 0
+        /// One cap's evictions; the raw value names it in `replay --summary json` and in `vigil
+        /// run`'s metrics. Reported in this order.
+        public enum Kind: String, CaseIterable, Sendable {
+            /// Events the full event-time buffer let go before the watermark reached them.
+            case eventsReleasedEarly = "events_released_early"
+            /// Open operations the full assembler emitted as they stood (`Incomplete`).
+            case operationsForcedOut = "operations_forced_out"
+            /// Closed operations the assembler forgot at its cap, before their timeout (a
+            /// straggler of one is assembled as a new operation).
+            case closedOperationsForgotten = "closed_operations_forgotten"
+            /// Correlation groups dropped while their window was open.
+            case correlationGroupsDropped = "correlation_groups_dropped"
+            /// Events dropped from full correlation groups (oldest first).
+            case correlationEventsDropped = "correlation_events_dropped"
+            /// Anomaly baselines written back and dropped from memory (read back when next needed).
+            case baselinesWrittenBack = "baselines_written_back"
+            /// Operations `OperationOnce` forgot at its cap while still heard from: a later record
+            /// of one counts as a new operation.
+            case operationsForgotten = "operations_forgotten"
+
+            fileprivate var index: Int { Kind.allCases.firstIndex(of: self)! }
+        }
+
+        private var counts = [Int](repeating: 0, count: Kind.allCases.count)
 
         public init() {}
 
+        public subscript(kind: Kind) -> Int {
+            get { counts[kind.index] }
+            set { counts[kind.index] = newValue }
+        }
+
         /// Both counts added, kind by kind (several stages of one run).
         public static func + (a: Evictions, b: Evictions) -> Evictions {
-            var e = Evictions()
-            e.eventsReleasedEarly = a.eventsReleasedEarly + b.eventsReleasedEarly
-            e.operationsForcedOut = a.operationsForcedOut + b.operationsForcedOut
-            e.closedOperationsForgotten = a.closedOperationsForgotten + b.closedOperationsForgotten
-            e.correlationGroupsDropped = a.correlationGroupsDropped + b.correlationGroupsDropped
-            e.correlationEventsDropped = a.correlationEventsDropped + b.correlationEventsDropped
-            e.baselinesWrittenBack = a.baselinesWrittenBack + b.baselinesWrittenBack
-            e.operationsForgotten = a.operationsForgotten + b.operationsForgotten
+            var e = a
+            for kind in Kind.allCases { e[kind] += b[kind] }
             return e
         }
 
-        /// Every count under its name in `replay --summary json` and in `vigil run`'s metrics, in
-        /// a fixed order.
-        public var named: [(name: String, count: Int)] {
-            [("events_released_early", eventsReleasedEarly), ("operations_forced_out", operationsForcedOut),
-             ("closed_operations_forgotten", closedOperationsForgotten),
-             ("correlation_groups_dropped", correlationGroupsDropped), ("correlation_events_dropped", correlationEventsDropped),
-             ("baselines_written_back", baselinesWrittenBack), ("operations_forgotten", operationsForgotten)]
-        }
+        /// Every count with its kind, in `Kind` order.
+        public var all: [(kind: Kind, count: Int)] { Kind.allCases.map { ($0, self[$0]) } }
     }
 
     public var evictions: Evictions {
         var e = Evictions()
-        e.eventsReleasedEarly = buffer.stats.evicted
-        e.operationsForcedOut = assembler.stats.evicted
-        e.closedOperationsForgotten = assembler.stats.closedForgotten
+        e[.eventsReleasedEarly] = buffer.stats.evicted
+        e[.operationsForcedOut] = assembler.stats.evicted
+        e[.closedOperationsForgotten] = assembler.stats.closedForgotten
         let correlations = engine?.correlationStats ?? CorrelationStats()
-        e.correlationGroupsDropped = correlations.evictedGroups
-        e.correlationEventsDropped = correlations.droppedEvents
-        e.baselinesWrittenBack = (anomaly?.stats.profileEvictions ?? 0) + (anomaly?.stats.scopeEvictions ?? 0)
-        e.operationsForgotten = operationOnce.stats.forgotten
+        e[.correlationGroupsDropped] = correlations.evictedGroups
+        e[.correlationEventsDropped] = correlations.droppedEvents
+        e[.baselinesWrittenBack] = (anomaly?.stats.profileEvictions ?? 0) + (anomaly?.stats.scopeEvictions ?? 0)
+        e[.operationsForgotten] = operationOnce.stats.forgotten
         return e
     }
 

@@ -1,3 +1,4 @@
+import Detection
 import EventModel
 import FastJSON
 
@@ -22,7 +23,7 @@ public enum SummaryRenderer {
             line("Held in event time: \(s.eventsHeld) events, at most \(s.mostEventsHeld) at once"
                  + (s.mostOperationsOpen > 0 ? "; at most \(s.mostOperationsOpen) operation\(s.mostOperationsOpen == 1 ? "" : "s") open at once" : ""))
         }
-        let bounds = s.evictions.named.filter { $0.count > 0 }.map { "\($0.count) \(boundWords[$0.name] ?? $0.name)" }
+        let bounds = s.evictions.all.filter { $0.count > 0 }.map { "\($0.count) \(words($0.kind))" }
         if !bounds.isEmpty { line("State bounds reached: " + bounds.joined(separator: ", ")) }
         if s.lateEvents > 0 { line("Late events: \(s.lateEvents) (beyond the allowed lateness: seen by stateless rules only)") }
         line("Input errors: \(s.read.errorCount)")
@@ -48,16 +49,18 @@ public enum SummaryRenderer {
         return out
     }
 
-    /// `StatefulStages.Evictions.named`, in words.
-    static let boundWords: [String: String] = [
-        "events_released_early": "events released early (event-time buffer full)",
-        "operations_forced_out": "operations emitted incomplete (assembler full)",
-        "closed_operations_forgotten": "closed operations forgotten early (assembler's memory of them full)",
-        "correlation_groups_dropped": "open correlation groups dropped",
-        "correlation_events_dropped": "events dropped from full correlation groups",
-        "baselines_written_back": "baselines written back to the state store (memory cap; nothing lost)",
-        "operations_forgotten": "operations forgotten early (the anomaly rules' operation cap)",
-    ]
+    /// An eviction kind in words.
+    static func words(_ kind: StatefulStages.Evictions.Kind) -> String {
+        switch kind {
+        case .eventsReleasedEarly: return "events released early (event-time buffer full)"
+        case .operationsForcedOut: return "operations emitted incomplete (assembler full)"
+        case .closedOperationsForgotten: return "closed operations forgotten early (assembler's memory of them full)"
+        case .correlationGroupsDropped: return "open correlation groups dropped"
+        case .correlationEventsDropped: return "events dropped from full correlation groups"
+        case .baselinesWrittenBack: return "baselines written back to the state store (memory cap; nothing lost)"
+        case .operationsForgotten: return "operations forgotten early (the anomaly rules' operation cap)"
+        }
+    }
 
     public static func json(_ s: ReplaySummary) -> String {
         var w = JSONWriter()
@@ -84,8 +87,8 @@ public enum SummaryRenderer {
         w.field("state_evictions", first: &first)
         w.beginObject()
         var firstBound = true
-        for (name, count) in s.evictions.named {
-            w.field(name, first: &firstBound); w.raw(String(count))
+        for (kind, count) in s.evictions.all {
+            w.field(kind.rawValue, first: &firstBound); w.raw(String(count))
         }
         w.endObject()
         w.field("alerts_new", first: &first); w.raw(String(s.newAlerts))

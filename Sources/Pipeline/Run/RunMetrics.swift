@@ -1,3 +1,4 @@
+import Detection
 import Outputs
 import Synchronization
 
@@ -19,8 +20,8 @@ public final class RunMetrics: Sendable {
         var deliveryErrors: [String: Int] = [:]
         var delivered: [String: Int] = [:]
         var lastCommitUnix: Double = 0
-        /// `StatefulStages.Evictions.named`: what the state bounds have cost so far.
-        var stateEvictions: [(name: String, count: Int)] = []
+        /// What the state bounds have cost so far (`StatefulStages.Evictions`).
+        var stateEvictions = StatefulStages.Evictions()
     }
     private let state = Mutex(State())
 
@@ -75,8 +76,8 @@ public final class RunMetrics: Sendable {
         family("vigil_commits_total", "counter", "Batches committed (alerts + checkpoints in one transaction).", [([], String(s.commits))])
         family("vigil_last_commit_timestamp_seconds", "gauge", "Unix time of the last commit.", [([], String(s.lastCommitUnix))])
         family("vigil_state_evictions_total", "counter",
-               "What the stateful bounds let go, by kind (events released early, operations forced out, correlation groups and events dropped, baselines written back, operations forgotten).",
-               s.stateEvictions.map { ([("kind", $0.name)], String($0.count)) })
+               "What the stateful bounds let go, by kind (docs/configuration.md lists the kinds and their caps).",
+               s.stateEvictions.all.map { ([("kind", $0.kind.rawValue)], String($0.count)) })
         family("vigil_outbox_depth", "gauge", "Outbox rows waiting per sink.", s.outboxDepth.keys.sorted().map { ([("sink", $0)], String(s.outboxDepth[$0]!)) })
         family("vigil_delivered_total", "counter", "Outbox rows accepted per sink.", s.delivered.keys.sorted().map { ([("sink", $0)], String(s.delivered[$0]!)) })
         family("vigil_delivery_errors_total", "counter", "Failed delivery attempts per sink.", s.deliveryErrors.keys.sorted().map { ([("sink", $0)], String(s.deliveryErrors[$0]!)) })

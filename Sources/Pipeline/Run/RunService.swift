@@ -222,9 +222,6 @@ public final class RunService {
         var alerts = round.alerts
         for (event, origin) in round.events { alerts += detection.process(event, from: origin) }
         for d in detection.drainDiagnostics() { onDiagnostic(d) }
-        // The shared stage and the scale-out stages some sources run (the stateful rules live there).
-        let evictions = sources.reduce(detection.stage.evictions) { $0 + $1.evictions }.named
-        metrics.update { $0.stateEvictions = evictions }
         // Asked every round (a source may flush what it re-publishes), kept until the next save.
         for (i, source) in sources.enumerated() {
             for c in source.checkpoints(detection) { unsavedCheckpoints[i][c.key] = c }
@@ -268,6 +265,9 @@ public final class RunService {
 
     private func refreshStatus() {
         for s in sources { s.updateMetrics(metrics) }
+        // The shared stage and the scale-out stages some sources run (the stateful rules live there).
+        let evictions = sources.reduce(detection.stage.evictions) { $0 + $1.evictions }
+        metrics.update { $0.stateEvictions = evictions }
         if let status = try? database.outboxStatus() {
             metrics.update { m in for s in status { m.outboxDepth[s.sink] = s.depth } }
         }

@@ -27,25 +27,25 @@ import Testing
         }
         _ = stages.finish()
         let e = stages.evictions
-        #expect(e.eventsReleasedEarly == 2, "\(e)")
-        #expect(e.operationsForcedOut == 3, "\(e)")
-        #expect(e.closedOperationsForgotten == 3, "\(e)")
-        #expect(e.operationsForgotten == 3, "\(e)")
-        #expect(e.baselinesWrittenBack >= 3, "\(e)")
-        #expect(e.correlationGroupsDropped == 0 && e.correlationEventsDropped == 0)
-        #expect(e.named.map(\.name) == ["events_released_early", "operations_forced_out", "closed_operations_forgotten", "correlation_groups_dropped",
+        #expect(e[.eventsReleasedEarly] == 2, "\(e)")
+        #expect(e[.operationsForcedOut] == 3, "\(e)")
+        #expect(e[.closedOperationsForgotten] == 3, "\(e)")
+        #expect(e[.operationsForgotten] == 3, "\(e)")
+        #expect(e[.baselinesWrittenBack] >= 3, "\(e)")
+        #expect(e[.correlationGroupsDropped] == 0 && e[.correlationEventsDropped] == 0)
+        #expect(e.all.map(\.kind.rawValue) == ["events_released_early", "operations_forced_out", "closed_operations_forgotten", "correlation_groups_dropped",
                                          "correlation_events_dropped", "baselines_written_back", "operations_forgotten"])
-        #expect(e.named.map(\.count) == [e.eventsReleasedEarly, e.operationsForcedOut, e.closedOperationsForgotten, 0, 0,
-                                          e.baselinesWrittenBack, e.operationsForgotten])
+        #expect(e.all.map(\.count) == [e[.eventsReleasedEarly], e[.operationsForcedOut], e[.closedOperationsForgotten], 0, 0,
+                                          e[.baselinesWrittenBack], e[.operationsForgotten]])
     }
 
     /// Several stages of one run (`vigil run`'s scale-out) are reported as their sum, kind by kind.
     @Test func evictionsAddUpKindByKind() {
         var a = StatefulStages.Evictions(), b = StatefulStages.Evictions()
-        a.eventsReleasedEarly = 1; a.baselinesWrittenBack = 10; a.closedOperationsForgotten = 4
-        b.eventsReleasedEarly = 2; b.correlationGroupsDropped = 3; b.operationsForgotten = 5
-        b.operationsForcedOut = 6; b.correlationEventsDropped = 7
-        #expect((a + b).named.map(\.count) == [3, 6, 4, 3, 7, 10, 5])
+        a[.eventsReleasedEarly] = 1; a[.baselinesWrittenBack] = 10; a[.closedOperationsForgotten] = 4
+        b[.eventsReleasedEarly] = 2; b[.correlationGroupsDropped] = 3; b[.operationsForgotten] = 5
+        b[.operationsForcedOut] = 6; b[.correlationEventsDropped] = 7
+        #expect((a + b).all.map(\.count) == [3, 6, 4, 3, 7, 10, 5])
         #expect((a + StatefulStages.Evictions()) == a)
     }
 
@@ -69,9 +69,9 @@ import Testing
         }
         _ = stages.finish()
         let e = stages.evictions
-        #expect(e.correlationGroupsDropped > 0, "\(e)")
-        #expect(e.correlationEventsDropped > 0, "\(e)")
-        #expect(e.correlationGroupsDropped == engine.correlationStats.evictedGroups)
-        #expect(e.correlationEventsDropped == engine.correlationStats.droppedEvents)
+        #expect(e[.correlationGroupsDropped] > 0, "\(e)")
+        #expect(e[.correlationEventsDropped] > 0, "\(e)")
+        #expect(e[.correlationGroupsDropped] == engine.correlationStats.evictedGroups)
+        #expect(e[.correlationEventsDropped] == engine.correlationStats.droppedEvents)
     }
 }
