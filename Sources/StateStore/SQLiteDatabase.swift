@@ -43,7 +43,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
     private let lock = NSRecursiveLock()
     private var transactionDepth = 0
     /// `afterCommit` actions waiting for the outermost transaction to commit.
-    private var commitActions: [() -> Void] = []
+    private var commitActions = CommitActions()
 
     public init(path: String, options: Options = Options()) throws {
         self.path = path
@@ -192,13 +192,13 @@ public final class SQLiteDatabase: @unchecked Sendable {
         try execute(depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT vigil_\(depth)")
         transactionDepth += 1
         // What was asked to wait for a commit before this level: a rollback here drops only its own.
-        let actionsBefore = commitActions.count
+        let actionsBefore = commitActions.mark
         let result: T
         do {
             result = try body()
         } catch {
             transactionDepth = depth
-            commitActions.removeSubrange(actionsBefore...)
+            commitActions.rollBack(to: actionsBefore)
             if depth == 0 {
                 try? execute("ROLLBACK")
             } else {
@@ -211,15 +211,11 @@ public final class SQLiteDatabase: @unchecked Sendable {
         do {
             try execute(depth == 0 ? "COMMIT" : "RELEASE vigil_\(depth)")
         } catch {
-            commitActions.removeSubrange(actionsBefore...)
+            commitActions.rollBack(to: actionsBefore)
             if depth == 0 { try? execute("ROLLBACK") }
             throw error
         }
-        if depth == 0 {
-            let actions = commitActions
-            commitActions = []
-            for action in actions { action() }
-        }
+        if depth == 0 { commitActions.committed() }
         return result
     }
 

@@ -34,23 +34,19 @@ public final class InMemoryBaselineStore: BaselineStore, @unchecked Sendable {
     public func baselineKeys(namespace: String) throws -> [String] { (values[namespace]?.keys).map { $0.sorted() } ?? [] }
 
     private var depth = 0
-    private var commitActions: [() -> Void] = []
+    private var commitActions = CommitActions()
 
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        let saved = values, actionsBefore = commitActions.count
+        let saved = values, actionsBefore = commitActions.mark
         depth += 1
         defer { depth -= 1 }
         let result: T
         do { result = try body() } catch {
             values = saved
-            commitActions.removeSubrange(actionsBefore...)
+            commitActions.rollBack(to: actionsBefore)
             throw error
         }
-        if depth == 1 {
-            let actions = commitActions
-            commitActions = []
-            for action in actions { action() }
-        }
+        if depth == 1 { commitActions.committed() }
         return result
     }
 
