@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Interleaved A/B runs of `vigil replay`: the CPU time (user + system) of each configuration, run in
-turn for several rounds, as medians and as ratios to the last configuration. On a noisy machine an
+"""Interleaved A/B runs of `vigil replay`: the CPU time (user + system) and the wall time of each
+configuration, run in turn for several rounds, as medians and as ratios to the last configuration. On a noisy machine an
 interleaved set compares like with like where separate runs do not.
 
     python3 Benchmarks/ab.py --rounds 6 bench-data/activity-100k.jsonl \\
@@ -40,25 +40,31 @@ def main() -> int:
         configs.append((name, binary, extra, env))
     out = os.path.join(REPO, "bench-data", "out", "ab")
     cpu: dict[str, list[float]] = {c[0]: [] for c in configs}
+    wall: dict[str, list[float]] = {c[0]: [] for c in configs}
     rss: dict[str, int] = {c[0]: 0 for c in configs}
     for _ in range(args.rounds):
         for name, binary, extra, env in configs:
             shutil.rmtree(out, ignore_errors=True)
             os.makedirs(out)
-            cmd = ["/usr/bin/time", "-f", "%U %S %M", binary, "replay", "--quiet", *extra,
+            cmd = ["/usr/bin/time", "-f", "%U %S %M %e", binary, "replay", "--quiet", *extra,
                    "--state", os.path.join(out, "state.db"), "--output", "jsonl:" + os.path.join(out, "alerts.jsonl"), args.input]
             p = subprocess.run(cmd, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True)
             if p.returncode != 0:
                 print(f"{name}: exit {p.returncode}: {p.stderr.strip()[-400:]}", file=sys.stderr)
                 return 1
-            user, system, kb = p.stderr.strip().splitlines()[-1].split()
+            user, system, kb, elapsed = p.stderr.strip().splitlines()[-1].split()
             cpu[name].append(float(user) + float(system))
+            wall[name].append(float(elapsed))
             rss[name] = max(rss[name], int(kb))
     base = statistics.median(cpu[configs[-1][0]])
+    base_wall = statistics.median(wall[configs[-1][0]])
     for name, *_ in configs:
         med = statistics.median(cpu[name])
+        med_wall = statistics.median(wall[name])
         runs = " ".join(f"{x:.2f}" for x in cpu[name])
-        print(f"{name:16s} median {med:7.3f} CPU-s  x{med / base:.3f}  peak RSS {rss[name] / 1024:6.1f} MB  runs {runs}")
+        walls = " ".join(f"{x:.2f}" for x in wall[name])
+        print(f"{name:16s} median {med:7.3f} CPU-s  x{med / base:.3f}  wall {med_wall:6.2f} s  x{med_wall / base_wall:.3f}"
+              f"  peak RSS {rss[name] / 1024:6.1f} MB  CPU runs {runs}  wall runs {walls}")
     return 0
 
 
