@@ -7,9 +7,24 @@ import Synchronization
 /// Safe to share between threads: the build runs under the lock.
 public final class DeferredRecord: Sendable {
     private let state: Mutex<(document: JSONDocument?, build: (@Sendable () -> JSONDocument)?)>
+    private let route: (@Sendable (UnsafeBufferPointer<UInt8>) -> [JSONValue]?)?
 
-    public init(_ build: @escaping @Sendable () -> JSONDocument) {
+    /// - Parameters:
+    ///   - build: makes the whole record.
+    ///   - route: answers a path lookup (folded bytes, as `JSONPathLookup.values(at:in:)` takes)
+    ///     from the parts the record would be built from, without building it: exactly what the
+    ///     lookup in the built record would give; nil for a path it does not answer (then the
+    ///     record is built). Rules read a few paths of most such records; only the few that
+    ///     alert need the whole record (their evidence).
+    public init(_ build: @escaping @Sendable () -> JSONDocument,
+                route: (@Sendable (UnsafeBufferPointer<UInt8>) -> [JSONValue]?)? = nil) {
         state = Mutex((nil, build))
+        self.route = route
+    }
+
+    /// The values at a folded path, when `route` answers it without the built record.
+    func routedValues(at foldedPath: UnsafeBufferPointer<UInt8>) -> [JSONValue]? {
+        route?(foldedPath)
     }
 
     /// True once the record has been built.

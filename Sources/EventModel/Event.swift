@@ -284,7 +284,10 @@ extension Event {
             return typedValue(typed).map { [$0] } ?? []
         }
         return path.folded.withUnsafeBufferPointer { buf in
-            JSONPathLookup.values(at: buf, in: record.root).map(FieldValue.json)
+            if case .deferred(let deferred) = recordStorage, let routed = deferred.routedValues(at: buf) {
+                return routed.map(FieldValue.json)
+            }
+            return JSONPathLookup.values(at: buf, in: record.root).map(FieldValue.json)
         }
     }
 

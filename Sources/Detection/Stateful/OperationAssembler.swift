@@ -412,7 +412,7 @@ public struct OperationAssembler {
         let base = o.start ?? o.first
         // The base record's typed fields in one copy: operationName, operation (the key's text: every
         // record of the key has it), category and correlationId are always the base's.
-        var e = Event(kind: .operation, shape: .assembled, deferredRecord: DeferredRecord { o.document() },
+        var e = Event(kind: .operation, shape: .assembled, deferredRecord: DeferredRecord({ o.document() }, route: { o.values(at: $0) }),
                       position: o.first.position, id: assembledId(o), time: EventTime(nanoseconds: o.lastTime), typedFieldsOf: base)
         e.result = o.status
         if o.recordCount == 1 {
@@ -500,6 +500,59 @@ extension OperationAssembler.Open {
         return field(latest) ?? field(first)
     }
 
+    /// What a lookup of `path` (folded) in `document()` gives, for the paths into the bodies and
+    /// the identity (`requestBody.…`, `responseBody.…`, `identity.…`), read in the records they
+    /// come from: building the document copies both bodies (decoding them) and the identity for
+    /// every operation, while the rules on assembled operations read one or two paths, and only
+    /// the few operations that alert need the whole document. nil for any other path (the small
+    /// fields, or a whole body, whose decoded copy is what the document holds).
+    func values(at path: UnsafeBufferPointer<UInt8>) -> [JSONValue]? {
+        if let rest = Self.rest(of: path, after: Self.requestBodyKey) {
+            return Self.lookup(rest, inBody: start.flatMap { OperationAssembler.body($0, "requestbody") })
+        }
+        if let rest = Self.rest(of: path, after: Self.responseBodyKey) {
+            return Self.lookup(rest, inBody: responseBody)
+        }
+        if let rest = Self.rest(of: path, after: Self.identityKey) {
+            let base = start ?? first, last = final ?? latest
+            guard let identity = base.record.root["identity"] ?? last.record.root["identity"] else { return [] }
+            return JSONPathLookup.values(at: UnsafeBufferPointer(rebasing: rest), in: identity)
+        }
+        return nil
+    }
+
+    /// The response body the document holds: the final record's, else an Accept's.
+    private var responseBody: JSONValue? {
+        final.flatMap { OperationAssembler.body($0, "responsebody") }
+            ?? (latestPhase == .accepted ? OperationAssembler.body(latest, "responsebody") : nil)
+    }
+
+    private static let requestBodyKey = Array("requestbody.".utf8)
+    private static let responseBodyKey = Array("responsebody.".utf8)
+    private static let identityKey = Array("identity.".utf8)
+
+    /// The path after `key` (a top-level key and its dot), when it starts so and goes on.
+    private static func rest(of path: UnsafeBufferPointer<UInt8>, after key: [UInt8]) -> Slice<UnsafeBufferPointer<UInt8>>? {
+        guard path.count > key.count else { return nil }
+        for i in 0..<key.count where path[i] != key[i] { return nil }
+        return path[key.count...]
+    }
+
+    /// A lookup under a body as `copyBody` puts it in the document: a string holding JSON decoded,
+    /// an empty string left out, anything else as it is.
+    private static func lookup(_ rest: Slice<UnsafeBufferPointer<UInt8>>, inBody body: JSONValue?) -> [JSONValue] {
+        guard let body else { return [] }
+        let root: JSONValue
+        if body.type == .string, let inner = body.innerJSON {
+            root = inner
+        } else if body.type == .string, body.string?.isEmpty ?? true {
+            return []
+        } else {
+            root = body
+        }
+        return JSONPathLookup.values(at: UnsafeBufferPointer(rebasing: rest), in: root)
+    }
+
     /// The record's paths are documented in docs/anomaly-rules.md ("Operation assembly").
     func document() -> JSONDocument {
         let base = start ?? first
@@ -517,9 +570,7 @@ extension OperationAssembler.Open {
         b.string(EventTime(nanoseconds: firstTime).iso8601, key: "firstTime")
         b.string(EventTime(nanoseconds: lastTime).iso8601, key: "lastTime")
         if let body = start.flatMap({ OperationAssembler.body($0, "requestbody") }) { OperationAssembler.copyBody(body, key: "requestBody", into: &b) }
-        let response = final.flatMap { OperationAssembler.body($0, "responsebody") }
-            ?? (latestPhase == .accepted ? OperationAssembler.body(latest, "responsebody") : nil)
-        if let response { OperationAssembler.copyBody(response, key: "responseBody", into: &b) }
+        if let response = responseBody { OperationAssembler.copyBody(response, key: "responseBody", into: &b) }
         b.int(Int64(recordCount), key: "records")
         if let identity = base.record.root["identity"] ?? last.record.root["identity"] {
             b.copy(identity, key: "identity")

@@ -60,11 +60,69 @@ import Testing
         #expect(e.result == "Succeeded" && e.caller == "alice@contoso.example")
         #expect(e.values(at: "vigil.operation").first?.text == Self.op.lowercased())
         #expect(!e.recordIsBuilt)
-        let copy = e   // copies share the one build
+        // Paths into the bodies and the identity are read in the records they come from.
         #expect(e.text(at: "responseBody.properties.provisioningState") == "Succeeded")
+        #expect(e.text(at: "identity.claims.appid") == "app-1")
+        #expect(!e.recordIsBuilt)
+        let copy = e   // copies share the one build
+        #expect(e.text(at: "status") == "Succeeded")
         #expect(e.recordIsBuilt && copy.recordIsBuilt)
         #expect(copy.record === e.record)
         #expect(copy.record.root.jsonText.contains("\"requestBody\":{\"properties\""))
+    }
+
+    /// A lookup into a body or the identity is answered from the records the document is built
+    /// from (`Open.values(at:)`), without building it; it must give what the built document gives,
+    /// whatever shape the bodies have.
+    @Test func pathsReadInTheRecordsGiveWhatTheBuiltRecordGives() throws {
+        func raw(_ result: String, minute: Int, corr: String, key: String = "properties", properties: String,
+                 identity: Bool = true) -> Event {
+            let claims = #""claims":{"appid":"app-\#(minute)","http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn":"u\#(minute)@contoso.example"}"#
+            let id = identity ? #","identity":{\#(claims)}"# : ""
+            let time = Fixture.at(day: 0, hour: 9, minute: minute).iso8601
+            return Fixture.event(#"{"time":"\#(time)","resourceId":"\#(Fixture.workspaceId)/computes/ci-1","operationName":"\#(Self.op)","#
+                + #""category":"Administrative","resultType":"\#(result)","correlationId":"\#(corr)"\#(id),"\#(key)":\#(properties)}"#,
+                line: minute + 1)
+        }
+        let request = Fixture.quote(#"{"properties":{"computeType":"ComputeInstance","tags":["a","b"],"inner":"{\"x\":1}"}}"#)
+        let accepted = #"{"responseBody":"{\"state\":\"Accepted\"}"}"#
+        let cases: [(name: String, records: [Event])] = [
+            ("start, accept, success", [raw("Start", minute: 0, corr: "c1", properties: #"{"requestbody":\#(request)}"#),
+                                        raw("Accept", minute: 1, corr: "c1", properties: accepted),
+                                        raw("Success", minute: 2, corr: "c1", properties: #"{"responseBody":"{\"state\":\"Done\",\"n\":[1,2]}"}"#)]),
+            ("start and accept only", [raw("Start", minute: 0, corr: "c2", properties: #"{"requestbody":\#(request)}"#),
+                                       raw("Accept", minute: 1, corr: "c2", properties: accepted)]),
+            ("no start record", [raw("Success", minute: 2, corr: "c3", properties: #"{"responseBody":"{\"state\":\"Done\"}"}"#)]),
+            ("bodies as objects", [raw("Start", minute: 0, corr: "c4", properties: #"{"requestbody":{"properties":{"computeType":"Object"}}}"#),
+                                   raw("Success", minute: 2, corr: "c4", properties: #"{"responseBody":{"state":"Done"}}"#)]),
+            ("empty and plain-text bodies", [raw("Start", minute: 0, corr: "c5", properties: #"{"requestbody":""}"#),
+                                             raw("Success", minute: 2, corr: "c5", properties: #"{"responseBody":"not json"}"#)]),
+            ("properties_d, identity on the final record only", [
+                raw("Start", minute: 0, corr: "c6", key: "properties_d", properties: #"{"requestbody":\#(request)}"#, identity: false),
+                raw("Success", minute: 2, corr: "c6", properties: "{}")]),
+        ]
+        let paths = ["requestBody.properties.computeType", "requestbody.properties.tags", "requestbody.properties.inner.x",
+                     "requestbody.properties.missing", "requestbody.x", "responseBody.state", "responsebody.n", "responsebody.n.1",
+                     "identity.claims.appid", "identity.claims.http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+                     "identity.nothing"]
+        var answered = 0
+        for c in cases {
+            var a = OperationAssembler(configuration: .init(timeoutSeconds: 900))
+            var out: [Event] = []
+            for r in c.records { out += a.process(r) }
+            out += a.finish()
+            let e = try #require(out.first, "\(c.name)")
+            let routed = paths.map { e.values(at: $0).map(\.text) }
+            #expect(!e.recordIsBuilt, "\(c.name): the paths were read without building the record")
+            let root = e.record.root
+            for (path, got) in zip(paths, routed) {
+                let built = JSONPathLookup.values(at: path, in: root).map { FieldValue.json($0).text }
+                #expect(got == built, "\(c.name): \(path)")
+                if !got.isEmpty { answered += 1 }
+            }
+        }
+        // Most paths find something somewhere: the comparison is not between empty lists.
+        #expect(answered >= 20)
     }
 
     @Test func startAcceptSuccess() throws {
