@@ -50,15 +50,19 @@ extension StateDatabase {
     /// Ids and window starts of incidents not closed whose window contains `time` (or starts at most
     /// `lookbackSeconds` after it) and that have any of `entityKeys` (`Entity.key`), oldest window
     /// first, then by id: a stable order, so grouping is deterministic. Cheap: it decodes no incident.
+    /// It starts from the entities (their primary key leads with `entity_key`): the incidents that
+    /// share one are found once, then checked by id. (Filtering the open incidents first, with an
+    /// `EXISTS` per incident, rebuilt the key list for each of them: on the dense 1M-bench slice this
+    /// one query cost half of all incident grouping.)
     public func openIncidentIds(sharingAnyOf entityKeys: [String], at time: EventTime,
                                 lookbackSeconds: Int64 = 0) throws -> [(id: String, windowStart: EventTime)] {
         guard !entityKeys.isEmpty else { return [] }
         return try connection.query(
             """
             SELECT i.id, i.window_start_ns FROM incidents i
-            WHERE i.window_start_ns - ?3 <= ?1 AND i.window_end_ns > ?1 AND i.status <> 'Closed'
-              AND EXISTS (SELECT 1 FROM incident_entities e
-                          WHERE e.incident_id = i.id AND e.entity_key IN (SELECT value FROM json_each(?2)))
+            WHERE i.id IN (SELECT e.incident_id FROM incident_entities e
+                           WHERE e.entity_key IN (SELECT value FROM json_each(?2)))
+              AND i.window_start_ns - ?3 <= ?1 AND i.window_end_ns > ?1 AND i.status <> 'Closed'
             ORDER BY i.window_start_ns, i.id
             """, [time.nanoseconds, try StateCodec.encode(entityKeys), lookbackSeconds * 1_000_000_000]) {
             (id: $0.string(0), windowStart: EventTime(nanoseconds: $0.int64(1)))

@@ -1,5 +1,6 @@
 import TestSupport
 import Foundation
+import EventModel
 import StateStore
 import Testing
 
@@ -167,5 +168,40 @@ import Testing
         try doomed.close()
         #expect(try survivor.outboxCount == 0)
         #expect(try survivor.checkpoint(source: "file:x") == nil)
+    }
+
+    /// Open incidents sharing an entity: the window holds the time (or starts within the lookback
+    /// after it), the status is not Closed, any one key matches; oldest window first, then id.
+    @Test func openIncidentIdsFindsOpenIncidentsSharingAnEntityInTheirWindow() throws {
+        let dir = TemporaryFolder()
+        let db = try StateDatabase(path: dir.path("state.db"))
+        let alice = Entity(kind: .account, value: "alice@contoso.example"), bob = Entity(kind: .account, value: "bob@contoso.example")
+        let ip = Entity(kind: .ip, value: "203.0.113.10")
+        func save(_ id: String, start: Int64, end: Int64, status: Incident.Status = .new, _ entities: [Entity]) throws {
+            let incident = Incident(id: id, title: id, description: "", severity: .high, status: status, entities: entities,
+                                    firstActivity: EventTime(nanoseconds: start), lastActivity: EventTime(nanoseconds: start))
+            try db.saveIncident(IncidentRecord(incident: incident, groupingKey: id, windowStart: EventTime(nanoseconds: start),
+                                               windowEnd: EventTime(nanoseconds: end)), linking: [])
+        }
+        try save("b-late", start: 100, end: 200, [alice])
+        try save("a-early", start: 50, end: 150, [alice, ip])
+        try save("c-same-start", start: 50, end: 150, [bob, ip])
+        try save("closed", start: 50, end: 200, status: .closed, [alice])
+        try save("ended", start: 0, end: 120, [alice])
+        try save("future", start: 130, end: 300, [alice])
+        try save("stranger", start: 50, end: 200, [Entity(kind: .account, value: "carol@contoso.example")])
+        func ids(_ keys: [Entity], at t: Int64, lookback: Int64 = 0) throws -> [String] {
+            try db.openIncidentIds(sharingAnyOf: keys.map(\.key), at: EventTime(nanoseconds: t), lookbackSeconds: lookback).map(\.id)
+        }
+        #expect(try ids([alice], at: 120) == ["a-early", "b-late"])
+        #expect(try ids([alice, ip], at: 120) == ["a-early", "c-same-start", "b-late"])
+        #expect(try ids([Entity(kind: .account, value: "ALICE@contoso.example")], at: 120) == ["a-early", "b-late"])
+        #expect(try ids([bob], at: 120) == ["c-same-start"])
+        #expect(try ids([alice], at: 40) == ["ended"])
+        // A window starting at most the lookback (in seconds) after the time counts too.
+        #expect(try ids([alice], at: 120, lookback: 0) == ["a-early", "b-late"])
+        #expect(try ids([alice], at: 120, lookback: 1) == ["a-early", "b-late", "future"])
+        #expect(try ids([], at: 120).isEmpty)
+        #expect(try db.openIncidentIds(sharingAnyOf: [alice.key], at: EventTime(nanoseconds: 120)).map(\.windowStart.nanoseconds) == [50, 100])
     }
 }
