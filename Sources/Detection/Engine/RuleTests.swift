@@ -103,7 +103,7 @@ public enum RuleTestRunner {
             let (compiled, d3) = Compiler.compile(set, fieldMap: fieldMap)
             diags += d3
             let ruleId = compiled.correlations.correlations.first?.id ?? compiled.rules.first?.id
-            var engine = Engine(rules: compiled)
+            let engine = Engine(rules: compiled)
             for c in cases {
                 var r = RuleTestResult(ruleFile: file, ruleId: ruleId, testCase: c, passed: false)
                 if compiled.rules.isEmpty {
