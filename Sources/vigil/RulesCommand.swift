@@ -182,7 +182,7 @@ struct RulesCommand: ParsableCommand {
             var base: Double?
             for n in sizes {
                 let set = EngineBench.ruleSet(count: n)
-                var engine = Engine(rules: set)
+                let engine = Engine(rules: set)
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 var alerts = 0
                 for e in evs { alerts += engine.matchingRules(e).count }
