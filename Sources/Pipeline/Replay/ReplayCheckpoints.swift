@@ -52,7 +52,7 @@ struct ReplayCheckpoints {
     /// Positions that moved since the last call. `drained`: the detection stage has released
     /// everything (after `finish()`), so every fed event is through.
     mutating func moved(drained: Bool = false) -> [Checkpoint] {
-        let limit = drained ? Int64.max : (newest == .min ? .min : newest - holdNanos)
+        let limit = drained ? Int64.max : throughLimit
         var out: [Checkpoint] = []
         for i in files.indices {
             guard let resume = advance(i, through: limit), resume != files[i].saved else { continue }
@@ -61,6 +61,20 @@ struct ReplayCheckpoints {
         }
         return out
     }
+
+    /// Records fed and not yet known to be through detection, over all files.
+    var tracked: Int { files.reduce(0) { $0 + $1.times.count - $1.head } }
+
+    /// Drops the records known to be through detection from the queues, without moving any
+    /// checkpoint: for commits that do not save the baselines (checkpoints move only with those),
+    /// so the queues hold what one commit feeds, not everything since the last save.
+    mutating func dropThrough() {
+        let limit = throughLimit
+        for i in files.indices { _ = advance(i, through: limit) }
+    }
+
+    /// Records at or before this event time are through detection (the newest fed, less the hold).
+    private var throughLimit: Int64 { newest == .min ? .min : newest - holdNanos }
 
     /// Drops the file's records through `limit` from its queue; returns its resume offset, if any.
     private mutating func advance(_ i: Int, through limit: Int64) -> Int64? {

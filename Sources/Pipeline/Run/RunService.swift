@@ -40,7 +40,7 @@ public struct RunOptions: Sendable {
     public var idleWait: Duration = .milliseconds(500)
     /// Events between saves of the anomaly baselines, and so between checkpoint moves (rounded up
     /// to whole rounds); `baselineInterval` bounds the time between them too.
-    public var baselineEvents = BaselineSaves.defaultEvents
+    public var baselineEvents = BaselineSaves.defaultRunEvents
     public var baselineInterval: Duration = .seconds(30)
     public init() {}
 

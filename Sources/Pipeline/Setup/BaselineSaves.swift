@@ -4,8 +4,12 @@
 /// re-encodes every baseline touched since the last save, so saving at every commit cost as much
 /// as learning. Replay and run share it.
 struct BaselineSaves {
-    /// Events between saves by default (`ReplayOptions` and `RunOptions.baselineEvents`).
-    static let defaultEvents = 100_000
+    /// Events between saves by default in `vigil run` (`RunOptions.baselineEvents`; with a 30 s
+    /// interval: a live stream is slow).
+    static let defaultRunEvents = 100_000
+    /// Events between saves by default in `vigil replay` (`ReplayOptions.baselineEvents`; with the
+    /// same 30 s interval, a replay at tens of thousands of events a second saves every 1M).
+    static let defaultReplayEvents = 1_000_000
 
     let learns: Bool
     let everyEvents: Int
