@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "FastJSONTests", dependencies: ["FastJSON", "TestSupport"]),
         .testTarget(name: "EventModelTests", dependencies: ["EventModel", "TestSupport"]),
         .testTarget(name: "EventDecodingTests", dependencies: ["EventDecoding", "TestSupport"]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "EventDecoding", "StateStore", "TestSupport"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "EventDecoding", "StateStore", "TestSupport", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "StateStoreTests", dependencies: ["StateStore", "TestSupport"]),
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", "StateStore", "TestSupport"]),
         .testTarget(name: "OutputsTests", dependencies: ["Outputs", "StateStore", "TestSupport"]),

@@ -161,6 +161,18 @@ extension YAMLTree {
         }
     }
 
+    /// Whether Yams' default resolver could give an untagged plain scalar a tag other than `str`.
+    /// Each of its rules (bool, int, float, merge, null, timestamp, value; `Resolver.default`) is
+    /// anchored at the start and begins with one of these characters, or matches the empty text.
+    /// Yams tries the rules as `NSRegularExpression`s, one after the other, for every scalar: most
+    /// of the time spent loading a rule pack. Texts starting otherwise are strings without asking.
+    static func mayResolveToNonString(_ text: String) -> Bool {
+        guard let first = text.utf8.first else { return true }
+        return resolvableStarts.contains(first)
+    }
+
+    private static let resolvableStarts = Set("yYnNtTfFoO+-.0123456789~<=".utf8)
+
     static func convert(_ e: YamlError, text: String) -> YAMLParseError {
         switch e {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
@@ -194,12 +206,16 @@ extension YAMLTree {
         switch node {
         case .scalar(let s):
             let kind: ScalarKind
-            switch node.tag.rawValue {
-            case Tag.Name.null.rawValue: kind = .null
-            case Tag.Name.bool.rawValue: kind = .bool
-            case Tag.Name.int.rawValue: kind = .int
-            case Tag.Name.float.rawValue: kind = .float
-            default: kind = .string
+            if s.tag.description == Tag.Name.implicit.rawValue, !YAMLTree.mayResolveToNonString(s.string) {
+                kind = .string   // what Yams would resolve it to, without its regular expressions
+            } else {
+                switch node.tag.rawValue {
+                case Tag.Name.null.rawValue: kind = .null
+                case Tag.Name.bool.rawValue: kind = .bool
+                case Tag.Name.int.rawValue: kind = .int
+                case Tag.Name.float.rawValue: kind = .float
+                default: kind = .string
+                }
             }
             let quoted = s.style == .singleQuoted || s.style == .doubleQuoted
             self.init(value: .scalar(kind == .null ? "null" : s.string, kind), line: line, column: column, quoted: quoted)
