@@ -125,6 +125,26 @@ import Testing
         #expect(answered >= 20)
     }
 
+    /// `JSONPathLookup` stops 64 levels below the root it is given. In the built document a body
+    /// sits one level below the root, so a routed lookup that starts at the body must count that
+    /// level too, or it finds a value 63 levels into the body that the built document does not.
+    @Test func pathsReadInTheRecordsStopAtTheDepthTheBuiltRecordStopsAt() throws {
+        for levels in [62, 63] {
+            let body = String(repeating: #"{"a":"#, count: levels) + "1" + String(repeating: "}", count: levels)
+            var a = OperationAssembler()
+            _ = a.process(Self.record("Start", minute: 0, request: body, line: 1))
+            let e = try #require(a.process(Self.record("Success", minute: 2, response: body, line: 2)).first)
+            let deep = [String](repeating: "a", count: levels).joined(separator: ".")
+            let paths = ["requestBody." + deep, "responseBody." + deep]
+            let routed = paths.map { e.values(at: $0).map(\.text) }
+            #expect(!e.recordIsBuilt)
+            for (path, got) in zip(paths, routed) {
+                let built = JSONPathLookup.values(at: path, in: e.record.root).map { FieldValue.json($0).text }
+                #expect(got == built, "\(levels) levels: \(path.prefix(14))")
+            }
+        }
+    }
+
     @Test func startAcceptSuccess() throws {
         var a = OperationAssembler()
         let out = Self.run([Self.record("Start", minute: 0, request: Self.request, line: 1),
