@@ -516,7 +516,8 @@ extension OperationAssembler.Open {
         if let rest = Self.rest(of: path, after: Self.identityKey) {
             let base = start ?? first, last = final ?? latest
             guard let identity = base.record.root["identity"] ?? last.record.root["identity"] else { return [] }
-            return JSONPathLookup.values(at: UnsafeBufferPointer(rebasing: rest), in: identity)
+            // One level below the document's root, as in the document (the lookup's depth bound).
+            return JSONPathLookup.values(at: UnsafeBufferPointer(rebasing: rest), in: identity, depth: 1)
         }
         return nil
     }
@@ -550,7 +551,8 @@ extension OperationAssembler.Open {
         } else {
             root = body
         }
-        return JSONPathLookup.values(at: UnsafeBufferPointer(rebasing: rest), in: root)
+        // One level below the document's root, as in the document (the lookup's depth bound).
+        return JSONPathLookup.values(at: UnsafeBufferPointer(rebasing: rest), in: root, depth: 1)
     }
 
     /// The record's paths are documented in docs/anomaly-rules.md ("Operation assembly").
