@@ -182,6 +182,13 @@ public final class StateDatabase: @unchecked Sendable {
             updated_at REAL NOT NULL
         );
         """,
+        // 3: an incident's entities by incident (`entityKeys(ofIncident:)`, the entity filter of
+        // `incidents list`, cascading deletes): the primary key leads with the entity, so without
+        // this each look-up read the whole table, once per incident update: quadratic over a long
+        // replay.
+        """
+        CREATE INDEX incident_entities_incident ON incident_entities(incident_id);
+        """,
     ]
 
     public static var schemaVersion: Int { migrations.count }

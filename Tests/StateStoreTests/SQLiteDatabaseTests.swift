@@ -204,4 +204,21 @@ import Testing
         #expect(try ids([], at: 120).isEmpty)
         #expect(try db.openIncidentIds(sharingAnyOf: [alice.key], at: EventTime(nanoseconds: 120)).map(\.windowStart.nanoseconds) == [50, 100])
     }
+
+    /// Every per-incident and per-entity look-up of incident grouping is an index search, not a scan
+    /// of a table that grows with every incident (one look-up per alert or incident update).
+    @Test func incidentLookUpsSearchAnIndex() throws {
+        let dir = TemporaryFolder()
+        let db = try StateDatabase(path: dir.path("state.db"))
+        let lookUps = [
+            "SELECT entity_key FROM incident_entities WHERE incident_id = 'x'",
+            "SELECT COUNT(*) FROM incident_alerts WHERE incident_id = 'x'",
+            "SELECT i.id FROM incidents i WHERE i.id = 'x'",
+            "SELECT i.id FROM incidents i WHERE i.id IN (SELECT e.incident_id FROM incident_entities e WHERE e.entity_key IN (SELECT value FROM json_each('[\"a\"]')))",
+        ]
+        for sql in lookUps {
+            let plan = try db.connection.query("EXPLAIN QUERY PLAN " + sql) { $0.string(3) }
+            #expect(!plan.isEmpty && plan.allSatisfy { !$0.hasPrefix("SCAN") || $0.contains("json_each") }, "\(sql): \(plan)")
+        }
+    }
 }
