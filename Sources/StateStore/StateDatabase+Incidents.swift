@@ -47,24 +47,29 @@ extension StateDatabase {
                        windowStart: EventTime(nanoseconds: row.int64(2)), windowEnd: EventTime(nanoseconds: row.int64(3)))
     }
 
+    /// `openIncidentIds`' statement: ?1 the time, ?2 the entity keys as a JSON array, ?3 the lookback (ns).
+    static let openIncidentsSharingAnEntity = """
+        SELECT i.id, i.window_start_ns FROM incidents i
+        WHERE i.id IN (SELECT e.incident_id FROM incident_entities e
+                       WHERE e.entity_key IN (SELECT value FROM json_each(?2))
+                         AND e.window_end_ns > ?1 AND e.window_start_ns - ?3 <= ?1)
+          AND i.window_start_ns - ?3 <= ?1 AND i.window_end_ns > ?1 AND i.status <> 'Closed'
+        ORDER BY i.window_start_ns, i.id
+        """
+
     /// Ids and window starts of incidents not closed whose window contains `time` (or starts at most
     /// `lookbackSeconds` after it) and that have any of `entityKeys` (`Entity.key`), oldest window
     /// first, then by id: a stable order, so grouping is deterministic. Cheap: it decodes no incident.
-    /// It starts from the entities (their primary key leads with `entity_key`): the incidents that
-    /// share one are found once, then checked by id. (Filtering the open incidents first, with an
-    /// `EXISTS` per incident, rebuilt the key list for each of them: on the dense 1M-bench slice this
-    /// one query cost half of all incident grouping.)
+    /// It starts from the entities: each entity row carries its incident's window (index
+    /// `incident_entities_open`), so only the incidents sharing an entity whose window is open are
+    /// visited, then checked by id. Filtering the open incidents first, with an `EXISTS` per
+    /// incident, cost half of all incident grouping on the dense 1M-bench slice; starting from the
+    /// entities without the window visited every incident an entity ever had (33 ms a look-up for
+    /// an entity with 20,000 past incidents, against 0.05 ms now).
     public func openIncidentIds(sharingAnyOf entityKeys: [String], at time: EventTime,
                                 lookbackSeconds: Int64 = 0) throws -> [(id: String, windowStart: EventTime)] {
         guard !entityKeys.isEmpty else { return [] }
-        return try connection.query(
-            """
-            SELECT i.id, i.window_start_ns FROM incidents i
-            WHERE i.id IN (SELECT e.incident_id FROM incident_entities e
-                           WHERE e.entity_key IN (SELECT value FROM json_each(?2)))
-              AND i.window_start_ns - ?3 <= ?1 AND i.window_end_ns > ?1 AND i.status <> 'Closed'
-            ORDER BY i.window_start_ns, i.id
-            """, [time.nanoseconds, try StateCodec.encode(entityKeys), lookbackSeconds * 1_000_000_000]) {
+        return try connection.query(Self.openIncidentsSharingAnEntity, [time.nanoseconds, try StateCodec.encode(entityKeys), lookbackSeconds * 1_000_000_000]) {
             (id: $0.string(0), windowStart: EventTime(nanoseconds: $0.int64(1)))
         }
     }
@@ -104,7 +109,8 @@ extension StateDatabase {
             if updatingAlerts { try setIncident(i.id, forAlert: alertId) }
         }
         for key in Set(i.entities.map(\.key)).sorted() {
-            try connection.run("INSERT OR IGNORE INTO incident_entities (entity_key, incident_id) VALUES (?, ?)", [key, i.id])
+            try connection.run("INSERT OR IGNORE INTO incident_entities (entity_key, incident_id, window_start_ns, window_end_ns) VALUES (?, ?, ?, ?)",
+                               [key, i.id, record.windowStart.nanoseconds, record.windowEnd.nanoseconds])
         }
     }
 

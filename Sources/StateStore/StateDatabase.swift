@@ -182,11 +182,20 @@ public final class StateDatabase: @unchecked Sendable {
             updated_at REAL NOT NULL
         );
         """,
-        // 3: an incident's entities by incident (`entityKeys(ofIncident:)`, the entity filter of
-        // `incidents list`, cascading deletes): the primary key leads with the entity, so without
-        // this each look-up read the whole table, once per incident update: quadratic over a long
-        // replay.
+        // 3: incident look-ups that stay cheap however many incidents a long replay leaves behind.
+        // - By entity, open at a time (`openIncidentIds`, once per alert): each entity row carries its
+        //   incident's window (fixed when the incident is made), so the index finds the incidents
+        //   sharing an entity whose window is still open without visiting the entity's older ones.
+        // - By incident (`entityKeys(ofIncident:)`, once per incident update; the entity filter of
+        //   `incidents list`; cascading deletes): the primary key leads with the entity, so each of
+        //   these read the whole table.
         """
+        ALTER TABLE incident_entities ADD COLUMN window_start_ns INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE incident_entities ADD COLUMN window_end_ns INTEGER NOT NULL DEFAULT 0;
+        UPDATE incident_entities SET
+            window_start_ns = COALESCE((SELECT window_start_ns FROM incidents WHERE id = incident_id), 0),
+            window_end_ns = COALESCE((SELECT window_end_ns FROM incidents WHERE id = incident_id), 0);
+        CREATE INDEX incident_entities_open ON incident_entities(entity_key, window_end_ns, window_start_ns);
         CREATE INDEX incident_entities_incident ON incident_entities(incident_id);
         """,
     ]
