@@ -18,14 +18,10 @@ public enum JSONPathLookup {
     /// All values at `foldedPath` (bytes already passed through `fold`). An array found at the end
     /// of the path is returned as its elements, which is how Sigma matches list-valued fields; an
     /// empty array is returned as itself (so it compares as `[]`, is present, and is not null).
-    public static func values(at foldedPath: UnsafeBufferPointer<UInt8>, in root: JSONValue) -> [JSONValue] {
-        values(at: foldedPath, in: root, depth: 0)
-    }
-
-    /// `values(at:in:)` for a `root` that sits `depth` levels below the root of the lookup it stands
-    /// for (a lookup answered from a part of a document, as the whole document would answer it):
-    /// the 64-level bound counts from there.
-    public static func values(at foldedPath: UnsafeBufferPointer<UInt8>, in root: JSONValue, depth: Int) -> [JSONValue] {
+    /// `depth`: how many levels below the root of the lookup it stands for `root` sits (a lookup
+    /// answered from a part of a document, as the whole document would answer it): the 64-level
+    /// bound counts from there.
+    public static func values(at foldedPath: UnsafeBufferPointer<UInt8>, in root: JSONValue, depth: Int = 0) -> [JSONValue] {
         var out: [JSONValue] = []
         collect(root, foldedPath[...], depth: depth, into: &out)
         return out

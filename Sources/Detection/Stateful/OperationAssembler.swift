@@ -508,24 +508,35 @@ extension OperationAssembler.Open {
     /// fields, or a whole body, whose decoded copy is what the document holds).
     func values(at path: UnsafeBufferPointer<UInt8>) -> [JSONValue]? {
         if let rest = Self.rest(of: path, after: Self.requestBodyKey) {
-            return Self.lookup(rest, inBody: start.flatMap { OperationAssembler.body($0, "requestbody") })
+            return Self.lookup(rest, inBody: requestBody)
         }
         if let rest = Self.rest(of: path, after: Self.responseBodyKey) {
             return Self.lookup(rest, inBody: responseBody)
         }
         if let rest = Self.rest(of: path, after: Self.identityKey) {
-            let base = start ?? first, last = final ?? latest
-            guard let identity = base.record.root["identity"] ?? last.record.root["identity"] else { return [] }
+            guard let identity else { return [] }
             // One level below the document's root, as in the document (the lookup's depth bound).
             return JSONPathLookup.values(at: UnsafeBufferPointer(rebasing: rest), in: identity, depth: 1)
         }
         return nil
     }
 
-    /// The response body the document holds: the final record's, else an Accept's.
+    // What the document holds under `requestBody`, `responseBody` and `identity` (before decoding,
+    // `copyBody`), for `document()` and `values(at:)` alike.
+
+    /// The Start record's request body.
+    private var requestBody: JSONValue? { start.flatMap { OperationAssembler.body($0, "requestbody") } }
+
+    /// The final record's response body, else an Accept's.
     private var responseBody: JSONValue? {
         final.flatMap { OperationAssembler.body($0, "responsebody") }
             ?? (latestPhase == .accepted ? OperationAssembler.body(latest, "responsebody") : nil)
+    }
+
+    /// The base record's identity (the Start record's, else the first's), else the last record's.
+    private var identity: JSONValue? {
+        let base = start ?? first, last = final ?? latest
+        return base.record.root["identity"] ?? last.record.root["identity"]
     }
 
     private static let requestBodyKey = Array("requestbody.".utf8)
@@ -558,7 +569,6 @@ extension OperationAssembler.Open {
     /// The record's paths are documented in docs/anomaly-rules.md ("Operation assembly").
     func document() -> JSONDocument {
         let base = start ?? first
-        let last = final ?? latest
         // Room for the fixed fields; the bodies and the identity reserve their own as they are copied.
         var b = JSONBuilder(nodes: 32, bytes: 1024)
         b.beginObject()
@@ -571,12 +581,10 @@ extension OperationAssembler.Open {
         if final == nil { b.string(latestPhase.status, key: "lastStatus") }
         b.string(EventTime(nanoseconds: firstTime).iso8601, key: "firstTime")
         b.string(EventTime(nanoseconds: lastTime).iso8601, key: "lastTime")
-        if let body = start.flatMap({ OperationAssembler.body($0, "requestbody") }) { OperationAssembler.copyBody(body, key: "requestBody", into: &b) }
+        if let body = requestBody { OperationAssembler.copyBody(body, key: "requestBody", into: &b) }
         if let response = responseBody { OperationAssembler.copyBody(response, key: "responseBody", into: &b) }
         b.int(Int64(recordCount), key: "records")
-        if let identity = base.record.root["identity"] ?? last.record.root["identity"] {
-            b.copy(identity, key: "identity")
-        }
+        if let identity { b.copy(identity, key: "identity") }
         b.end()
         return b.build()
     }
