@@ -15,8 +15,15 @@
 //   eviction), which raises the late bound to its time.
 import EventModel
 
-/// Reorders events within an allowed lateness and releases them behind a watermark.
+/// Reorders events within an allowed lateness and releases them behind a watermark. Each event
+/// may carry what its caller worked out on arrival (`StatefulStages.Arrival`), released with it.
 public struct EventTimeBuffer {
+    /// An event with its caller's note.
+    struct Held {
+        var event: Event
+        var note: StatefulStages.Arrival
+    }
+
     public struct Configuration: Sendable, Hashable {
         /// How far behind the newest event an event may arrive and still be placed in order.
         public var latenessSeconds: Int64
@@ -55,7 +62,7 @@ public struct EventTimeBuffer {
     private var newest: Int64 = .min
     /// Small heap entries; the events themselves sit in `slots` (moving an Event is costly).
     private var heap: [Entry] = []
-    private var slots: [Event?] = []
+    private var slots: [Held?] = []
     private var freeSlots: [Int32] = []
     private var arrivals: UInt64 = 0
     private var late: [LateEvent] = []
@@ -71,18 +78,19 @@ public struct EventTimeBuffer {
 
     /// Adds an event; returns the events the watermark has now passed, in order.
     public mutating func push(_ event: Event) -> [Event] {
-        var out: [Event] = []
-        push(event, into: &out)
-        return out
+        var out: [Held] = []
+        push(event, note: .none, into: &out)
+        return out.map(\.event)
     }
 
-    /// `push`, appending the released events to `out` (the caller reuses one array).
-    mutating func push(_ event: Event, into out: inout [Event]) {
+    /// `push`, with the event's note, appending the released events to `out` (the caller reuses
+    /// one array).
+    mutating func push(_ event: Event, note: StatefulStages.Arrival, into out: inout [Held]) {
         stats.pushed += 1
         guard let time = event.time?.nanoseconds else {
             stats.untimed += 1
             stats.released += 1
-            out.append(event)
+            out.append(Held(event: event, note: note))
             return
         }
         if time < lateBound {
@@ -91,9 +99,9 @@ public struct EventTimeBuffer {
         }
         arrivals &+= 1
         let slot: Int32
-        if let free = freeSlots.popLast() { slot = free; slots[Int(free)] = event } else {
+        if let free = freeSlots.popLast() { slot = free; slots[Int(free)] = Held(event: event, note: note) } else {
             slot = Int32(slots.count)
-            slots.append(event)
+            slots.append(Held(event: event, note: note))
         }
         insert(Entry(time: time, id: event.id, slot: slot, arrival: arrivals))
         if heap.count > configuration.capacity {
@@ -117,8 +125,11 @@ public struct EventTimeBuffer {
     public func isLate(_ time: EventTime) -> Bool { time.nanoseconds < lateBound }
 
     /// Releases everything still held, in order (end of input).
-    public mutating func flush() -> [Event] {
-        var out: [Event] = []
+    public mutating func flush() -> [Event] { flushHeld().map(\.event) }
+
+    /// `flush`, with the events' notes.
+    mutating func flushHeld() -> [Held] {
+        var out: [Held] = []
         out.reserveCapacity(heap.count)
         while !heap.isEmpty { out.append(popMin()) }
         stats.buffered = 0
@@ -128,13 +139,13 @@ public struct EventTimeBuffer {
     /// Releases what an event-time clock at `time` would release (idle sources: the caller moves
     /// the clock when no event has come for a while).
     public mutating func advance(to time: EventTime) -> [Event] {
-        var out: [Event] = []
+        var out: [Held] = []
         advance(to: time, into: &out)
-        return out
+        return out.map(\.event)
     }
 
     /// `advance`, appending the released events to `out`.
-    mutating func advance(to time: EventTime, into out: inout [Event]) {
+    mutating func advance(to time: EventTime, into out: inout [Held]) {
         let mark = time.nanoseconds &- configuration.latenessSeconds &* 1_000_000_000
         guard mark > lateBound else { return }
         lateBound = mark
@@ -174,7 +185,7 @@ public struct EventTimeBuffer {
         late.append(LateEvent(event: event, diagnostic: Diagnostic(.warning, code: "input.late-event", message, at: location)))
     }
 
-    private mutating func popMin() -> Event {
+    private mutating func popMin() -> Held {
         stats.released += 1
         let top = heap[0]
         let last = heap.removeLast()
@@ -185,9 +196,9 @@ public struct EventTimeBuffer {
         // Past it, not at it: an event at the same time with a smaller id would come after this one.
         // (Released in order, `top.time` is already below the bound; only an eviction raises it.)
         lateBound = max(lateBound, top.time &+ 1)
-        let event = slots[Int(top.slot)].take()!
+        let held = slots[Int(top.slot)].take()!
         freeSlots.append(top.slot)
-        return event
+        return held
     }
 
     // MARK: binary heap ordered by (time, id, position, arrival)
@@ -202,15 +213,15 @@ public struct EventTimeBuffer {
     /// Time, then record id, then source position, then arrival. Static, taking the slots: as a
     /// method on `self` called from the mutating sift it copied the whole buffer per comparison.
     @inline(__always)
-    private static func before(_ a: Entry, _ b: Entry, _ slots: [Event?]) -> Bool {
+    private static func before(_ a: Entry, _ b: Entry, _ slots: [Held?]) -> Bool {
         if a.time != b.time { return a.time < b.time }
         if a.id != b.id { return a.id < b.id }
         return tieBreak(a, b, slots)
     }
 
     /// Same time and id (the same record pushed twice, or a hash collision).
-    private static func tieBreak(_ a: Entry, _ b: Entry, _ slots: [Event?]) -> Bool {
-        let pa = slots[Int(a.slot)]!.position, pb = slots[Int(b.slot)]!.position
+    private static func tieBreak(_ a: Entry, _ b: Entry, _ slots: [Held?]) -> Bool {
+        let pa = slots[Int(a.slot)]!.event.position, pb = slots[Int(b.slot)]!.event.position
         if pa.source != pb.source { return pa.source < pb.source }
         let oa = pa.offset ?? Int64(pa.line ?? 0), ob = pb.offset ?? Int64(pb.line ?? 0)
         if oa != ob { return oa < ob }

@@ -74,8 +74,13 @@ public struct OperationOnce {
     /// false for its later records and for anything that is not a lifecycle record.
     public mutating func isFirst(_ event: Event) -> Bool {
         guard let life = OperationAssembler.lifecycle(of: event), let time = event.time?.nanoseconds else { return false }
-        countRepeats(through: Repeat(time: time, id: event.id, key: 0))
-        return record(Self.key(of: life), time: time)
+        return isFirst(key: Self.key(of: life), time: time, id: event.id)
+    }
+
+    /// `isFirst` of a lifecycle record whose key (`key(of:)`) was worked out on arrival.
+    mutating func isFirst(key: UInt64, time: Int64, id: UInt64) -> Bool {
+        countRepeats(through: Repeat(time: time, id: id, key: 0))
+        return record(key, time: time)
     }
 
     /// The key an operation is remembered by.

@@ -83,6 +83,16 @@ public struct StatefulStages {
     /// the class that holds it.)
     public let isActive: Bool
 
+    /// What the consumers read of a held event that was worked out when it arrived, held with it
+    /// in the buffer (`EventTimeBuffer.Held`): not worked out again when it is released.
+    struct Arrival {
+        /// The `OperationOnce` key (`operationKey`): set for a lifecycle record the anomaly rules
+        /// read as its operation, on time.
+        var operation: UInt64?
+
+        static var none: Arrival { Arrival() }
+    }
+
     /// One event as the pipeline hands it on: held when this path wants it (`held` is told first),
     /// else its time still moves event time (`advance`). Whether it is wanted and whether its
     /// record is kept are decided together (`Hold`), reading the lifecycle and asking the anomaly
@@ -105,7 +115,7 @@ public struct StatefulStages {
         case .withRecord, .withoutRecord:
             held(event)
             arrived(operation, time: event.time)
-            return push(event, feeding: feeding, withRecord: hold == .withRecord, released: released)
+            return push(event, Arrival(operation: operation), feeding: feeding, withRecord: hold == .withRecord, released: released)
         }
     }
 
@@ -154,7 +164,7 @@ public struct StatefulStages {
 
     /// Whether the anomaly rules read a lifecycle record as its operation: some space finds its
     /// subject and scope. Only such records count for `OperationOnce`, on arrival (`arrived`,
-    /// `isRepeat`) and in event time (`isFirst`): a record they do not read is held or not
+    /// `isRepeat`) and in event time (`isFirst`, with the key kept from arrival): a record they do not read is held or not
     /// depending on other consumers and on whether it arrives as a known repeat, so counting it
     /// would make what the baselines learn depend on the Sigma rules and on arrival order.
     private func readsAsOperation(_ event: Event) -> Bool {
@@ -205,21 +215,22 @@ public struct StatefulStages {
         let operation = operationKey(event, life: life)
         let withRecord = hold(event, feeding: matched, life: life, operation: operation) != .withoutRecord
         arrived(operation, time: event.time)
-        return push(event, feeding: matched, withRecord: withRecord, released: released)
+        return push(event, Arrival(operation: operation), feeding: matched, withRecord: withRecord, released: released)
     }
 
-    private mutating func push(_ event: Event, feeding matched: [Int], withRecord: Bool, released: (UInt64) -> Void) -> [Alert] {
+    private mutating func push(_ event: Event, _ arrival: Arrival, feeding matched: [Int], withRecord: Bool,
+                               released: (UInt64) -> Void) -> [Alert] {
         let lateBefore = buffer.stats.late
         if !matched.isEmpty { feeding[event.id, default: (matched, 0)].count += 1 }
         var alerts: [Alert] = []
         var out = Self.takeScratch(&releasedScratch)
         if withRecord {
-            buffer.push(event, into: &out)
+            buffer.push(event, note: arrival, into: &out)
         } else {
             heldWithoutRecord += 1
-            buffer.push(event.droppingRecord(), into: &out)
+            buffer.push(event.droppingRecord(), note: arrival, into: &out)
         }
-        for e in out { alerts += ordered(e, released: released) }
+        for e in out { alerts += ordered(e.event, e.note, released: released) }
         Self.putBack(&out, into: &releasedScratch)
         if buffer.stats.late != lateBefore {
             // Behind the watermark: the stateless rules saw it on arrival; no window, assembly or baseline will.
@@ -238,7 +249,7 @@ public struct StatefulStages {
         var alerts: [Alert] = []
         var out = Self.takeScratch(&releasedScratch)
         buffer.advance(to: time, into: &out)
-        for e in out { alerts += ordered(e, released: released) }
+        for e in out { alerts += ordered(e.event, e.note, released: released) }
         Self.putBack(&out, into: &releasedScratch)
         alerts += catchUp(released: released)
         return alerts
@@ -263,16 +274,16 @@ public struct StatefulStages {
     /// The arrays released events and assembled operations pass through, kept between calls so a
     /// record costs no array allocation; taken out while in use (`ordered` runs inside the loop
     /// over released events).
-    private var releasedScratch: [Event] = []
+    private var releasedScratch: [EventTimeBuffer.Held] = []
     private var operationScratch: [Event] = []
 
-    private static func takeScratch(_ scratch: inout [Event]) -> [Event] {
-        var a: [Event] = []
+    private static func takeScratch<T>(_ scratch: inout [T]) -> [T] {
+        var a: [T] = []
         swap(&a, &scratch)
         return a
     }
 
-    private static func putBack(_ a: inout [Event], into scratch: inout [Event]) {
+    private static func putBack<T>(_ a: inout [T], into scratch: inout [T]) {
         a.removeAll(keepingCapacity: true)
         swap(&a, &scratch)
     }
@@ -282,7 +293,7 @@ public struct StatefulStages {
     /// time are judged; the rest stay open for the next run (they are persisted by the caller).
     public mutating func finish(keepOpenWindows: Bool = false, released: (UInt64) -> Void = { _ in }) -> [Alert] {
         var alerts: [Alert] = []
-        for e in buffer.flush() { alerts += ordered(e, released: released) }
+        for e in buffer.flushHeld() { alerts += ordered(e.event, e.note, released: released) }
         operationOnce.countRepeats(before: .max)
         if assemblesOperations {
             for op in assembler.finish() { alerts += operation(op) }
@@ -362,7 +373,7 @@ public struct StatefulStages {
 
     /// One released event through the consumers; told to `released` unless the assembler keeps it
     /// (then it is told when its operation is emitted).
-    private mutating func ordered(_ event: Event, released: (UInt64) -> Void) -> [Alert] {
+    private mutating func ordered(_ event: Event, _ arrival: Arrival, released: (UInt64) -> Void) -> [Alert] {
         var alerts: [Alert] = []
         if correlates {
             let matched = takeFeeding(event.id)
@@ -374,7 +385,7 @@ public struct StatefulStages {
         }
         if let anomaly {
             if anomalyKinds & EventKindMask.bit(event.kind) != 0 { alerts += anomaly.process(event) }
-            if anomalyReadsOperations && readsAsOperation(event) && operationOnce.isFirst(event) {
+            if let key = arrival.operation, operationOnce.isFirst(key: key, time: event.time!.nanoseconds, id: event.id) {
                 alerts += anomaly.process(Self.asOperation(event))
             }
         }
