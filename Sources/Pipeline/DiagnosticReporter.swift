@@ -5,6 +5,7 @@ import Darwin
 #endif
 import EventModel
 import FastJSON
+import Logging
 
 /// Where input problems go: stderr as `file:line: error[code]: message`, and optionally a file as
 /// JSON lines (`--errors FILE`). Counts what it reported, by code.
@@ -14,8 +15,14 @@ public final class DiagnosticReporter: @unchecked Sendable {
     public private(set) var counts: [String: Int] = [:]
     public private(set) var total = 0
 
+    /// How a diagnostic is echoed to stderr: `file:line: level[code]: message`, or, in a service
+    /// whose logs are JSON lines, a JSON log line (`ServiceLogging.line(for:)`).
+    public enum Echo: Sendable { case text, serviceLog }
+    private let echo: Echo
+
     /// - Parameter quietAfter: stop echoing to stderr after this many (the file still gets all).
-    public init(errorsPath: String?, quietAfter: Int = 200) throws {
+    public init(errorsPath: String?, quietAfter: Int = 200, echo: Echo = .text) throws {
+        self.echo = echo
         if let errorsPath {
             guard let f = fopen(errorsPath, "w") else {
                 throw PipelineError("cannot write the errors file \(errorsPath): \(String(cString: strerror(errno)))")
@@ -39,19 +46,27 @@ public final class DiagnosticReporter: @unchecked Sendable {
         if d.level != .error {
             let n = counts[d.code, default: 0]
             if n <= echoPerWarningCode {
-                StandardStreams.writeError("\(d)\n")
+                write(d)
             } else if n == echoPerWarningCode + 1 {
-                StandardStreams.writeError("(further \(d.code) \(d.level.rawValue)s are counted, not printed\(file == nil ? "" : "; all are in the errors file"))\n")
+                write(note: "(further \(d.code) \(d.level.rawValue)s are counted, not printed\(file == nil ? "" : "; all are in the errors file"))")
             }
         } else if total <= quietAfter {
-            StandardStreams.writeError("\(d)\n")
+            write(d)
         } else if total == quietAfter + 1 {
-            StandardStreams.writeError("(further input problems are counted, not printed\(file == nil ? "" : "; all are in the errors file"))\n")
+            write(note: "(further input problems are counted, not printed\(file == nil ? "" : "; all are in the errors file"))")
         }
         guard let file else { return }
         let line = Self.json(d) + "\n"
         _ = line.withCString { fputs($0, file) }
         fflush(file)
+    }
+
+    private func write(_ d: Diagnostic) {
+        StandardStreams.writeError((echo == .text ? "\(d)" : ServiceLogging.line(for: d)) + "\n")
+    }
+
+    private func write(note: String) {
+        StandardStreams.writeError((echo == .text ? note : ServiceLogging.line(note, level: .notice)) + "\n")
     }
 
     public static func json(_ d: Diagnostic) -> String {

@@ -68,7 +68,7 @@ enum ServiceCommand {
         let rules = try RuleSetup.load(ruleDirectories: settings.rules.paths ?? RuleSetup.defaultDirectories,
                                        addDirectories: settings.rules.add, fieldMapPath: settings.rules.fieldmap,
                                        placeholders: settings.rules.placeholders, database: nil)
-        for d in rules.diagnostics where d.level == .error || !checkOnly { StandardStreams.writeError("\(d)\n") }
+        for d in rules.diagnostics where d.level == .error || !checkOnly { StandardStreams.writeError(ServiceLogging.line(for: d) + "\n") }
         // `--check` insists on a clean rule set; the service runs the rules that compiled.
         if !rules.blockingErrors.isEmpty || (checkOnly && rules.hasErrors) { throw ExitCode(1) }
         if !rules.ruleErrors.isEmpty {
@@ -76,7 +76,7 @@ enum ServiceCommand {
         }
         var sinks: [any Sink]
         do { sinks = try settings.makeSinks(logger: Logger(label: "vigil.sink")) + extraSinks } catch {
-            StandardStreams.writeError("\(settings.file ?? "config"): \(error)\n")
+            StandardStreams.writeError(ServiceLogging.line("\(settings.file ?? "config"): \(error)", level: .error) + "\n")
             throw ExitCode(2)
         }
         if checkOnly {
@@ -86,7 +86,7 @@ enum ServiceCommand {
         if sinks.isEmpty { logger.warning("no sinks configured: alerts and incidents stay in the state database") }
         let database = try StateDatabase(path: statePath)
         let metrics = RunMetrics()
-        let reporter = try DiagnosticReporter(errorsPath: nil)
+        let reporter = try DiagnosticReporter(errorsPath: nil, echo: .serviceLog)
         let service = try RunService(sources: settings.sources, rules: rules, database: database, sinks: sinks,
                                      options: RunOptions(config: settings), metrics: metrics, logger: logger,
                                      onDiagnostic: reporter.report)

@@ -11,10 +11,10 @@ extension RunTests {
     static let binary = PackageRoot.url.appendingPathComponent(".build/debug/vigil")
     static let hasBinary = FileManager.default.isExecutableFile(atPath: binary.path)
 
-    static func spawn(config: String, log: String) throws -> Process {
+    static func spawn(config: String, log: String, logLevel: String = "warning") throws -> Process {
         let p = Process()
         p.executableURL = binary
-        p.arguments = ["run", "--config", config, "--log-level", "warning"]
+        p.arguments = ["run", "--config", config, "--log-level", logLevel]
         p.currentDirectoryURL = URL(fileURLWithPath: (config as NSString).deletingLastPathComponent)
         if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -60,6 +60,32 @@ extension RunTests {
         // Every file but the one holding the newest event is checkpointed at its end.
         let sizes = files.map { $0.lines.reduce(0) { $0 + $1.utf8.count + 1 } }
         #expect(saved.filter { c in sizes.contains(Int(c.offset ?? -1)) }.count >= files.count - 1)
+    }
+
+    /// Standard error is no terminal here, so the service logs JSON lines (`log.format: auto`):
+    /// each one an object with its time, level, logger and message; the diagnostics too (the
+    /// fixture's lateness 0 gives the `detection.no-assembly` warning), with their code.
+    @Test(.enabled(if: RunTests.hasBinary, "vigil binary not built at .build/debug/vigil"))
+    func logsAreJSONLinesWhenStandardErrorIsNoTerminal() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let files = try RunFixture.sampleFiles().prefix(2)
+        for f in files { try RunFixture.append(f.lines, to: "\(dir)/tree/\(f.relative)") }
+        let config = "\(dir)/vigil.yaml"
+        try RunFixture.config(tree: "\(dir)/tree", state: "\(dir)/state.db", jsonl: "\(dir)/out.jsonl", metrics: false)
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let p = try Self.spawn(config: config, log: "\(dir)/log", logLevel: "info")
+        #expect(RunFixture.waitUntil(20) { Self.checkpoints("\(dir)/state.db").count == files.count }, "checkpoints appear")
+        p.terminate()
+        #expect(Self.wait(p, seconds: 20))
+        let lines = try String(contentsOfFile: "\(dir)/log", encoding: .utf8).split(separator: "\n")
+        #expect(!lines.isEmpty, "the service logs at info level")
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["ts"] is String && object?["logger"] is String && object?["msg"] is String, "\(line)")
+            #expect(["info", "notice", "warning", "error", "critical"].contains(object?["level"] as? String ?? ""), "\(line)")
+        }
+        #expect(lines.contains { $0.contains(#""logger":"vigil.diagnostics""#) && $0.contains(#""code":"detection.no-assembly""#) })
     }
 
     /// Appends the sample tree in small seeded chunks while killing the service with SIGKILL at

@@ -1,3 +1,4 @@
+import EventModel
 import FastJSON
 import Glibc
 import Logging
@@ -6,13 +7,48 @@ import Logging
 /// text on a terminal, JSON lines otherwise (`log.format: auto`), or as forced. Call once, before
 /// any logger is made.
 public enum ServiceLogging {
+    /// Whether the logs are JSON lines (set once by `bootstrap`, before any thread starts): the
+    /// diagnostics the service writes to standard error are then JSON lines too (`line(for:)`),
+    /// so a log collector reading standard error never meets a line it cannot parse.
+    nonisolated(unsafe) public private(set) static var writesJSON = false
+
     public static func bootstrap(level: Logger.Level, format: VigilConfig.LogSettings.Format = .text) {
         let json = format == .json || (format == .auto && isatty(2) == 0)
+        writesJSON = json
         LoggingSystem.bootstrap { label in
             if json { return JSONLogHandler(label: label, logLevel: level) }
             var h = StreamLogHandler.standardError(label: label)
             h.logLevel = level
             return h
+        }
+    }
+}
+
+extension ServiceLogging {
+    /// How the service writes a diagnostic to standard error: `file:line: level[code]: message`,
+    /// or, when the logs are JSON lines, a log line of logger `vigil.diagnostics` whose message is
+    /// the diagnostic's, with its code and location as fields.
+    public static func line(for d: Diagnostic) -> String {
+        guard writesJSON else { return "\(d)" }
+        return JSONLogHandler.line(level: logLevel(of: d.level), logger: "vigil.diagnostics", message: d.message) { w in
+            w.comma(); w.key("code"); w.writeString(d.code)
+            w.comma(); w.key("file"); w.writeString(d.location.file)
+            if let line = d.location.line { w.comma(); w.key("line"); w.raw(String(line)) }
+            if let column = d.location.column { w.comma(); w.key("column"); w.raw(String(column)) }
+            if let offset = d.location.offset { w.comma(); w.key("offset"); w.raw(String(offset)) }
+        }
+    }
+
+    /// A message of the service's own (not a diagnostic) as `line(for:)` writes it.
+    public static func line(_ text: String, level: Logger.Level) -> String {
+        writesJSON ? JSONLogHandler.line(level: level, logger: "vigil.diagnostics", message: text) { _ in } : text
+    }
+
+    static func logLevel(of level: Diagnostic.Level) -> Logger.Level {
+        switch level {
+        case .error: return .error
+        case .warning: return .warning
+        case .note: return .notice
         }
     }
 }
@@ -28,24 +64,31 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
         var all = metadata
-        if let extra { all.merge(extra) { $1 } }
+        if let extra = event.metadata { all.merge(extra) { $1 } }
+        let line = Self.line(level: event.level, logger: label, message: event.message.description) { w in
+            for (k, v) in all.sorted(by: { $0.key < $1.key }) {
+                w.comma()
+                w.key(k); w.writeString("\(v)")
+            }
+        }
+        StandardStreams.writeError(line + "\n")
+    }
+
+    /// `{"ts":…,"level":…,"logger":…,"msg":…` then what `fields` writes (each field after a comma).
+    static func line(level: Logger.Level, logger: String, message: String, fields: (inout JSONWriter) -> Void) -> String {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         var w = JSONWriter()
         w.beginObject()
         w.key("ts"); w.writeString(EventTimeText.iso(seconds: Int64(ts.tv_sec), millis: Int(ts.tv_nsec / 1_000_000))); w.comma()
         w.key("level"); w.writeString(level.rawValue); w.comma()
-        w.key("logger"); w.writeString(label); w.comma()
-        w.key("msg"); w.writeString(message.description)
-        for (k, v) in all.sorted(by: { $0.key < $1.key }) {
-            w.comma()
-            w.key(k); w.writeString("\(v)")
-        }
+        w.key("logger"); w.writeString(logger); w.comma()
+        w.key("msg"); w.writeString(message)
+        fields(&w)
         w.endObject()
-        StandardStreams.writeError(w.text + "\n")
+        return w.text
     }
 }
 
