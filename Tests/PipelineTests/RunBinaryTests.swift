@@ -40,17 +40,24 @@ extension RunTests {
         return ((try? db.checkpoints()) ?? []).filter { $0.source.hasPrefix("file:") }
     }
 
-    @Test(.enabled(if: RunTests.hasBinary, "vigil binary not built at .build/debug/vigil"))
-    func sigtermFinishesTheBatchCommitsAndExitsZero() throws {
-        let dir = try RunFixture.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let files = try RunFixture.sampleFiles().prefix(6)
+    /// The first `count` sample files in a tree under `dir`, and the binary running on them
+    /// (standard error to `dir/log`) until it has checkpointed every one.
+    static func runOnSamples(_ count: Int, in dir: String, logLevel: String = "warning") throws -> (Process, [(relative: String, lines: [String])]) {
+        let files = Array(try RunFixture.sampleFiles().prefix(count))
         for f in files { try RunFixture.append(f.lines, to: "\(dir)/tree/\(f.relative)") }
         let config = "\(dir)/vigil.yaml"
         try RunFixture.config(tree: "\(dir)/tree", state: "\(dir)/state.db", jsonl: "\(dir)/out.jsonl", metrics: false)
             .write(toFile: config, atomically: true, encoding: .utf8)
-        let p = try Self.spawn(config: config, log: "\(dir)/log")
+        let p = try Self.spawn(config: config, log: "\(dir)/log", logLevel: logLevel)
         #expect(RunFixture.waitUntil(20) { Self.checkpoints("\(dir)/state.db").count == files.count }, "checkpoints appear")
+        return (p, files)
+    }
+
+    @Test(.enabled(if: RunTests.hasBinary, "vigil binary not built at .build/debug/vigil"))
+    func sigtermFinishesTheBatchCommitsAndExitsZero() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (p, files) = try Self.runOnSamples(6, in: dir)
         p.terminate()   // SIGTERM
         #expect(Self.wait(p, seconds: 20))
         #expect(p.terminationReason == .exit)
@@ -69,13 +76,7 @@ extension RunTests {
     func logsAreJSONLinesWhenStandardErrorIsNoTerminal() throws {
         let dir = try RunFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let files = try RunFixture.sampleFiles().prefix(2)
-        for f in files { try RunFixture.append(f.lines, to: "\(dir)/tree/\(f.relative)") }
-        let config = "\(dir)/vigil.yaml"
-        try RunFixture.config(tree: "\(dir)/tree", state: "\(dir)/state.db", jsonl: "\(dir)/out.jsonl", metrics: false)
-            .write(toFile: config, atomically: true, encoding: .utf8)
-        let p = try Self.spawn(config: config, log: "\(dir)/log", logLevel: "info")
-        #expect(RunFixture.waitUntil(20) { Self.checkpoints("\(dir)/state.db").count == files.count }, "checkpoints appear")
+        let (p, _) = try Self.runOnSamples(2, in: dir, logLevel: "info")
         p.terminate()
         #expect(Self.wait(p, seconds: 20))
         let lines = try String(contentsOfFile: "\(dir)/log", encoding: .utf8).split(separator: "\n")
