@@ -191,45 +191,52 @@ struct TextSet {
 /// Open addressing keyed by a caller-given 64-bit hash, so a look-up is one probe and one full
 /// key comparison instead of a SipHash of the key (Swift's `Dictionary`). At most half full.
 /// Linear probing: `remove` shifts the entries after a removed one back (no tombstones).
+/// Each slot holds its hash, key and value side by side: a look-up that finds its key reads one
+/// cache line, not one per array (the tables of the event-time path are probed several times per
+/// record, and most of their cost is memory, not instructions).
 struct HashedTable<Key: Equatable, Value> {
-    /// 0: empty slot; stored hashes have the top bit set.
-    private var hashes: [UInt64]
-    private var keys: [Key?]
-    private var values: [Value?]
+    private struct Slot {
+        /// 0: empty; stored hashes have the top bit set.
+        var hash: UInt64
+        var key: Key?
+        var value: Value?
+
+        static var empty: Slot { Slot(hash: 0, key: nil, value: nil) }
+    }
+
+    private var slots: [Slot]
     private(set) var count = 0
 
     init() {
-        hashes = Array(repeating: 0, count: 16)
-        keys = Array(repeating: nil, count: 16)
-        values = Array(repeating: nil, count: 16)
+        slots = Array(repeating: .empty, count: 16)
     }
 
     @inline(__always)
     private func slot(_ key: Key, _ h: UInt64) -> Int {
-        let mask = hashes.count - 1
+        let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
-            let s = hashes[i]
-            if s == 0 || (s == h && keys[i] == key) { return i }
+            let s = slots[i].hash
+            if s == 0 || (s == h && slots[i].key == key) { return i }
             i = (i + 1) & mask
         }
     }
 
     subscript(key: Key, hash hash: UInt64) -> Value? {
         let i = slot(key, hash | 1 << 63)
-        return hashes[i] == 0 ? nil : values[i]
+        return slots[i].hash == 0 ? nil : slots[i].value
     }
 
     mutating func set(_ key: Key, hash: UInt64, _ value: Value) {
-        if (count + 1) * 2 > hashes.count { rebuild(capacity: hashes.count * 2, keeping: { _ in true }) }
+        if (count + 1) * 2 > slots.count { rebuild(capacity: slots.count * 2, keeping: { _ in true }) }
         let h = hash | 1 << 63
         let i = slot(key, h)
-        if hashes[i] == 0 {
-            hashes[i] = h
-            keys[i] = key
+        if slots[i].hash == 0 {
+            slots[i] = Slot(hash: h, key: key, value: value)
             count += 1
+        } else {
+            slots[i].value = value
         }
-        values[i] = value
     }
 
     /// `set`, for a table used as a bounded cache: when it already holds `limit` entries it is
@@ -248,39 +255,35 @@ struct HashedTable<Key: Equatable, Value> {
     @discardableResult
     mutating func remove(_ key: Key, hash: UInt64) -> Value? {
         var i = slot(key, hash | 1 << 63)
-        guard hashes[i] != 0 else { return nil }
-        let removed = values[i]
-        let mask = hashes.count - 1
+        guard slots[i].hash != 0 else { return nil }
+        let removed = slots[i].value
+        let mask = slots.count - 1
         // Backward shift: each later entry of the run whose home slot is not in (i, j] moves to i.
         var j = i
         while true {
             j = (j + 1) & mask
-            if hashes[j] == 0 { break }
-            let home = Int(truncatingIfNeeded: hashes[j]) & mask
+            if slots[j].hash == 0 { break }
+            let home = Int(truncatingIfNeeded: slots[j].hash) & mask
             let stays = i <= j ? (i < home && home <= j) : (i < home || home <= j)
             if stays { continue }
-            hashes[i] = hashes[j]
-            keys[i] = keys[j]
-            values[i] = values[j]
+            slots.swapAt(i, j)
             i = j
         }
-        hashes[i] = 0
-        keys[i] = nil
-        values[i] = nil
+        slots[i] = .empty
         count -= 1
         return removed
     }
 
     /// Drops the entries `drop` says so of (one pass, rebuilds the table).
     mutating func removeAll(where drop: (Key, Value) -> Bool) {
-        rebuild(capacity: hashes.count, keeping: { !drop($0.key, $0.value) })
+        rebuild(capacity: slots.count, keeping: { !drop($0.key, $0.value) })
     }
 
     /// Every entry, in table order.
     var entries: [(key: Key, value: Value)] {
         var out: [(key: Key, value: Value)] = []
         out.reserveCapacity(count)
-        for i in hashes.indices where hashes[i] != 0 { out.append((keys[i]!, values[i]!)) }
+        for s in slots where s.hash != 0 { out.append((s.key!, s.value!)) }
         return out
     }
 
@@ -288,26 +291,16 @@ struct HashedTable<Key: Equatable, Value> {
     var allValues: [Value] {
         var out: [Value] = []
         out.reserveCapacity(count)
-        for i in hashes.indices where hashes[i] != 0 { out.append(values[i]!) }
+        for s in slots where s.hash != 0 { out.append(s.value!) }
         return out
     }
 
     private mutating func rebuild(capacity: Int, keeping keep: ((key: Key, value: Value)) -> Bool) {
-        var old: [(UInt64, Key, Value)] = []
-        old.reserveCapacity(count)
-        for i in hashes.indices where hashes[i] != 0 {
-            let entry = (keys[i]!, values[i]!)
-            if keep((entry.0, entry.1)) { old.append((hashes[i], entry.0, entry.1)) }
-        }
-        hashes = Array(repeating: 0, count: capacity)
-        keys = Array(repeating: nil, count: capacity)
-        values = Array(repeating: nil, count: capacity)
+        let old = slots
+        slots = Array(repeating: .empty, count: capacity)
         count = 0
-        for (h, k, v) in old {
-            let i = slot(k, h)
-            hashes[i] = h
-            keys[i] = k
-            values[i] = v
+        for s in old where s.hash != 0 && keep((s.key!, s.value!)) {
+            slots[slot(s.key!, s.hash)] = s
             count += 1
         }
     }
