@@ -151,6 +151,12 @@ public final class AnomalyDetector: Detector {
         var address: IPAddress??
         // Spaces whose scope needs no lookup (global) first.
         for space in spacesByScopeCost where space.kindMask & kind != 0 {
+            // Once the answer is `.learn`, a space none of whose rules selects the event cannot
+            // change it: its scope is not looked up (most events, for a space of rules on a few
+            // operations).
+            if interest == .learn, let selected = selection, !space.facts.contains(where: { selected.selects(index: $0.index) }) {
+                continue
+            }
             guard let subjectText = space.subject(of: event),
                   let scope = scopeRef(space, event, resourceHash: &resourceHash) else { continue }
             interest = .learn
