@@ -86,8 +86,8 @@ public struct StatefulStages {
     /// What the consumers read of a held event that was worked out when it arrived, held with it
     /// in the buffer (`EventTimeBuffer.Held`): not worked out again when it is released.
     struct Arrival {
-        /// The `OperationOnce` key (`operationKey`): set for a lifecycle record the anomaly rules
-        /// read as its operation, on time.
+        /// The `OperationOnce` key (`operationKey`): set for a timed lifecycle record the anomaly
+        /// rules read as its operation, on time.
         var operation: UInt64?
 
         static var none: Arrival { Arrival() }
@@ -164,9 +164,10 @@ public struct StatefulStages {
 
     /// Whether the anomaly rules read a lifecycle record as its operation: some space finds its
     /// subject and scope. Only such records count for `OperationOnce`, on arrival (`arrived`,
-    /// `isRepeat`) and in event time (`isFirst`, with the key kept from arrival): a record they do not read is held or not
-    /// depending on other consumers and on whether it arrives as a known repeat, so counting it
-    /// would make what the baselines learn depend on the Sigma rules and on arrival order.
+    /// `isRepeat`) and in event time (`isFirst`, with the key kept from arrival): a record they do
+    /// not read is held or not depending on other consumers and on whether it arrives as a known
+    /// repeat, so counting it would make what the baselines learn depend on the Sigma rules and on
+    /// arrival order.
     private func readsAsOperation(_ event: Event) -> Bool {
         anomaly?.reads(event, as: .operation) ?? false
     }
