@@ -44,8 +44,15 @@ struct RunCommand: ParsableCommand {
             level = l
         }
         ServiceLogging.bootstrap(level: level, format: settings.log.format)
-        try ServiceCommand.run(settings: settings, statePath: state ?? settings.statePath ?? StateDatabase.defaultPath,
-                               checkOnly: checkOnly)
+        do {
+            try ServiceCommand.run(settings: settings, statePath: state ?? settings.statePath ?? StateDatabase.defaultPath,
+                                   checkOnly: checkOnly)
+        } catch let error where ServiceLogging.writesJSON && !(error is ExitCode) {
+            // What stops the service (state database, metrics port, sources) is its last log line,
+            // as JSON like the others; in text it reads as before (`Error: …`).
+            StandardStreams.writeError(ServiceLogging.line("\(error)", level: .critical) + "\n")
+            throw ExitCode(1)
+        }
     }
 }
 

@@ -89,6 +89,24 @@ extension RunTests {
         #expect(lines.contains { $0.contains(#""logger":"vigil.diagnostics""#) && $0.contains(#""code":"detection.no-assembly""#) })
     }
 
+    /// What stops the service at start is its last log line, as JSON like the others: here a state
+    /// database whose folder cannot be made.
+    @Test(.enabled(if: RunTests.hasBinary, "vigil binary not built at .build/debug/vigil"))
+    func aFatalErrorIsAJSONLogLineToo() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = "\(dir)/vigil.yaml"
+        try RunFixture.config(tree: "\(dir)/tree", state: "/proc/vigil-none/state.db", jsonl: "\(dir)/out.jsonl", metrics: false)
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let p = try Self.spawn(config: config, log: "\(dir)/log")
+        #expect(Self.wait(p, seconds: 20))
+        #expect(p.terminationStatus == 1)
+        let lines = try String(contentsOfFile: "\(dir)/log", encoding: .utf8).split(separator: "\n")
+        let last = try lines.last.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(last??["level"] as? String == "critical")
+        #expect((last??["msg"] as? String ?? "").contains("/proc/vigil-none/state.db"), "\(lines)")
+    }
+
     /// Appends the sample tree in small seeded chunks while killing the service with SIGKILL at
     /// seeded points and restarting it; at the end the JSONL sink must hold every alert of an
     /// uninterrupted run (repeats of a row are allowed: delivery is at least once), and every

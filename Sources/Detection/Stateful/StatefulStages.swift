@@ -28,6 +28,9 @@
 import EventModel
 
 public struct StatefulStages {
+    /// Read its stats, watermark and late events here; push events through `take` or `push`, never
+    /// into it directly: an event pushed straight in carries no `Arrival`, so `OperationOnce` never
+    /// counts it when it comes out.
     public var buffer: EventTimeBuffer
     public var assembler: OperationAssembler
     public let anomaly: AnomalyDetector?
