@@ -35,7 +35,8 @@ struct RunCommand: ParsableCommand {
         let settings: VigilConfig
         ServiceCommand.trapSignals()
         do { settings = try VigilConfig.load(path: config) } catch {
-            StandardStreams.writeError("\(error)\n")
+            // `--check` is read by people: its problems stay text.
+            StandardStreams.writeError((checkOnly ? "\(error)" : ServiceLogging.startupLine("\(error)")) + "\n")
             throw ExitCode(2)
         }
         var level = settings.log.level

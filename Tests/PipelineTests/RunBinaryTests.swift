@@ -107,6 +107,24 @@ extension RunTests {
         #expect((last??["msg"] as? String ?? "").contains("/proc/vigil-none/state.db"), "\(lines)")
     }
 
+    /// A config that cannot be read: its `log.format` is unknown, so the default (`auto`) decides,
+    /// and standard error here is no terminal.
+    @Test(.enabled(if: RunTests.hasBinary, "vigil binary not built at .build/debug/vigil"))
+    func anUnreadableConfigIsAJSONLogLineOffATerminal() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = "\(dir)/vigil.yaml"
+        try "state: {path: \"\(dir)/state.db\"}\nbogus_key: 1\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let p = try Self.spawn(config: config, log: "\(dir)/log")
+        #expect(Self.wait(p, seconds: 20))
+        #expect(p.terminationStatus == 2)
+        let lines = try String(contentsOfFile: "\(dir)/log", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 1, "\(lines)")
+        let line = try lines.first.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(line??["level"] as? String == "critical")
+        #expect((line??["msg"] as? String ?? "").contains("bogus_key: unknown key"), "\(lines)")
+    }
+
     /// Appends the sample tree in small seeded chunks while killing the service with SIGKILL at
     /// seeded points and restarting it; at the end the JSONL sink must hold every alert of an
     /// uninterrupted run (repeats of a row are allowed: delivery is at least once), and every

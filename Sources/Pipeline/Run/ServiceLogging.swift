@@ -39,6 +39,13 @@ extension ServiceLogging {
         }
     }
 
+    /// What stops the service before `bootstrap` (its config could not be read, so its
+    /// `log.format` is unknown), written as the default format (`auto`) would: JSON when standard
+    /// error is no terminal.
+    public static func startupLine(_ text: String) -> String {
+        isatty(2) == 0 ? JSONLogHandler.line(level: .critical, logger: "vigil.diagnostics", message: text) { _ in } : text
+    }
+
     /// A message of the service's own (not a diagnostic) as `line(for:)` writes it.
     public static func line(_ text: String, level: Logger.Level) -> String {
         writesJSON ? JSONLogHandler.line(level: level, logger: "vigil.diagnostics", message: text) { _ in } : text
