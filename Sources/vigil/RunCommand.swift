@@ -35,7 +35,7 @@ struct RunCommand: ParsableCommand {
         let settings: VigilConfig
         ServiceCommand.trapSignals()
         do { settings = try VigilConfig.load(path: config) } catch {
-            // `--check` is read by people: its problems stay text.
+            // Before `bootstrap`; `--check` is text, as below.
             StandardStreams.writeError((checkOnly ? "\(error)" : ServiceLogging.startupLine("\(error)")) + "\n")
             throw ExitCode(2)
         }
@@ -44,7 +44,8 @@ struct RunCommand: ParsableCommand {
             guard let l = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
             level = l
         }
-        ServiceLogging.bootstrap(level: level, format: settings.log.format)
+        // `--check` is read by people: everything it says is text, whatever log.format says.
+        ServiceLogging.bootstrap(level: level, format: checkOnly ? .text : settings.log.format)
         do {
             try ServiceCommand.run(settings: settings, statePath: state ?? settings.statePath ?? StateDatabase.defaultPath,
                                    checkOnly: checkOnly)

@@ -125,6 +125,38 @@ extension RunTests {
         #expect((line??["msg"] as? String ?? "").contains("bogus_key: unknown key"), "\(lines)")
     }
 
+    /// `--check` is read by people: its problems are text even where the service would log JSON
+    /// lines (standard error no terminal, `log.format: auto`).
+    @Test(.enabled(if: RunTests.hasBinary, "vigil binary not built at .build/debug/vigil"))
+    func checkReportsInTextOffATerminal() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: "\(dir)/rules", withIntermediateDirectories: true)
+        try """
+            title: Bad modifier
+            id: 11111111-2222-3333-4444-555555555555
+            logsource: {product: azure, service: activitylogs}
+            detection:
+              sel:
+                operationName|bogusmod: x
+              condition: sel
+            level: low
+            """.write(toFile: "\(dir)/rules/bad.yml", atomically: true, encoding: .utf8)
+        let config = "\(dir)/vigil.yaml"
+        try "state: {path: \"\(dir)/state.db\"}\nrules: {paths: [\"\(dir)/rules\"]}\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = ["run", "--config", config, "--check"]
+        FileManager.default.createFile(atPath: "\(dir)/log", contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(dir)/log"))
+        try p.run()
+        #expect(Self.wait(p, seconds: 20))
+        #expect(p.terminationStatus == 1)
+        let text = try String(contentsOfFile: "\(dir)/log", encoding: .utf8)
+        #expect(text.contains("bad.yml:6:19: error[rule.unknown-modifier]"), "\(text)")
+        #expect(!text.split(separator: "\n").contains { $0.hasPrefix("{") }, "\(text)")
+    }
+
     /// Appends the sample tree in small seeded chunks while killing the service with SIGKILL at
     /// seeded points and restarting it; at the end the JSONL sink must hold every alert of an
     /// uninterrupted run (repeats of a row are allowed: delivery is at least once), and every
