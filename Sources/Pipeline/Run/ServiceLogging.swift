@@ -13,7 +13,7 @@ public enum ServiceLogging {
     nonisolated(unsafe) public private(set) static var writesJSON = false
 
     public static func bootstrap(level: Logger.Level, format: VigilConfig.LogSettings.Format = .text) {
-        let json = format == .json || (format == .auto && isatty(2) == 0)
+        let json = isJSON(format)
         writesJSON = json
         LoggingSystem.bootstrap { label in
             if json { return JSONLogHandler(label: label, logLevel: level) }
@@ -21,6 +21,11 @@ public enum ServiceLogging {
             h.logLevel = level
             return h
         }
+    }
+
+    /// JSON lines under `format`: `auto` means JSON when standard error is no terminal.
+    private static func isJSON(_ format: VigilConfig.LogSettings.Format) -> Bool {
+        format == .json || (format == .auto && isatty(2) == 0)
     }
 }
 
@@ -30,7 +35,7 @@ extension ServiceLogging {
     /// the diagnostic's, with its code and location as fields.
     public static func line(for d: Diagnostic) -> String {
         guard writesJSON else { return "\(d)" }
-        return JSONLogHandler.line(level: logLevel(of: d.level), logger: "vigil.diagnostics", message: d.message) { w in
+        return JSONLogHandler.line(level: logLevel(of: d.level), logger: diagnosticsLogger, message: d.message) { w in
             w.comma(); w.key("code"); w.writeString(d.code)
             w.comma(); w.key("file"); w.writeString(d.location.file)
             if let line = d.location.line { w.comma(); w.key("line"); w.raw(String(line)) }
@@ -43,12 +48,19 @@ extension ServiceLogging {
     /// `log.format` is unknown), written as the default format (`auto`) would: JSON when standard
     /// error is no terminal.
     public static func startupLine(_ text: String) -> String {
-        isatty(2) == 0 ? JSONLogHandler.line(level: .critical, logger: "vigil.diagnostics", message: text) { _ in } : text
+        isJSON(.auto) ? jsonLine(text, level: .critical) : text
     }
 
     /// A message of the service's own (not a diagnostic) as `line(for:)` writes it.
     public static func line(_ text: String, level: Logger.Level) -> String {
-        writesJSON ? JSONLogHandler.line(level: level, logger: "vigil.diagnostics", message: text) { _ in } : text
+        writesJSON ? jsonLine(text, level: level) : text
+    }
+
+    /// The logger of what the service writes to standard error itself (not through a `Logger`).
+    private static let diagnosticsLogger = "vigil.diagnostics"
+
+    private static func jsonLine(_ text: String, level: Logger.Level) -> String {
+        JSONLogHandler.line(level: level, logger: diagnosticsLogger, message: text) { _ in }
     }
 
     static func logLevel(of level: Diagnostic.Level) -> Logger.Level {
