@@ -23,14 +23,11 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("input")
-    ap.add_argument("configs", nargs="+", help="NAME|BINARY[|EXTRA ARGS[|ENV=VALUE,...]]")
-    args = ap.parse_args()
+def parse_configs(ap: argparse.ArgumentParser, specs: list[str]) -> list[tuple[str, str, list[str], dict[str, str]]]:
+    """NAME|BINARY[|EXTRA REPLAY ARGUMENTS[|ENV=VALUE,...]] each, as (name, binary, extra, env); names
+    must differ (they name the output folders). Shared with `instructions.py`."""
     configs = []
-    for spec in args.configs:
+    for spec in specs:
         parts = spec.split("|")
         if len(parts) < 2:
             ap.error(f"{spec!r}: expected NAME|BINARY[|EXTRA ARGS[|ENV=VALUE,...]]")
@@ -38,6 +35,18 @@ def main() -> int:
         extra = shlex.split(parts[2]) if len(parts) > 2 else []
         env = dict(kv.split("=", 1) for kv in parts[3].split(",") if kv) if len(parts) > 3 else {}
         configs.append((name, binary, extra, env))
+    if len({c[0] for c in configs}) != len(configs):
+        ap.error("configuration names must differ")
+    return configs
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("input")
+    ap.add_argument("configs", nargs="+", help="NAME|BINARY[|EXTRA ARGS[|ENV=VALUE,...]]")
+    args = ap.parse_args()
+    configs = parse_configs(ap, args.configs)
     out = os.path.join(REPO, "bench-data", "out", "ab")
     cpu: dict[str, list[float]] = {c[0]: [] for c in configs}
     wall: dict[str, list[float]] = {c[0]: [] for c in configs}

@@ -9,7 +9,8 @@ misses), so confirm a large change with `Benchmarks/ab.py` too.
         "old|/tmp/vigil-old" "new|.build-release/release/vigil" \\
         "stateless|.build-release/release/vigil|--rules bench-data/rules-stateless"
 
-Each configuration is NAME|BINARY[|EXTRA REPLAY ARGUMENTS], as for `ab.py`; ratios are to the last one.
+Each configuration is NAME|BINARY[|EXTRA REPLAY ARGUMENTS[|ENV=VALUE,...]], as for `ab.py`; ratios are to
+the last one.
 The input is the first `--records` records of `--input` (default: the first 50,000 of the 1M bench file,
 which keeps its density, so the lateness window holds as much as on the whole file; about 2.5 minutes
 per configuration, two at a time). Each binary is run as a copy without debug sections (valgrind reads
@@ -21,12 +22,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+from ab import parse_configs
 from bench import head_lines
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -53,8 +54,8 @@ def totals(callgrind_out: str) -> dict[str, int]:
     raise ValueError(f"{callgrind_out}: no totals line")
 
 
-def run(config: tuple[str, str, list[str]], data: str, cache_sim: bool) -> dict[str, int]:
-    name, binary, extra = config
+def run(config: tuple[str, str, list[str], dict[str, str]], data: str, cache_sim: bool) -> dict[str, int]:
+    name, binary, extra, env = config
     work = os.path.join(OUT, name)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
@@ -64,7 +65,7 @@ def run(config: tuple[str, str, list[str]], data: str, cache_sim: bool) -> dict[
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"] + (["--cache-sim=yes"] if cache_sim else []) + [
         stripped, "replay", "--quiet", *extra, "--state", os.path.join(work, "state.db"),
         "--output", "jsonl:" + os.path.join(work, "alerts.jsonl"), data]
-    p = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    p = subprocess.run(cmd, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True)
     if p.returncode != 0:
         raise RuntimeError(f"{name}: exit {p.returncode}: {p.stderr.strip()[-400:]}")
     return totals(out)
@@ -76,19 +77,12 @@ def main() -> int:
     ap.add_argument("--records", type=int, default=50_000)
     ap.add_argument("--cache-sim", action="store_true", help="also count simulated cache misses (about twice as slow)")
     ap.add_argument("--jobs", type=int, default=2, help="configurations run at once (default 2: one per core)")
-    ap.add_argument("configs", nargs="+", help="NAME|BINARY[|EXTRA ARGS]")
+    ap.add_argument("configs", nargs="+", help="NAME|BINARY[|EXTRA ARGS[|ENV=VALUE,...]]")
     args = ap.parse_args()
     if shutil.which("valgrind") is None:
         print("instructions.py: valgrind is not installed (apt install valgrind)", file=sys.stderr)
         return 2
-    configs = []
-    for spec in args.configs:
-        parts = spec.split("|")
-        if len(parts) < 2:
-            ap.error(f"{spec!r}: expected NAME|BINARY[|EXTRA ARGS]")
-        configs.append((parts[0], parts[1], shlex.split(parts[2]) if len(parts) > 2 else []))
-    if len({c[0] for c in configs}) != len(configs):
-        ap.error("configuration names must differ")
+    configs = parse_configs(ap, args.configs)
     os.makedirs(OUT, exist_ok=True)
     data = slice_of(args.input, args.records)
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
