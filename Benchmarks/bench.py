@@ -65,8 +65,9 @@ def fresh_state(argv: list[str]) -> None:
     """Deletes the state database named by `--state` (and its WAL files) and the `jsonl:` output, so
     every replay starts empty.
 
-    Replay stores each file's position and every alert raised: with a shared state file a second run
-    would skip the input already read (and the file grows by gigabytes), so runs would not compare."""
+    Replay stores every alert raised and what the baselines learned: with a shared state file a second
+    run would find its alerts already raised and its events already learned (and the file grows by
+    gigabytes), so runs would not compare."""
     if "--state" in argv:
         db = argv[argv.index("--state") + 1]
         for suffix in ("", "-wal", "-shm", "-journal"):

@@ -45,6 +45,9 @@ struct BaselineCommand: ParsableCommand {
             let s = detector.stats
             print("learned from \(s.eventsLearned) event×baseline updates (\(s.events) events, \(summary.late) late, "
                 + "\(problems) unreadable, \(summary.operations) operations)")
+            if s.updatesAlreadyLearned > 0 {
+                print("\(s.updatesAlreadyLearned) event×baseline updates skipped: those baselines had learned the events already")
+            }
             print("baselines: \(try AnomalyBaselines.profiles(in: StateDatabase(path: state.path, readOnly: true)).count) identity×scope, "
                 + "\(s.suppressedLearning) anomalies seen while learning; state \(state.path)")
         }

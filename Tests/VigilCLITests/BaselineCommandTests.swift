@@ -63,6 +63,13 @@ import Testing
         let workspace = try #require(Self.workspaceProfile(profiles), "\(profiles)")
         #expect((workspace["activeDays"] as? [Any])?.count == 3, "\(workspace)")
         #expect((workspace["events"] as? Int) == 3, "\(workspace)")
+
+        // The same history learned again changes nothing: every operation was learned already.
+        let (again, profilesAgain) = try Self.learnThenShow(input.path, identity: "alice", in: dir)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("learned from 0 event×baseline updates"), "\(again.stdout)")
+        #expect(again.stdout.contains("event×baseline updates skipped"), "\(again.stdout)")
+        #expect((Self.workspaceProfile(profilesAgain)?["events"] as? Int) == 3, "\(profilesAgain)")
     }
 
     /// A folder with two files over the same days, one of them a gzipped `{"records":[…]}`

@@ -32,6 +32,9 @@ public struct AccessProfile: Codable, Sendable, Hashable {
     public var operations: [String: Int64]
     /// Per volume rule: events per day, recent days only.
     public var daily: [String: [DayCount]]
+    /// How far in event time this baseline has learned (`LearnedThrough`): nil in baselines
+    /// stored before the mark existed, and in those only `AccessProfile.learn` made.
+    public var learned: LearnedThrough?
 
     public struct DayCount: Codable, Sendable, Hashable {
         public var day: Int32
@@ -66,6 +69,11 @@ public struct AccessProfile: Codable, Sendable, Hashable {
         if let operation, keepOperation || operations.count < Self.maxOperations, operations.index(forKey: operation) == nil {
             operations[operation] = s
         }
+    }
+
+    /// Notes that the event at `t` was learned, in detector run `run` (`LearnedThrough`).
+    mutating func noteLearned(at t: Int64, run: Int64) {
+        if learned == nil { learned = LearnedThrough(time: t, count: 1, run: run) } else { learned!.learned(at: t, run: run) }
     }
 
     /// What `learn` records of the event's time: first and last seen, events, active days, hours.
@@ -216,6 +224,11 @@ extension AccessProfile: StoredJSON {
             w.string(k); w.byte(58); w.int(v)
         }
         w.raw("},\"lastSeen\":"); w.int(lastSeen)
+        if let learned {
+            w.raw(",\"learned\":{\"count\":"); w.int(Int64(learned.count))
+            w.raw(",\"run\":"); w.int(learned.run)
+            w.raw(",\"time\":"); w.int(learned.time); w.byte(125)
+        }
         w.raw(",\"operations\":{")
         for (n, (k, v)) in operations.sorted(by: { $0.0 < $1.0 }).enumerated() {
             if n > 0 { w.byte(44) }
@@ -239,6 +252,8 @@ extension AccessProfile: StoredJSON {
 /// an alert is worded.
 struct LiveProfile {
     var profile: AccessProfile
+    /// The events its stored mark covers, skipped as they are read again.
+    var alreadyLearned = AlreadyLearned.none
     /// Range id → events.
     var ranges = IdMap()
     /// Operation id → first time used (Unix seconds).

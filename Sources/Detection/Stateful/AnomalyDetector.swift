@@ -55,11 +55,16 @@ public final class AnomalyDetector: Detector {
         public var storeErrors = 0
         /// Alerts raised on an event held without its record (none, as long as `interest(in:)` holds).
         public var alertsWithoutRecord = 0
+        /// Event×baseline updates skipped because the stored baseline had learned the event
+        /// already (`LearnedThrough`): input read again.
+        public var updatesAlreadyLearned = 0
     }
 
     public static let profileNamespace = "anomaly.profile"
     public static let scopeNamespace = "anomaly.scope"
     public static let markerNamespace = "anomaly.alerted"
+    /// `anomaly.meta/run`: the number of the last detector run on this store (`LearnedThrough.run`).
+    public static let metaNamespace = "anomaly.meta"
 
     public let rules: [AnomalyRule]
     public let configuration: Configuration
@@ -88,6 +93,8 @@ public final class AnomalyDetector: Detector {
     @exclusivity(unchecked) private var rangeIds = HashedTable<IPNet, Int32>()
     private var pendingMarkers: Set<String> = []
     private var diagnostics: [Diagnostic] = []
+    /// This run's number (`LearnedThrough.run`), taken from the store at the first event.
+    private var run: Int64?
 
     /// Raw texts (callers, resource ids, ranges) remembered per cache before it starts over.
     static let textCacheLimit = 65_536
@@ -213,6 +220,7 @@ public final class AnomalyDetector: Detector {
         stats.events += 1
         let kind = EventKindMask.bit(event.kind)
         guard let time = event.time, kinds & kind != 0 else { return [] }
+        if run == nil { startRun(event) }
         if interned > max(internLimit, nextStartOver) { startOver(event) }
         var alerts: [Alert] = []
         // Worked out once per event, not once per space: the rules it selects, its address, and
@@ -284,6 +292,25 @@ public final class AnomalyDetector: Detector {
         return diagnostics
     }
 
+    /// Takes this run's number: one more than the last run's on this store, stored at once, so a
+    /// baseline this run writes back and reads again is told apart from one an earlier run left
+    /// (`LearnedThrough`). A store that cannot be read or written is reported; the run goes on as
+    /// run 1 (a baseline stored by an earlier run 1 is then learned again from its last event).
+    private func startRun(_ event: Event) {
+        var last: Int64 = 0
+        do {
+            try store.transaction {
+                if let bytes = try store.baselineValue(namespace: Self.metaNamespace, key: "run") {
+                    last = Int64(String(decoding: bytes, as: UTF8.self)) ?? 0
+                }
+                try store.setBaselineValue(Array(String(last + 1).utf8), namespace: Self.metaNamespace, key: "run")
+            }
+        } catch {
+            storeFailed(error, event: event)
+        }
+        run = last + 1
+    }
+
     private func storeFailed(_ error: Error, event: Event) {
         stats.storeErrors += 1
         diagnostics.append(Diagnostic(.error, code: "state.baseline-error", "anomaly baselines unavailable: \(error)",
@@ -346,7 +373,10 @@ public final class AnomalyDetector: Detector {
     }
 
     private func decodeProfile(_ bytes: [UInt8]) -> LiveProfile? {
-        AccessProfile.decode(bytes).map { LiveProfile($0, rangeId: { rangeNames.id(of: $0) }, operationId: { operationNames.id(of: $0) }) }
+        guard let stored = AccessProfile.decode(bytes) else { return nil }
+        var live = LiveProfile(stored, rangeId: { rangeNames.id(of: $0) }, operationId: { operationNames.id(of: $0) })
+        live.alreadyLearned = AlreadyLearned(stored.learned, run: run ?? 0)
+        return live
     }
 
     /// The stored form of a profile in memory (to word an alert).
@@ -417,6 +447,11 @@ public final class AnomalyDetector: Detector {
         if let hit = profiles.cached(profileKey) { known = hit } else {
             known = try profiles.load(profileKey, storageKey: storageKey, store: store, decode: decodeProfile)
         }
+        // Read again: this baseline learned the event already (and raised what it raises then).
+        if let known, known.value.alreadyLearned.covers(time.nanoseconds) {
+            stats.updatesAlreadyLearned += 1
+            return
+        }
         let scopeBox: CacheBox<ScopeRecord>
         if let hit = scopes.cached(scopeKey), let box = hit { scopeBox = box } else {
             scopeBox = try scopes.get(scopeKey, storageKey: { space.name + "|" + scopeText }, store: store, decode: ScopeRecord.decode)
@@ -459,6 +494,7 @@ public final class AnomalyDetector: Detector {
                                                                                   scopeName: space.scopeName(scope), time: seconds)),
                                            storageKey: storageKey())
         box.value.learn(time: time, range: range, operation: operation, keepOperation: selection.keepsOperation(space))
+        box.value.profile.noteLearned(at: time.nanoseconds, run: run!)
         box.dirty = true
         stats.eventsLearned += 1
         if known == nil { scopeBox.value.subjects += 1 }

@@ -27,9 +27,10 @@ public struct ReplayOptions: Sendable {
     /// Events between saves of the anomaly baselines (rounded up to whole commits; always at the
     /// end). Each save re-encodes every profile those events touched, which is most of them, so
     /// saving at every commit cost as much as learning. File checkpoints move only with these
-    /// saves: a replay killed in between resumes from the last one, learns those events once
-    /// more, and the alerts table absorbs the alerts raised again (correlation windows, saved at
-    /// every commit, skip what they had taken). Saves come every `baselineEvents` events or
+    /// saves and record how far each file was durably processed; a replay run again (after a kill
+    /// or not) reads every file from its start: the baselines skip the events they had learned
+    /// (`LearnedThrough`, saved with them), the alerts table absorbs the alerts raised again, and
+    /// correlation windows, saved at every commit, skip what they had taken. Saves come every `baselineEvents` events or
     /// `baselineInterval`, whichever is first. (A replay reads fast: every 100,000 events was a
     /// save every second or two, each re-encoding and rewriting most of the baselines, about 5 %
     /// of what the stateful rules cost on the 1M bench.)
@@ -126,6 +127,7 @@ public final class ReplayPipeline {
         summary.mostOperationsOpen = detection.mostOperationsOpen
         summary.evictions = detection.evictions
         summary.operationRepeatsNotHeld = detection.operationRepeatsNotHeld
+        summary.baselineUpdatesAlreadyLearned = detection.baselineUpdatesAlreadyLearned
 
         if !sinks.isEmpty {
             let dispatcher = try OutboxDispatcher(database: database, sinks: sinks, logger: logger)

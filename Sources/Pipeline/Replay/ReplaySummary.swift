@@ -40,6 +40,9 @@ public struct ReplaySummary: Sendable {
     /// window and the operation timeout kept in memory at the input's busiest.
     public var mostEventsHeld = 0
     public var mostOperationsOpen = 0
+    /// Event×baseline updates skipped because the stored baseline had learned the event already
+    /// (a replay run again, or after a stop): read again, not learned again.
+    public var baselineUpdatesAlreadyLearned = 0
     /// What the state bounds cost: events, operations, groups and baselines let go at a cap.
     public var evictions = StatefulStages.Evictions()
     public var delivery: DrainReport?

@@ -25,6 +25,9 @@ public enum SummaryRenderer {
         }
         let bounds = s.evictions.all.filter { $0.count > 0 }.map { "\($0.count) \(words($0.kind))" }
         if !bounds.isEmpty { line("State bounds reached: " + bounds.joined(separator: ", ")) }
+        if s.baselineUpdatesAlreadyLearned > 0 {
+            line("Baselines: \(s.baselineUpdatesAlreadyLearned) event×baseline updates skipped (learned already: input read again)")
+        }
         if s.lateEvents > 0 { line("Late events: \(s.lateEvents) (beyond the allowed lateness: seen by stateless rules only)") }
         line("Input errors: \(s.read.errorCount)")
         for (code, n) in s.read.errors.sorted(by: { $0.key < $1.key }) { line("  \(pad(code, 28)) \(n)") }
@@ -82,6 +85,7 @@ public enum SummaryRenderer {
         w.field("events_held", first: &first); w.raw(String(s.eventsHeld))
         w.field("events_held_without_record", first: &first); w.raw(String(s.eventsHeldWithoutRecord))
         w.field("operation_repeats_not_held", first: &first); w.raw(String(s.operationRepeatsNotHeld))
+        w.field("baseline_updates_already_learned", first: &first); w.raw(String(s.baselineUpdatesAlreadyLearned))
         w.field("most_events_held", first: &first); w.raw(String(s.mostEventsHeld))
         w.field("most_operations_open", first: &first); w.raw(String(s.mostOperationsOpen))
         w.field("state_evictions", first: &first)

@@ -120,6 +120,9 @@ public final class DetectionStage {
     public var mostEventsHeld: Int { stateful.buffer.stats.maxBuffered }
     /// Most operations open in the assembler at once.
     public var mostOperationsOpen: Int { stateful.assembler.stats.maxOpen }
+    /// Event×baseline updates skipped because the stored baseline had learned the event already
+    /// (`AnomalyDetector.Stats.updatesAlreadyLearned`).
+    public var baselineUpdatesAlreadyLearned: Int { stateful.anomaly?.stats.updatesAlreadyLearned ?? 0 }
     /// What the state bounds have cost so far (`StatefulStages.Evictions`).
     public var evictions: StatefulStages.Evictions { stateful.evictions }
 }

@@ -1,5 +1,6 @@
 import TestSupport
-import Detection
+import Foundation
+@testable import Detection
 import EventModel
 import StateStore
 import Testing
@@ -158,9 +159,15 @@ import Testing
         do {
             let db = try StateDatabase(path: path)
             let detector = AnomalyDetector(rules: rules, store: db)
+            // Read again, the call is one the stored baselines learned: skipped, neither learned nor checked.
             #expect(detector.process(call).isEmpty)
+            #expect(detector.stats.updatesAlreadyLearned > 0 && detector.stats.eventsLearned == 0)
+            // A later one is checked against the stored baselines, which know the operation and the range now.
+            let later = Fixture.operation(time: Fixture.at(day: 20, hour: 11), operation: Self.listSecrets, ip: "198.18.7.6", serial: 2)
+            #expect(detector.process(later).isEmpty)
             #expect(detector.stats.profileLoads >= 1)
-            // Even with the learned baseline gone, the markers stop a second alert.
+            // Even with the learned baseline gone (and with it the mark of what it learned), the
+            // markers stop a second alert.
             for key in try db.baselineKeys(namespace: AnomalyDetector.profileNamespace) where key.hasSuffix(Self.alice) {
                 try db.removeBaselineValue(namespace: AnomalyDetector.profileNamespace, key: key)
             }
@@ -175,6 +182,75 @@ import Testing
             #expect(try db.baselineKeys(namespace: AnomalyDetector.markerNamespace) == firstIds)
             try db.close()
         }
+    }
+
+    /// The stored profiles of `store`, with the run that learned last left out.
+    static func profiles(_ store: InMemoryBaselineStore) -> [String: AccessProfile] {
+        (store.values[AnomalyDetector.profileNamespace] ?? [:]).compactMapValues { bytes in
+            guard var p = try? JSONDecoder().decode(AccessProfile.self, from: Data(bytes)) else { return nil }
+            p.learned = p.learned.map { LearnedThrough(time: $0.time, count: $0.count, run: 0) }
+            return p
+        }
+    }
+
+    /// Events sharing the time of a baseline's stored mark: only as many as it learned are
+    /// skipped, so a second detector ends where one learning each event once does.
+    @Test func eventsAtTheMarksTimeAreSkippedOnlyAsManyAsWereLearned() throws {
+        let rules = try Fixture.anomalyRules()
+        let t = Fixture.at(day: 0, hour: 9)
+        let events = (0..<3).map { Fixture.dataPlane(time: t, caller: Self.alice, ip: "203.0.113.10", serial: $0) }
+        let store = InMemoryBaselineStore()
+        let first = AnomalyDetector(rules: rules, store: store, mode: .learnOnly)
+        _ = Self.run(first, Array(events.prefix(2)))
+        try first.save()
+        let spaces = Self.profiles(store).count
+        #expect(spaces > 0 && Self.profiles(store).values.allSatisfy { $0.learned?.time == t.nanoseconds && $0.learned?.count == 2 })
+        let second = AnomalyDetector(rules: rules, store: store, mode: .learnOnly)
+        _ = Self.run(second, events)
+        try second.save()
+        #expect(second.stats.updatesAlreadyLearned == 2 * spaces)
+
+        let once = InMemoryBaselineStore()
+        let single = AnomalyDetector(rules: rules, store: once, mode: .learnOnly)
+        _ = Self.run(single, events)
+        try single.save()
+        #expect(Self.profiles(store) == Self.profiles(once))
+        #expect(Self.profiles(store).values.allSatisfy { $0.events == 3 })
+    }
+
+    /// A baseline written back at the memory bound and read again in the same run learned its
+    /// events in this run: another event at its last time is learned, not skipped.
+    @Test func aBaselineEvictedAndReloadedInOneRunSkipsNothing() throws {
+        let store = InMemoryBaselineStore()
+        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-first-access-to-workspace")], store: store,
+                                       configuration: .init(maxProfiles: 1), mode: .learnOnly)
+        let t = Fixture.at(day: 0, hour: 9)
+        for (n, caller) in [Self.alice, "bob@contoso.example", Self.alice].enumerated() {
+            _ = detector.process(Fixture.dataPlane(time: t, caller: caller, serial: n))
+        }
+        _ = detector.finish()
+        #expect(detector.stats.profileEvictions >= 2)
+        #expect(detector.stats.updatesAlreadyLearned == 0)
+        #expect(Self.profiles(store).first { $0.key.hasSuffix(Self.alice) }?.value.events == 2)
+    }
+
+    /// Baselines stored before the mark existed carry none: everything read is learned, as before.
+    @Test func aBaselineWithoutAMarkLearnsEverything() throws {
+        let store = InMemoryBaselineStore()
+        let rules = try Fixture.anomalyRules()
+        let history = Self.history(days: 2)
+        let first = AnomalyDetector(rules: rules, store: store, mode: .learnOnly)
+        _ = Self.run(first, history)
+        _ = first.finish()
+        for (key, var profile) in Self.profiles(store) {
+            profile.learned = nil
+            try store.setBaselineValue(profile.encoded(), namespace: AnomalyDetector.profileNamespace, key: key)
+        }
+        let second = AnomalyDetector(rules: rules, store: store, mode: .learnOnly)
+        _ = Self.run(second, history)
+        _ = second.finish()
+        #expect(second.stats.updatesAlreadyLearned == 0)
+        #expect(Self.profiles(store).values.allSatisfy { $0.events == 2 * history.count })
     }
 
     @Test func learnOnlyRaisesNothingAndMarksNothing() throws {
