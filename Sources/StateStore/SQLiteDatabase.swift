@@ -48,6 +48,13 @@ public final class SQLiteDatabase: @unchecked Sendable {
     public init(path: String, options: Options = Options()) throws {
         self.path = path
         self.options = options
+        // SQLite would keep ":memory:" in memory and "" in a temporary file deleted on close (and
+        // `createPrivateFile` would make a file named ":memory:"): nothing would outlive the run,
+        // and a second connection (the outbox dispatcher, `vigil outbox`) would see another database.
+        if path.isEmpty || path == ":memory:" {
+            throw SQLiteError(kind: .notAFile, code: SQLITE_CANTOPEN, message: "not a file: the state (outbox, checkpoints, baselines) must outlive the process",
+                              path: path.isEmpty ? "\"\"" : path, operation: "open")
+        }
         if !options.readOnly, options.create { try SQLiteDatabase.createPrivateFile(path) }
         var db: OpaquePointer?
         let flags = (options.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE)

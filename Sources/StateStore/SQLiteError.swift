@@ -19,6 +19,8 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible, Equatable {
         case full
         /// The file or its folder cannot be opened or created (SQLITE_CANTOPEN, SQLITE_PERM).
         case cantOpen
+        /// The path names no file (`:memory:`, empty): state kept there would not outlive the process.
+        case notAFile
         /// A constraint failed (SQLITE_CONSTRAINT): a bug in our SQL or data, not retriable.
         case constraint
         /// The schema on disk is newer than this build understands.
@@ -82,6 +84,7 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible, Equatable {
         case .corrupt: return "the database is damaged; restore it from a backup or move it aside"
         case .full: return "the disk is full; free space, then retry"
         case .cantOpen: return "cannot open or create the file; check that its folder exists and is writable"
+        case .notAFile: return "give a file path; for a throwaway run, one in a temporary folder"
         case .schemaTooNew: return "written by a newer vigil; upgrade vigil"
         case .constraint, .other: return nil
         }

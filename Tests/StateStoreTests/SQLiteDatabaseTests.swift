@@ -72,6 +72,17 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.path("none.db")))
     }
 
+    /// `:memory:` and an empty path name no file: refused with a remedy, and nothing is created
+    /// (the file named ":memory:" that opening it used to leave in the working folder).
+    @Test func aStatePathThatNamesNoFileIsRefused() throws {
+        for path in [":memory:", ""] {
+            let error = try #require(throws: SQLiteError.self) { try StateDatabase(path: path) }
+            #expect(error.kind == .notAFile)
+            #expect(error.description.contains("give a file path"), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: ":memory:"))
+    }
+
     @Test func lockedDatabaseIsRetriable() throws {
         let dir = TemporaryFolder()
         let path = dir.path("state.db")
