@@ -56,7 +56,7 @@ import Testing
     }
 
     /// Replays `paths`; `snapshot`, when given, is written when the first file is finished.
-    static func replay(_ paths: [String], rules: String, state: String, snapshot: String? = nil) throws -> Outcome {
+    static func replay(_ paths: [String], rules: String, state: String, snapshot: String? = nil, maxProfiles: Int? = nil) throws -> Outcome {
         let detections = PackageRoot.url.appendingPathComponent("detections")
         let setup = try RuleSetup.load(ruleDirectories: [rules], fieldMapPath: detections.path + "/fieldmap.yml", database: nil)
         #expect(!setup.anomalyRules.isEmpty && setup.diagnostics.isEmpty, "\(setup.diagnostics)")
@@ -65,8 +65,12 @@ import Testing
         var options = try ReplayOptions(paths: paths)
         options.batchEvents = 20
         options.baselineEvents = 100
-        let pipeline = ReplayPipeline(options: options, database: database, detection: setup.makeDetection(database: database),
-                                      sinks: [], onDiagnostic: { _ in })
+        var detection = setup.makeDetection(database: database)
+        if let maxProfiles {
+            let anomaly = AnomalyDetector(rules: setup.anomalyRules, store: database, configuration: .init(maxProfiles: maxProfiles))
+            detection = DetectionStage(engine: Engine(rules: setup.compiled), anomaly: anomaly, correlationStore: database)
+        }
+        let pipeline = ReplayPipeline(options: options, database: database, detection: detection, sinks: [], onDiagnostic: { _ in })
         var copied = false
         let summary = try pipeline.run { progress in
             guard let snapshot, !copied, progress.filesDone >= 1 else { return }
@@ -127,6 +131,23 @@ import Testing
         let same = resumed.baselines == clean.baselines
         #expect(same, "records read again were learned twice: \(resumed.counts) against \(clean.counts)")
         #expect(resumed.summary.baselineUpdatesAlreadyLearned > 100, "\(resumed.summary.baselineUpdatesAlreadyLearned)")
+    }
+
+    /// With room for two baselines in memory (of six), baselines go back and forth to the store
+    /// all the time, the alerting ones wait for a save, and the detector asks for early saves: a
+    /// run stopped and resumed still ends as a clean run with the default bound.
+    @Test func underATightMemoryBoundAResumedReplayStillEndsAsACleanRun() throws {
+        let dir = TemporaryFolder(prefix: "vigil-baseline-bound")
+        let rules = try Self.rules(in: dir), paths = try Self.input(in: dir)
+        let clean = try Self.replay(paths, rules: rules, state: dir.path("clean.db"))
+        let tight = try Self.replay(paths, rules: rules, state: dir.path("tight.db"), maxProfiles: 2)
+        #expect(tight.alerts == clean.alerts)
+        #expect(tight.baselines == clean.baselines, "\(tight.counts) against \(clean.counts)")
+        #expect(tight.summary.evictions[.baselinesWrittenBack] > 0)
+        _ = try Self.replay(paths, rules: rules, state: dir.path("first.db"), snapshot: dir.path("cut.db"), maxProfiles: 2)
+        let resumed = try Self.replay(paths, rules: rules, state: dir.path("cut.db"), maxProfiles: 2)
+        #expect(resumed.alerts == clean.alerts)
+        #expect(resumed.baselines == clean.baselines, "\(resumed.counts) against \(clean.counts)")
     }
 
     @Test func aCompleteReplayRunAgainLearnsNothing() throws {

@@ -254,6 +254,9 @@ struct LiveProfile {
     var profile: AccessProfile
     /// The events its stored mark covers, skipped as they are read again.
     var alreadyLearned = AlreadyLearned.none
+    /// It raised an alert since the last save: it stays in memory until a save writes it in the
+    /// transaction that commits the alert (`AnomalyDetector.unsavedAlerting`).
+    var alertUnsaved = false
     /// Range id → events.
     var ranges = IdMap()
     /// Operation id → first time used (Unix seconds).

@@ -9,7 +9,10 @@
 // - Alert ids are `Alert.makeId(ruleId:eventIds:)` of the triggering event; every raised id is
 //   also kept as a marker (namespace `anomaly.alerted`), so a restart never raises it again.
 // - Memory is bounded (`maxProfiles`, `maxScopes`): the least recently used baselines are written
-//   back and dropped (counted as evictions), never lost.
+//   back and dropped (counted as evictions), never lost; those that raised an alert since the last
+//   save wait for it (`unsavedAlerting`), so a baseline is never durable before its alert.
+// - A stored baseline skips the events it has learned already (`LearnedThrough`) when they are
+//   read again.
 // - `save()` writes changed baselines and markers in one transaction; call it in the transaction
 //   that moves the source checkpoint. They count as saved only once the outermost transaction
 //   commits (`BaselineStore.afterCommit`): a rollback leaves them to the next save. A start-over
@@ -92,6 +95,16 @@ public final class AnomalyDetector: Detector {
     /// Range id per network met (a cache in front of `rangeNames`).
     @exclusivity(unchecked) private var rangeIds = HashedTable<IPNet, Int32>()
     private var pendingMarkers: Set<String> = []
+    /// Baselines that raised an alert since the last save. Written back earlier (at the memory
+    /// bound, or by a start-over), a baseline would be durable before its alert: after a crash
+    /// before the alert's commit, the event read again finds nothing new, and the alert is lost.
+    /// So they stay in memory until `save()`, and a start-over waits for it.
+    private var unsavedAlerting: [CacheBox<LiveProfile>] = []
+    private var startOverAfterSave = false
+
+    /// Whether a save should come before the regular one: a start-over waits for it, or the
+    /// baselines held in memory for their alerts (`unsavedAlerting`) pass a tenth of the bound.
+    public var saveWanted: Bool { startOverAfterSave || unsavedAlerting.count > configuration.maxProfiles / 10 }
     private var diagnostics: [Diagnostic] = []
     /// This run's number (`LearnedThrough.run`), taken from the store at the first event.
     private var run: Int64?
@@ -221,7 +234,9 @@ public final class AnomalyDetector: Detector {
         let kind = EventKindMask.bit(event.kind)
         guard let time = event.time, kinds & kind != 0 else { return [] }
         if run == nil { startRun(event) }
-        if interned > max(internLimit, nextStartOver) { startOver(event) }
+        if interned > max(internLimit, nextStartOver) {
+            if unsavedAlerting.isEmpty { startOver(event) } else { startOverAfterSave = true }
+        }
         var alerts: [Alert] = []
         // Worked out once per event, not once per space: the rules it selects, its address, and
         // (while consecutive spaces agree) its subject id and range text.
@@ -249,7 +264,7 @@ public final class AnomalyDetector: Detector {
             }
         }
         do {
-            try profiles.evictIfNeeded(store: store, encode: encodeProfile)
+            try profiles.evictIfNeeded(store: store, encode: encodeProfile, keep: \.alertUnsaved)
             try scopes.evictIfNeeded(store: store, encode: Self.encodeScope)
         } catch {
             storeFailed(error, event: event)
@@ -278,10 +293,17 @@ public final class AnomalyDetector: Detector {
             for id in markers.sorted() {
                 try store.setBaselineValue(Array("1".utf8), namespace: Self.markerNamespace, key: id)
             }
+            let alerting = unsavedAlerting
             store.afterCommit { [self] in
                 markSaved(profilesWritten)
                 markSaved(scopesWritten)
                 pendingMarkers.subtract(markers)
+                for box in alerting { box.value.alertUnsaved = false }
+                unsavedAlerting.removeFirst(min(alerting.count, unsavedAlerting.count))
+                if startOverAfterSave {
+                    startOverAfterSave = false
+                    forgetAll()
+                }
             }
         }
     }
@@ -351,6 +373,11 @@ public final class AnomalyDetector: Detector {
             nextStartOver = interned + max(1, internLimit / 10)
             return
         }
+        forgetAll()
+    }
+
+    /// Drops every baseline (all saved) and empties the interners.
+    private func forgetAll() {
         nextStartOver = 0
         profiles.dropAll()
         scopes.dropAll()
@@ -522,7 +549,12 @@ public final class AnomalyDetector: Detector {
 
         guard mode == .detect else { return }
         for (rule, finding) in findings {
-            if let alert = try raise(rule, event: event, time: time, description: finding) { alerts.append(alert) }
+            guard let alert = try raise(rule, event: event, time: time, description: finding) else { continue }
+            alerts.append(alert)
+            if !box.value.alertUnsaved {
+                box.value.alertUnsaved = true
+                unsavedAlerting.append(box)
+            }
         }
     }
 

@@ -91,15 +91,18 @@ struct WriteBackCache<Key: FastHashable, Value> {
         return written
     }
 
-    /// When over capacity, writes back and drops the least recently used tenth.
+    /// When over capacity, writes back and drops the least recently used values, down to nine
+    /// tenths of it; values `keep` holds stay in memory (written back later, by a `save`).
     @inline(__always)
-    mutating func evictIfNeeded(store: BaselineStore, encode: (Value) -> [UInt8]) throws {
+    mutating func evictIfNeeded(store: BaselineStore, encode: (Value) -> [UInt8], keep: (Value) -> Bool = { _ in false }) throws {
         guard entries.count > capacity else { return }
-        try evict(store: store, encode: encode)
+        try evict(store: store, encode: encode, keep: keep)
     }
 
-    private mutating func evict(store: BaselineStore, encode: (Value) -> [UInt8]) throws {
-        let victims = entries.entries.sorted { ($0.value?.touch ?? 0) < ($1.value?.touch ?? 0) }.prefix(max(1, capacity / 10))
+    private mutating func evict(store: BaselineStore, encode: (Value) -> [UInt8], keep: (Value) -> Bool) throws {
+        let wanted = entries.count - capacity + max(1, capacity / 10)
+        let victims = entries.entries.sorted { ($0.value?.touch ?? 0) < ($1.value?.touch ?? 0) }
+            .filter { !($0.value.map { keep($0.value) } ?? false) }.prefix(wanted)
         try store.transaction {
             for case let (_, box?) in victims where box.dirty {
                 try store.setBaselineValue(encode(box.value), namespace: namespace, key: box.storageKey)

@@ -203,7 +203,7 @@ private struct BatchingConsumer: MergedConsumer {
     /// Commits the pending alerts with every file position they cover. `drained`: the detection
     /// stage holds nothing any more (after `finish()`).
     mutating func flush(drained: Bool = false) throws {
-        let baselines = saves.due(final: drained)
+        let baselines = saves.due(final: drained, wanted: pipeline.detection.baselineSaveWanted)
         if !baselines { checkpoints.dropThrough() }
         let moved = baselines ? checkpoints.moved(drained: drained) : []
         if pending.isEmpty && eventsSinceCommit == 0 && moved.isEmpty { return }

@@ -229,7 +229,7 @@ public final class RunService {
         summary.records += round.records
         summary.events += round.events.count
         saves.count(round.events.count)
-        let baselines = saves.due(final: final)
+        let baselines = saves.due(final: final, wanted: detection.baselineSaveWanted || sources.contains(where: \.baselineSaveWanted))
         var perSource: [(any RunSource, [Ingest.Checkpoint])] = []
         if baselines {
             for (i, source) in sources.enumerated() where !unsavedCheckpoints[i].isEmpty {

@@ -23,6 +23,8 @@ protocol RunSource: AnyObject {
     func saveState(baselines: Bool) throws
     /// Whether the detection this source runs itself learns baselines.
     var learnsBaselines: Bool { get }
+    /// Whether its baselines ask to be saved at the next commit (`DetectionStage.baselineSaveWanted`).
+    var baselineSaveWanted: Bool { get }
     /// What the state bounds of the detection this source runs itself have let go.
     var evictions: StatefulStages.Evictions { get }
 }
@@ -30,6 +32,7 @@ protocol RunSource: AnyObject {
 extension RunSource {
     func saveState(baselines: Bool) throws {}
     var learnsBaselines: Bool { false }
+    var baselineSaveWanted: Bool { false }
     var evictions: StatefulStages.Evictions { StatefulStages.Evictions() }
 }
 

@@ -121,6 +121,7 @@ final class StatelessRepublishSource: RunSource {
     func updateMetrics(_ metrics: RunMetrics) { inner.updateMetrics(metrics) }
     func saveState(baselines: Bool) throws { try detection.saveState(baselines: baselines) }
     var learnsBaselines: Bool { detection.learnsBaselines }
+    var baselineSaveWanted: Bool { detection.baselineSaveWanted }
     var evictions: StatefulStages.Evictions { detection.stage.evictions }
 
     func close() throws {
@@ -195,5 +196,6 @@ final class KeyedStatefulSource: KafkaRunSource {
     }
 
     var learnsBaselines: Bool { ([identity] + groups).contains(where: \.learnsBaselines) }
+    var baselineSaveWanted: Bool { ([identity] + groups).contains(where: \.baselineSaveWanted) }
     var evictions: StatefulStages.Evictions { groups.reduce(identity.stage.evictions) { $0 + $1.stage.evictions } }
 }

@@ -71,6 +71,7 @@ final class TrackedDetection: HeldEventObserver {
 
     /// Whether anomaly rules learn baselines here.
     var learnsBaselines: Bool { stage.learnsBaselines }
+    var baselineSaveWanted: Bool { stage.baselineSaveWanted }
 
     func drainDiagnostics() -> [Diagnostic] { stage.drainDiagnostics() }
 }

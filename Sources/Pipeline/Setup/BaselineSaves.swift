@@ -26,9 +26,10 @@ struct BaselineSaves {
 
     mutating func count(_ n: Int) { events += n }
 
-    /// Whether this commit saves the baselines; `final`: the last one.
-    func due(final: Bool) -> Bool {
-        final || !learns || events >= everyEvents || interval.map { ContinuousClock.now - lastSave >= $0 } ?? false
+    /// Whether this commit saves the baselines; `final`: the last one; `wanted`: the baselines ask
+    /// for it (`DetectionStage.baselineSaveWanted`).
+    func due(final: Bool, wanted: Bool = false) -> Bool {
+        final || wanted || !learns || events >= everyEvents || interval.map { ContinuousClock.now - lastSave >= $0 } ?? false
     }
 
     mutating func saved() {

@@ -106,6 +106,9 @@ public final class DetectionStage {
 
     /// Whether anomaly rules learn baselines here (what `saveState(baselines:)` writes).
     public var learnsBaselines: Bool { stateful.anomaly != nil }
+    /// Whether the baselines ask to be saved at the next commit, before their regular time
+    /// (`AnomalyDetector.saveWanted`).
+    public var baselineSaveWanted: Bool { stateful.anomaly?.saveWanted ?? false }
 
     /// Whether anything runs in event time (correlations, anomaly rules, rules on assembled operations).
     public var usesEventTime: Bool { stateful.isActive }

@@ -253,6 +253,41 @@ import Testing
         #expect(Self.profiles(store).values.allSatisfy { $0.events == 2 * history.count })
     }
 
+    /// A baseline that raised an alert is not written back at the memory bound before the next
+    /// save, which commits with the alert: written earlier, a crash before that commit left a
+    /// baseline that had learned the event while the alert was lost, and the run after it, reading
+    /// the event again, found nothing new.
+    @Test func aBaselineIsNotWrittenBackBeforeTheAlertItRaisedCommits() throws {
+        let store = InMemoryBaselineStore()
+        let rules = try Fixture.anomalyRules()
+        let first = AnomalyDetector(rules: rules, store: store, configuration: .init(maxProfiles: 4))
+        _ = Self.run(first, Self.history())
+        try first.save()
+        let call = Fixture.operation(time: Fixture.at(day: 20, hour: 10), operation: Self.listSecrets, ip: "198.18.7.5", serial: 1)
+        let raised = first.process(call)
+        #expect(raised.contains { $0.ruleId == "vigil-aml-first-credential-pull" })
+        // Other identities push alice's baselines past the bound before any save.
+        for i in 0..<40 {
+            _ = first.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 11, minute: i), caller: "user\(i)@contoso.example",
+                                                serial: 300 + i))
+        }
+        #expect(first.stats.profileEvictions > 0)
+        // The new identities alerted too, and are held as well: the detector asks for an early save.
+        #expect(first.saveWanted)
+        // The process dies here. The next run reads the call again and raises the same alerts.
+        let second = AnomalyDetector(rules: rules, store: store)
+        #expect(second.process(call).map(\.id).sorted() == raised.map(\.id).sorted())
+        // Once saved, the held baselines go like any other: known identities' quiet events bring
+        // memory back to the bound.
+        try first.save()
+        #expect(!first.saveWanted)
+        for i in 0..<10 {
+            #expect(first.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 12, minute: i), caller: "user\(i)@contoso.example",
+                                                    serial: 400 + i)).isEmpty)
+        }
+        #expect(first.stats.profilesInMemory <= 4, "\(first.stats)")
+    }
+
     @Test func learnOnlyRaisesNothingAndMarksNothing() throws {
         let store = InMemoryBaselineStore()
         let detector = AnomalyDetector(rules: try Fixture.anomalyRules(), store: store, mode: .learnOnly)
