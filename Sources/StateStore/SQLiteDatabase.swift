@@ -51,7 +51,9 @@ public final class SQLiteDatabase: @unchecked Sendable {
         // SQLite would keep ":memory:" in memory and "" in a temporary file deleted on close (and
         // `createPrivateFile` would make a file named ":memory:"): nothing would outlive the run,
         // and a second connection (the outbox dispatcher, `vigil outbox`) would see another database.
-        if path.isEmpty || path == ":memory:" {
+        // A "file:" name is a URI where SQLite is built with URI names (Debian's is), which can say
+        // `mode=memory` too.
+        if path.isEmpty || path == ":memory:" || path.hasPrefix("file:") {
             throw SQLiteError(kind: .notAFile, code: SQLITE_CANTOPEN, message: "not a file: the state (outbox, checkpoints, baselines) must outlive the process",
                               path: path.isEmpty ? "\"\"" : path, operation: "open")
         }

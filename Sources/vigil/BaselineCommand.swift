@@ -27,7 +27,7 @@ struct BaselineCommand: ParsableCommand {
         func run() throws {
             let parsed = try loadAnomalyRules(folder: rules)
             let db = try state.openForWriting()
-            let detector = AnomalyDetector(rules: parsed, store: db, mode: .learnOnly)
+            let detector = AnomalyDetector(rules: parsed, store: db, configuration: .init(latenessSeconds: lateness), mode: .learnOnly)
             var reported = 0, problems = 0
             let summary: BaselineLearning.Summary
             do {
@@ -46,7 +46,7 @@ struct BaselineCommand: ParsableCommand {
             print("learned from \(s.eventsLearned) event×baseline updates (\(s.events) events, \(summary.late) late, "
                 + "\(problems) unreadable, \(summary.operations) operations)")
             if s.updatesAlreadyLearned > 0 {
-                print("\(s.updatesAlreadyLearned) event×baseline updates skipped: those baselines had learned the events already")
+                print("\(s.updatesAlreadyLearned) event×baseline updates skipped (covered by what the baselines had learned)")
             }
             print("baselines: \(try AnomalyBaselines.profiles(in: StateDatabase(path: state.path, readOnly: true)).count) identity×scope, "
                 + "\(s.suppressedLearning) anomalies seen while learning; state \(state.path)")

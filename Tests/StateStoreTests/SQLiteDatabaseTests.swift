@@ -72,10 +72,10 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.path("none.db")))
     }
 
-    /// `:memory:` and an empty path name no file: refused with a remedy, and nothing is created
+    /// `:memory:`, an empty path and SQLite URI names are refused with a remedy, and nothing is created
     /// (the file named ":memory:" that opening it used to leave in the working folder).
     @Test func aStatePathThatNamesNoFileIsRefused() throws {
-        for path in [":memory:", ""] {
+        for path in [":memory:", "", "file::memory:", "file:state.db?mode=memory"] {
             let error = try #require(throws: SQLiteError.self) { try StateDatabase(path: path) }
             #expect(error.kind == .notAFile)
             #expect(error.description.contains("give a file path"), "\(error)")

@@ -32,9 +32,9 @@ public struct AccessProfile: Codable, Sendable, Hashable {
     public var operations: [String: Int64]
     /// Per volume rule: events per day, recent days only.
     public var daily: [String: [DayCount]]
-    /// How far in event time this baseline has learned (`LearnedThrough`): nil in baselines
+    /// What this baseline has learned near its newest event (`LearnedMark`): nil in baselines
     /// stored before the mark existed, and in those only `AccessProfile.learn` made.
-    public var learned: LearnedThrough?
+    public var learned: LearnedMark?
 
     public struct DayCount: Codable, Sendable, Hashable {
         public var day: Int32
@@ -69,11 +69,6 @@ public struct AccessProfile: Codable, Sendable, Hashable {
         if let operation, keepOperation || operations.count < Self.maxOperations, operations.index(forKey: operation) == nil {
             operations[operation] = s
         }
-    }
-
-    /// Notes that the event at `t` was learned, in detector run `run` (`LearnedThrough`).
-    mutating func noteLearned(at t: Int64, run: Int64) {
-        if learned == nil { learned = LearnedThrough(time: t, count: 1, run: run) } else { learned!.learned(at: t, run: run) }
     }
 
     /// What `learn` records of the event's time: first and last seen, events, active days, hours.
@@ -172,6 +167,15 @@ public struct ScopeRecord: Codable, Sendable, Hashable {
     public var firstSeen: Int64
     public var lastSeen: Int64
     public var subjects: Int
+
+    /// An event at `seconds` was seen in the scope; returns whether that changed the record.
+    @discardableResult
+    mutating func saw(_ seconds: Int64) -> Bool {
+        guard seconds < firstSeen || seconds > lastSeen else { return false }
+        firstSeen = min(firstSeen, seconds)
+        lastSeen = max(lastSeen, seconds)
+        return true
+    }
 }
 
 /// Values kept in the baselines table as sorted-key JSON.
@@ -225,9 +229,8 @@ extension AccessProfile: StoredJSON {
         }
         w.raw("},\"lastSeen\":"); w.int(lastSeen)
         if let learned {
-            w.raw(",\"learned\":{\"count\":"); w.int(Int64(learned.count))
-            w.raw(",\"run\":"); w.int(learned.run)
-            w.raw(",\"time\":"); w.int(learned.time); w.byte(125)
+            w.raw(",\"learned\":{\"floor\":"); w.int(learned.floor)
+            w.raw(",\"recent\":"); w.string(learned.recent); w.byte(125)
         }
         w.raw(",\"operations\":{")
         for (n, (k, v)) in operations.sorted(by: { $0.0 < $1.0 }).enumerated() {
@@ -252,7 +255,9 @@ extension AccessProfile: StoredJSON {
 /// an alert is worded.
 struct LiveProfile {
     var profile: AccessProfile
-    /// The events its stored mark covers, skipped as they are read again.
+    /// What it learned lately, for its stored mark (`LearnedMark`), and the events the mark it was
+    /// loaded with covers, skipped as they are read again.
+    var recent: RecentLearning
     var alreadyLearned = AlreadyLearned.none
     /// It raised an alert since the last save: it stays in memory until a save writes it in the
     /// transaction that commits the alert (`AnomalyDetector.unsavedAlerting`).
@@ -262,13 +267,16 @@ struct LiveProfile {
     /// Operation id → first time used (Unix seconds).
     var operations = IdMap()
 
-    /// A profile just made (no ranges or operations yet).
-    init(fresh profile: AccessProfile) {
+    /// A profile just made (no ranges or operations yet); `window`: `RecentLearning.window`.
+    init(fresh profile: AccessProfile, window: Int64 = 0) {
         self.profile = profile
+        recent = RecentLearning(window: window)
     }
 
-    init(_ stored: AccessProfile, rangeId: (String) -> Int32, operationId: (String) -> Int32) {
+    init(_ stored: AccessProfile, window: Int64 = 0, rangeId: (String) -> Int32, operationId: (String) -> Int32) {
         profile = stored
+        recent = RecentLearning(window: window, continuing: stored.learned)
+        alreadyLearned = AlreadyLearned(stored.learned)
         for (text, n) in stored.ipRanges { ranges.set(rangeId(text), Int64(n)) }
         for (text, t) in stored.operations { operations.set(operationId(text), t) }
         profile.ipRanges = [:]
@@ -278,13 +286,16 @@ struct LiveProfile {
     /// The stored form, ranges and operations spelled out.
     func stored(rangeText: (Int32) -> String, operationText: (Int32) -> String) -> AccessProfile {
         var p = profile
+        p.learned = recent.mark ?? profile.learned
         p.ipRanges = Dictionary(uniqueKeysWithValues: ranges.pairs.map { (rangeText($0.key), Int($0.value)) })
         p.operations = Dictionary(uniqueKeysWithValues: operations.pairs.map { (operationText($0.key), $0.value) })
         return p
     }
 
     func encoded(rangeText: (Int32) -> String, operationText: (Int32) -> String) -> [UInt8] {
-        profile.encoded(ranges: ranges.pairs.map { (rangeText($0.key), $0.value) },
+        var p = profile
+        p.learned = recent.mark ?? profile.learned
+        return p.encoded(ranges: ranges.pairs.map { (rangeText($0.key), $0.value) },
                         operations: operations.pairs.map { (operationText($0.key), $0.value) })
     }
 

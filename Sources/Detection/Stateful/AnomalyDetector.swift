@@ -11,7 +11,7 @@
 // - Memory is bounded (`maxProfiles`, `maxScopes`): the least recently used baselines are written
 //   back and dropped (counted as evictions), never lost; those that raised an alert since the last
 //   save wait for it (`unsavedAlerting`), so a baseline is never durable before its alert.
-// - A stored baseline skips the events it has learned already (`LearnedThrough`) when they are
+// - A stored baseline skips the events it has learned already (`LearnedMark`) when they are
 //   read again.
 // - `save()` writes changed baselines and markers in one transaction; call it in the transaction
 //   that moves the source checkpoint. They count as saved only once the outermost transaction
@@ -28,11 +28,15 @@ public final class AnomalyDetector: Detector {
         public var maxScopes: Int
         /// Largest record text copied into an alert's evidence.
         public var maxEvidenceBytes: Int
+        /// The allowed lateness: how far back from its newest event a baseline lists the events it
+        /// learned (`LearnedMark`), so a later run learns the ones it meets first.
+        public var latenessSeconds: Int64
 
-        public init(maxProfiles: Int = 100_000, maxScopes: Int = 20_000, maxEvidenceBytes: Int = 8_192) {
+        public init(maxProfiles: Int = 100_000, maxScopes: Int = 20_000, maxEvidenceBytes: Int = 8_192, latenessSeconds: Int64 = 900) {
             self.maxProfiles = maxProfiles
             self.maxScopes = maxScopes
             self.maxEvidenceBytes = maxEvidenceBytes
+            self.latenessSeconds = latenessSeconds
         }
     }
 
@@ -58,16 +62,14 @@ public final class AnomalyDetector: Detector {
         public var storeErrors = 0
         /// Alerts raised on an event held without its record (none, as long as `interest(in:)` holds).
         public var alertsWithoutRecord = 0
-        /// Event×baseline updates skipped because the stored baseline had learned the event
-        /// already (`LearnedThrough`): input read again.
+        /// Event×baseline updates skipped because the stored baseline's mark covers the event
+        /// (`LearnedMark`): input read again, or older than what the baseline learned.
         public var updatesAlreadyLearned = 0
     }
 
     public static let profileNamespace = "anomaly.profile"
     public static let scopeNamespace = "anomaly.scope"
     public static let markerNamespace = "anomaly.alerted"
-    /// `anomaly.meta/run`: the number of the last detector run on this store (`LearnedThrough.run`).
-    public static let metaNamespace = "anomaly.meta"
 
     public let rules: [AnomalyRule]
     public let configuration: Configuration
@@ -106,8 +108,6 @@ public final class AnomalyDetector: Detector {
     /// baselines held in memory for their alerts (`unsavedAlerting`) pass a tenth of the bound.
     public var saveWanted: Bool { startOverAfterSave || unsavedAlerting.count > configuration.maxProfiles / 10 }
     private var diagnostics: [Diagnostic] = []
-    /// This run's number (`LearnedThrough.run`), taken from the store at the first event.
-    private var run: Int64?
 
     /// Raw texts (callers, resource ids, ranges) remembered per cache before it starts over.
     static let textCacheLimit = 65_536
@@ -233,7 +233,6 @@ public final class AnomalyDetector: Detector {
         stats.events += 1
         let kind = EventKindMask.bit(event.kind)
         guard let time = event.time, kinds & kind != 0 else { return [] }
-        if run == nil { startRun(event) }
         if interned > max(internLimit, nextStartOver) {
             if unsavedAlerting.isEmpty { startOver(event) } else { startOverAfterSave = true }
         }
@@ -314,25 +313,6 @@ public final class AnomalyDetector: Detector {
         return diagnostics
     }
 
-    /// Takes this run's number: one more than the last run's on this store, stored at once, so a
-    /// baseline this run writes back and reads again is told apart from one an earlier run left
-    /// (`LearnedThrough`). A store that cannot be read or written is reported; the run goes on as
-    /// run 1 (a baseline stored by an earlier run 1 is then learned again from its last event).
-    private func startRun(_ event: Event) {
-        var last: Int64 = 0
-        do {
-            try store.transaction {
-                if let bytes = try store.baselineValue(namespace: Self.metaNamespace, key: "run") {
-                    last = Int64(String(decoding: bytes, as: UTF8.self)) ?? 0
-                }
-                try store.setBaselineValue(Array(String(last + 1).utf8), namespace: Self.metaNamespace, key: "run")
-            }
-        } catch {
-            storeFailed(error, event: event)
-        }
-        run = last + 1
-    }
-
     private func storeFailed(_ error: Error, event: Event) {
         stats.storeErrors += 1
         diagnostics.append(Diagnostic(.error, code: "state.baseline-error", "anomaly baselines unavailable: \(error)",
@@ -399,11 +379,13 @@ public final class AnomalyDetector: Detector {
         live.encoded(rangeText: rangeNames.key, operationText: operationNames.key)
     }
 
+    /// `Configuration.latenessSeconds` in nanoseconds (`RecentLearning.window`).
+    private var window: Int64 { configuration.latenessSeconds * 1_000_000_000 }
+
     private func decodeProfile(_ bytes: [UInt8]) -> LiveProfile? {
-        guard let stored = AccessProfile.decode(bytes) else { return nil }
-        var live = LiveProfile(stored, rangeId: { rangeNames.id(of: $0) }, operationId: { operationNames.id(of: $0) })
-        live.alreadyLearned = AlreadyLearned(stored.learned, run: run ?? 0)
-        return live
+        AccessProfile.decode(bytes).map {
+            LiveProfile($0, window: window, rangeId: { rangeNames.id(of: $0) }, operationId: { operationNames.id(of: $0) })
+        }
     }
 
     /// The stored form of a profile in memory (to word an alert).
@@ -474,17 +456,20 @@ public final class AnomalyDetector: Detector {
         if let hit = profiles.cached(profileKey) { known = hit } else {
             known = try profiles.load(profileKey, storageKey: storageKey, store: store, decode: decodeProfile)
         }
-        // Read again: this baseline learned the event already (and raised what it raises then).
-        if let known, known.value.alreadyLearned.covers(time.nanoseconds) {
-            stats.updatesAlreadyLearned += 1
-            return
-        }
         let scopeBox: CacheBox<ScopeRecord>
         if let hit = scopes.cached(scopeKey), let box = hit { scopeBox = box } else {
             scopeBox = try scopes.get(scopeKey, storageKey: { space.name + "|" + scopeText }, store: store, decode: ScopeRecord.decode)
                 ?? scopes.insert(scopeKey, ScopeRecord(space: space.name, scope: scopeText, scopeName: space.scopeName(scope),
                                                        firstSeen: seconds, lastSeen: seconds, subjects: 0),
                                  storageKey: space.name + "|" + scopeText)
+        }
+        // Read again: this baseline learned the event already (and raised then what it raises).
+        // The scope's first and last seen are kept as learning keeps them: a scope written back
+        // apart from its profiles may lack them.
+        if let known, known.value.alreadyLearned.covers(time.nanoseconds, id: event.id) {
+            stats.updatesAlreadyLearned += 1
+            if scopeBox.value.saw(seconds) { scopeBox.dirty = true }
+            return
         }
         // The learning periods are judged on the baselines as they were before this event.
         let subjectFirstSeen = known?.value.profile.firstSeen
@@ -518,15 +503,15 @@ public final class AnomalyDetector: Detector {
 
         // Learn in place.
         let box = known ?? profiles.insert(profileKey, LiveProfile(fresh: AccessProfile(space: space.name, subject: subjectText, scope: scopeText,
-                                                                                  scopeName: space.scopeName(scope), time: seconds)),
+                                                                                  scopeName: space.scopeName(scope), time: seconds),
+                                                                   window: window),
                                            storageKey: storageKey())
         box.value.learn(time: time, range: range, operation: operation, keepOperation: selection.keepsOperation(space))
-        box.value.profile.noteLearned(at: time.nanoseconds, run: run!)
+        box.value.recent.learned(time: time.nanoseconds, id: event.id)
         box.dirty = true
         stats.eventsLearned += 1
         if known == nil { scopeBox.value.subjects += 1 }
-        if seconds < scopeBox.value.firstSeen { scopeBox.value.firstSeen = seconds }
-        if seconds > scopeBox.value.lastSeen { scopeBox.value.lastSeen = seconds }
+        scopeBox.value.saw(seconds)
         scopeBox.dirty = true
 
         if volume {

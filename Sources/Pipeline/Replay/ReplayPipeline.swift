@@ -29,7 +29,7 @@ public struct ReplayOptions: Sendable {
     /// saving at every commit cost as much as learning. File checkpoints move only with these
     /// saves and record how far each file was durably processed; a replay run again (after a kill
     /// or not) reads every file from its start: the baselines skip the events they had learned
-    /// (`LearnedThrough`, saved with them), the alerts table absorbs the alerts raised again, and
+    /// (`LearnedMark`, saved with them), the alerts table absorbs the alerts raised again, and
     /// correlation windows, saved at every commit, skip what they had taken. Saves come every `baselineEvents` events or
     /// `baselineInterval`, whichever is first. (A replay reads fast: every 100,000 events was a
     /// save every second or two, each re-encoding and rewriting most of the baselines, about 5 %

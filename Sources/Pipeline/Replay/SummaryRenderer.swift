@@ -26,7 +26,7 @@ public enum SummaryRenderer {
         let bounds = s.evictions.all.filter { $0.count > 0 }.map { "\($0.count) \(words($0.kind))" }
         if !bounds.isEmpty { line("State bounds reached: " + bounds.joined(separator: ", ")) }
         if s.baselineUpdatesAlreadyLearned > 0 {
-            line("Baselines: \(s.baselineUpdatesAlreadyLearned) event×baseline updates skipped (learned already: input read again)")
+            line("Baselines: \(s.baselineUpdatesAlreadyLearned) event×baseline updates skipped (covered by what the baselines had learned)")
         }
         if s.lateEvents > 0 { line("Late events: \(s.lateEvents) (beyond the allowed lateness: seen by stateless rules only)") }
         line("Input errors: \(s.read.errorCount)")

@@ -61,7 +61,8 @@ public struct RuleSetup {
     /// a rule on assembled operations needs it.
     public func makeDetection(database: StateDatabase, latenessSeconds: Int64 = 900, operationTimeoutSeconds: Int64? = nil) -> DetectionStage {
         DetectionStage(engine: Engine(rules: compiled, unknownKindMeetsAllRules: false),
-                       anomaly: anomalyRules.isEmpty ? nil : AnomalyDetector(rules: anomalyRules, store: database),
+                       anomaly: anomalyRules.isEmpty ? nil : AnomalyDetector(rules: anomalyRules, store: database,
+                                                                             configuration: .init(latenessSeconds: latenessSeconds)),
                        latenessSeconds: latenessSeconds, operationTimeoutSeconds: operationTimeoutSeconds, correlationStore: database)
     }
 

@@ -1,0 +1,61 @@
+@testable import Detection
+import Testing
+
+/// `RecentLearning` keeps the ids of one lateness window and writes them as a `LearnedMark`;
+/// `AlreadyLearned` reads the mark back.
+@Suite struct LearnedMarkTests {
+    static let second: Int64 = 1_000_000_000
+    static let t0: Int64 = 1_740_000_000 * second
+
+    @Test func theMarkListsTheWindowAndReadsBack() throws {
+        var recent = RecentLearning(window: 60 * Self.second)
+        let events: [(Int64, UInt64)] = [(Self.t0, 0x1), (Self.t0 + 30 * Self.second, 0xdead_beef_0000_0001),
+                                         (Self.t0 + 90 * Self.second + 123_456_789, .max), (Self.t0 + 100 * Self.second, 0)]
+        for (t, id) in events { recent.learned(time: t, id: id) }
+        let mark = try #require(recent.mark)
+        // One window before the newest: the first two are older, the last two are listed.
+        #expect(mark.floor == Self.t0 + 40 * Self.second)
+        #expect(mark.entries.map(\.id) == [.max, 0])
+        #expect(mark.entries.map(\.time) == [Self.t0 + 90 * Self.second + 123_000_000, Self.t0 + 100 * Self.second])
+        #expect(mark.recent == "50123.ffffffffffffffff 60000.0")
+
+        var skip = AlreadyLearned(mark)
+        let c1 = skip.covers(Self.t0, id: 0x1)                                   // before the floor
+        #expect(c1)
+        let c2 = skip.covers(Self.t0 + 50 * Self.second, id: 7)                // in the window, unseen
+        #expect(!c2)
+        let c3 = skip.covers(Self.t0 + 90 * Self.second + 123_456_789, id: .max)  // listed
+        #expect(c3)
+        let c4 = skip.covers(Self.t0 + 100 * Self.second, id: 0)
+        #expect(c4)
+        let c5 = skip.covers(Self.t0 + 101 * Self.second, id: 0)               // past the mark
+        #expect(!c5)
+        let c6 = skip.covers(Self.t0 + 102 * Self.second, id: .max)            // and stays past it
+        #expect(!c6)
+
+        // Carried on in a later run, the list keeps its entries and the floor.
+        var continued = RecentLearning(window: 60 * Self.second, continuing: mark)
+        continued.learned(time: Self.t0 + 95 * Self.second, id: 42)
+        #expect(continued.mark?.floor == mark.floor)
+        #expect(continued.mark.map { Set($0.entries.map(\.id)) } == [.max, 0, 42])
+    }
+
+    @Test func pastTheCapTheFloorMovesAboveWhatIsNoLongerListed() throws {
+        var recent = RecentLearning(window: 3_600 * Self.second)
+        let n = RecentLearning.cap + 10
+        for i in 0..<n { recent.learned(time: Self.t0 + Int64(i) * Self.second, id: UInt64(i)) }
+        let mark = try #require(recent.mark)
+        #expect(mark.entries.count == RecentLearning.cap)
+        #expect(mark.floor == Self.t0 + 9 * Self.second + 1)
+        var skip = AlreadyLearned(mark)
+        let c7 = skip.covers(Self.t0 + 9 * Self.second, id: 9)     // dropped from the list, below the floor
+        #expect(c7)
+        let c8 = skip.covers(Self.t0 + 10 * Self.second, id: 10)   // listed
+        #expect(c8)
+    }
+
+    @Test func anUnreadableListIsReadAsNoEntries() {
+        let mark = LearnedMark(floor: Self.t0, recent: "x.1 5.zz -3.4 7.a")
+        #expect(mark.entries.map(\.id) == [0xa])
+    }
+}
