@@ -147,6 +147,28 @@ import Testing
         #expect(resumed.baselines == clean.baselines, "\(resumed.counts) against \(clean.counts)")
     }
 
+    /// The end of input releases what detection still holds, and the alerts that raises are
+    /// committed after it: the baselines that learned those events are saved in that commit, not
+    /// by `finish()` ahead of it (a failure or a kill in between would have kept the baselines and
+    /// lost the alerts: the events read again are skipped as learned).
+    @Test func theEndOfInputLeavesTheBaselinesToTheCommitOfItsAlerts() throws {
+        let dir = TemporaryFolder(prefix: "vigil-baseline-finish")
+        let rules = try Self.rules(in: dir), paths = try Self.input(in: dir)
+        let setup = try RuleSetup.load(ruleDirectories: [rules], fieldMapPath: PackageRoot.url.path + "/detections/fieldmap.yml", database: nil)
+        let database = try StateDatabase(path: dir.path("s.db"))
+        defer { try? database.close() }
+        let detection = setup.makeDetection(database: database)
+        let lines = try paths.flatMap { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n").map(String.init) }
+        var alerts = try DetectionStageTests.events(lines).flatMap { detection.process($0) }
+        alerts += detection.finish()
+        #expect(alerts.count == 4)
+        #expect(try database.baselineKeys(namespace: AnomalyDetector.profileNamespace).isEmpty, "saved before the alerts' commit")
+        #expect(try database.baselineKeys(namespace: AnomalyDetector.markerNamespace).isEmpty)
+        try database.transaction { try detection.saveState() }
+        #expect(try database.baselineKeys(namespace: AnomalyDetector.profileNamespace).count == 6)
+        #expect(try database.baselineKeys(namespace: AnomalyDetector.markerNamespace).count == 4)
+    }
+
     @Test func aCompleteReplayRunAgainLearnsNothing() throws {
         let dir = TemporaryFolder(prefix: "vigil-baseline-rerun")
         let rules = try Self.rules(in: dir), paths = try Self.input(in: dir)

@@ -276,7 +276,7 @@ struct LiveProfile {
     init(_ stored: AccessProfile, window: Int64 = 0, rangeId: (String) -> Int32, operationId: (String) -> Int32) {
         profile = stored
         recent = RecentLearning(window: window, continuing: stored.learned)
-        alreadyLearned = AlreadyLearned(stored.learned)
+        alreadyLearned = AlreadyLearned(stored.learned, window: window)
         for (text, n) in stored.ipRanges { ranges.set(rangeId(text), Int64(n)) }
         for (text, t) in stored.operations { operations.set(operationId(text), t) }
         profile.ipRanges = [:]

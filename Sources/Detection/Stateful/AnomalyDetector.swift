@@ -229,7 +229,13 @@ public final class AnomalyDetector: Detector {
         }
     }
 
-    public func process(_ event: Event) -> [Alert] {
+    public func process(_ event: Event) -> [Alert] { process(event, learnedAs: event.id) }
+
+    /// `process`, with the id the baselines' marks list the event by (`LearnedMark`): an Activity
+    /// Log operation is learned once, from whichever of its records comes first, so it is listed by
+    /// its `OperationOnce` key, the same for all of them (after a restart that re-reads only its
+    /// later records, the first of those is not learned again).
+    public func process(_ event: Event, learnedAs markId: UInt64) -> [Alert] {
         stats.events += 1
         let kind = EventKindMask.bit(event.kind)
         guard let time = event.time, kinds & kind != 0 else { return [] }
@@ -256,7 +262,7 @@ public final class AnomalyDetector: Detector {
                          address!.map { rangeId($0.network(ipv4Prefix: space.ipv4Prefix, ipv6Prefix: space.ipv6Prefix)) })
             }
             do {
-                try learnAndCheck(event, time: time, space: space, subjectText: subjectText, subjectId: subject!.id, scope: scope,
+                try learnAndCheck(event, markId: markId, time: time, space: space, subjectText: subjectText, subjectId: subject!.id, scope: scope,
                                   range: range!.id, selection: selection!, into: &alerts)
             } catch {
                 storeFailed(error, event: event)
@@ -272,6 +278,8 @@ public final class AnomalyDetector: Detector {
         return alerts
     }
 
+    /// End of input: saves the baselines in a transaction of their own. For `learnOnly` and tests:
+    /// a detector that raised alerts saves inside the transaction that commits them (`save()`).
     public func finish() -> [Alert] {
         do { try save() } catch {
             stats.storeErrors += 1
@@ -439,7 +447,7 @@ public final class AnomalyDetector: Detector {
 
     // MARK: the hot path
 
-    private func learnAndCheck(_ event: Event, time: EventTime, space: Space, subjectText: String, subjectId: Int32,
+    private func learnAndCheck(_ event: Event, markId: UInt64, time: EventTime, space: Space, subjectText: String, subjectId: Int32,
                                scope: ScopeRef, range: Int32?, selection: RuleSelection, into alerts: inout [Alert]) throws {
         let seconds = time.seconds
         let profileKey = BaselineKey(space: Int32(space.index), scope: scope.id, subject: subjectId)
@@ -466,7 +474,7 @@ public final class AnomalyDetector: Detector {
         // Read again: this baseline learned the event already (and raised then what it raises).
         // The scope's first and last seen are kept as learning keeps them: a scope written back
         // apart from its profiles may lack them.
-        if let known, known.value.alreadyLearned.covers(time.nanoseconds, id: event.id) {
+        if let known, known.value.alreadyLearned.covers(time.nanoseconds, id: markId) {
             stats.updatesAlreadyLearned += 1
             if scopeBox.value.saw(seconds) { scopeBox.dirty = true }
             return
@@ -507,7 +515,7 @@ public final class AnomalyDetector: Detector {
                                                                    window: window),
                                            storageKey: storageKey())
         box.value.learn(time: time, range: range, operation: operation, keepOperation: selection.keepsOperation(space))
-        box.value.recent.learned(time: time.nanoseconds, id: event.id)
+        box.value.recent.learned(time: time.nanoseconds, id: markId)
         box.dirty = true
         stats.eventsLearned += 1
         if known == nil { scopeBox.value.subjects += 1 }

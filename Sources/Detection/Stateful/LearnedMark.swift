@@ -7,7 +7,7 @@
 //
 // The detector meets a baseline's events in event-time order, so the mark is: every event before
 // `floor` is learned (or came too late to be), and from `floor` on, exactly the events whose ids
-// are listed. Event ids are hashes of the record's bytes, the same on every read. The list covers
+// are listed (at most `RecentLearning.cap`; past it the floor moves up). Event ids are hashes of the record's bytes, the same on every read. The list covers
 // the last lateness window before the newest event learned (`RecentLearning.window`): there sit the
 // events a later run may meet for the first time (a day's export blob holds records stamped in
 // the previous day's last minutes; the end of a run learns what it still held, up to its newest
@@ -47,11 +47,13 @@ public struct LearnedMark: Codable, Sendable, Hashable {
 struct RecentLearning {
     /// How far back from the newest event learned the ids are kept (nanoseconds).
     let window: Int64
-    /// Most ids kept: past it, the oldest go and the floor moves above them (a baseline learning
-    /// hundreds of events a minute lists less than the whole window).
-    static let cap = 256
+    /// Most ids kept: past it, the oldest go and the floor moves above them. One identity in one
+    /// scope learning more than ~70 events a minute lists less than the whole window, and a later
+    /// run takes unseen events older than what is listed as learned.
+    static let cap = 1024
+    private static let millisecond: Int64 = 1_000_000
 
-    /// (time, id) of the events learned lately, oldest first, from `head`.
+    /// (time, id) of the events learned lately, in time order from `head`.
     private var learned: [(time: Int64, id: UInt64)] = []
     private var head = 0
     private var newest = Int64.min
@@ -63,24 +65,37 @@ struct RecentLearning {
         self.window = max(0, window)
         guard let mark else { return }
         carriedFloor = mark.floor
-        learned = mark.entries
-        newest = learned.map(\.time).max() ?? .min
+        learned = mark.entries.sorted { $0.time < $1.time }
+        newest = learned.last?.time ?? .min
     }
 
-    /// Every event before it is learned: one window before the newest learned, or higher.
-    var floor: Int64 { max(carriedFloor, newest == .min ? .min : newest &- window, cappedFloor) }
+    /// Every event before it is learned: one window before the newest learned, or higher past the
+    /// cap; on a whole millisecond, the precision listed times are kept to, so an event listed
+    /// stays at or after it when read back.
+    var floor: Int64 {
+        let f = max(carriedFloor, newest == .min ? .min : newest &- window, cappedFloor)
+        return f == .min ? f : f - ((f % Self.millisecond) + Self.millisecond) % Self.millisecond
+    }
 
     mutating func learned(time: Int64, id: UInt64) {
-        learned.append((time, id))
-        newest = max(newest, time)
-        while head < learned.count {
-            if learned.count - head > Self.cap {
-                cappedFloor = max(cappedFloor, learned[head].time &+ 1)
-            } else if learned[head].time >= floor {
-                break
+        // Events come in time order, but a run carrying a mark may learn one older than some listed.
+        if let last = learned.last, time < last.time {
+            var lo = head, hi = learned.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if learned[mid].time <= time { lo = mid + 1 } else { hi = mid }
             }
-            head += 1
+            learned.insert((time, id), at: lo)
+        } else {
+            learned.append((time, id))
         }
+        newest = max(newest, time)
+        if learned.count - head > Self.cap {
+            // The oldest goes; the floor moves past its millisecond (the others in it go too).
+            cappedFloor = max(cappedFloor, learned[head].time &+ Self.millisecond)
+        }
+        let floor = floor
+        while head < learned.count, learned[head].time < floor { head += 1 }
         if head > 64, head * 2 > learned.count {
             learned.removeFirst(head)
             head = 0
@@ -96,7 +111,7 @@ struct RecentLearning {
         text.reserveCapacity((learned.count - head) * 24)
         for e in learned[head...] where e.time >= floor {
             if !text.isEmpty { text.append(32) }
-            Self.appendDecimal(UInt64((e.time - floor) / 1_000_000), to: &text)
+            Self.appendDecimal(UInt64((e.time - floor) / Self.millisecond), to: &text)
             text.append(46)
             Self.appendHex(e.id, to: &text)
         }
@@ -128,17 +143,21 @@ struct RecentLearning {
 /// Which of a baseline's events a run skips because its stored mark says they are learned.
 struct AlreadyLearned {
     private var floor = Int64.min
-    private var through = Int64.min
+    /// Past it, nothing listed can come again.
+    private var until = Int64.min
     private var ids: Set<UInt64> = []
     private var active = false
 
-    static let none = AlreadyLearned(nil)
+    static let none = AlreadyLearned(nil, window: 0)
 
-    init(_ mark: LearnedMark?) {
+    /// `window`: `RecentLearning.window`. A listed id can come again up to a window after the
+    /// newest listed time: an operation is listed by its key, which its later records share.
+    init(_ mark: LearnedMark?, window: Int64) {
         guard let mark else { return }
         let entries = mark.entries
         floor = mark.floor
-        through = entries.map(\.time).max() ?? mark.floor
+        // Listed times are kept to the millisecond: the newest may be up to one later.
+        until = (entries.map(\.time).max() ?? mark.floor) &+ 1_000_000 &+ max(0, window)
         ids = Set(entries.map(\.id))
         active = true
     }
@@ -147,8 +166,7 @@ struct AlreadyLearned {
     mutating func covers(_ t: Int64, id: UInt64) -> Bool {
         guard active else { return false }
         if t < floor { return true }
-        // Listed times are kept to the millisecond: one in the newest listed millisecond may be later.
-        if t < through &+ 1_000_000 { return ids.contains(id) }
+        if t <= until { return ids.contains(id) }
         active = false   // past the mark: nothing later was learned
         ids = []
         return false

@@ -292,9 +292,11 @@ public struct StatefulStages {
         swap(&a, &scratch)
     }
 
-    /// End of input: releases and assembles everything still held, judges open windows, saves
-    /// the baselines. With `keepOpenWindows`, only windows whose timespan ended by the last event
-    /// time are judged; the rest stay open for the next run (they are persisted by the caller).
+    /// End of input: releases and assembles everything still held, judges open windows. With
+    /// `keepOpenWindows`, only windows whose timespan ended by the last event time are judged; the
+    /// rest stay open for the next run (they are persisted by the caller). The baselines are not
+    /// saved here: the caller saves them in the transaction that commits these alerts
+    /// (`AnomalyDetector.save()`), since a baseline durable before its alert could lose it.
     public mutating func finish(keepOpenWindows: Bool = false, released: (UInt64) -> Void = { _ in }) -> [Alert] {
         var alerts: [Alert] = []
         for e in buffer.flushHeld() { alerts += ordered(e.event, e.note, released: released) }
@@ -303,7 +305,6 @@ public struct StatefulStages {
             for op in assembler.finish() { alerts += operation(op) }
             assembler.drainDoneRecords(released)
         }
-        alerts += anomaly?.finish() ?? []
         // Windows still open at the end of input (lt/lte/eq/neq correlations) are judged now,
         // or, when they are kept for the next run, only those whose timespan has ended.
         if keepOpenWindows {
@@ -390,7 +391,7 @@ public struct StatefulStages {
         if let anomaly {
             if anomalyKinds & EventKindMask.bit(event.kind) != 0 { alerts += anomaly.process(event) }
             if let key = arrival.operation, operationOnce.isFirst(key: key, time: event.time!.nanoseconds, id: event.id) {
-                alerts += anomaly.process(Self.asOperation(event))
+                alerts += anomaly.process(Self.asOperation(event), learnedAs: key)
             }
         }
         guard assemblesOperations else {

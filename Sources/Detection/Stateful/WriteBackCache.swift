@@ -27,6 +27,9 @@ struct WriteBackCache<Key: FastHashable, Value> {
     /// nil box value: known to be absent from the store.
     private(set) var entries = HashedTable<Key, CacheBox<Value>?>()
     private var tick: UInt64 = 0
+    /// When an eviction found too few values it could drop (the rest held by `keep`), the next
+    /// waits until this many are in memory: not a sort of the whole cache per insert.
+    private var nextEvictionAt = 0
     private(set) var loads = 0
     private(set) var evictions = 0
 
@@ -95,7 +98,7 @@ struct WriteBackCache<Key: FastHashable, Value> {
     /// tenths of it; values `keep` holds stay in memory (written back later, by a `save`).
     @inline(__always)
     mutating func evictIfNeeded(store: BaselineStore, encode: (Value) -> [UInt8], keep: (Value) -> Bool = { _ in false }) throws {
-        guard entries.count > capacity else { return }
+        guard entries.count > max(capacity, nextEvictionAt) else { return }
         try evict(store: store, encode: encode, keep: keep)
     }
 
@@ -111,6 +114,7 @@ struct WriteBackCache<Key: FastHashable, Value> {
         let gone = Set(victims.map(\.key))
         entries.removeAll { key, _ in gone.contains(key) }
         evictions += victims.count
+        nextEvictionAt = entries.count > capacity ? entries.count + max(1, capacity / 10) : 0
     }
 
     /// Drops every value (counted as evictions). Only once a committed `save` has written them.

@@ -33,6 +33,7 @@ public enum BaselineLearning {
             onDiagnostic(Diagnostic(.error, code: "input.read-failed", "\(error)", at: SourceLocation(file: paths.joined(separator: ", "))))
         }
         _ = consumer.stages.finish()
+        _ = detector.finish()   // saves: learn-only raises no alert to commit with them
         for d in consumer.stages.buffer.lateDiagnostics() { onDiagnostic(d) }
         for d in detector.drainDiagnostics() { onDiagnostic(d) }
         var summary = Summary()

@@ -270,6 +270,32 @@ import Testing
         #expect(Self.profiles(store).first { $0.key.hasSuffix(Self.alice) }?.value.events == 2)
     }
 
+    /// An operation is learned once, from whichever of its records comes first, and listed by its
+    /// `OperationOnce` key: a later run that meets only its Success (a restart re-reading from a
+    /// checkpoint past the Start) does not learn it again.
+    @Test func anOperationIsListedByItsKeyNotByTheRecordThatStoodForIt() throws {
+        let rules = try Fixture.anomalyRules()
+        let store = InMemoryBaselineStore()
+        let t = Fixture.at(day: 0, hour: 10)
+        let start = Fixture.activity(time: t, operation: Self.listSecrets, result: "Start", line: 1)
+        let success = Fixture.activity(time: t.adding(seconds: 2), operation: Self.listSecrets, result: "Success", line: 2)
+        #expect(start.id != success.id)
+        func learn(_ events: [Event]) -> AnomalyDetector {
+            let detector = AnomalyDetector(rules: rules, store: store, mode: .learnOnly)
+            var stages = StatefulStages(anomaly: detector)
+            for e in events { _ = stages.take(e) }
+            _ = stages.finish()
+            _ = detector.finish()
+            return detector
+        }
+        _ = learn([start, success])
+        let before = Self.profiles(store).mapValues(\.events)
+        #expect(!before.isEmpty && before.values.allSatisfy { $0 == 1 })
+        let again = learn([success])
+        #expect(again.stats.updatesAlreadyLearned > 0)
+        #expect(Self.profiles(store).mapValues(\.events) == before)
+    }
+
     /// Baselines stored before the mark existed carry none: everything read is learned, as before.
     @Test func aBaselineWithoutAMarkLearnsEverything() throws {
         let store = InMemoryBaselineStore()

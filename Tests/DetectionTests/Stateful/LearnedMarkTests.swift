@@ -19,7 +19,7 @@ import Testing
         #expect(mark.entries.map(\.time) == [Self.t0 + 90 * Self.second + 123_000_000, Self.t0 + 100 * Self.second])
         #expect(mark.recent == "50123.ffffffffffffffff 60000.0")
 
-        var skip = AlreadyLearned(mark)
+        var skip = AlreadyLearned(mark, window: 60 * Self.second)
         let c1 = skip.covers(Self.t0, id: 0x1)                                   // before the floor
         #expect(c1)
         let c2 = skip.covers(Self.t0 + 50 * Self.second, id: 7)                // in the window, unseen
@@ -28,10 +28,16 @@ import Testing
         #expect(c3)
         let c4 = skip.covers(Self.t0 + 100 * Self.second, id: 0)
         #expect(c4)
-        let c5 = skip.covers(Self.t0 + 101 * Self.second, id: 0)               // past the mark
-        #expect(!c5)
-        let c6 = skip.covers(Self.t0 + 102 * Self.second, id: .max)            // and stays past it
+        // A listed id can come again up to a window after the newest listed time (an operation's
+        // later records share its key); an unlisted one is new.
+        let c5 = skip.covers(Self.t0 + 150 * Self.second, id: 0)
+        #expect(c5)
+        let c6 = skip.covers(Self.t0 + 150 * Self.second, id: 5)
         #expect(!c6)
+        let c7 = skip.covers(Self.t0 + 161 * Self.second, id: 0)               // past the mark
+        #expect(!c7)
+        let c8 = skip.covers(Self.t0 + 150 * Self.second, id: .max)            // and it stays past it
+        #expect(!c8)
 
         // Carried on in a later run, the list keeps its entries and the floor.
         var continued = RecentLearning(window: 60 * Self.second, continuing: mark)
@@ -46,12 +52,42 @@ import Testing
         for i in 0..<n { recent.learned(time: Self.t0 + Int64(i) * Self.second, id: UInt64(i)) }
         let mark = try #require(recent.mark)
         #expect(mark.entries.count == RecentLearning.cap)
-        #expect(mark.floor == Self.t0 + 9 * Self.second + 1)
-        var skip = AlreadyLearned(mark)
+        #expect(mark.floor == Self.t0 + 9 * Self.second + 1_000_000)
+        var skip = AlreadyLearned(mark, window: 0)
         let c7 = skip.covers(Self.t0 + 9 * Self.second, id: 9)     // dropped from the list, below the floor
         #expect(c7)
         let c8 = skip.covers(Self.t0 + 10 * Self.second, id: 10)   // listed
         #expect(c8)
+    }
+
+    /// The cap drops the oldest by time, not the first listed: a run carrying a full list that
+    /// learns an older unseen event does not push the floor past events it has not met yet.
+    @Test func theCapDropsTheOldestByTime() throws {
+        let t = Self.t0 + 2_000 * Self.second
+        var first = RecentLearning(window: 1_000 * Self.second)
+        for i in 0..<RecentLearning.cap { first.learned(time: t - Self.second + Int64(i) * 1_000, id: UInt64(i)) }
+        var second = RecentLearning(window: 1_000 * Self.second, continuing: try #require(first.mark))
+        second.learned(time: t - 800 * Self.second, id: 0xabc)
+        let mark = try #require(second.mark)
+        #expect(mark.floor <= t - 700 * Self.second)
+        var skip = AlreadyLearned(mark, window: 0)
+        let unseen = skip.covers(t - 700 * Self.second, id: 0xdef)
+        #expect(!unseen)
+    }
+
+    /// Floors sit on whole milliseconds, as listed times do: an event listed in one run's mark is
+    /// still listed when a later run moves the floor within its millisecond.
+    @Test func aListedEventStaysListedWhenTheFloorMovesWithinItsMillisecond() throws {
+        var first = RecentLearning(window: Self.second)
+        first.learned(time: Self.t0 + 700_000, id: 1)
+        first.learned(time: Self.t0 + Self.second + 200_000, id: 2)
+        var second = RecentLearning(window: Self.second, continuing: try #require(first.mark))
+        second.learned(time: Self.t0 + Self.second + 500_000, id: 3)
+        let mark = try #require(second.mark)
+        #expect(mark.floor % 1_000_000 == 0)
+        var skip = AlreadyLearned(mark, window: 0)
+        let again = skip.covers(Self.t0 + 700_000, id: 1)
+        #expect(again)
     }
 
     @Test func anUnreadableListIsReadAsNoEntries() {
