@@ -78,7 +78,10 @@ struct BaselineCommand: ParsableCommand {
             case .json:
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                for p in profiles { print(String(decoding: try encoder.encode(p), as: UTF8.self)) }
+                for var p in profiles {
+                    p.learned = nil   // which recent events it learned, by id: bookkeeping, not baseline
+                    print(String(decoding: try encoder.encode(p), as: UTF8.self))
+                }
             }
         }
     }

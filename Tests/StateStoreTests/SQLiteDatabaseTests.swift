@@ -81,6 +81,7 @@ import Testing
             #expect(error.description.contains("give a file path"), "\(error)")
         }
         #expect(!FileManager.default.fileExists(atPath: ":memory:"))
+        #expect(!FileManager.default.fileExists(atPath: "state.db") && !FileManager.default.fileExists(atPath: "file:state.db?mode=memory"))
     }
 
     @Test func lockedDatabaseIsRetriable() throws {

@@ -59,6 +59,7 @@ import Testing
         #expect(learn.stdout.contains("0 late, 0 unreadable, 4 operations)"), "\(learn.stdout)")
         #expect(!profiles.isEmpty)
         #expect(profiles.allSatisfy { ($0["subject"] as? String) == "alice@contoso.example" }, "\(profiles)")
+        #expect(profiles.allSatisfy { $0["learned"] == nil }, "show leaves the mark of learned ids out")
         // The workspace baseline counts three active days from three operations (not six records).
         let workspace = try #require(Self.workspaceProfile(profiles), "\(profiles)")
         #expect((workspace["activeDays"] as? [Any])?.count == 3, "\(workspace)")

@@ -277,6 +277,7 @@ struct LiveProfile {
         profile = stored
         recent = RecentLearning(window: window, continuing: stored.learned)
         alreadyLearned = AlreadyLearned(stored.learned, window: window)
+        profile.learned = nil   // kept in `recent` from here on
         for (text, n) in stored.ipRanges { ranges.set(rangeId(text), Int64(n)) }
         for (text, t) in stored.operations { operations.set(operationId(text), t) }
         profile.ipRanges = [:]

@@ -28,8 +28,9 @@ public final class AnomalyDetector: Detector {
         public var maxScopes: Int
         /// Largest record text copied into an alert's evidence.
         public var maxEvidenceBytes: Int
-        /// The allowed lateness: how far back from its newest event a baseline lists the events it
-        /// learned (`LearnedMark`), so a later run learns the ones it meets first.
+        /// The allowed lateness (or the operation timeout when longer): how far back from its
+        /// newest event a baseline lists the events it learned (`LearnedMark`), so a later run
+        /// learns the ones it meets first.
         public var latenessSeconds: Int64
 
         public init(maxProfiles: Int = 100_000, maxScopes: Int = 20_000, maxEvidenceBytes: Int = 8_192, latenessSeconds: Int64 = 900) {

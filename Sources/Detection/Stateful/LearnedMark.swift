@@ -23,7 +23,7 @@
 public struct LearnedMark: Codable, Sendable, Hashable {
     /// Nanoseconds since the epoch: every event of the baseline before it is learned.
     public var floor: Int64
-    /// The events learned at `floor` or later: "<milliseconds after floor>.<id in hex>",
+    /// The events learned at `floor` or later: "<milliseconds after floor>.<id's low 32 bits in hex>",
     /// space-separated.
     public var recent: String
 
@@ -48,10 +48,16 @@ struct RecentLearning {
     /// How far back from the newest event learned the ids are kept (nanoseconds).
     let window: Int64
     /// Most ids kept: past it, the oldest go and the floor moves above them. One identity in one
-    /// scope learning more than ~70 events a minute lists less than the whole window, and a later
-    /// run takes unseen events older than what is listed as learned.
-    static let cap = 1024
+    /// scope learning more than ~17 events a minute lists less than the whole window, and a later
+    /// run takes unseen events older than what is listed as learned. Across all baselines the lists
+    /// hold at most the events of one window, each as 16 bytes (what the event-time buffer holds
+    /// whole); a baseline stores at most ~4 KB of them.
+    static let cap = 256
     private static let millisecond: Int64 = 1_000_000
+
+    /// Ids are listed by their low 32 bits (8 hex digits, not 16): telling one of a baseline's
+    /// unseen events from the ≤ 256 it listed, a mix-up is one in ~17 million.
+    static func short(_ id: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: id) }
 
     /// (time, id) of the events learned lately, in time order from `head`.
     private var learned: [(time: Int64, id: UInt64)] = []
@@ -96,8 +102,8 @@ struct RecentLearning {
         }
         let floor = floor
         while head < learned.count, learned[head].time < floor { head += 1 }
-        if head > 64, head * 2 > learned.count {
-            learned.removeFirst(head)
+        if head > Self.cap / 4 {
+            learned = Array(learned[head...])   // a new buffer, sized to what is left
             head = 0
         }
     }
@@ -113,7 +119,7 @@ struct RecentLearning {
             if !text.isEmpty { text.append(32) }
             Self.appendDecimal(UInt64((e.time - floor) / Self.millisecond), to: &text)
             text.append(46)
-            Self.appendHex(e.id, to: &text)
+            Self.appendHex(UInt64(Self.short(e.id)), to: &text)
         }
         return LearnedMark(floor: floor, recent: String(decoding: text, as: UTF8.self))
     }
@@ -145,7 +151,7 @@ struct AlreadyLearned {
     private var floor = Int64.min
     /// Past it, nothing listed can come again.
     private var until = Int64.min
-    private var ids: Set<UInt64> = []
+    private var ids: Set<UInt32> = []
     private var active = false
 
     static let none = AlreadyLearned(nil, window: 0)
@@ -158,7 +164,7 @@ struct AlreadyLearned {
         floor = mark.floor
         // Listed times are kept to the millisecond: the newest may be up to one later.
         until = (entries.map(\.time).max() ?? mark.floor) &+ 1_000_000 &+ max(0, window)
-        ids = Set(entries.map(\.id))
+        ids = Set(entries.map { RecentLearning.short($0.id) })
         active = true
     }
 
@@ -166,7 +172,7 @@ struct AlreadyLearned {
     mutating func covers(_ t: Int64, id: UInt64) -> Bool {
         guard active else { return false }
         if t < floor { return true }
-        if t <= until { return ids.contains(id) }
+        if t <= until { return ids.contains(RecentLearning.short(id)) }
         active = false   // past the mark: nothing later was learned
         ids = []
         return false

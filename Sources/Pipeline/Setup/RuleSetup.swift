@@ -60,10 +60,13 @@ public struct RuleSetup {
     /// and survive restarts. Nothing waits for event time unless a correlation, an anomaly rule or
     /// a rule on assembled operations needs it.
     public func makeDetection(database: StateDatabase, latenessSeconds: Int64 = 900, operationTimeoutSeconds: Int64? = nil) -> DetectionStage {
-        DetectionStage(engine: Engine(rules: compiled, unknownKindMeetsAllRules: false),
-                       anomaly: anomalyRules.isEmpty ? nil : AnomalyDetector(rules: anomalyRules, store: database,
-                                                                             configuration: .init(latenessSeconds: latenessSeconds)),
-                       latenessSeconds: latenessSeconds, operationTimeoutSeconds: operationTimeoutSeconds, correlationStore: database)
+        // What a restart may read again and an operation's later records may follow by
+        // (`LearnedMark`): the lateness, or the operation timeout when longer.
+        let markWindow = max(latenessSeconds, DetectionStage.operationTimeout(latenessSeconds: latenessSeconds, configured: operationTimeoutSeconds))
+        let anomaly = anomalyRules.isEmpty ? nil
+            : AnomalyDetector(rules: anomalyRules, store: database, configuration: .init(latenessSeconds: markWindow))
+        return DetectionStage(engine: Engine(rules: compiled, unknownKindMeetsAllRules: false), anomaly: anomaly,
+                              latenessSeconds: latenessSeconds, operationTimeoutSeconds: operationTimeoutSeconds, correlationStore: database)
     }
 
     static func findFieldMap(near directories: [String]) -> String? {

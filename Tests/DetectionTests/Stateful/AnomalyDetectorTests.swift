@@ -203,7 +203,7 @@ import Testing
         #expect(spaces > 0)
         for p in Self.profiles(store).values {
             #expect(p.learned?.floor == t.nanoseconds - 900 * 1_000_000_000)
-            #expect(p.learned?.entries.map(\.id) == events.prefix(2).map(\.id))
+            #expect(p.learned?.entries.map(\.id) == events.prefix(2).map { UInt64(RecentLearning.short($0.id)) })
         }
         let second = AnomalyDetector(rules: rules, store: store, mode: .learnOnly)
         _ = Self.run(second, [events[2], events[0], events[1]])
@@ -348,6 +348,45 @@ import Testing
                                                     serial: 400 + i)).isEmpty)
         }
         #expect(first.stats.profilesInMemory <= 4, "\(first.stats)")
+    }
+
+    /// A save that rolls back with its batch leaves the alerting baselines held: pushed past the
+    /// bound afterwards, they are still not written back, and a crash then loses nothing.
+    @Test func aRolledBackSaveKeepsTheAlertingBaselinesHeld() throws {
+        struct Rollback: Error {}
+        let store = InMemoryBaselineStore()
+        let rules = try Fixture.anomalyRules()
+        let first = AnomalyDetector(rules: rules, store: store, configuration: .init(maxProfiles: 4))
+        _ = Self.run(first, Self.history())
+        try first.save()
+        let call = Fixture.operation(time: Fixture.at(day: 20, hour: 10), operation: Self.listSecrets, ip: "198.18.7.5", serial: 1)
+        let raised = first.process(call)
+        #expect(!raised.isEmpty)
+        #expect(throws: Rollback.self) { try store.transaction { try first.save(); throw Rollback() } }
+        for i in 0..<40 {
+            _ = first.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 11, minute: i), caller: "user\(i)@contoso.example", serial: 300 + i))
+        }
+        #expect(first.stats.profileEvictions > 0)
+        let second = AnomalyDetector(rules: rules, store: store)
+        #expect(second.process(call).map(\.id).sorted() == raised.map(\.id).sorted())
+    }
+
+    /// An early save is asked for once the baselines held for their alerts pass a tenth of the bound.
+    @Test func anEarlySaveIsWantedPastATenthOfTheBound() throws {
+        let store = InMemoryBaselineStore()
+        let detector = AnomalyDetector(rules: [try Fixture.rule("vigil-aml-first-access-to-workspace")], store: store,
+                                       configuration: .init(maxProfiles: 20))
+        _ = Self.run(detector, Self.history())
+        try detector.save()
+        var alerting = 0
+        for i in 0..<3 {
+            alerting += detector.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 11, minute: i), caller: "new\(i)@contoso.example",
+                                                           serial: 500 + i)).count
+            #expect(detector.saveWanted == (alerting > 2), "\(alerting) alerting baselines")
+        }
+        #expect(alerting == 3)
+        try detector.save()
+        #expect(!detector.saveWanted)
     }
 
     @Test func learnOnlyRaisesNothingAndMarksNothing() throws {
