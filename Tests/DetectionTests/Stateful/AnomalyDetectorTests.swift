@@ -315,6 +315,26 @@ import Testing
         #expect(Self.profiles(store).values.allSatisfy { $0.events == 2 * history.count })
     }
 
+    /// Alice's history saved, then her first credential pull alerting (`call`, `raised`) in a
+    /// detector bounded to four baselines; `beforeCrowd` runs before 40 new identities push her
+    /// baselines past the bound.
+    static func alertThenCrowd(_ store: InMemoryBaselineStore, beforeCrowd: (AnomalyDetector) throws -> Void = { _ in }) throws
+        -> (detector: AnomalyDetector, call: Event, raised: [Alert]) {
+        let detector = AnomalyDetector(rules: try Fixture.anomalyRules(), store: store, configuration: .init(maxProfiles: 4))
+        _ = run(detector, history())
+        try detector.save()
+        let call = Fixture.operation(time: Fixture.at(day: 20, hour: 10), operation: listSecrets, ip: "198.18.7.5", serial: 1)
+        let raised = detector.process(call)
+        #expect(raised.contains { $0.ruleId == "vigil-aml-first-credential-pull" })
+        try beforeCrowd(detector)
+        for i in 0..<40 {
+            _ = detector.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 11, minute: i), caller: "user\(i)@contoso.example",
+                                                   serial: 300 + i))
+        }
+        #expect(detector.stats.profileEvictions > 0)
+        return (detector, call, raised)
+    }
+
     /// A baseline that raised an alert is not written back at the memory bound before the next
     /// save, which commits with the alert: written earlier, a crash before that commit left a
     /// baseline that had learned the event while the alert was lost, and the run after it, reading
@@ -322,18 +342,7 @@ import Testing
     @Test func aBaselineIsNotWrittenBackBeforeTheAlertItRaisedCommits() throws {
         let store = InMemoryBaselineStore()
         let rules = try Fixture.anomalyRules()
-        let first = AnomalyDetector(rules: rules, store: store, configuration: .init(maxProfiles: 4))
-        _ = Self.run(first, Self.history())
-        try first.save()
-        let call = Fixture.operation(time: Fixture.at(day: 20, hour: 10), operation: Self.listSecrets, ip: "198.18.7.5", serial: 1)
-        let raised = first.process(call)
-        #expect(raised.contains { $0.ruleId == "vigil-aml-first-credential-pull" })
-        // Other identities push alice's baselines past the bound before any save.
-        for i in 0..<40 {
-            _ = first.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 11, minute: i), caller: "user\(i)@contoso.example",
-                                                serial: 300 + i))
-        }
-        #expect(first.stats.profileEvictions > 0)
+        let (first, call, raised) = try Self.alertThenCrowd(store)
         // The new identities alerted too, and are held as well: the detector asks for an early save.
         #expect(first.saveWanted)
         // The process dies here. The next run reads the call again and raises the same alerts.
@@ -355,19 +364,10 @@ import Testing
     @Test func aRolledBackSaveKeepsTheAlertingBaselinesHeld() throws {
         struct Rollback: Error {}
         let store = InMemoryBaselineStore()
-        let rules = try Fixture.anomalyRules()
-        let first = AnomalyDetector(rules: rules, store: store, configuration: .init(maxProfiles: 4))
-        _ = Self.run(first, Self.history())
-        try first.save()
-        let call = Fixture.operation(time: Fixture.at(day: 20, hour: 10), operation: Self.listSecrets, ip: "198.18.7.5", serial: 1)
-        let raised = first.process(call)
-        #expect(!raised.isEmpty)
-        #expect(throws: Rollback.self) { try store.transaction { try first.save(); throw Rollback() } }
-        for i in 0..<40 {
-            _ = first.process(Fixture.dataPlane(time: Fixture.at(day: 20, hour: 11, minute: i), caller: "user\(i)@contoso.example", serial: 300 + i))
+        let (_, call, raised) = try Self.alertThenCrowd(store) { detector in
+            #expect(throws: Rollback.self) { try store.transaction { try detector.save(); throw Rollback() } }
         }
-        #expect(first.stats.profileEvictions > 0)
-        let second = AnomalyDetector(rules: rules, store: store)
+        let second = AnomalyDetector(rules: try Fixture.anomalyRules(), store: store)
         #expect(second.process(call).map(\.id).sorted() == raised.map(\.id).sorted())
     }
 
