@@ -7,12 +7,14 @@
 //
 // The detector meets a baseline's events in event-time order, so the mark is: every event before
 // `floor` is learned (or came too late to be), and from `floor` on, exactly the events whose ids
-// are listed (at most `RecentLearning.cap`; past it the floor moves up). Event ids are hashes of the record's bytes, the same on every read. The list covers
-// the last lateness window before the newest event learned (`RecentLearning.window`): there sit the
-// events a later run may meet for the first time (a day's export blob holds records stamped in
-// the previous day's last minutes; the end of a run learns what it still held, up to its newest
-// event), and they are learned then, while those read again are skipped. Events older than that are
-// taken as learned: a baseline learns forward in event time.
+// are listed (at most `RecentLearning.cap`; past it the floor moves up). Event ids hash the
+// record's bytes, the same on every read; an Activity Log operation is listed by its
+// `OperationOnce` key, which all its records share. The list covers the last lateness window
+// before the newest event learned (`RecentLearning.window`): there sit the events a later run may
+// meet for the first time (a day's export blob holds records stamped in the previous day's last
+// minutes; the end of a run learns what it still held, up to its newest event), and they are
+// learned then, while those read again are skipped. Events older than that are taken as learned:
+// a baseline learns forward in event time.
 //
 // Per baseline, not one mark for the whole store: a baseline of a rule added later, or of an
 // identity another process learned until a rebalance, learns its history when that is read. A
