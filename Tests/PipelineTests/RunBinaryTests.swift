@@ -34,6 +34,19 @@ extension RunTests {
         return false
     }
 
+    /// Runs the service on `config` to its exit (it must stop by itself): its status and the lines
+    /// it wrote to standard error.
+    static func runToExit(config: String, dir: String) throws -> (status: Int32, lines: [Substring]) {
+        let p = try spawn(config: config, log: "\(dir)/log")
+        #expect(wait(p, seconds: 20))
+        return (p.terminationStatus, try String(contentsOfFile: "\(dir)/log", encoding: .utf8).split(separator: "\n"))
+    }
+
+    /// A log line as a JSON object (nil when it is not one).
+    static func object(_ line: Substring?) -> [String: Any]? {
+        line.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
     static func checkpoints(_ state: String) -> [StateStore.Checkpoint] {
         guard let db = try? StateDatabase(path: state, readOnly: true) else { return [] }
         defer { try? db.close() }
@@ -98,13 +111,11 @@ extension RunTests {
         let config = "\(dir)/vigil.yaml"
         try RunFixture.config(tree: "\(dir)/tree", state: "/proc/vigil-none/state.db", jsonl: "\(dir)/out.jsonl", metrics: false)
             .write(toFile: config, atomically: true, encoding: .utf8)
-        let p = try Self.spawn(config: config, log: "\(dir)/log")
-        #expect(Self.wait(p, seconds: 20))
-        #expect(p.terminationStatus == 1)
-        let lines = try String(contentsOfFile: "\(dir)/log", encoding: .utf8).split(separator: "\n")
-        let last = try lines.last.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        #expect(last??["level"] as? String == "critical")
-        #expect((last??["msg"] as? String ?? "").contains("/proc/vigil-none/state.db"), "\(lines)")
+        let (status, lines) = try Self.runToExit(config: config, dir: dir)
+        #expect(status == 1)
+        let last = Self.object(lines.last)
+        #expect(last?["level"] as? String == "critical")
+        #expect((last?["msg"] as? String ?? "").contains("/proc/vigil-none/state.db"), "\(lines)")
     }
 
     /// A config that cannot be read: its `log.format` is unknown, so the default (`auto`) decides,
@@ -115,14 +126,12 @@ extension RunTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let config = "\(dir)/vigil.yaml"
         try "state: {path: \"\(dir)/state.db\"}\nbogus_key: 1\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let p = try Self.spawn(config: config, log: "\(dir)/log")
-        #expect(Self.wait(p, seconds: 20))
-        #expect(p.terminationStatus == 2)
-        let lines = try String(contentsOfFile: "\(dir)/log", encoding: .utf8).split(separator: "\n")
+        let (status, lines) = try Self.runToExit(config: config, dir: dir)
+        #expect(status == 2)
         #expect(lines.count == 1, "\(lines)")
-        let line = try lines.first.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        #expect(line??["level"] as? String == "critical")
-        #expect((line??["msg"] as? String ?? "").contains("bogus_key: unknown key"), "\(lines)")
+        let line = Self.object(lines.first)
+        #expect(line?["level"] as? String == "critical")
+        #expect((line?["msg"] as? String ?? "").contains("bogus_key: unknown key"), "\(lines)")
     }
 
     /// `--check` is read by people: its problems are text even where the service would log JSON
