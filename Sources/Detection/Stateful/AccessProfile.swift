@@ -275,8 +275,9 @@ struct LiveProfile {
 
     init(_ stored: AccessProfile, window: Int64 = 0, rangeId: (String) -> Int32, operationId: (String) -> Int32) {
         profile = stored
-        recent = RecentLearning(window: window, continuing: stored.learned)
-        alreadyLearned = AlreadyLearned(stored.learned, window: window)
+        let entries = stored.learned?.entries ?? []   // parsed once, for both
+        recent = RecentLearning(window: window, continuing: stored.learned, entries: entries)
+        alreadyLearned = AlreadyLearned(stored.learned, entries: entries, window: window)
         profile.learned = nil   // kept in `recent` from here on
         for (text, n) in stored.ipRanges { ranges.set(rangeId(text), Int64(n)) }
         for (text, t) in stored.operations { operations.set(operationId(text), t) }
@@ -287,7 +288,7 @@ struct LiveProfile {
     /// The stored form, ranges and operations spelled out.
     func stored(rangeText: (Int32) -> String, operationText: (Int32) -> String) -> AccessProfile {
         var p = profile
-        p.learned = recent.mark ?? profile.learned
+        p.learned = recent.mark
         p.ipRanges = Dictionary(uniqueKeysWithValues: ranges.pairs.map { (rangeText($0.key), Int($0.value)) })
         p.operations = Dictionary(uniqueKeysWithValues: operations.pairs.map { (operationText($0.key), $0.value) })
         return p
@@ -295,7 +296,7 @@ struct LiveProfile {
 
     func encoded(rangeText: (Int32) -> String, operationText: (Int32) -> String) -> [UInt8] {
         var p = profile
-        p.learned = recent.mark ?? profile.learned
+        p.learned = recent.mark
         return p.encoded(ranges: ranges.pairs.map { (rangeText($0.key), $0.value) },
                         operations: operations.pairs.map { (operationText($0.key), $0.value) })
     }

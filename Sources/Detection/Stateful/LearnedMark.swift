@@ -70,10 +70,15 @@ struct RecentLearning {
     private var cappedFloor = Int64.min
 
     init(window: Int64, continuing mark: LearnedMark? = nil) {
+        self.init(window: window, continuing: mark, entries: mark?.entries ?? [])
+    }
+
+    /// `init(window:continuing:)` with the mark's `entries`, read once by the caller.
+    init(window: Int64, continuing mark: LearnedMark?, entries: [(time: Int64, id: UInt64)]) {
         self.window = max(0, window)
         guard let mark else { return }
         carriedFloor = mark.floor
-        learned = mark.entries.sorted { $0.time < $1.time }
+        learned = entries.sorted { $0.time < $1.time }
         newest = learned.last?.time ?? .min
     }
 
@@ -112,7 +117,7 @@ struct RecentLearning {
 
     /// The stored form; nil when nothing was learned.
     var mark: LearnedMark? {
-        guard newest != .min else { return nil }
+        guard newest != .min || carriedFloor != .min else { return nil }
         let floor = floor
         // Written digit by digit: every baseline an event touched is encoded at every save.
         var text: [UInt8] = []
@@ -161,8 +166,12 @@ struct AlreadyLearned {
     /// `window`: `RecentLearning.window`. A listed id can come again up to a window after the
     /// newest listed time: an operation is listed by its key, which its later records share.
     init(_ mark: LearnedMark?, window: Int64) {
+        self.init(mark, entries: mark?.entries ?? [], window: window)
+    }
+
+    /// `init(_:window:)` with the mark's `entries`, read once by the caller.
+    init(_ mark: LearnedMark?, entries: [(time: Int64, id: UInt64)], window: Int64) {
         guard let mark else { return }
-        let entries = mark.entries
         floor = mark.floor
         // Listed times are kept to the millisecond: the newest may be up to one later.
         until = (entries.map(\.time).max() ?? mark.floor) &+ 1_000_000 &+ max(0, window)
