@@ -73,6 +73,37 @@ import Testing
         #expect((Self.workspaceProfile(profilesAgain)?["events"] as? Int) == 3, "\(profilesAgain)")
     }
 
+    /// Priming after the fact: baselines a later period started (a live run, say) still learn the
+    /// history older than what they learned when it is read afterwards, once; the period they
+    /// learned is skipped, and the whole read again changes nothing.
+    @Test(.enabled(if: VigilBinary.exists, VigilBinary.skipReason))
+    func historyOlderThanWhatWasLearnedIsLearnedOnce() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-baseline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func days(_ range: Range<Int>) -> String {
+            range.map { Self.record(day: $0, corr: "c0ffee00-0000-4000-8000-0000000000a\($0)", result: "Success",
+                                    caller: "alice@contoso.example", ip: "203.0.113.10") }.joined(separator: "\n") + "\n"
+        }
+        let recent = dir.appendingPathComponent("recent.jsonl"), history = dir.appendingPathComponent("history.jsonl")
+        try days(4..<7).write(to: recent, atomically: true, encoding: .utf8)
+        try days(0..<7).write(to: history, atomically: true, encoding: .utf8)
+
+        let (first, _) = try Self.learnThenShow(recent.path, identity: "alice", in: dir)
+        #expect(first.status == 0, "\(first.stderr)")
+        // The older days are new to the baseline; the three it learned are skipped.
+        let (primed, profiles) = try Self.learnThenShow(history.path, identity: "alice", in: dir)
+        #expect(primed.status == 0, "\(primed.stderr)")
+        let workspace = try #require(Self.workspaceProfile(profiles), "\(profiles)")
+        #expect((workspace["events"] as? Int) == 7 && (workspace["activeDays"] as? [Any])?.count == 7, "\(workspace)")
+        #expect(workspace["firstSeen"] as? Int == 1_740_996_000, "\(workspace)")   // 2025-03-03T10:00:00Z, day 0
+        #expect(primed.stdout.contains("event×baseline updates skipped"), "\(primed.stdout)")
+
+        let (again, profilesAgain) = try Self.learnThenShow(history.path, identity: "alice", in: dir)
+        #expect(again.stdout.contains("learned from 0 event×baseline updates"), "\(again.stdout)")
+        #expect((Self.workspaceProfile(profilesAgain)?["events"] as? Int) == 7, "\(profilesAgain)")
+    }
+
     /// A folder with two files over the same days, one of them a gzipped `{"records":[…]}`
     /// envelope: read like replay reads it, merged by event time, so nothing is late (read one
     /// file after the other, the second file's first days would be behind the watermark).

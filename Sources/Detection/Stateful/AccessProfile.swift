@@ -229,8 +229,18 @@ extension AccessProfile: StoredJSON {
         }
         w.raw("},\"lastSeen\":"); w.int(lastSeen)
         if let learned {
-            w.raw(",\"learned\":{\"floor\":"); w.int(learned.floor)
-            w.raw(",\"recent\":"); w.string(learned.recent); w.byte(125)
+            w.raw(",\"learned\":{")
+            if let earlier = learned.earlier {
+                w.raw("\"earlier\":[")
+                for (n, s) in earlier.enumerated() {
+                    w.raw(n > 0 ? ",[" : "["); w.ints(s); w.byte(93)
+                }
+                w.raw("],")
+            }
+            w.raw("\"floor\":"); w.int(learned.floor)
+            w.raw(",\"recent\":"); w.string(learned.recent)
+            if let since = learned.since { w.raw(",\"since\":"); w.int(since) }
+            w.byte(125)
         }
         w.raw(",\"operations\":{")
         for (n, (k, v)) in operations.sorted(by: { $0.0 < $1.0 }).enumerated() {
@@ -276,8 +286,10 @@ struct LiveProfile {
     init(_ stored: AccessProfile, window: Int64 = 0, rangeId: (String) -> Int32, operationId: (String) -> Int32) {
         profile = stored
         let entries = stored.learned?.entries ?? []   // parsed once, for both
-        recent = RecentLearning(window: window, continuing: stored.learned, entries: entries)
-        alreadyLearned = AlreadyLearned(stored.learned, entries: entries, window: window)
+        // A mark without `since` (or no mark): the profile's first event starts its stretch.
+        let since = stored.firstSeen &* 1_000_000_000
+        recent = RecentLearning(window: window, continuing: stored.learned, entries: entries, since: since)
+        alreadyLearned = AlreadyLearned(stored.learned, entries: entries, window: window, since: since)
         profile.learned = nil   // kept in `recent` from here on
         for (text, n) in stored.ipRanges { ranges.set(rangeId(text), Int64(n)) }
         for (text, t) in stored.operations { operations.set(operationId(text), t) }

@@ -13,25 +13,46 @@
 // before the newest event learned (`RecentLearning.window`): there sit the events a later run may
 // meet for the first time (a day's export blob holds records stamped in the previous day's last
 // minutes; the end of a run learns what it still held, up to its newest event), and they are
-// learned then, while those read again are skipped. Events older than that are taken as learned:
-// a baseline learns forward in event time.
+// learned then, while those read again are skipped.
+//
+// Below the floor, a mark knows stretches of event time, not ids: from `since` (the first event of
+// the stretch the floor ends) on, every event read was learned, as were those in the `earlier`
+// stretches ([first, last] each). An event below the floor outside all of them was never read:
+// history older than what the baseline learned (`vigil baseline learn` priming baselines a live
+// run started, a backfill of an earlier month). It is learned, and its stretch kept. A gap inside
+// one stretch is not told from an identity's quiet days: a later read of a period newer than the
+// floor, skipped over by an earlier run, is taken as learned.
 //
 // Per baseline, not one mark for the whole store: a baseline of a rule added later, or of an
 // identity another process learned until a rebalance, learns its history when that is read. A
 // baseline written back at the memory bound and read again in the same run carries this run's ids,
 // so nothing of this run is skipped.
 
-/// The stored form, `"learned": {"floor": …, "recent": "…"}` in a profile.
+/// The stored form, `"learned": {"earlier": [[…, …]], "floor": …, "recent": "…", "since": …}` in a
+/// profile (times in nanoseconds since the epoch).
 public struct LearnedMark: Codable, Sendable, Hashable {
-    /// Nanoseconds since the epoch: every event of the baseline before it is learned.
+    /// Every event read before it, from `since` on or in an `earlier` stretch, is learned.
     public var floor: Int64
     /// The events learned at `floor` or later: "<milliseconds after floor>.<id's low 32 bits in hex>",
     /// space-separated.
     public var recent: String
+    /// The first event of the stretch of learning that reaches the floor. nil in marks written
+    /// before it was kept: the profile's `firstSeen` stands for it.
+    public var since: Int64?
+    /// Older stretches learned, [first, last] event time each, ascending (history read after
+    /// later events were learned); nil when there are none.
+    public var earlier: [[Int64]]?
 
-    public init(floor: Int64, recent: String) {
+    public init(floor: Int64, recent: String, since: Int64? = nil, earlier: [[Int64]]? = nil) {
         self.floor = floor
         self.recent = recent
+        self.since = since
+        self.earlier = earlier
+    }
+
+    /// `earlier` as (first, last) pairs; malformed ones left out.
+    var earlierStretches: [Stretch] {
+        (earlier ?? []).compactMap { $0.count == 2 && $0[0] <= $0[1] ? Stretch(first: $0[0], last: $0[1]) : nil }
     }
 
     /// (time in nanoseconds, to the millisecond, never before `floor`; id) of each listed event.
@@ -41,6 +62,32 @@ public struct LearnedMark: Codable, Sendable, Hashable {
             guard parts.count == 2, let ms = Int64(parts[0]), ms >= 0, let id = UInt64(parts[1], radix: 16) else { return nil }
             return (floor &+ ms &* 1_000_000, id)
         }
+    }
+}
+
+/// A stretch of event time (nanoseconds, both ends included) over which a baseline learned every
+/// event read.
+struct Stretch: Equatable {
+    var first: Int64
+    var last: Int64
+
+    func contains(_ t: Int64) -> Bool { first <= t && t <= last }
+
+    /// At most `cap` stretches, ascending: overlapping ones joined, then, past the cap, the two with
+    /// the shortest gap between them (what lay in that gap is from then on taken as learned).
+    static func merged(_ stretches: [Stretch], cap: Int) -> [Stretch] {
+        var out: [Stretch] = []
+        for s in stretches.sorted(by: { $0.first < $1.first }) {
+            if let last = out.last, s.first <= last.last { out[out.count - 1].last = max(last.last, s.last) } else { out.append(s) }
+        }
+        func gap(after i: Int) -> Int64 { out[i + 1].first &- out[i].last }
+        while out.count > max(1, cap) {
+            var i = 0
+            for j in 1..<(out.count - 1) where gap(after: j) < gap(after: i) { i = j }
+            out[i].last = out[i + 1].last
+            out.remove(at: i + 1)
+        }
+        return out
     }
 }
 
@@ -68,16 +115,27 @@ struct RecentLearning {
     /// The floor carried from a stored mark, and the one the cap pushed up.
     private var carriedFloor = Int64.min
     private var cappedFloor = Int64.min
+    /// The first event of the stretch the floor ends (`LearnedMark.since`).
+    private var since = Int64.min
+    /// The older stretches carried, and this run's learning below the carried floor (history
+    /// older than the mark knew: `AlreadyLearned` let it through).
+    private var earlier: [Stretch] = []
+    private var backfill: Stretch?
+    /// Most older stretches kept: past it the two closest are joined.
+    static let maxEarlier = 8
 
-    init(window: Int64, continuing mark: LearnedMark? = nil) {
-        self.init(window: window, continuing: mark, entries: mark?.entries ?? [])
+    init(window: Int64, continuing mark: LearnedMark? = nil, since fallbackSince: Int64 = .min) {
+        self.init(window: window, continuing: mark, entries: mark?.entries ?? [], since: fallbackSince)
     }
 
-    /// `init(window:continuing:)` with the mark's `entries`, read once by the caller.
-    init(window: Int64, continuing mark: LearnedMark?, entries: [(time: Int64, id: UInt64)]) {
+    /// `init(window:continuing:since:)` with the mark's `entries`, read once by the caller.
+    /// `fallbackSince`: what stands for the mark's `since` when it has none (the profile's first event).
+    init(window: Int64, continuing mark: LearnedMark?, entries: [(time: Int64, id: UInt64)], since fallbackSince: Int64 = .min) {
         self.window = max(0, window)
+        since = mark?.since ?? fallbackSince
         guard let mark else { return }
         carriedFloor = mark.floor
+        earlier = mark.earlierStretches
         learned = entries.sorted { $0.time < $1.time }
         newest = learned.last?.time ?? .min
     }
@@ -91,6 +149,14 @@ struct RecentLearning {
     }
 
     mutating func learned(time: Int64, id: UInt64) {
+        if carriedFloor != .min, time < carriedFloor {
+            // History below the carried floor, never read before: a stretch of its own.
+            backfill = Stretch(first: min(backfill?.first ?? time, time), last: max(backfill?.last ?? time, time))
+            return
+        }
+        // The stretch reaches back to the first event learned (a mark that knows no `since` keeps
+        // none: all below its floor stays learned).
+        if carriedFloor == .min || since != .min { since = since == .min ? time : min(since, time) }
         // Events come in time order, but a run carrying a mark may learn one older than some listed.
         if let last = learned.last, time < last.time {
             var lo = head, hi = learned.count
@@ -128,7 +194,9 @@ struct RecentLearning {
             text.append(46)
             Self.appendHex(UInt64(Self.short(e.id)), to: &text)
         }
-        return LearnedMark(floor: floor, recent: String(decoding: text, as: UTF8.self))
+        let stretches = Stretch.merged(earlier + (backfill.map { [$0] } ?? []), cap: Self.maxEarlier)
+        return LearnedMark(floor: floor, recent: String(decoding: text, as: UTF8.self), since: since == .min ? nil : since,
+                           earlier: stretches.isEmpty ? nil : stretches.map { [$0.first, $0.last] })
     }
 
     private static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
@@ -156,6 +224,9 @@ struct RecentLearning {
 /// Which of a baseline's events a run skips because its stored mark says they are learned.
 struct AlreadyLearned {
     private var floor = Int64.min
+    /// Below the floor, what is learned: from `since` on, and the `earlier` stretches.
+    private var since = Int64.min
+    private var earlier: [Stretch] = []
     /// Past it, nothing listed can come again.
     private var until = Int64.min
     private var ids: Set<UInt32> = []
@@ -165,14 +236,17 @@ struct AlreadyLearned {
 
     /// `window`: `RecentLearning.window`. A listed id can come again up to a window after the
     /// newest listed time: an operation is listed by its key, which its later records share.
-    init(_ mark: LearnedMark?, window: Int64) {
-        self.init(mark, entries: mark?.entries ?? [], window: window)
+    /// `fallbackSince`: what stands for the mark's `since` when it has none (the profile's first event).
+    init(_ mark: LearnedMark?, window: Int64, since fallbackSince: Int64 = .min) {
+        self.init(mark, entries: mark?.entries ?? [], window: window, since: fallbackSince)
     }
 
-    /// `init(_:window:)` with the mark's `entries`, read once by the caller.
-    init(_ mark: LearnedMark?, entries: [(time: Int64, id: UInt64)], window: Int64) {
+    /// `init(_:window:since:)` with the mark's `entries`, read once by the caller.
+    init(_ mark: LearnedMark?, entries: [(time: Int64, id: UInt64)], window: Int64, since fallbackSince: Int64 = .min) {
         guard let mark else { return }
         floor = mark.floor
+        since = mark.since ?? fallbackSince
+        earlier = mark.earlierStretches
         // Listed times are kept to the millisecond: the newest may be up to one later.
         until = (entries.map(\.time).max() ?? mark.floor) &+ 1_000_000 &+ max(0, window)
         ids = Set(entries.map { RecentLearning.short($0.id) })
@@ -182,7 +256,7 @@ struct AlreadyLearned {
     /// Whether the baseline's next event, at `t` with `id`, was learned before.
     mutating func covers(_ t: Int64, id: UInt64) -> Bool {
         guard active else { return false }
-        if t < floor { return true }
+        if t < floor { return t >= since || earlier.contains { $0.contains(t) } }
         if t <= until { return ids.contains(RecentLearning.short(id)) }
         active = false   // past the mark: nothing later was learned
         ids = []

@@ -40,8 +40,14 @@ extension AccessProfileCodingTests {
         p.daily = ["z-rule": [.init(day: 1, count: 2)], "a-rule": [.init(day: 19_675, count: 70), .init(day: 19_676, count: 0)]]
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        #expect(String(decoding: p.encoded(), as: UTF8.self) == String(decoding: try encoder.encode(p), as: UTF8.self))
-        #expect(AccessProfile.decode(p.encoded()) == p)
+        // With no mark, a mark as session 10 wrote it, and one with its stretches.
+        for mark in [nil, LearnedMark(floor: -5, recent: "0.1 12.ab"),
+                     LearnedMark(floor: 1_700_000_000_000_000_000, recent: "", since: 1_699_000_000_000_000_000,
+                                 earlier: [[-3, -1], [1_600_000_000_000_000_000, 1_600_000_000_000_000_001]])] {
+            p.learned = mark
+            #expect(String(decoding: p.encoded(), as: UTF8.self) == String(decoding: try encoder.encode(p), as: UTF8.self))
+            #expect(AccessProfile.decode(p.encoded()) == p)
+        }
     }
 
     /// Counting a volume rule's day in place keeps the days sorted, drops the ones past the history.

@@ -255,19 +255,39 @@ import Testing
 
     /// A later run meets events a baseline never learned: those inside the lateness window before
     /// its newest (a day's export holding records stamped in the previous day's last minutes) are
-    /// learned; older ones are taken as learned (a baseline learns forward in event time), counted.
-    @Test func unseenEventsInsideTheWindowAreLearnedOlderOnesAreNot() throws {
+    /// learned by id; those older than its first are history never read (priming after a live
+    /// start), learned and kept as a stretch of their own; those between its first and its floor
+    /// are taken as learned (a quiet stretch is not told from one never read), counted. Read again,
+    /// nothing is learned twice.
+    @Test func unseenEventsOlderThanTheFirstOrInsideTheWindowAreLearnedTheOthersAreNot() throws {
         let rule = try Fixture.rule("vigil-aml-first-access-to-workspace")
         let store = InMemoryBaselineStore()
-        let first = AnomalyDetector(rules: [rule], store: store, mode: .learnOnly)
-        _ = Self.run(first, [Fixture.dataPlane(time: Fixture.at(day: 1, hour: 0), caller: Self.alice, serial: 1)])
-        _ = first.finish()
-        let second = AnomalyDetector(rules: [rule], store: store, mode: .learnOnly)
-        _ = Self.run(second, [Fixture.dataPlane(time: Fixture.at(day: 0, hour: 23, minute: 30), caller: Self.alice, serial: 2),
-                              Fixture.dataPlane(time: Fixture.at(day: 0, hour: 23, minute: 55), caller: Self.alice, serial: 3)])
-        _ = second.finish()
+        func event(day: Int, hour: Int, minute: Int = 0, _ serial: Int) -> Event {
+            Fixture.dataPlane(time: Fixture.at(day: day, hour: hour, minute: minute), caller: Self.alice, serial: serial)
+        }
+        func learn(_ events: [Event]) -> AnomalyDetector {
+            let detector = AnomalyDetector(rules: [rule], store: store, mode: .learnOnly)
+            _ = Self.run(detector, events)
+            _ = detector.finish()
+            return detector
+        }
+        let first = [event(day: 1, hour: 0, 1), event(day: 1, hour: 6, 2)]
+        _ = learn(first)
+        let unseen = [event(day: 0, hour: 23, minute: 30, 3), event(day: 1, hour: 3, 4), event(day: 1, hour: 5, minute: 55, 5)]
+        let second = learn(unseen)
+        #expect(second.stats.eventsLearned == 2)
         #expect(second.stats.updatesAlreadyLearned == 1)
-        #expect(Self.profiles(store).first { $0.key.hasSuffix(Self.alice) }?.value.events == 2)
+        let profile = try #require(Self.profiles(store).first { $0.key.hasSuffix(Self.alice) }?.value)
+        #expect(profile.events == 4)
+        #expect(profile.firstSeen == Fixture.at(day: 0, hour: 23, minute: 30).seconds)
+        #expect(profile.learned?.since == Fixture.at(day: 1, hour: 0).nanoseconds)
+        let backfill = Fixture.at(day: 0, hour: 23, minute: 30).nanoseconds
+        #expect(profile.learned?.earlier == [[backfill, backfill]])
+
+        let third = learn((first + unseen).sorted { $0.time! < $1.time! })
+        #expect(third.stats.eventsLearned == 0)
+        #expect(third.stats.updatesAlreadyLearned == 5)
+        #expect(Self.profiles(store).first { $0.key.hasSuffix(Self.alice) }?.value.events == 4)
     }
 
     /// An operation is learned once, from whichever of its records comes first, and listed by its

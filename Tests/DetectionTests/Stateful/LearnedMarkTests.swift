@@ -90,6 +90,49 @@ import Testing
         #expect(again)
     }
 
+    /// Below the floor a mark knows stretches: from `since` on everything read was learned; an
+    /// event older than that is history never read, learned and kept as a stretch of its own,
+    /// and the gap between the two stays unread.
+    @Test func historyOlderThanTheFirstEventIsLearnedAsAStretch() throws {
+        let s = Self.second
+        var recent = RecentLearning(window: 60 * s)
+        for t in [100, 200, 300] { recent.learned(time: Self.t0 + Int64(t) * s, id: UInt64(t)) }
+        let mark = try #require(recent.mark)
+        #expect(mark.since == Self.t0 + 100 * s && mark.floor == Self.t0 + 240 * s && mark.earlier == nil)
+        var skip = AlreadyLearned(mark, window: 60 * s)
+        let older = skip.covers(Self.t0 + 50 * s, id: 1), between = skip.covers(Self.t0 + 150 * s, id: 2)
+        #expect(!older && between)
+
+        var later = RecentLearning(window: 60 * s, continuing: mark)
+        later.learned(time: Self.t0 + 50 * s, id: 50)
+        later.learned(time: Self.t0 + 60 * s, id: 60)
+        let primed = try #require(later.mark)
+        #expect(primed.floor == mark.floor && primed.since == mark.since && primed.recent == mark.recent)
+        #expect(primed.earlier == [[Self.t0 + 50 * s, Self.t0 + 60 * s]])
+        var again = AlreadyLearned(primed, window: 60 * s)
+        let c = [40, 50, 55, 60, 70, 100].map { again.covers(Self.t0 + Int64($0) * s, id: 9) }
+        #expect(c == [false, true, true, true, false, true])
+    }
+
+    /// A mark written before `since` was kept stands on the profile's first event.
+    @Test func aMarkWithoutSinceStandsOnTheFirstEvent() {
+        let mark = LearnedMark(floor: Self.t0 + 100 * Self.second, recent: "")
+        var skip = AlreadyLearned(mark, window: 0, since: Self.t0)
+        let before = skip.covers(Self.t0 - 1, id: 1), after = skip.covers(Self.t0, id: 1)
+        #expect(!before && after)
+        var old = AlreadyLearned(mark, window: 0)   // nothing to stand on: all below the floor
+        let any = old.covers(Self.t0 - 1_000 * Self.second, id: 1)
+        #expect(any)
+    }
+
+    @Test func stretchesJoinWhenTheyOverlapAndPastTheCapAcrossTheShortestGap() {
+        let a = Stretch(first: 0, last: 10), b = Stretch(first: 5, last: 20), c = Stretch(first: 100, last: 110)
+        let d = Stretch(first: 113, last: 120), e = Stretch(first: 200, last: 210)
+        #expect(Stretch.merged([c, b, a], cap: 8) == [Stretch(first: 0, last: 20), c])
+        #expect(Stretch.merged([a, c, d, e], cap: 3) == [a, Stretch(first: 100, last: 120), e])
+        #expect(Stretch.merged([a, c, e], cap: 1) == [Stretch(first: 0, last: 210)])
+    }
+
     @Test func anUnreadableListIsReadAsNoEntries() {
         let mark = LearnedMark(floor: Self.t0, recent: "x.1 5.zz -3.4 7.a")
         #expect(mark.entries.map(\.id) == [0xa])
