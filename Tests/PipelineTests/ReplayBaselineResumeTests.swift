@@ -21,6 +21,11 @@ import Testing
         var baselines: [String]
         var summary: ReplaySummary
 
+        /// The baselines without their marks (`"learned"`): what was learned, whichever runs learned it.
+        var learned: [String] {
+            baselines.map { $0.replacingOccurrences(of: #","learned":\{[^}]*\}"#, with: "", options: .regularExpression) }
+        }
+
         /// Each baseline's identity, space and event count: what a failure shows.
         var counts: [String] {
             baselines.map { line in
@@ -167,6 +172,36 @@ import Testing
         try database.transaction { try detection.saveState() }
         #expect(try database.baselineKeys(namespace: AnomalyDetector.profileNamespace).count == 6)
         #expect(try database.baselineKeys(namespace: AnomalyDetector.markerNamespace).count == 4)
+    }
+
+    /// History replayed after a later period (the second file first, then both): the baselines
+    /// learn the first file's events, which are older than anything they had learned, and skip
+    /// the second's, ending with what one run over both learned (counts, first uses, days, hours).
+    /// Stopped after a save and resumed, the backfill still ends there; run again, it learns nothing.
+    /// (The write whose Start is in the first file was learned from its Success by the first run,
+    /// and is not learned again from its Start: its baselines count it once, at the later time.)
+    @Test func historyReplayedAfterALaterPeriodIsLearnedOnce() throws {
+        let dir = TemporaryFolder(prefix: "vigil-baseline-backfill")
+        let rules = try Self.rules(in: dir), paths = try Self.input(in: dir)
+        let clean = try Self.replay(paths, rules: rules, state: dir.path("clean.db"))
+        func reader(_ o: Outcome) -> [String] { o.learned.filter { $0.contains("|reader@") } }
+
+        _ = try Self.replay([paths[1]], rules: rules, state: dir.path("later.db"))
+        try FileManager.default.copyItem(atPath: dir.path("later.db"), toPath: dir.path("later-copy.db"))
+        let backfill = try Self.replay(paths, rules: rules, state: dir.path("later.db"))
+        #expect(backfill.counts == clean.counts)
+        #expect(reader(backfill) == reader(clean), "the reader's first uses, days and hours, not only counts")
+        #expect(reader(clean).count == 2 && backfill.baselines.filter { $0.contains(#""earlier":[["#) }.count == 2,
+                "the reader's baselines keep the backfill's stretch")
+
+        _ = try Self.replay(paths, rules: rules, state: dir.path("later-copy.db"), snapshot: dir.path("cut.db"))
+        let resumed = try Self.replay(paths, rules: rules, state: dir.path("cut.db"))
+        #expect(resumed.counts == clean.counts)
+        #expect(reader(resumed) == reader(clean))
+
+        let again = try Self.replay(paths, rules: rules, state: dir.path("later.db"))
+        #expect(again.baselines == backfill.baselines)
+        #expect(again.summary.baselineUpdatesAlreadyLearned == 2 * 803)
     }
 
     @Test func aCompleteReplayRunAgainLearnsNothing() throws {

@@ -66,8 +66,10 @@ public struct AccessProfile: Codable, Sendable, Hashable {
                 ipRanges[range] = 1
             }
         }
-        if let operation, keepOperation || operations.count < Self.maxOperations, operations.index(forKey: operation) == nil {
-            operations[operation] = s
+        if let operation {
+            if let first = operations[operation] { operations[operation] = min(first, s) } else if keepOperation || operations.count < Self.maxOperations {
+                operations[operation] = s
+            }
         }
     }
 
@@ -318,9 +320,7 @@ struct LiveProfile {
         let s = time.seconds
         profile.learnTime(time)
         if let range { ranges.addOne(range, ifCountBelow: AccessProfile.maxRanges) }
-        if let operation, keepOperation || operations.count < AccessProfile.maxOperations {
-            operations.insertIfAbsent(operation, s)
-        }
+        if let operation { operations.keepEarliest(operation, s, addingIf: keepOperation || operations.count < AccessProfile.maxOperations) }
     }
 }
 
@@ -373,9 +373,14 @@ struct IdMap {
         set(key, 1)
     }
 
-    mutating func insertIfAbsent(_ key: Int32, _ value: Int64) {
-        if count > 0, slots[find(key)].key == key { return }
-        set(key, value)
+    /// Sets a held `key` to `value` when that is smaller (an operation's first use: history read
+    /// after later events were learned moves it back); adds a new one when `adding`.
+    mutating func keepEarliest(_ key: Int32, _ value: Int64, addingIf adding: Bool = true) {
+        if count > 0 {
+            let i = find(key)
+            if slots[i].key == key { slots[i].value = min(slots[i].value, value); return }
+        }
+        if adding { set(key, value) }
     }
 
     var pairs: [(key: Int32, value: Int64)] {

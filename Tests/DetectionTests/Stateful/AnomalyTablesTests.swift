@@ -74,8 +74,9 @@ import Testing
                 if let v = reference[key] { reference[key] = v + 1 } else if reference.count < 200 { reference[key] = 1 }
             case 1:
                 let value = Int64(steps.next(1_000))
-                map.insertIfAbsent(key, value)
-                if reference[key] == nil { reference[key] = value }
+                let adding = steps.next(4) != 0
+                map.keepEarliest(key, value, addingIf: adding)
+                if let v = reference[key] { reference[key] = min(v, value) } else if adding { reference[key] = value }
             default:
                 #expect(map[key] == reference[key])
                 #expect(map.contains(key) == (reference[key] != nil))
