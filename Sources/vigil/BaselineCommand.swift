@@ -15,7 +15,7 @@ struct BaselineCommand: ParsableCommand {
     struct Learn: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Learn baselines from historical logs, raising no alerts.",
-            discussion: "Reads files and directories in every format replay reads (JSON lines, {\"records\":[…]} envelopes, arrays, CSV, gzip, storage-export trees), merged by event time, takes each Activity Log operation once (its first record) and records what each identity did where.")
+            discussion: "Reads files and directories in every format replay reads (JSON lines, {\"records\":[…]} envelopes, arrays, CSV, gzip, storage-export trees), merged by event time, takes each Activity Log operation once (its first record) and records what each identity did where. History already learned is skipped; history older than what a baseline learned is learned. Stop `vigil run`, `tail` or `replay` on the same state database first: they hold baselines in memory, and their next save would overwrite what this learns.")
         @OptionGroup var state: StateDatabaseOptions
         @Option(help: ArgumentHelp("Folder of anomaly rules.", valueName: "dir"))
         var rules: String = "detections/anomaly"
