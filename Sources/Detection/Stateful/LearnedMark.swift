@@ -20,8 +20,9 @@
 // stretches ([first, last] each). An event below the floor outside all of them was never read:
 // history older than what the baseline learned (`vigil baseline learn` priming baselines a live
 // run started, a backfill of an earlier month). It is learned, and its stretch kept. A gap inside
-// one stretch is not told from an identity's quiet days: a later read of a period newer than the
-// floor, skipped over by an earlier run, is taken as learned.
+// one stretch is not told from an identity's quiet days; a stretch never spans two runs, though:
+// a run that learns past what a stored mark speaks for starts a new one, so a period skipped over
+// between runs (days 11-19 after 1-10 and 20-31) is learned when it is read.
 //
 // Per baseline, not one mark for the whole store: a baseline of a rule added later, or of an
 // identity another process learned until a rebalance, learns its history when that is read. A
@@ -123,6 +124,11 @@ struct RecentLearning {
     private var backfill: Stretch?
     /// Most older stretches kept: past it the two closest are joined.
     static let maxEarlier = 8
+    /// Past it, the carried mark's stretch has ended (as `AlreadyLearned.until`): when the first
+    /// event this run learns lies past it, it starts a stretch of its own; `carriedLast` is where
+    /// the carried one ends.
+    private var carriedUntil = Int64.max
+    private var carriedLast = Int64.min
 
     init(window: Int64, continuing mark: LearnedMark? = nil, since fallbackSince: Int64 = .min) {
         self.init(window: window, continuing: mark, entries: mark?.entries ?? [], since: fallbackSince)
@@ -138,6 +144,10 @@ struct RecentLearning {
         earlier = mark.earlierStretches
         learned = entries.sorted { $0.time < $1.time }
         newest = learned.last?.time ?? .min
+        // Listed times are kept to the millisecond: the newest may lie anywhere in its millisecond.
+        let listed = newest == .min ? mark.floor : newest
+        carriedLast = listed &+ Self.millisecond &- 1
+        carriedUntil = listed &+ Self.millisecond &+ self.window
     }
 
     /// Every event before it is learned: one window before the newest learned, or higher past the
@@ -154,8 +164,18 @@ struct RecentLearning {
             backfill = Stretch(first: min(backfill?.first ?? time, time), last: max(backfill?.last ?? time, time))
             return
         }
-        // The stretch reaches back to the first event learned (a mark that knows no `since` keeps
-        // none: all below its floor stays learned).
+        if time > carriedUntil, since != .min {
+            // The first event this run learns is past what the carried mark speaks for: between
+            // its newest and this event lies time this baseline's runs may never have read (days
+            // 20-31 replayed after days 1-10), so the carried stretch ends at its newest and a new
+            // one starts here. (A mark that knows no `since` keeps none: all below its floor
+            // stays learned.)
+            earlier.append(Stretch(first: min(since, carriedLast), last: carriedLast))
+            since = time
+        }
+        // Only the first event learned tells: from it on, this run reads on without a gap.
+        carriedUntil = .max
+        // The stretch reaches back to the first event learned.
         if carriedFloor == .min || since != .min { since = since == .min ? time : min(since, time) }
         // Events come in time order, but a run carrying a mark may learn one older than some listed.
         if let last = learned.last, time < last.time {

@@ -290,6 +290,25 @@ import Testing
         #expect(Self.profiles(store).first { $0.key.hasSuffix(Self.alice) }?.value.events == 4)
     }
 
+    /// Days read out of order over three runs (1-3, then 7-9, then 4-6, then all of them): every
+    /// day is learned once, as one run over all of them in order learns it.
+    @Test func daysReadOutOfOrderOverSeveralRunsAreEachLearnedOnce() throws {
+        let rule = try Fixture.rule("vigil-aml-first-access-to-workspace")
+        let store = InMemoryBaselineStore()
+        let days = (1...9).map { Fixture.dataPlane(time: Fixture.at(day: $0, hour: 9), caller: Self.alice, serial: $0) }
+        func learn(_ events: [Event]) -> AnomalyDetector {
+            let detector = AnomalyDetector(rules: [rule], store: store, mode: .learnOnly)
+            _ = Self.run(detector, events)
+            _ = detector.finish()
+            return detector
+        }
+        for range in [0..<3, 6..<9, 3..<6] { #expect(learn(Array(days[range])).stats.eventsLearned == 3) }
+        let again = learn(days)
+        #expect(again.stats.eventsLearned == 0 && again.stats.updatesAlreadyLearned == 9)
+        let profile = try #require(Self.profiles(store).first { $0.key.hasSuffix(Self.alice) }?.value)
+        #expect(profile.events == 9 && profile.activeDays.count == 9)
+    }
+
     /// An operation is learned once, from whichever of its records comes first, and listed by its
     /// `OperationOnce` key: a later run that meets only its Success (a restart re-reading from a
     /// checkpoint past the Start) does not learn it again.

@@ -114,6 +114,30 @@ import Testing
         #expect(c == [false, true, true, true, false, true])
     }
 
+    /// A run whose first event learned lies past what its carried mark speaks for starts a
+    /// stretch of its own: the time between (never read by this baseline's runs) is not taken as
+    /// learned. A run that reads on from the mark continues its stretch.
+    @Test func aRunLearningPastTheCarriedMarkStartsANewStretch() throws {
+        let s = Self.second, ms: Int64 = 1_000_000
+        var first = RecentLearning(window: 60 * s)
+        for t in [100, 200, 300] { first.learned(time: Self.t0 + Int64(t) * s, id: UInt64(t)) }
+        let carried = try #require(first.mark)
+
+        var gap = RecentLearning(window: 60 * s, continuing: carried)
+        gap.learned(time: Self.t0 + 1_000 * s, id: 1_000)
+        let mark = try #require(gap.mark)
+        #expect(mark.since == Self.t0 + 1_000 * s)
+        #expect(mark.earlier == [[Self.t0 + 100 * s, Self.t0 + 300 * s + ms - 1]])
+        var skip = AlreadyLearned(mark, window: 60 * s)
+        let c = [150, 300, 500, 950].map { skip.covers(Self.t0 + Int64($0) * s, id: 7) }
+        #expect(c == [true, true, false, false])
+
+        var on = RecentLearning(window: 60 * s, continuing: carried)
+        on.learned(time: Self.t0 + 330 * s, id: 330)       // within a window of the newest
+        on.learned(time: Self.t0 + 1_000 * s, id: 1_000)   // this run read on: its stretch goes on
+        #expect(on.mark?.since == Self.t0 + 100 * s && on.mark?.earlier == nil)
+    }
+
     /// A mark written before `since` was kept stands on the profile's first event.
     @Test func aMarkWithoutSinceStandsOnTheFirstEvent() {
         let mark = LearnedMark(floor: Self.t0 + 100 * Self.second, recent: "")
