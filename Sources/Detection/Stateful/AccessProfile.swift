@@ -96,11 +96,14 @@ public struct AccessProfile: Codable, Sendable, Hashable {
     /// Adds one to today's count for `rule`; returns (today's count, busiest and mean previous day
     /// over `historyDays`).
     mutating func count(rule: String, day: Int32, historyDays: Int) -> (today: Int, busiest: Int, mean: Double) {
-        let oldest = day - Int32(historyDays)
         var today = 0, busiest = 0, sum = 0
         // In place: one lookup, no copy of the day list (this runs for every event a volume rule counts).
         modify(&daily[rule, default: []]) { days in
-            if let first = days.first, first.day < oldest { days.removeAll { $0.day < oldest } }
+            // Days older than the history before the newest day kept go (history read after later
+            // days: its own day may be one of them, and is then not counted).
+            let kept = max(day, days.last?.day ?? day) - Int32(historyDays)
+            if let first = days.first, first.day < kept { days.removeAll { $0.day < kept } }
+            guard day >= kept else { return }
             if let i = days.lastIndex(where: { $0.day == day }) { days[i].count += 1 } else {
                 let at = days.firstIndex { $0.day > day } ?? days.count
                 days.insert(DayCount(day: day, count: 1), at: at)
@@ -235,11 +238,18 @@ extension AccessProfile: StoredJSON {
             if let earlier = learned.earlier {
                 w.raw("\"earlier\":[")
                 for (n, s) in earlier.enumerated() {
-                    w.raw(n > 0 ? ",[" : "["); w.ints(s); w.byte(93)
+                    w.raw(n > 0 ? ",{\"first\":" : "{\"first\":"); w.int(s.first)
+                    w.raw(",\"head\":"); w.string(s.head)
+                    w.raw(",\"headUntil\":"); w.int(s.headUntil)
+                    w.raw(",\"last\":"); w.int(s.last)
+                    w.raw(",\"tail\":"); w.string(s.tail)
+                    w.raw(",\"tailFrom\":"); w.int(s.tailFrom); w.byte(125)
                 }
                 w.raw("],")
             }
             w.raw("\"floor\":"); w.int(learned.floor)
+            if let head = learned.head { w.raw(",\"head\":"); w.string(head) }
+            if let until = learned.headUntil { w.raw(",\"headUntil\":"); w.int(until) }
             w.raw(",\"recent\":"); w.string(learned.recent)
             if let since = learned.since { w.raw(",\"since\":"); w.int(since) }
             w.byte(125)
@@ -285,12 +295,13 @@ struct LiveProfile {
         recent = RecentLearning(window: window)
     }
 
-    init(_ stored: AccessProfile, window: Int64 = 0, rangeId: (String) -> Int32, operationId: (String) -> Int32) {
+    /// `readingSince`: the first event time the detector met (`RecentLearning`).
+    init(_ stored: AccessProfile, window: Int64 = 0, readingSince: Int64 = .min, rangeId: (String) -> Int32, operationId: (String) -> Int32) {
         profile = stored
         let entries = stored.learned?.entries ?? []   // parsed once, for both
         // A mark without `since` (or no mark): the profile's first event starts its stretch.
         let since = stored.firstSeen &* 1_000_000_000
-        recent = RecentLearning(window: window, continuing: stored.learned, entries: entries, since: since)
+        recent = RecentLearning(window: window, continuing: stored.learned, entries: entries, since: since, readingSince: readingSince)
         alreadyLearned = AlreadyLearned(stored.learned, entries: entries, window: window, since: since)
         profile.learned = nil   // kept in `recent` from here on
         for (text, n) in stored.ipRanges { ranges.set(rangeId(text), Int64(n)) }
@@ -308,9 +319,10 @@ struct LiveProfile {
         return p
     }
 
-    func encoded(rangeText: (Int32) -> String, operationText: (Int32) -> String) -> [UInt8] {
+    /// `readTo`: how far the detector has read (`RecentLearning.mark(readTo:)`).
+    func encoded(rangeText: (Int32) -> String, operationText: (Int32) -> String, readTo: Int64 = .min) -> [UInt8] {
         var p = profile
-        p.learned = recent.mark
+        p.learned = recent.mark(readTo: readTo)
         return p.encoded(ranges: ranges.pairs.map { (rangeText($0.key), $0.value) },
                         operations: operations.pairs.map { (operationText($0.key), $0.value) })
     }

@@ -240,6 +240,8 @@ public final class AnomalyDetector: Detector {
         stats.events += 1
         let kind = EventKindMask.bit(event.kind)
         guard let time = event.time, kinds & kind != 0 else { return [] }
+        if readingSince == .max { readingSince = time.nanoseconds }
+        readTo = max(readTo, time.nanoseconds)
         if interned > max(internLimit, nextStartOver) {
             if unsavedAlerting.isEmpty { startOver(event) } else { startOverAfterSave = true }
         }
@@ -385,15 +387,21 @@ public final class AnomalyDetector: Detector {
     private static func encodeScope(_ record: ScopeRecord) -> [UInt8] { record.encoded() }
 
     private func encodeProfile(_ live: LiveProfile) -> [UInt8] {
-        live.encoded(rangeText: rangeNames.key, operationText: operationNames.key)
+        live.encoded(rangeText: rangeNames.key, operationText: operationNames.key, readTo: readTo)
     }
 
     /// `Configuration.latenessSeconds` in nanoseconds (`RecentLearning.window`).
     private var window: Int64 { configuration.latenessSeconds * 1_000_000_000 }
+    /// The first event time this detector met (nanoseconds): from it on, it read every event in
+    /// time order. A stored baseline whose mark ends a window or more before it may not have been
+    /// read up to here (`RecentLearning`).
+    private var readingSince = Int64.max
+    /// The newest event time this detector met: it read every event from `readingSince` to here.
+    private var readTo = Int64.min
 
     private func decodeProfile(_ bytes: [UInt8]) -> LiveProfile? {
         AccessProfile.decode(bytes).map {
-            LiveProfile($0, window: window, rangeId: { rangeNames.id(of: $0) }, operationId: { operationNames.id(of: $0) })
+            LiveProfile($0, window: window, readingSince: readingSince == .max ? .min : readingSince, rangeId: { rangeNames.id(of: $0) }, operationId: { operationNames.id(of: $0) })
         }
     }
 

@@ -15,24 +15,29 @@
 // minutes; the end of a run learns what it still held, up to its newest event), and they are
 // learned then, while those read again are skipped.
 //
-// Below the floor, a mark knows stretches of event time, not ids: from `since` (the first event of
-// the stretch the floor ends) on, every event read was learned, as were those in the `earlier`
+// Below the floor, a mark knows stretches of event time: from `since` (the first event of the
+// stretch the floor ends) on, every event read was learned, as were those in the `earlier`
 // stretches ([first, last] each). An event below the floor outside all of them was never read:
 // history older than what the baseline learned (`vigil baseline learn` priming baselines a live
-// run started, a backfill of an earlier month). It is learned, and its stretch kept. A gap inside
-// one stretch is not told from an identity's quiet days; a stretch never spans two runs, though:
-// a run that learns past what a stored mark speaks for starts a new one, so a period skipped over
-// between runs (days 11-19 after 1-10 and 20-31) is learned when it is read.
+// run started, a backfill of an earlier month). It is learned, and its stretch kept. Within one
+// window of a stretch's edges the ids of the events learned there are kept too (`head`, `tail`;
+// at most `RecentLearning.edgeCap` each): an event there is told by id, not by time, so an
+// operation whose records straddle the edge is learned once, and events at the edge's instant
+// split by a stop are told apart. A gap inside one stretch is not told from an identity's quiet
+// days. Stretches follow what runs read: a run reads every event from its first on, so stretches
+// whose gap it read through are one (a backfill written back at the memory bound stays one), and a
+// run that started reading past what a stored mark speaks for starts a new one, so a period
+// skipped over between runs (days 11-19 after 1-10 and 20-31) is learned when it is read.
 //
 // Per baseline, not one mark for the whole store: a baseline of a rule added later, or of an
 // identity another process learned until a rebalance, learns its history when that is read. A
 // baseline written back at the memory bound and read again in the same run carries this run's ids,
 // so nothing of this run is skipped.
 
-/// The stored form, `"learned": {"earlier": [[…, …]], "floor": …, "recent": "…", "since": …}` in a
-/// profile (times in nanoseconds since the epoch).
+/// The stored form, `"learned": {"earlier": […], "floor": …, "head": "…", "headUntil": …,
+/// "recent": "…", "since": …}` in a profile (times in nanoseconds since the epoch).
 public struct LearnedMark: Codable, Sendable, Hashable {
-    /// Every event read before it, from `since` on or in an `earlier` stretch, is learned.
+    /// Every event read before it, in a stretch, is learned.
     public var floor: Int64
     /// The events learned at `floor` or later: "<milliseconds after floor>.<id's low 32 bits in hex>",
     /// space-separated.
@@ -40,183 +45,77 @@ public struct LearnedMark: Codable, Sendable, Hashable {
     /// The first event of the stretch of learning that reaches the floor. nil in marks written
     /// before it was kept: the profile's `firstSeen` stands for it.
     public var since: Int64?
-    /// Older stretches learned, [first, last] event time each, ascending (history read after
-    /// later events were learned); nil when there are none.
-    public var earlier: [[Int64]]?
+    /// The events learned from `since` on, all of them before `headUntil` ("<ms after since>.<id>").
+    public var head: String?
+    public var headUntil: Int64?
+    /// Older stretches learned, ascending (history read after later events were learned).
+    public var earlier: [LearnedStretch]?
 
-    public init(floor: Int64, recent: String, since: Int64? = nil, earlier: [[Int64]]? = nil) {
+    public init(floor: Int64, recent: String, since: Int64? = nil, head: String? = nil, headUntil: Int64? = nil,
+                earlier: [LearnedStretch]? = nil) {
         self.floor = floor
         self.recent = recent
         self.since = since
+        self.head = head
+        self.headUntil = headUntil
         self.earlier = earlier
     }
 
-    /// `earlier` as (first, last) pairs; malformed ones left out.
-    var earlierStretches: [Stretch] {
-        (earlier ?? []).compactMap { $0.count == 2 && $0[0] <= $0[1] ? Stretch(first: $0[0], last: $0[1]) : nil }
-    }
-
     /// (time in nanoseconds, to the millisecond, never before `floor`; id) of each listed event.
-    var entries: [(time: Int64, id: UInt64)] {
-        recent.split(separator: " ").compactMap { item in
-            let parts = item.split(separator: ".", maxSplits: 1)
-            guard parts.count == 2, let ms = Int64(parts[0]), ms >= 0, let id = UInt64(parts[1], radix: 16) else { return nil }
-            return (floor &+ ms &* 1_000_000, id)
-        }
+    var entries: [LearnedEntry] { LearnedEntry.parse(recent, base: floor, after: true) }
+}
+
+/// A stretch a baseline learned, as stored: every event read from `first` to `last` was learned;
+/// near the edges, the ones listed.
+public struct LearnedStretch: Codable, Sendable, Hashable {
+    public var first: Int64
+    public var last: Int64
+    /// The events learned from `first` on, all of them before `headUntil` ("<ms after first>.<id>").
+    public var head: String
+    public var headUntil: Int64
+    /// The events learned up to `last`, all of them from `tailFrom` on ("<ms before last>.<id>").
+    public var tail: String
+    public var tailFrom: Int64
+
+    public init(first: Int64, last: Int64, head: String, headUntil: Int64, tail: String, tailFrom: Int64) {
+        self.first = first
+        self.last = last
+        self.head = head
+        self.headUntil = headUntil
+        self.tail = tail
+        self.tailFrom = tailFrom
     }
 }
 
-/// A stretch of event time (nanoseconds, both ends included) over which a baseline learned every
-/// event read.
-struct Stretch: Equatable {
-    var first: Int64
-    var last: Int64
+/// A learned event as marks list it: its time (to the millisecond) and its id.
+struct LearnedEntry: Equatable {
+    var time: Int64
+    var id: UInt64
 
-    func contains(_ t: Int64) -> Bool { first <= t && t <= last }
-
-    /// At most `cap` stretches, ascending: overlapping ones joined, then, past the cap, the two with
-    /// the shortest gap between them (what lay in that gap is from then on taken as learned).
-    static func merged(_ stretches: [Stretch], cap: Int) -> [Stretch] {
-        var out: [Stretch] = []
-        for s in stretches.sorted(by: { $0.first < $1.first }) {
-            if let last = out.last, s.first <= last.last { out[out.count - 1].last = max(last.last, s.last) } else { out.append(s) }
-        }
-        func gap(after i: Int) -> Int64 { out[i + 1].first &- out[i].last }
-        while out.count > max(1, cap) {
-            var i = 0
-            for j in 1..<(out.count - 1) where gap(after: j) < gap(after: i) { i = j }
-            out[i].last = out[i + 1].last
-            out.remove(at: i + 1)
-        }
-        return out
-    }
-}
-
-/// The events a baseline learned in the last lateness window before its newest one, kept as it
-/// learns, for its mark.
-struct RecentLearning {
-    /// How far back from the newest event learned the ids are kept (nanoseconds).
-    let window: Int64
-    /// Most ids kept: past it, the oldest go and the floor moves above them. One identity in one
-    /// scope learning more than ~17 events a minute lists less than the whole window, and a later
-    /// run takes unseen events older than what is listed as learned. Across all baselines the lists
-    /// hold at most the events of one window, each as 16 bytes (what the event-time buffer holds
-    /// whole); a baseline stores at most ~4 KB of them.
-    static let cap = 256
     private static let millisecond: Int64 = 1_000_000
 
-    /// Ids are listed by their low 32 bits (8 hex digits, not 16): telling one of a baseline's
-    /// unseen events from the ≤ 256 it listed, a mix-up is one in ~17 million.
-    static func short(_ id: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: id) }
-
-    /// (time, id) of the events learned lately, in time order from `head`.
-    private var learned: [(time: Int64, id: UInt64)] = []
-    private var head = 0
-    private var newest = Int64.min
-    /// The floor carried from a stored mark, and the one the cap pushed up.
-    private var carriedFloor = Int64.min
-    private var cappedFloor = Int64.min
-    /// The first event of the stretch the floor ends (`LearnedMark.since`).
-    private var since = Int64.min
-    /// The older stretches carried, and this run's learning below the carried floor (history
-    /// older than the mark knew: `AlreadyLearned` let it through).
-    private var earlier: [Stretch] = []
-    private var backfill: Stretch?
-    /// Most older stretches kept: past it the two closest are joined.
-    static let maxEarlier = 8
-    /// Past it, the carried mark's stretch has ended (as `AlreadyLearned.until`): when the first
-    /// event this run learns lies past it, it starts a stretch of its own; `carriedLast` is where
-    /// the carried one ends.
-    private var carriedUntil = Int64.max
-    private var carriedLast = Int64.min
-
-    init(window: Int64, continuing mark: LearnedMark? = nil, since fallbackSince: Int64 = .min) {
-        self.init(window: window, continuing: mark, entries: mark?.entries ?? [], since: fallbackSince)
-    }
-
-    /// `init(window:continuing:since:)` with the mark's `entries`, read once by the caller.
-    /// `fallbackSince`: what stands for the mark's `since` when it has none (the profile's first event).
-    init(window: Int64, continuing mark: LearnedMark?, entries: [(time: Int64, id: UInt64)], since fallbackSince: Int64 = .min) {
-        self.window = max(0, window)
-        since = mark?.since ?? fallbackSince
-        guard let mark else { return }
-        carriedFloor = mark.floor
-        earlier = mark.earlierStretches
-        learned = entries.sorted { $0.time < $1.time }
-        newest = learned.last?.time ?? .min
-        // Listed times are kept to the millisecond: the newest may lie anywhere in its millisecond.
-        let listed = newest == .min ? mark.floor : newest
-        carriedLast = listed &+ Self.millisecond &- 1
-        carriedUntil = listed &+ Self.millisecond &+ self.window
-    }
-
-    /// Every event before it is learned: one window before the newest learned, or higher past the
-    /// cap; on a whole millisecond, the precision listed times are kept to, so an event listed
-    /// stays at or after it when read back.
-    var floor: Int64 {
-        let f = max(carriedFloor, newest == .min ? .min : newest &- window, cappedFloor)
-        return f == .min ? f : f - ((f % Self.millisecond) + Self.millisecond) % Self.millisecond
-    }
-
-    mutating func learned(time: Int64, id: UInt64) {
-        if carriedFloor != .min, time < carriedFloor {
-            // History below the carried floor, never read before: a stretch of its own.
-            backfill = Stretch(first: min(backfill?.first ?? time, time), last: max(backfill?.last ?? time, time))
-            return
-        }
-        if time > carriedUntil, since != .min {
-            // The first event this run learns is past what the carried mark speaks for: between
-            // its newest and this event lies time this baseline's runs may never have read (days
-            // 20-31 replayed after days 1-10), so the carried stretch ends at its newest and a new
-            // one starts here. (A mark that knows no `since` keeps none: all below its floor
-            // stays learned.)
-            earlier.append(Stretch(first: min(since, carriedLast), last: carriedLast))
-            since = time
-        }
-        // Only the first event learned tells: from it on, this run reads on without a gap.
-        carriedUntil = .max
-        // The stretch reaches back to the first event learned.
-        if carriedFloor == .min || since != .min { since = since == .min ? time : min(since, time) }
-        // Events come in time order, but a run carrying a mark may learn one older than some listed.
-        if let last = learned.last, time < last.time {
-            var lo = head, hi = learned.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if learned[mid].time <= time { lo = mid + 1 } else { hi = mid }
-            }
-            learned.insert((time, id), at: lo)
-        } else {
-            learned.append((time, id))
-        }
-        newest = max(newest, time)
-        if learned.count - head > Self.cap {
-            // The oldest goes; the floor moves past its millisecond (the others in it go too).
-            cappedFloor = max(cappedFloor, learned[head].time &+ Self.millisecond)
-        }
-        let floor = floor
-        while head < learned.count, learned[head].time < floor { head += 1 }
-        if head > Self.cap / 4 {
-            learned = Array(learned[head...])   // a new buffer, sized to what is left
-            head = 0
+    /// "<ms>.<hex id>" items, space-separated: milliseconds after `base` (`after`) or before it.
+    /// Unreadable items are left out.
+    static func parse(_ text: String, base: Int64, after: Bool) -> [LearnedEntry] {
+        text.split(separator: " ").compactMap { item in
+            let parts = item.split(separator: ".", maxSplits: 1)
+            guard parts.count == 2, let ms = Int64(parts[0]), ms >= 0, let id = UInt64(parts[1], radix: 16) else { return nil }
+            return LearnedEntry(time: after ? base &+ ms &* millisecond : base &- ms &* millisecond, id: id)
         }
     }
 
-    /// The stored form; nil when nothing was learned.
-    var mark: LearnedMark? {
-        guard newest != .min || carriedFloor != .min else { return nil }
-        let floor = floor
-        // Written digit by digit: every baseline an event touched is encoded at every save.
+    /// The text `parse` reads; written digit by digit (every baseline an event touched is encoded
+    /// at every save).
+    static func encode<C: Collection>(_ entries: C, base: Int64, after: Bool) -> String where C.Element == LearnedEntry {
         var text: [UInt8] = []
-        text.reserveCapacity((learned.count - head) * 24)
-        for e in learned[head...] where e.time >= floor {
+        text.reserveCapacity(entries.count * 24)
+        for e in entries {
             if !text.isEmpty { text.append(32) }
-            Self.appendDecimal(UInt64((e.time - floor) / Self.millisecond), to: &text)
+            appendDecimal(UInt64((after ? e.time &- base : base &- e.time) / millisecond), to: &text)
             text.append(46)
-            Self.appendHex(UInt64(Self.short(e.id)), to: &text)
+            appendHex(UInt64(RecentLearning.short(e.id)), to: &text)
         }
-        let stretches = Stretch.merged(earlier + (backfill.map { [$0] } ?? []), cap: Self.maxEarlier)
-        return LearnedMark(floor: floor, recent: String(decoding: text, as: UTF8.self), since: since == .min ? nil : since,
-                           earlier: stretches.isEmpty ? nil : stretches.map { [$0.first, $0.last] })
+        return String(decoding: text, as: UTF8.self)
     }
 
     private static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
@@ -241,16 +140,309 @@ struct RecentLearning {
     }
 }
 
+/// The events learned near the start of a stretch: all of them before `until` (the end of the
+/// first window, or where the list filled up).
+struct HeadIds: Equatable {
+    var entries: [LearnedEntry] = []
+    var until: Int64
+
+    mutating func add(_ e: LearnedEntry) {
+        guard e.time < until else { return }
+        if entries.count < RecentLearning.edgeCap { entries.append(e) } else { until = e.time }
+    }
+
+    /// The head of a stretch joined with `later`'s, which starts no earlier: its events inside this
+    /// head's window are added; where its own list stopped short, this one stops too.
+    func joined(with later: HeadIds, startingAt start: Int64) -> HeadIds {
+        guard start < until else { return self }
+        var out = self
+        out.until = min(until, later.until)
+        for e in later.entries where e.time < out.until { out.add(e) }
+        return out
+    }
+}
+
+/// The events learned near the end of a stretch: all of them from `from` on (one window before the
+/// newest, or past what the list had to drop).
+struct TailIds: Equatable {
+    var entries: [LearnedEntry] = []
+    var from: Int64
+
+    mutating func add(_ e: LearnedEntry, window: Int64) {
+        entries.append(e)
+        while let first = entries.first, first.time < e.time &- window { entries.removeFirst() }
+        if entries.count > RecentLearning.edgeCap { from = max(from, entries.removeFirst().time &+ 1) }
+        from = max(from, e.time &- window)
+    }
+
+    /// The tail of a stretch joined with `other`'s, which ends `otherLast`, no later: its events
+    /// from this tail's start on are added; where its own list started late, this one does too.
+    func joined(with other: TailIds, endingAt otherLast: Int64) -> TailIds {
+        guard otherLast >= from else { return self }
+        var out = self
+        out.from = max(from, other.from)
+        out.entries = (entries + other.entries.filter { $0.time >= out.from }).sorted { $0.time < $1.time }
+        while out.entries.count > RecentLearning.edgeCap { out.from = max(out.from, out.entries.removeFirst().time &+ 1) }
+        return out
+    }
+}
+
+/// A stretch of event time (nanoseconds, both ends included) over which a baseline learned every
+/// event read, with the ids near its edges.
+struct Stretch: Equatable {
+    var first: Int64
+    var last: Int64
+    var head: HeadIds
+    var tail: TailIds
+
+    /// A stretch starting at `e`.
+    init(starting e: LearnedEntry, window: Int64) {
+        first = e.time
+        last = e.time
+        head = HeadIds(until: e.time &+ window)
+        tail = TailIds(from: .min)
+        add(e, window: window)
+    }
+
+    init(first: Int64, last: Int64, head: HeadIds, tail: TailIds) {
+        self.first = first
+        self.last = last
+        self.head = head
+        self.tail = tail
+    }
+
+    init(_ s: LearnedStretch) {
+        first = s.first
+        last = s.last
+        head = HeadIds(entries: LearnedEntry.parse(s.head, base: s.first, after: true), until: s.headUntil)
+        tail = TailIds(entries: LearnedEntry.parse(s.tail, base: s.last, after: false), from: s.tailFrom)
+    }
+
+    var stored: LearnedStretch {
+        LearnedStretch(first: first, last: last, head: LearnedEntry.encode(head.entries, base: first, after: true), headUntil: head.until,
+                       tail: LearnedEntry.encode(tail.entries, base: last, after: false), tailFrom: tail.from)
+    }
+
+    /// The next event learned in it, in time order.
+    mutating func add(_ e: LearnedEntry, window: Int64) {
+        last = max(last, e.time)
+        head.add(e)
+        tail.add(e, window: window)
+    }
+
+    /// At most `cap` stretches, ascending: overlapping ones joined, then, past the cap, the two with
+    /// the shortest gap between them (what lay in that gap is from then on taken as learned). A
+    /// joined stretch keeps the ids both listed near its edges.
+    static func merged(_ stretches: [Stretch], cap: Int) -> [Stretch] {
+        var out: [Stretch] = []
+        for s in stretches.sorted(by: { $0.first < $1.first }) {
+            if let last = out.last, s.first <= last.last { out[out.count - 1] = last.joined(with: s) } else { out.append(s) }
+        }
+        func gap(after i: Int) -> Int64 { out[i + 1].first &- out[i].last }
+        while out.count > max(1, cap) {
+            var i = 0
+            for j in 1..<(out.count - 1) where gap(after: j) < gap(after: i) { i = j }
+            out[i] = out[i].joined(with: out[i + 1])
+            out.remove(at: i + 1)
+        }
+        return out
+    }
+
+    /// Joined with `later`, which starts no earlier.
+    private func joined(with later: Stretch) -> Stretch {
+        let (end, other) = later.last >= last ? (later, self) : (self, later)
+        return Stretch(first: first, last: end.last, head: head.joined(with: later.head, startingAt: later.first),
+                       tail: end.tail.joined(with: other.tail, endingAt: other.last))
+    }
+}
+
+/// The events a baseline learned in the last lateness window before its newest one, kept as it
+/// learns, with the stretches below, for its mark.
+struct RecentLearning {
+    /// How far back from the newest event learned the ids are kept (nanoseconds).
+    let window: Int64
+    /// Most ids kept: past it, the oldest go and the floor moves above them. One identity in one
+    /// scope learning more than ~17 events a minute lists less than the whole window, and a later
+    /// run takes unseen events older than what is listed as learned. Across all baselines the lists
+    /// hold at most the events of one window, each as 16 bytes (what the event-time buffer holds
+    /// whole); a baseline stores at most ~4 KB of them.
+    static let cap = 256
+    /// Most ids kept at each edge of a stretch below the floor; past it, the rest of the edge's
+    /// window is told by time.
+    static let edgeCap = 64
+    /// Most older stretches kept: past it the two closest are joined.
+    static let maxEarlier = 8
+    private static let millisecond: Int64 = 1_000_000
+
+    /// Ids are listed by their low 32 bits (8 hex digits, not 16): telling one of a baseline's
+    /// unseen events from the few hundred it listed, a mix-up is one in ~17 million.
+    static func short(_ id: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: id) }
+
+    /// (time, id) of the events learned lately, in time order from `head`.
+    private var learned: [LearnedEntry] = []
+    private var head = 0
+    private var newest = Int64.min
+    /// The floor carried from a stored mark, and the one the cap pushed up.
+    private var carriedFloor = Int64.min
+    private var cappedFloor = Int64.min
+    /// The first event of the stretch the floor ends (`LearnedMark.since`), and the ids near it.
+    private var since = Int64.min
+    private var sinceHead = HeadIds(until: .min)
+    /// The older stretches carried, and this run's learning below the carried floor (history
+    /// older than the mark knew: `AlreadyLearned` let it through).
+    private var earlier: [Stretch] = []
+    private var backfill: Stretch?
+    /// This run started reading past what the carried mark speaks for: the first event it learns
+    /// starts a stretch of its own, the carried one ending at `carriedLast`.
+    private var splitPending = false
+    private var carriedLast = Int64.min
+    /// The next event learned starts the stretch `since` names (nothing learned yet, or a split).
+    private var startsStretch: Bool
+    /// The first event time this run met (`AnomalyDetector`): from it on, it read every event.
+    private let readingSince: Int64
+
+    init(window: Int64, continuing mark: LearnedMark? = nil, since fallbackSince: Int64 = .min, readingSince: Int64 = .min) {
+        self.init(window: window, continuing: mark, entries: mark?.entries ?? [], since: fallbackSince, readingSince: readingSince)
+    }
+
+    /// `init(window:continuing:since:readingSince:)` with the mark's `entries`, read once by the
+    /// caller. `fallbackSince`: what stands for the mark's `since` when it has none (the profile's
+    /// first event; its head then lists nothing). `readingSince`: the first event time this run
+    /// met (`AnomalyDetector`), which tells whether it read on from the carried mark, and which
+    /// gaps between stretches it read through.
+    init(window: Int64, continuing mark: LearnedMark?, entries: [LearnedEntry], since fallbackSince: Int64 = .min,
+         readingSince: Int64 = .min) {
+        self.window = max(0, window)
+        self.readingSince = readingSince
+        since = mark?.since ?? fallbackSince
+        startsStretch = since == .min && mark == nil
+        if let mark, let s = mark.since {
+            sinceHead = HeadIds(entries: LearnedEntry.parse(mark.head ?? "", base: s, after: true), until: mark.headUntil ?? s)
+        } else {
+            sinceHead = HeadIds(until: since)   // no ids known near it: told by time
+        }
+        guard let mark else { return }
+        carriedFloor = mark.floor
+        earlier = (mark.earlier ?? []).map(Stretch.init)
+        learned = entries.sorted { $0.time < $1.time }
+        newest = learned.last?.time ?? .min
+        // Listed times are kept to the millisecond: the newest may lie anywhere in its millisecond.
+        let listed = newest == .min ? mark.floor : newest
+        carriedLast = listed &+ Self.millisecond &- 1
+        // Past `AlreadyLearned.until`: between the mark's newest and where this run started lies
+        // time this baseline's runs may never have read (days 20-31 replayed after days 1-10).
+        // (A mark that knows no `since` keeps none: all below its floor stays learned.)
+        splitPending = since != .min && readingSince > listed &+ Self.millisecond &+ self.window
+    }
+
+    /// Every event before it is learned: one window before the newest learned, or higher past the
+    /// cap; on a whole millisecond, the precision listed times are kept to, so an event listed
+    /// stays at or after it when read back.
+    var floor: Int64 {
+        let f = max(carriedFloor, newest == .min ? .min : newest &- window, cappedFloor)
+        return f == .min ? f : f - ((f % Self.millisecond) + Self.millisecond) % Self.millisecond
+    }
+
+    mutating func learned(time: Int64, id: UInt64) {
+        let entry = LearnedEntry(time: time, id: id)
+        if carriedFloor != .min, time < carriedFloor {
+            // History below the carried floor, never read before: a stretch of its own.
+            if backfill == nil { backfill = Stretch(starting: entry, window: window) } else { backfill!.add(entry, window: window) }
+            return
+        }
+        if splitPending {
+            var tail = TailIds(from: carriedFloor)
+            for e in learned[head...] { tail.add(e, window: window) }
+            earlier.append(Stretch(first: min(since, carriedLast), last: carriedLast, head: sinceHead, tail: tail))
+            splitPending = false
+            startsStretch = true
+        }
+        if startsStretch {
+            since = time
+            sinceHead = HeadIds(until: time &+ window)
+            startsStretch = false
+        } else if since != .min, time < since {
+            since = time   // a young stretch reaching back: an unlisted event in the carried window
+        }
+        // (A mark that knows no `since` keeps none: all below its floor stays learned.)
+        if since != .min { sinceHead.add(entry) }
+        // Events come in time order, but a run carrying a mark may learn one older than some listed.
+        if let last = learned.last, time < last.time {
+            var lo = head, hi = learned.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if learned[mid].time <= time { lo = mid + 1 } else { hi = mid }
+            }
+            learned.insert(entry, at: lo)
+        } else {
+            learned.append(entry)
+        }
+        newest = max(newest, time)
+        if learned.count - head > Self.cap {
+            // The oldest goes; the floor moves past its millisecond (the others in it go too).
+            cappedFloor = max(cappedFloor, learned[head].time &+ Self.millisecond)
+        }
+        let floor = floor
+        while head < learned.count, learned[head].time < floor { head += 1 }
+        if head > Self.cap / 4 {
+            learned = Array(learned[head...])   // a new buffer, sized to what is left
+            head = 0
+        }
+    }
+
+    /// The stored form; nil when nothing was learned.
+    var mark: LearnedMark? { mark(readTo: .min) }
+
+    /// The stored form, when this run has read every event from `readingSince` to `readTo`: two
+    /// stretches with the gap between them inside that span are one (the gap was read, and what
+    /// this baseline met there learned), so a backfill written back at the memory bound stays one
+    /// stretch, and one that reads on up to `since` joins the stretch `since` starts.
+    func mark(readTo: Int64) -> LearnedMark? {
+        guard newest != .min || carriedFloor != .min else { return nil }
+        let floor = floor
+        var stretches = Stretch.merged(earlier + (backfill.map { [$0] } ?? []), cap: .max)
+        func read(from a: Int64, to b: Int64) -> Bool { readingSince != .min && a >= readingSince && b <= readTo }
+        var i = 0
+        while i + 1 < stretches.count {
+            if read(from: stretches[i].last, to: stretches[i + 1].first) {
+                stretches[i] = Stretch.merged([stretches[i], stretches[i + 1]], cap: 1)[0]
+                stretches.remove(at: i + 1)
+            } else {
+                i += 1
+            }
+        }
+        var since = since, sinceHead = sinceHead
+        if since != .min, let last = stretches.last, last.last < since, read(from: last.last, to: since) {
+            since = last.first
+            sinceHead = last.head
+            stretches.removeLast()
+        }
+        stretches = Stretch.merged(stretches, cap: Self.maxEarlier)
+        let known = since != .min
+        return LearnedMark(floor: floor, recent: LearnedEntry.encode(learned[head...].filter { $0.time >= floor }, base: floor, after: true),
+                           since: known ? since : nil, head: known ? LearnedEntry.encode(sinceHead.entries, base: since, after: true) : nil,
+                           headUntil: known ? sinceHead.until : nil, earlier: stretches.isEmpty ? nil : stretches.map(\.stored))
+    }
+}
+
 /// Which of a baseline's events a run skips because its stored mark says they are learned.
 struct AlreadyLearned {
     private var floor = Int64.min
-    /// Below the floor, what is learned: from `since` on, and the `earlier` stretches.
-    private var since = Int64.min
-    private var earlier: [Stretch] = []
     /// Past it, nothing listed can come again.
     private var until = Int64.min
     private var ids: Set<UInt32> = []
     private var active = false
+    /// Below the floor: the stretch `since` starts (up to the floor) and the earlier ones.
+    private var stretches: [Check] = []
+    private var window: Int64 = 0
+
+    /// A stretch as a run checks it: inside it, an event is learned when it is listed, or, away
+    /// from the edges' listed windows (`headUntil` ..< `tailFrom`), by its time. Near it, within
+    /// a window, a listed id is learned (an operation whose first record lay inside).
+    private struct Check {
+        var first, last, headUntil, tailFrom: Int64
+        var ids: Set<UInt32>
+    }
 
     static let none = AlreadyLearned(nil, window: 0)
 
@@ -262,21 +454,34 @@ struct AlreadyLearned {
     }
 
     /// `init(_:window:since:)` with the mark's `entries`, read once by the caller.
-    init(_ mark: LearnedMark?, entries: [(time: Int64, id: UInt64)], window: Int64, since fallbackSince: Int64 = .min) {
+    init(_ mark: LearnedMark?, entries: [LearnedEntry], window: Int64, since fallbackSince: Int64 = .min) {
         guard let mark else { return }
         floor = mark.floor
-        since = mark.since ?? fallbackSince
-        earlier = mark.earlierStretches
+        self.window = max(0, window)
         // Listed times are kept to the millisecond: the newest may be up to one later.
-        until = (entries.map(\.time).max() ?? mark.floor) &+ 1_000_000 &+ max(0, window)
+        until = (entries.map(\.time).max() ?? mark.floor) &+ 1_000_000 &+ self.window
         ids = Set(entries.map { RecentLearning.short($0.id) })
         active = true
+        let since = mark.since ?? fallbackSince
+        let head = mark.since.map { LearnedEntry.parse(mark.head ?? "", base: $0, after: true) } ?? []
+        stretches = [Check(first: since, last: mark.floor &- 1, headUntil: mark.since.flatMap { _ in mark.headUntil } ?? since,
+                           tailFrom: mark.floor, ids: Set(head.map { RecentLearning.short($0.id) }))]
+        for s in mark.earlier ?? [] {
+            let near = LearnedEntry.parse(s.head, base: s.first, after: true) + LearnedEntry.parse(s.tail, base: s.last, after: false)
+            stretches.append(Check(first: s.first, last: s.last, headUntil: s.headUntil, tailFrom: s.tailFrom,
+                                   ids: Set(near.map { RecentLearning.short($0.id) })))
+        }
     }
 
     /// Whether the baseline's next event, at `t` with `id`, was learned before.
     mutating func covers(_ t: Int64, id: UInt64) -> Bool {
         guard active else { return false }
-        if t < floor { return t >= since || earlier.contains { $0.contains(t) } }
+        if t < floor {
+            let short = RecentLearning.short(id)
+            for s in stretches where t >= s.first &- window && t <= s.last &+ window && s.ids.contains(short) { return true }
+            for s in stretches where t >= s.first && t <= s.last && t >= s.headUntil && t < s.tailFrom { return true }
+            return false
+        }
         if t <= until { return ids.contains(RecentLearning.short(id)) }
         active = false   // past the mark: nothing later was learned
         ids = []

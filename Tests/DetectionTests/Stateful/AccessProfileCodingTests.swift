@@ -41,9 +41,11 @@ extension AccessProfileCodingTests {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // With no mark, a mark as session 10 wrote it, and one with its stretches.
+        let stretch = LearnedStretch(first: 1_600_000_000_000_000_000, last: 1_600_000_000_000_000_001, head: "0.a 1.\"b",
+                                     headUntil: 1_600_000_900_000_000_000, tail: "", tailFrom: -7)
         for mark in [nil, LearnedMark(floor: -5, recent: "0.1 12.ab"),
-                     LearnedMark(floor: 1_700_000_000_000_000_000, recent: "", since: 1_699_000_000_000_000_000,
-                                 earlier: [[-3, -1], [1_600_000_000_000_000_000, 1_600_000_000_000_000_001]])] {
+                     LearnedMark(floor: 1_700_000_000_000_000_000, recent: "", since: 1_699_000_000_000_000_000, head: "3.ff",
+                                 headUntil: 1_699_000_900_000_000_000, earlier: [stretch, stretch])] {
             p.learned = mark
             #expect(String(decoding: p.encoded(), as: UTF8.self) == String(decoding: try encoder.encode(p), as: UTF8.self))
             #expect(AccessProfile.decode(p.encoded()) == p)

@@ -90,52 +90,100 @@ import Testing
         #expect(again)
     }
 
-    /// Below the floor a mark knows stretches: from `since` on everything read was learned; an
-    /// event older than that is history never read, learned and kept as a stretch of its own,
-    /// and the gap between the two stays unread.
+    /// Below the floor a mark knows stretches: from `since` on everything read was learned (within
+    /// a window of `since`, the events listed); an event older than that is history never read,
+    /// learned and kept as a stretch of its own, and the gap between the two stays unread.
     @Test func historyOlderThanTheFirstEventIsLearnedAsAStretch() throws {
         let s = Self.second
+        func at(_ t: Int) -> Int64 { Self.t0 + Int64(t) * s }
         var recent = RecentLearning(window: 60 * s)
-        for t in [100, 200, 300] { recent.learned(time: Self.t0 + Int64(t) * s, id: UInt64(t)) }
+        for t in [100, 200, 300] { recent.learned(time: at(t), id: UInt64(t)) }
         let mark = try #require(recent.mark)
-        #expect(mark.since == Self.t0 + 100 * s && mark.floor == Self.t0 + 240 * s && mark.earlier == nil)
+        #expect(mark.since == at(100) && mark.floor == at(240) && mark.earlier == nil)
+        #expect(mark.head == "0.64" && mark.headUntil == at(160))
         var skip = AlreadyLearned(mark, window: 60 * s)
-        let older = skip.covers(Self.t0 + 50 * s, id: 1), between = skip.covers(Self.t0 + 150 * s, id: 2)
-        #expect(!older && between)
+        let probes: [(Int, UInt64)] = [(50, 1), (100, 9), (100, 100), (200, 2)]
+        // Older: never read. At `since`, an unlisted event: never read. Listed: learned. Inside: learned.
+        #expect(probes.map { skip.covers(at($0.0), id: $0.1) } == [false, false, true, true])
 
         var later = RecentLearning(window: 60 * s, continuing: mark)
-        later.learned(time: Self.t0 + 50 * s, id: 50)
-        later.learned(time: Self.t0 + 60 * s, id: 60)
+        later.learned(time: at(50), id: 50)
+        later.learned(time: at(60), id: 60)
         let primed = try #require(later.mark)
-        #expect(primed.floor == mark.floor && primed.since == mark.since && primed.recent == mark.recent)
-        #expect(primed.earlier == [[Self.t0 + 50 * s, Self.t0 + 60 * s]])
+        #expect(primed.floor == mark.floor && primed.since == mark.since && primed.recent == mark.recent && primed.head == mark.head)
+        #expect(primed.earlier?.map { [$0.first, $0.last] } == [[at(50), at(60)]])
         var again = AlreadyLearned(primed, window: 60 * s)
-        let c = [40, 50, 55, 60, 70, 100].map { again.covers(Self.t0 + Int64($0) * s, id: 9) }
-        #expect(c == [false, true, true, true, false, true])
+        let checks: [(Int, UInt64)] = [(40, 9), (45, 60), (50, 50), (55, 9), (60, 60), (70, 9), (100, 100)]
+        // An event near the stretch whose id it lists (an operation's other record) is learned;
+        // an unlisted one at its edges is not, nor in the gap.
+        #expect(checks.map { again.covers(at($0.0), id: $0.1) } == [false, true, true, false, true, false, true])
     }
 
-    /// A run whose first event learned lies past what its carried mark speaks for starts a
-    /// stretch of its own: the time between (never read by this baseline's runs) is not taken as
-    /// learned. A run that reads on from the mark continues its stretch.
-    @Test func aRunLearningPastTheCarriedMarkStartsANewStretch() throws {
+    /// An operation learned at `since` from its later record, listed by its key: its Start, read
+    /// later just before `since` (priming after a live run met the operation mid-way), is not
+    /// learned again, long after the floor has moved on.
+    @Test func anOperationStraddlingSinceIsLearnedOnce() throws {
+        let s = Self.second, key: UInt64 = 0xfeed_0000_1234
+        var live = RecentLearning(window: 60 * s)
+        live.learned(time: Self.t0 + 100 * s, id: key)
+        for t in stride(from: 110, through: 1_000, by: 10) { live.learned(time: Self.t0 + Int64(t) * s, id: UInt64(t)) }
+        var skip = AlreadyLearned(try #require(live.mark), window: 60 * s)
+        let start = skip.covers(Self.t0 + 98 * s, id: key), other = skip.covers(Self.t0 + 98 * s, id: 7)
+        #expect(start && !other)
+    }
+
+    /// A run whose reading started past what its carried mark speaks for starts a stretch of its
+    /// own: the time between (never read by this baseline's runs) is not taken as learned. A run
+    /// that read on from the mark continues its stretch.
+    @Test func aRunReadingFromPastTheCarriedMarkStartsANewStretch() throws {
         let s = Self.second, ms: Int64 = 1_000_000
+        func at(_ t: Int) -> Int64 { Self.t0 + Int64(t) * s }
         var first = RecentLearning(window: 60 * s)
-        for t in [100, 200, 300] { first.learned(time: Self.t0 + Int64(t) * s, id: UInt64(t)) }
+        for t in [100, 200, 300] { first.learned(time: at(t), id: UInt64(t)) }
         let carried = try #require(first.mark)
 
-        var gap = RecentLearning(window: 60 * s, continuing: carried)
-        gap.learned(time: Self.t0 + 1_000 * s, id: 1_000)
+        var gap = RecentLearning(window: 60 * s, continuing: carried, readingSince: at(900))
+        gap.learned(time: at(1_000), id: 1_000)
         let mark = try #require(gap.mark)
-        #expect(mark.since == Self.t0 + 1_000 * s)
-        #expect(mark.earlier == [[Self.t0 + 100 * s, Self.t0 + 300 * s + ms - 1]])
+        #expect(mark.since == at(1_000))
+        #expect(mark.earlier?.map { [$0.first, $0.last] } == [[at(100), at(300) + ms - 1]])
         var skip = AlreadyLearned(mark, window: 60 * s)
-        let c = [150, 300, 500, 950].map { skip.covers(Self.t0 + Int64($0) * s, id: 7) }
-        #expect(c == [true, true, false, false])
+        let probes: [(Int, UInt64)] = [(200, 7), (300, 300), (300, 7), (500, 7), (950, 7)]
+        #expect(probes.map { skip.covers(at($0.0), id: $0.1) } == [true, true, false, false, false])
 
-        var on = RecentLearning(window: 60 * s, continuing: carried)
-        on.learned(time: Self.t0 + 330 * s, id: 330)       // within a window of the newest
-        on.learned(time: Self.t0 + 1_000 * s, id: 1_000)   // this run read on: its stretch goes on
-        #expect(on.mark?.since == Self.t0 + 100 * s && on.mark?.earlier == nil)
+        var on = RecentLearning(window: 60 * s, continuing: carried, readingSince: at(330))
+        on.learned(time: at(330), id: 330)
+        on.learned(time: at(1_000), id: 1_000)
+        #expect(on.mark?.since == at(100) && on.mark?.earlier == nil)
+    }
+
+    /// A backfill written back at the memory bound and read again in the same run goes on with
+    /// its stretch: one stretch, not one per write-back, and an event at the instant the
+    /// write-back split is told by id.
+    @Test func aRunsOwnStretchGoesOnAcrossItsWriteBacks() throws {
+        let s = Self.second
+        func at(_ t: Int) -> Int64 { Self.t0 + Int64(t) * s }
+        var live = RecentLearning(window: 60 * s)
+        live.learned(time: at(1_000), id: 1)
+        var mark = try #require(live.mark)
+        for (n, t) in [10, 20, 20, 500].enumerated() {
+            var run = RecentLearning(window: 60 * s, continuing: mark, readingSince: at(10))
+            var skip = AlreadyLearned(mark, window: 60 * s)
+            let seen = skip.covers(at(t), id: UInt64(100 + n))
+            #expect(!seen)
+            run.learned(time: at(t), id: UInt64(100 + n))
+            mark = try #require(run.mark(readTo: at(t)))
+        }
+        #expect(mark.earlier?.map { [$0.first, $0.last] } == [[at(10), at(500)]])
+        // Both events at 20 are listed near the stretch's start: read again, neither is learned.
+        var again = AlreadyLearned(mark, window: 60 * s)
+        let both = [again.covers(at(20), id: 101), again.covers(at(20), id: 102), again.covers(at(20), id: 7)]
+        #expect(both == [true, true, false])
+        // Read on up to `since`, the stretch joins the one `since` starts.
+        var joining = RecentLearning(window: 60 * s, continuing: mark, readingSince: at(10))
+        joining.learned(time: at(600), id: 600)
+        let joined = try #require(joining.mark(readTo: at(1_000)))
+        #expect(joined.since == at(10) && joined.earlier == nil)
     }
 
     /// A mark written before `since` was kept stands on the profile's first event.
@@ -150,11 +198,17 @@ import Testing
     }
 
     @Test func stretchesJoinWhenTheyOverlapAndPastTheCapAcrossTheShortestGap() {
-        let a = Stretch(first: 0, last: 10), b = Stretch(first: 5, last: 20), c = Stretch(first: 100, last: 110)
-        let d = Stretch(first: 113, last: 120), e = Stretch(first: 200, last: 210)
-        #expect(Stretch.merged([c, b, a], cap: 8) == [Stretch(first: 0, last: 20), c])
-        #expect(Stretch.merged([a, c, d, e], cap: 3) == [a, Stretch(first: 100, last: 120), e])
-        #expect(Stretch.merged([a, c, e], cap: 1) == [Stretch(first: 0, last: 210)])
+        func st(_ first: Int64, _ last: Int64) -> Stretch {
+            Stretch(first: first, last: last, head: HeadIds(until: first), tail: TailIds(from: last))
+        }
+        let a = st(0, 10), b = st(5, 20), c = st(100, 110), d = st(113, 120), e = st(200, 210)
+        #expect(Stretch.merged([c, b, a], cap: 8) == [st(0, 20), c])
+        #expect(Stretch.merged([a, c, d, e], cap: 3) == [a, st(100, 120), e])
+        #expect(Stretch.merged([a, c, e], cap: 1) == [st(0, 210)])
+        // Stored and read back, a stretch keeps its edges' ids.
+        var f = Stretch(starting: LearnedEntry(time: Self.t0, id: 0xabc), window: 60 * Self.second)
+        f.add(LearnedEntry(time: Self.t0 + 90 * Self.second, id: 0xdef), window: 60 * Self.second)
+        #expect(Stretch(f.stored) == f)
     }
 
     @Test func anUnreadableListIsReadAsNoEntries() {
