@@ -277,7 +277,7 @@ public enum CorrelationCompiler {
                 error("correlation.bad-condition", "'condition' must be a mapping like {gte: 10}, found \(node.kindName)", at: loc(node))
                 return nil
             }
-            var op: (CorrelationCondition.Op, Double)?
+            var comparisons: [CorrelationCondition.Comparison] = []
             var field: String?
             for (k, v) in m {
                 let key = k.scalar?.lowercased() ?? ""
@@ -294,8 +294,7 @@ public enum CorrelationCompiler {
                     error("correlation.bad-condition", "'\(key)' needs a number, found '\(v.scalar ?? v.kindName)'", at: loc(v))
                     continue
                 }
-                if op != nil { error("correlation.bad-condition", "a condition has one comparison", at: loc(k)); continue }
-                op = (o, d)
+                comparisons.append(CorrelationCondition.Comparison(o, d))   // several: a range, all must hold
             }
             if type.needsField, field == nil {
                 error("correlation.missing-field", "a \(type.rawValue) correlation needs 'condition.field': the field whose values it \(type == .valueCount ? "counts" : "adds up")", at: loc(node))
@@ -303,11 +302,11 @@ public enum CorrelationCompiler {
             if !type.needsField, let field {
                 diagnostics.append(Diagnostic(.warning, code: "correlation.bad-condition", "'condition.field' (\(field)) is ignored by \(type.rawValue)", at: loc(node)))
             }
-            guard let op else {
+            guard !comparisons.isEmpty else {
                 error("correlation.bad-condition", "'condition' needs one of \(CorrelationCondition.Op.allCases.map(\.rawValue).joined(separator: ", "))", at: loc(node))
                 return nil
             }
-            return CorrelationCondition(op: op.0, threshold: op.1, field: type.needsField ? field : nil)
+            return CorrelationCondition(comparisons, field: type.needsField ? field : nil)
         }
     }
 }

@@ -341,6 +341,32 @@ enum C {
         #expect(engine.finish().count == 1, "bob's open window is judged at end of input")
     }
 
+    /// The specification's range form ("Condition": the comparisons are ANDed): `{gt: 1, lte: 3}`
+    /// is 2 or 3 events, judged when the window closes since a fourth event would undo it.
+    @Test func rangeConditionAndsItsComparisons() {
+        let set = C.set(C.base("del", op: "Delete"), C.correlation("""
+        type: event_count
+        rules: [del]
+        group-by: [Caller]
+        timespan: 10m
+        condition: {gt: 1, lte: 3}
+        """))
+        let c = set.correlations.correlations[0]
+        #expect(c.condition.summary == "> 1 and ≤ 3" && !c.condition.firesEarly)
+        func count(_ n: Int) -> [Alert] { C.run(set, (0..<n).map { C.ev("Delete", at: Int64($0 * 60), id: UInt64($0 + 1)) }).alerts }
+        #expect(count(1).isEmpty && count(4).isEmpty, "1 is not > 1; 4 is not ≤ 3")
+        #expect(count(2).count == 1 && count(3).first?.eventIds.count == 3)
+        #expect(count(3).first?.description?.contains("3 events (> 1 and ≤ 3)") == true)
+        let lower = C.set(C.base("del", op: "Delete"), C.correlation("type: event_count\nrules: [del]\ntimespan: 10m\ncondition: {gt: 1, gte: 3}"))
+        #expect(lower.correlations.correlations[0].condition.firesEarly, "lower bounds only: still a sliding window")
+    }
+
+    /// A one-comparison condition hashes as it did before ranges: saved windows survive an upgrade.
+    @Test func singleComparisonKeepsItsDefinitionText() {
+        #expect(CorrelationCondition(op: .gte, threshold: 3, field: "ws").definitionText == "gte 3.0 ws")
+        #expect(CorrelationCondition([.init(.gt, 1), .init(.lte, 3)]).definitionText == "gt 1.0, lte 3.0 ")
+    }
+
     @Test func vigilBlockAndEntitiesOfTheCorrelation() throws {
         let set = C.set(C.base("del", op: "Delete"), """
         title: mass
