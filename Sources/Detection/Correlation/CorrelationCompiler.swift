@@ -65,7 +65,8 @@ public enum CorrelationCompiler {
     /// `30s`, `10m`, `1h`, `2d`, `1w` → seconds.
     public static func parseTimespan(_ text: String) -> Int64? {
         let t = text.trimmingCharacters(in: " ")
-        guard let unit = t.last, let n = Int64(t.dropLast()), n > 0 else { return nil }
+        // Digits only: `Int64` would also take a sign (`+10m`), which the spec's "number + letter" does not.
+        guard let unit = t.last, t.dropLast().allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int64(t.dropLast()), n > 0 else { return nil }
         let mult: Int64
         switch unit {
         case "s": mult = 1
@@ -115,8 +116,7 @@ public enum CorrelationCompiler {
             var bases: [(ref: String, parsed: ParsedRule, index: Int, inner: CompiledCorrelation?)] = []
             for ref in corr.rules {
                 guard let parsed = byKey[ref.value.lowercased()] else {
-                    let guess = byKey.keys.min { Compiler.distance($0, ref.value.lowercased()) < Compiler.distance($1, ref.value.lowercased()) }
-                    let hint = guess.flatMap { Compiler.distance($0, ref.value.lowercased()) <= 3 ? " (did you mean '\($0)'?)" : nil } ?? ""
+                    let hint = Compiler.didYouMean(ref.value.lowercased(), among: byKey.keys, within: 3)
                     error("correlation.unknown-rule", "correlation '\(rule.title)' references rule '\(ref.value)', which is not loaded\(hint)", at: ref.location)
                     continue
                 }

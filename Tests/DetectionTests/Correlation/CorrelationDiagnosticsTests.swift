@@ -212,6 +212,34 @@ import Testing
         expectAt(d, "rule.invalid-value", 13, 9, "unknown correlation type")
     }
 
+    /// `group_by` for `group-by` used to be dropped without a word: every caller then shared one group.
+    @Test func unknownCorrelationKeyIsAWarningWithAHint() {
+        let d = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: event_count
+          rules: [del]
+          group_by: [Caller]
+          timespan: 1h
+          condition: {gte: 3}
+        """)
+        expectAt(d, "rule.unknown-key", 15, 3, "'group_by' in 'correlation' (did you mean 'group-by'?)")
+        #expect(T.errors(d).isEmpty, "a warning: the correlation still runs")
+    }
+
+    @Test func ruleReferenceThatIsNotAScalarIsLocated() {
+        let d = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: temporal
+          rules: [del, {id: base-1}]
+          timespan: 1h
+        """)
+        expectAt(d, "rule.invalid-value", 14, 16, "entries must be rule ids or names")
+    }
+
     @Test func timespanUnits() {
         #expect(CorrelationCompiler.parseTimespan("30s") == 30)
         #expect(CorrelationCompiler.parseTimespan("10m") == 600)
@@ -221,5 +249,6 @@ import Testing
         #expect(CorrelationCompiler.parseTimespan("0m") == nil)
         #expect(CorrelationCompiler.parseTimespan("m") == nil)
         #expect(CorrelationCompiler.parseTimespan("5y") == nil)
+        #expect(CorrelationCompiler.parseTimespan("+10m") == nil, "number + letter: no sign")
     }
 }
