@@ -12,14 +12,11 @@ public enum CorrelationCompiler {
     public static let diagnosticCodes = [
         "correlation.unknown-rule", "correlation.base-rule-invalid", "correlation.bad-timespan", "correlation.bad-condition",
         "correlation.missing-condition", "correlation.missing-field", "correlation.bad-alias", "correlation.unknown-field",
-        "correlation.unsupported", "correlation.cycle",
+        "correlation.cycle", "correlation.ambiguous-rule", "correlation.duplicate-rule",
     ]
 
     public static func compile(_ set: RuleSet, rules: [CompiledRule], fieldMap: FieldMap) -> (CorrelationSet, [Diagnostic]) {
-        var byKey: [String: ParsedRule] = [:]
-        for r in set.rules where r.kind != .filter {
-            for k in [r.id?.value, r.name, r.title].compactMap({ $0?.lowercased() }) where byKey[k] == nil { byKey[k] = r }
-        }
+        let (byKey, sharedNames) = references(set)
         var compiledIndex: [String: Int] = [:]
         for (i, r) in rules.enumerated() where compiledIndex[r.id.lowercased()] == nil { compiledIndex[r.id.lowercased()] = i }
         var out: [CompiledCorrelation] = []
@@ -34,7 +31,7 @@ public enum CorrelationCompiler {
             for ref in c.correlation?.rules ?? [] {
                 if let dep = byKey[ref.value.lowercased()], dep.kind == .correlation, dep.isValid { visit(dep) }
             }
-            var u = Unit(rule: c, byKey: byKey, compiledIndex: compiledIndex, rules: rules, fieldMap: fieldMap) { ref in
+            var u = Unit(rule: c, byKey: byKey, sharedNames: sharedNames, compiledIndex: compiledIndex, rules: rules, fieldMap: fieldMap) { ref in
                 let k = ref.key.lowercased()
                 if visiting.contains(k) { return .cycle }
                 guard let i = done[k] ?? nil else { return .failed }
@@ -52,6 +49,22 @@ public enum CorrelationCompiler {
         }
         for c in set.correlations where c.isValid { visit(c) }
         return (CorrelationSet(out), diags)
+    }
+
+    /// What each lower-cased reference resolves to. The spec refers to rules by `id` or `name`
+    /// (titles are Vigil's fallback), so an id wins over a name and a name over a title, whatever
+    /// order the rules were loaded in. Also returns the names several rules carry, with where: the
+    /// spec makes a name unique, and a reference to a shared one would pick a rule by load order.
+    static func references(_ set: RuleSet) -> ([String: ParsedRule], [String: [SourceLocation]]) {
+        let candidates = set.rules.filter { $0.kind != .filter }
+        var byKey: [String: ParsedRule] = [:]
+        let keys: [(ParsedRule) -> String?] = [{ $0.id?.value }, { $0.name }, { $0.title }]
+        for key in keys {
+            for r in candidates { if let k = key(r)?.lowercased(), byKey[k] == nil { byKey[k] = r } }
+        }
+        var named: [String: [SourceLocation]] = [:]
+        for r in candidates { if let n = r.name?.lowercased() { named[n, default: []].append(r.location) } }
+        return (byKey, named.filter { $0.value.count > 1 && byKey[$0.key]?.name?.lowercased() == $0.key })
     }
 
     /// What a correlation referenced by another has become.
@@ -83,6 +96,7 @@ public enum CorrelationCompiler {
     struct Unit {
         let rule: ParsedRule
         let byKey: [String: ParsedRule]
+        let sharedNames: [String: [SourceLocation]]
         let compiledIndex: [String: Int]
         let rules: [CompiledRule]
         let fieldMap: FieldMap
@@ -90,10 +104,11 @@ public enum CorrelationCompiler {
         var diagnostics: [Diagnostic] = []
         var failed = false
 
-        init(rule: ParsedRule, byKey: [String: ParsedRule], compiledIndex: [String: Int], rules: [CompiledRule], fieldMap: FieldMap,
-             chained: @escaping (ParsedRule) -> Chained) {
+        init(rule: ParsedRule, byKey: [String: ParsedRule], sharedNames: [String: [SourceLocation]], compiledIndex: [String: Int],
+             rules: [CompiledRule], fieldMap: FieldMap, chained: @escaping (ParsedRule) -> Chained) {
             self.rule = rule
             self.byKey = byKey
+            self.sharedNames = sharedNames
             self.compiledIndex = compiledIndex
             self.rules = rules
             self.fieldMap = fieldMap
@@ -114,10 +129,20 @@ public enum CorrelationCompiler {
             // Referenced rules, in order: base rules (index into `rules`) and correlations (index
             // into the correlations compiled so far, with the compiled correlation).
             var bases: [(ref: String, parsed: ParsedRule, index: Int, inner: CompiledCorrelation?)] = []
+            var referenced: [String: String] = [:]
             for ref in corr.rules {
                 guard let parsed = byKey[ref.value.lowercased()] else {
                     let hint = Compiler.didYouMean(ref.value.lowercased(), among: byKey.keys, within: 3)
                     error("correlation.unknown-rule", "correlation '\(rule.title)' references rule '\(ref.value)', which is not loaded\(hint)", at: ref.location)
+                    continue
+                }
+                if let places = sharedNames[ref.value.lowercased()] {
+                    error("correlation.ambiguous-rule", "'\(ref.value)' is the name of \(places.count) rules (\(places.map(\.description).joined(separator: ", "))): a rule's name must be unique, or refer to it by id", at: ref.location)
+                    continue
+                }
+                // The same rule twice would count each of its events twice (and alone make a temporal correlation).
+                if let first = referenced.updateValue(ref.value, forKey: parsed.key.lowercased()) {
+                    error("correlation.duplicate-rule", "'\(ref.value)' is the rule '\(first)' already names: each rule is referenced once", at: ref.location)
                     continue
                 }
                 if parsed.kind == .correlation {

@@ -1,5 +1,6 @@
 @testable import Detection
 import EventModel
+import Foundation
 import Testing
 
 @Suite struct CorrelationDiagnosticsTests {
@@ -238,6 +239,52 @@ import Testing
           timespan: 1h
         """)
         expectAt(d, "rule.invalid-value", 14, 16, "entries must be rule ids or names")
+    }
+
+    /// Another rule known as `del` (`key: title` or `key: name`), six lines, then a correlation
+    /// counting `del` whose reference sits at line 6 + 5, column 11.
+    static func anotherDel(_ key: String) -> String {
+        """
+        title: \(key == "title" ? "del" : "other")
+        \(key == "name" ? "name: del" : "description: another rule")
+        id: other-1
+        logsource: {product: azure, service: activitylogs}
+        detection: {s: {operationName: X}, condition: s}
+        ---
+        title: c
+        id: c1
+        correlation:
+          type: event_count
+          rules: [del]
+          timespan: 1h
+          condition: {gte: 3}
+        """
+    }
+
+    /// Spec, "Related rules": a reference is a rule's id or name. A rule titled `del` loaded first
+    /// used to win over the rule named `del`.
+    @Test func aNameWinsOverAnEarlierTitle() throws {
+        let (set, d) = T.compile(Self.anotherDel("title").replacingOccurrences(of: "---\n", with: "---\n" + Self.base), file: "c.yml")
+        #expect(T.errors(d).isEmpty)
+        #expect(try #require(set.correlations.correlations.first).steps.map(\.ruleId) == ["base-1"])
+    }
+
+    /// Names are unique per the spec; a reference to a shared one is an error, not a load-order pick.
+    @Test func aNameTwoRulesCarryIsAmbiguous() {
+        expectAt(diagnostics(Self.anotherDel("name")), "correlation.ambiguous-rule", 20, 11, "'del' is the name of 2 rules (c.yml:1:1, c.yml:10:1)")
+    }
+
+    /// One rule named twice (by name, then by id) alone made a temporal correlation fire on one event.
+    @Test func theSameRuleTwiceIsAnError() {
+        let d = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: temporal
+          rules: [del, base-1]
+          timespan: 1h
+        """)
+        expectAt(d, "correlation.duplicate-rule", 14, 16, "'base-1' is the rule 'del' already names")
     }
 
     @Test func timespanUnits() {
