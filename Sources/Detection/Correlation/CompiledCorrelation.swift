@@ -62,6 +62,9 @@ public struct CorrelationCondition: Sendable, Equatable {
         self.field = field
     }
 
+    /// temporal / temporal_ordered without a condition: every one of `rules` referenced rules.
+    public static func allRules(_ rules: Int) -> CorrelationCondition { CorrelationCondition(op: .gte, threshold: Double(rules)) }
+
     public func holds(_ x: Double) -> Bool { comparisons.allSatisfy { $0.holds(x) } }
 
     /// gt/gte can only become true as a window fills: they fire on the event that makes them

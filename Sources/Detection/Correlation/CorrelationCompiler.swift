@@ -294,7 +294,7 @@ public enum CorrelationCompiler {
 
         mutating func parseCondition(_ node: YAMLTree?, type: CorrelationType, steps: Int, at: SourceLocation) -> CorrelationCondition? {
             guard let node else {
-                if type == .temporal || type == .temporalOrdered { return CorrelationCondition(op: .gte, threshold: Double(steps)) }
+                if type == .temporal || type == .temporalOrdered { return .allRules(steps) }
                 error("correlation.missing-condition", "a \(type.rawValue) correlation needs a 'condition' (e.g. {gte: 10}\(type.needsField ? ", field: <name>" : ""))", at: at)
                 return nil
             }
@@ -331,7 +331,23 @@ public enum CorrelationCompiler {
                 error("correlation.bad-condition", "'condition' needs one of \(CorrelationCondition.Op.allCases.map(\.rawValue).joined(separator: ", "))", at: loc(node))
                 return nil
             }
-            return CorrelationCondition(comparisons, field: type.needsField ? field : nil)
+            return checkRulesCounted(CorrelationCondition(comparisons, field: type.needsField ? field : nil), type: type, steps: steps, at: loc(node))
+        }
+
+        /// temporal and temporal_ordered count the referenced rules that matched: 1 to `steps`.
+        /// temporal_ordered runs the chain of all of them (a condition used to be half-read: it
+        /// picked the window kind, never the count), so any other condition is ignored, loudly; a
+        /// temporal condition no count from 1 to `steps` meets would never fire.
+        mutating func checkRulesCounted(_ c: CorrelationCondition, type: CorrelationType, steps: Int, at: SourceLocation) -> CorrelationCondition {
+            switch type {
+            case .temporalOrdered where c != .allRules(steps):
+                diagnostics.append(Diagnostic(.warning, code: "correlation.bad-condition", "temporal_ordered needs every rule, in the order listed: condition \(c.summary) is ignored", at: at))
+                return .allRules(steps)
+            case .temporal where steps > 0 && !(1...steps).contains(where: { c.holds(Double($0)) }):
+                diagnostics.append(Diagnostic(.warning, code: "correlation.bad-condition", "condition \(c.summary) never holds: a temporal correlation over \(steps) rules sees 1 to \(steps) of them", at: at))
+            default: break
+            }
+            return c
         }
     }
 }

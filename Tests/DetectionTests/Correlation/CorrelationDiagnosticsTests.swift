@@ -287,6 +287,35 @@ import Testing
         expectAt(d, "correlation.duplicate-rule", 14, 16, "'base-1' is the rule 'del' already names")
     }
 
+    /// Spec, "Condition": for temporal types it is a count of rules. temporal_ordered runs the
+    /// whole chain, so another condition is ignored with a warning (an `eq` used to switch it to a
+    /// tumbling window while the count went unread); a temporal count out of reach is flagged.
+    @Test func temporalConditionsOutOfReachOrIgnored() throws {
+        func compile(_ type: String, _ condition: String) -> (CompiledRuleSet, [Diagnostic]) {
+            T.compile(Self.base + """
+            title: c
+            id: c1
+            correlation:
+              type: \(type)
+              rules: [del, e]
+              timespan: 1h
+              condition: \(condition)
+            ---
+            title: e
+            name: e
+            id: e-1
+            logsource: {product: azure, service: activitylogs}
+            detection: {s: {operationName: E}, condition: s}
+            """, file: "c.yml")
+        }
+        let (set, d) = compile("temporal_ordered", "{eq: 1}")
+        expectAt(d, "correlation.bad-condition", 16, 14, "condition = 1 is ignored")
+        let c = try #require(set.correlations.correlations.first)
+        #expect(c.condition == .allRules(2) && c.condition.firesEarly, "the chain of both, on a sliding window")
+        #expect(compile("temporal_ordered", "{gte: 2}").1.isEmpty, "the default, spelt out")
+        expectAt(compile("temporal", "{gte: 3}").1, "correlation.bad-condition", 16, 14, "≥ 3 never holds: a temporal correlation over 2 rules")
+    }
+
     @Test func timespanUnits() {
         #expect(CorrelationCompiler.parseTimespan("30s") == 30)
         #expect(CorrelationCompiler.parseTimespan("10m") == 600)
