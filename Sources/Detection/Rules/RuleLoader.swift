@@ -514,7 +514,10 @@ struct DocumentParser {
         }
         guard let type = string(node, "type", required: true) else { return nil }
         let known = ["event_count", "value_count", "value_sum", "value_avg", "temporal", "temporal_ordered"]
-        if !known.contains(type.value) {
+        // pySigma's own types beyond the spec: real rules, not typos, so name them as unsupported.
+        if ["value_percentile", "value_median"].contains(type.value) {
+            diagnostics.append(Diagnostic(.error, code: "rule.unsupported-feature", "correlation type '\(type.value)' (a pySigma extension) is not supported: Vigil runs \(known.joined(separator: ", "))", at: type.location))
+        } else if !known.contains(type.value) {
             diagnostics.append(Diagnostic(.error, code: "rule.invalid-value", "unknown correlation type '\(type.value)' (\(known.joined(separator: ", ")))", at: type.location))
         }
         warnUnknownCorrelationKeys(node)

@@ -211,6 +211,8 @@ import Testing
           timespan: 1h
         """)
         expectAt(d, "rule.invalid-value", 13, 9, "unknown correlation type")
+        let median = diagnostics("title: c\nid: c1\ncorrelation:\n  type: value_median\n  rules: [del]\n  timespan: 1h\n  condition: {gte: 2, field: n}\n")
+        expectAt(median, "rule.unsupported-feature", 13, 9, "'value_median' (a pySigma extension) is not supported")
     }
 
     /// `group_by` for `group-by` used to be dropped without a word: every caller then shared one group.
