@@ -12,6 +12,11 @@ public enum CorrelationType: String, Sendable, CaseIterable {
     case temporal
     case temporalOrdered = "temporal_ordered"
 
+    /// Types that aggregate the events of all their rules together (event_count, value_*): an
+    /// event two of the rules match is one event, as in a backend's `(a or b) | stats count`.
+    /// temporal types count rules, so there it stands for each rule it matched.
+    public var poolsRules: Bool { self != .temporal && self != .temporalOrdered }
+
     /// Types whose condition reads a field of the events (`condition.field`).
     public var needsField: Bool { self == .valueCount || self == .valueSum || self == .valueAvg }
 }

@@ -150,8 +150,13 @@ public final class Correlator {
         }
         var out = advance(toNanoseconds: t)
         var evidence: String?
+        var pooled: [Int] = []   // correlations that took this event through an earlier rule
         for i in matched {
             for (ci, si) in set.feeds[i] ?? [] {
+                if set.correlations[ci].type.poolsRules {
+                    if pooled.contains(ci) { continue }   // once, under the first rule it matched
+                    pooled.append(ci)
+                }
                 stats.eventsFed += 1
                 out += add(event, time: t, correlation: ci, step: si, evidence: &evidence)
             }

@@ -184,6 +184,20 @@ enum C {
         #expect(C.run(avg, [C.ev("Quota", at: 0, id: 1, extra: #""amount": 40"#)]).alerts.isEmpty)
     }
 
+    /// Spec, "Event Count": the events of the referred rules are counted; one event two of them
+    /// match is one event (it used to count twice and appear twice in the alert), for sums too.
+    @Test func anEventTwoRulesMatchCountsOnce() throws {
+        func set(_ body: String) -> CompiledRuleSet { C.set(C.base("a", op: "Op"), C.base("b", op: "Op"), C.correlation(body)) }
+        let count = set("type: event_count\nrules: [a, b]\ngroup-by: [Caller]\ntimespan: 1h\ncondition: {gte: 2}")
+        #expect(C.run(count, [C.ev("Op", at: 0, id: 1)]).alerts.isEmpty)
+        let two = C.run(count, [C.ev("Op", at: 0, id: 1), C.ev("Op", at: 60, id: 2)]).alerts
+        #expect(try #require(two.first).eventIds == ["0000000000000001", "0000000000000002"])
+        let sum = set("type: value_sum\nrules: [a, b]\ntimespan: 1h\ncondition: {gte: 10, field: n}")
+        #expect(C.run(sum, [C.ev("Op", at: 0, id: 1, extra: #""n": 5"#)]).alerts.isEmpty, "5, not 5 + 5")
+        let temporal = set("type: temporal\nrules: [a, b]\ntimespan: 1h")
+        #expect(C.run(temporal, [C.ev("Op", at: 0, id: 1)]).alerts.count == 1, "temporal counts rules: the event is both")
+    }
+
     static let temporal = C.set(C.base("a", op: "OpA"), C.base("b", op: "OpB"), C.correlation("""
     type: temporal
     rules: [a, b]
