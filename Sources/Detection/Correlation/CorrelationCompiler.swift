@@ -202,6 +202,9 @@ public enum CorrelationCompiler {
                     if let s = item.scalar { groupBy.append((s, loc(item))) } else { error("rule.invalid-value", "group-by entries must be field names", at: loc(item)) }
                 }
             }
+            if let a = node["aliases"]?.mapping {
+                warnUnusedAliases(a, used: Set(groupBy.map(\.name) + [condition?.field].compactMap { $0 } + rule.vigil.entities.map(\.path)))
+            }
             var generate = false
             if let g = node["generate"] {
                 switch g.scalar?.lowercased() {
@@ -251,6 +254,16 @@ public enum CorrelationCompiler {
                                        timespanSeconds: seconds, timespanText: corr.timespan?.value ?? "", condition: condition,
                                        generate: generate, entityGroupBy: rule.vigil.groupBy, entityGroupByAll: rule.vigil.groupMatchAll,
                                        baselineControls: baseline, location: rule.id?.location ?? rule.location)
+        }
+
+        /// An alias that no group-by field, `condition.field` or entity path names changes nothing:
+        /// most likely the entry meant for it is spelt differently (names are matched exactly).
+        mutating func warnUnusedAliases(_ aliases: [(key: YAMLTree, value: YAMLTree)], used: Set<String>) {
+            for (k, _) in aliases {
+                guard let name = k.scalar, !used.contains(name) else { continue }
+                let hint = Compiler.didYouMean(name, among: used, within: 2)
+                diagnostics.append(Diagnostic(.warning, code: "correlation.bad-alias", "alias '\(name)' is named by no group-by field, condition.field or entity, so it is not used\(hint)", at: loc(k)))
+            }
         }
 
         /// A step fed by another correlation's alerts: each group-by field (and `condition.field`)

@@ -108,6 +108,24 @@ import Testing
         expectAt(d, "correlation.bad-alias", 20, 7, "'nope'")
     }
 
+    /// `group-by: [Who]` beside an alias `who` used to read the raw field `Who` without a word.
+    @Test func anAliasNothingNamesIsAWarning() {
+        let d = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: event_count
+          rules: [del]
+          group-by: [Who]
+          timespan: 1h
+          condition: {gte: 2}
+          aliases:
+            who: {del: Caller}
+        """)
+        expectAt(d, "correlation.bad-alias", 19, 5, "alias 'who' is named by no group-by field, condition.field or entity, so it is not used (did you mean 'Who'?)")
+        #expect(T.errors(d).isEmpty)
+    }
+
     @Test func unknownVigilGroupByFieldAndAChainOnABrokenCorrelation() {
         let d = diagnostics("""
         title: c
