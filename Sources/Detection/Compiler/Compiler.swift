@@ -97,6 +97,12 @@ public enum Compiler {
         }
         return a.isEmpty ? b.count : prev[b.count]
     }
+
+    /// ` (did you mean 'x'?)` for the candidate nearest `name`, if within `distance` edits; else "".
+    static func didYouMean(_ name: String, among candidates: some Sequence<String>, within distance: Int) -> String {
+        let guess = candidates.min { Compiler.distance($0, name) < Compiler.distance($1, name) }
+        return guess.flatMap { Compiler.distance($0, name) <= distance ? " (did you mean '\($0)'?)" : nil } ?? ""
+    }
 }
 
 /// Accumulates interned slots, predicates and regexes while rules compile.
@@ -225,8 +231,7 @@ struct Builder {
         for m in item.modifiers {
             let name = m.value
             guard Compiler.knownModifiers.contains(name) else {
-                let guess = Compiler.knownModifiers.min { Compiler.distance($0, name) < Compiler.distance($1, name) }
-                let hint = guess.flatMap { Compiler.distance($0, name) <= 2 ? " (did you mean '\($0)'?)" : nil } ?? ""
+                let hint = Compiler.didYouMean(name, among: Compiler.knownModifiers, within: 2)
                 error("rule.unknown-modifier", "unknown modifier '\(name)'\(hint)", at: m.location)
                 continue
             }

@@ -12,43 +12,78 @@ public enum CorrelationType: String, Sendable, CaseIterable {
     case temporal
     case temporalOrdered = "temporal_ordered"
 
+    /// Types that aggregate the events of all their rules together (event_count, value_*): an
+    /// event two of the rules match is one event, as in a backend's `(a or b) | stats count`.
+    /// temporal types count rules, so there it stands for each rule it matched.
+    public var poolsRules: Bool { self != .temporal && self != .temporalOrdered }
+
     /// Types whose condition reads a field of the events (`condition.field`).
     public var needsField: Bool { self == .valueCount || self == .valueSum || self == .valueAvg }
 }
 
-/// `condition: {gte: 10}` (with `field:` for value_*).
+/// `condition: {gte: 10}` (with `field:` for value_*). Several comparisons are ANDed: the
+/// specification's range form, `{gt: 100, lte: 200}`.
 public struct CorrelationCondition: Sendable, Equatable {
     public enum Op: String, Sendable, CaseIterable { case gt, gte, lt, lte, eq, neq }
-    public var op: Op
-    public var threshold: Double
-    public var field: String?
 
-    public init(op: Op, threshold: Double, field: String? = nil) {
-        self.op = op
-        self.threshold = threshold
-        self.field = field
-    }
+    public struct Comparison: Sendable, Equatable {
+        public var op: Op
+        public var threshold: Double
 
-    public func holds(_ x: Double) -> Bool {
-        switch op {
-        case .gt: return x > threshold
-        case .gte: return x >= threshold
-        case .lt: return x < threshold
-        case .lte: return x <= threshold
-        case .eq: return x == threshold
-        case .neq: return x != threshold
+        public init(_ op: Op, _ threshold: Double) {
+            self.op = op
+            self.threshold = threshold
+        }
+
+        public func holds(_ x: Double) -> Bool {
+            switch op {
+            case .gt: return x > threshold
+            case .gte: return x >= threshold
+            case .lt: return x < threshold
+            case .lte: return x <= threshold
+            case .eq: return x == threshold
+            case .neq: return x != threshold
+            }
+        }
+
+        var summary: String {
+            let t = threshold == threshold.rounded() ? String(Int64(threshold)) : String(threshold)
+            let sym = [Op.gt: ">", .gte: "≥", .lt: "<", .lte: "≤", .eq: "=", .neq: "≠"][op]!
+            return "\(sym) \(t)"
         }
     }
 
-    /// gt/gte can only become true as a window fills: they fire on the event that makes them
-    /// true (sliding window). The others are judged when the window closes (tumbling window
-    /// anchored at the group's first event).
-    public var firesEarly: Bool { op == .gt || op == .gte }
+    /// Never empty; every one must hold.
+    public var comparisons: [Comparison]
+    public var field: String?
 
-    public var summary: String {
-        let t = threshold == threshold.rounded() ? String(Int64(threshold)) : String(threshold)
-        let sym = [Op.gt: ">", .gte: "≥", .lt: "<", .lte: "≤", .eq: "=", .neq: "≠"][op]!
-        return "\(sym) \(t)"
+    public init(op: Op, threshold: Double, field: String? = nil) {
+        self.init([Comparison(op, threshold)], field: field)
+    }
+
+    public init(_ comparisons: [Comparison], field: String? = nil) {
+        precondition(!comparisons.isEmpty, "a condition has at least one comparison")
+        self.comparisons = comparisons
+        self.field = field
+    }
+
+    /// temporal / temporal_ordered without a condition: every one of `rules` referenced rules.
+    public static func allRules(_ rules: Int) -> CorrelationCondition { CorrelationCondition(op: .gte, threshold: Double(rules)) }
+
+    public func holds(_ x: Double) -> Bool { comparisons.allSatisfy { $0.holds(x) } }
+
+    /// gt/gte can only become true as a window fills: they fire on the event that makes them
+    /// true (sliding window). Anything with an upper bound or an equality (a range included) can
+    /// be undone by the next event, so it is judged when the window closes (tumbling window
+    /// anchored at the group's first event).
+    public var firesEarly: Bool { comparisons.allSatisfy { $0.op == .gt || $0.op == .gte } }
+
+    public var summary: String { comparisons.map(\.summary).joined(separator: " and ") }
+
+    /// The text `definitionHash` reads; a single comparison keeps the form it had before ranges,
+    /// so saved windows of unchanged rules survive the upgrade.
+    var definitionText: String {
+        comparisons.map { "\($0.op.rawValue) \($0.threshold)" }.joined(separator: ", ") + " \(field ?? "")"
     }
 }
 
@@ -102,7 +137,7 @@ public struct CompiledCorrelation: Sendable {
     /// Title, description, severity, tags and entities are left out: editing them keeps the windows.
     /// A stored window whose hash differs from the loaded rule's is dropped at restore.
     public var definitionHash: String {
-        var text = "v1|\(type.rawValue)|\(timespanSeconds)|\(condition.op.rawValue) \(condition.threshold) \(condition.field ?? "")"
+        var text = "v1|\(type.rawValue)|\(timespanSeconds)|\(condition.definitionText)"
         text += "|" + groupBy.joined(separator: "\u{1F}")
         for s in steps {
             text += "|\(s.ruleId.lowercased()):" + s.groupSources.map(\.description).joined(separator: "\u{1F}")

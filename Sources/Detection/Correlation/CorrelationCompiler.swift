@@ -12,14 +12,11 @@ public enum CorrelationCompiler {
     public static let diagnosticCodes = [
         "correlation.unknown-rule", "correlation.base-rule-invalid", "correlation.bad-timespan", "correlation.bad-condition",
         "correlation.missing-condition", "correlation.missing-field", "correlation.bad-alias", "correlation.unknown-field",
-        "correlation.unsupported", "correlation.cycle",
+        "correlation.cycle", "correlation.ambiguous-rule", "correlation.duplicate-rule",
     ]
 
     public static func compile(_ set: RuleSet, rules: [CompiledRule], fieldMap: FieldMap) -> (CorrelationSet, [Diagnostic]) {
-        var byKey: [String: ParsedRule] = [:]
-        for r in set.rules where r.kind != .filter {
-            for k in [r.id?.value, r.name, r.title].compactMap({ $0?.lowercased() }) where byKey[k] == nil { byKey[k] = r }
-        }
+        let (byKey, sharedNames) = references(set)
         var compiledIndex: [String: Int] = [:]
         for (i, r) in rules.enumerated() where compiledIndex[r.id.lowercased()] == nil { compiledIndex[r.id.lowercased()] = i }
         var out: [CompiledCorrelation] = []
@@ -34,7 +31,7 @@ public enum CorrelationCompiler {
             for ref in c.correlation?.rules ?? [] {
                 if let dep = byKey[ref.value.lowercased()], dep.kind == .correlation, dep.isValid { visit(dep) }
             }
-            var u = Unit(rule: c, byKey: byKey, compiledIndex: compiledIndex, rules: rules, fieldMap: fieldMap) { ref in
+            var u = Unit(rule: c, byKey: byKey, sharedNames: sharedNames, compiledIndex: compiledIndex, rules: rules, fieldMap: fieldMap) { ref in
                 let k = ref.key.lowercased()
                 if visiting.contains(k) { return .cycle }
                 guard let i = done[k] ?? nil else { return .failed }
@@ -54,6 +51,22 @@ public enum CorrelationCompiler {
         return (CorrelationSet(out), diags)
     }
 
+    /// What each lower-cased reference resolves to. The spec refers to rules by `id` or `name`
+    /// (titles are Vigil's fallback), so an id wins over a name and a name over a title, whatever
+    /// order the rules were loaded in. Also returns the names several rules carry, with where: the
+    /// spec makes a name unique, and a reference to a shared one would pick a rule by load order.
+    static func references(_ set: RuleSet) -> ([String: ParsedRule], [String: [SourceLocation]]) {
+        let candidates = set.rules.filter { $0.kind != .filter }
+        var byKey: [String: ParsedRule] = [:]
+        let keys: [(ParsedRule) -> String?] = [{ $0.id?.value }, { $0.name }, { $0.title }]
+        for key in keys {
+            for r in candidates { if let k = key(r)?.lowercased(), byKey[k] == nil { byKey[k] = r } }
+        }
+        var named: [String: [SourceLocation]] = [:]
+        for r in candidates { if let n = r.name?.lowercased() { named[n, default: []].append(r.location) } }
+        return (byKey, named.filter { $0.value.count > 1 && byKey[$0.key]?.name?.lowercased() == $0.key })
+    }
+
     /// What a correlation referenced by another has become.
     enum Chained {
         case compiled(Int, CompiledCorrelation)
@@ -65,7 +78,8 @@ public enum CorrelationCompiler {
     /// `30s`, `10m`, `1h`, `2d`, `1w` → seconds.
     public static func parseTimespan(_ text: String) -> Int64? {
         let t = text.trimmingCharacters(in: " ")
-        guard let unit = t.last, let n = Int64(t.dropLast()), n > 0 else { return nil }
+        // Digits only: `Int64` would also take a sign (`+10m`), which the spec's "number + letter" does not.
+        guard let unit = t.last, t.dropLast().allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int64(t.dropLast()), n > 0 else { return nil }
         let mult: Int64
         switch unit {
         case "s": mult = 1
@@ -82,6 +96,7 @@ public enum CorrelationCompiler {
     struct Unit {
         let rule: ParsedRule
         let byKey: [String: ParsedRule]
+        let sharedNames: [String: [SourceLocation]]
         let compiledIndex: [String: Int]
         let rules: [CompiledRule]
         let fieldMap: FieldMap
@@ -89,10 +104,11 @@ public enum CorrelationCompiler {
         var diagnostics: [Diagnostic] = []
         var failed = false
 
-        init(rule: ParsedRule, byKey: [String: ParsedRule], compiledIndex: [String: Int], rules: [CompiledRule], fieldMap: FieldMap,
-             chained: @escaping (ParsedRule) -> Chained) {
+        init(rule: ParsedRule, byKey: [String: ParsedRule], sharedNames: [String: [SourceLocation]], compiledIndex: [String: Int],
+             rules: [CompiledRule], fieldMap: FieldMap, chained: @escaping (ParsedRule) -> Chained) {
             self.rule = rule
             self.byKey = byKey
+            self.sharedNames = sharedNames
             self.compiledIndex = compiledIndex
             self.rules = rules
             self.fieldMap = fieldMap
@@ -113,11 +129,20 @@ public enum CorrelationCompiler {
             // Referenced rules, in order: base rules (index into `rules`) and correlations (index
             // into the correlations compiled so far, with the compiled correlation).
             var bases: [(ref: String, parsed: ParsedRule, index: Int, inner: CompiledCorrelation?)] = []
+            var referenced: [String: String] = [:]
             for ref in corr.rules {
                 guard let parsed = byKey[ref.value.lowercased()] else {
-                    let guess = byKey.keys.min { Compiler.distance($0, ref.value.lowercased()) < Compiler.distance($1, ref.value.lowercased()) }
-                    let hint = guess.flatMap { Compiler.distance($0, ref.value.lowercased()) <= 3 ? " (did you mean '\($0)'?)" : nil } ?? ""
+                    let hint = Compiler.didYouMean(ref.value.lowercased(), among: byKey.keys, within: 3)
                     error("correlation.unknown-rule", "correlation '\(rule.title)' references rule '\(ref.value)', which is not loaded\(hint)", at: ref.location)
+                    continue
+                }
+                if let places = sharedNames[ref.value.lowercased()] {
+                    error("correlation.ambiguous-rule", "'\(ref.value)' is the name of \(places.count) rules (\(places.map(\.description).joined(separator: ", "))): a rule's name must be unique, or refer to it by id", at: ref.location)
+                    continue
+                }
+                // The same rule twice would count each of its events twice (and alone make a temporal correlation).
+                if let first = referenced.updateValue(ref.value, forKey: parsed.key.lowercased()) {
+                    error("correlation.duplicate-rule", "'\(ref.value)' is the rule '\(first)' already names: each rule is referenced once", at: ref.location)
                     continue
                 }
                 if parsed.kind == .correlation {
@@ -177,6 +202,9 @@ public enum CorrelationCompiler {
                     if let s = item.scalar { groupBy.append((s, loc(item))) } else { error("rule.invalid-value", "group-by entries must be field names", at: loc(item)) }
                 }
             }
+            if let a = node["aliases"]?.mapping {
+                warnUnusedAliases(a, used: Set(groupBy.map(\.name) + [condition?.field].compactMap { $0 } + rule.vigil.entities.map(\.path)))
+            }
             var generate = false
             if let g = node["generate"] {
                 switch g.scalar?.lowercased() {
@@ -228,6 +256,16 @@ public enum CorrelationCompiler {
                                        baselineControls: baseline, location: rule.id?.location ?? rule.location)
         }
 
+        /// An alias that no group-by field, `condition.field` or entity path names changes nothing:
+        /// most likely the entry meant for it is spelt differently (names are matched exactly).
+        mutating func warnUnusedAliases(_ aliases: [(key: YAMLTree, value: YAMLTree)], used: Set<String>) {
+            for (k, _) in aliases {
+                guard let name = k.scalar, !used.contains(name) else { continue }
+                let hint = Compiler.didYouMean(name, among: used, within: 2)
+                diagnostics.append(Diagnostic(.warning, code: "correlation.bad-alias", "alias '\(name)' is named by no group-by field, condition.field or entity, so it is not used\(hint)", at: loc(k)))
+            }
+        }
+
         /// A step fed by another correlation's alerts: each group-by field (and `condition.field`)
         /// must be one that correlation grouped by, since its alerts carry only those values.
         mutating func chainedStep(_ ref: String, _ parsed: ParsedRule, index: Int, inner: CompiledCorrelation,
@@ -269,7 +307,7 @@ public enum CorrelationCompiler {
 
         mutating func parseCondition(_ node: YAMLTree?, type: CorrelationType, steps: Int, at: SourceLocation) -> CorrelationCondition? {
             guard let node else {
-                if type == .temporal || type == .temporalOrdered { return CorrelationCondition(op: .gte, threshold: Double(steps)) }
+                if type == .temporal || type == .temporalOrdered { return .allRules(steps) }
                 error("correlation.missing-condition", "a \(type.rawValue) correlation needs a 'condition' (e.g. {gte: 10}\(type.needsField ? ", field: <name>" : ""))", at: at)
                 return nil
             }
@@ -277,7 +315,7 @@ public enum CorrelationCompiler {
                 error("correlation.bad-condition", "'condition' must be a mapping like {gte: 10}, found \(node.kindName)", at: loc(node))
                 return nil
             }
-            var op: (CorrelationCondition.Op, Double)?
+            var comparisons: [CorrelationCondition.Comparison] = []
             var field: String?
             for (k, v) in m {
                 let key = k.scalar?.lowercased() ?? ""
@@ -294,8 +332,7 @@ public enum CorrelationCompiler {
                     error("correlation.bad-condition", "'\(key)' needs a number, found '\(v.scalar ?? v.kindName)'", at: loc(v))
                     continue
                 }
-                if op != nil { error("correlation.bad-condition", "a condition has one comparison", at: loc(k)); continue }
-                op = (o, d)
+                comparisons.append(CorrelationCondition.Comparison(o, d))   // several: a range, all must hold
             }
             if type.needsField, field == nil {
                 error("correlation.missing-field", "a \(type.rawValue) correlation needs 'condition.field': the field whose values it \(type == .valueCount ? "counts" : "adds up")", at: loc(node))
@@ -303,11 +340,27 @@ public enum CorrelationCompiler {
             if !type.needsField, let field {
                 diagnostics.append(Diagnostic(.warning, code: "correlation.bad-condition", "'condition.field' (\(field)) is ignored by \(type.rawValue)", at: loc(node)))
             }
-            guard let op else {
+            guard !comparisons.isEmpty else {
                 error("correlation.bad-condition", "'condition' needs one of \(CorrelationCondition.Op.allCases.map(\.rawValue).joined(separator: ", "))", at: loc(node))
                 return nil
             }
-            return CorrelationCondition(op: op.0, threshold: op.1, field: type.needsField ? field : nil)
+            return checkRulesCounted(CorrelationCondition(comparisons, field: type.needsField ? field : nil), type: type, steps: steps, at: loc(node))
+        }
+
+        /// temporal and temporal_ordered count the referenced rules that matched: 1 to `steps`.
+        /// temporal_ordered runs the chain of all of them (a condition used to be half-read: it
+        /// picked the window kind, never the count), so any other condition is ignored, loudly; a
+        /// temporal condition no count from 1 to `steps` meets would never fire.
+        mutating func checkRulesCounted(_ c: CorrelationCondition, type: CorrelationType, steps: Int, at: SourceLocation) -> CorrelationCondition {
+            switch type {
+            case .temporalOrdered where c != .allRules(steps):
+                diagnostics.append(Diagnostic(.warning, code: "correlation.bad-condition", "temporal_ordered needs every rule, in the order listed: condition \(c.summary) is ignored", at: at))
+                return .allRules(steps)
+            case .temporal where steps > 0 && !(1...steps).contains(where: { c.holds(Double($0)) }):
+                diagnostics.append(Diagnostic(.warning, code: "correlation.bad-condition", "condition \(c.summary) never holds: a temporal correlation over \(steps) rules sees 1 to \(steps) of them", at: at))
+            default: break
+            }
+            return c
         }
     }
 }

@@ -7,8 +7,9 @@
 //   (events whose times are at most `timespan` apart share a window). The condition is checked on
 //   every event that enters; when it holds, the alert is raised with the events in the window and
 //   the group starts afresh (so one burst gives one alert, the next needs a new full burst).
-// - lt / lte / eq / neq: a window of `timespan` anchored at the group's first event, judged when
-//   event time passes its end (or at `finish()`), then dropped.
+// - any lt / lte / eq / neq (alone or in a range such as {gt: 1, lte: 3}): a window of `timespan`
+//   anchored at the group's first event, judged when event time passes its end (or at
+//   `finish()`), then dropped.
 // - temporal: every referenced rule (or `condition` many of them) matched inside the window.
 //   temporal_ordered: they matched in the order listed (ties in event time keep arrival order),
 //   first to last within `timespan`.
@@ -149,8 +150,13 @@ public final class Correlator {
         }
         var out = advance(toNanoseconds: t)
         var evidence: String?
+        var pooled: [Int] = []   // correlations that took this event through an earlier rule
         for i in matched {
             for (ci, si) in set.feeds[i] ?? [] {
+                if set.correlations[ci].type.poolsRules {
+                    if pooled.contains(ci) { continue }   // once, under the first rule it matched
+                    pooled.append(ci)
+                }
                 stats.eventsFed += 1
                 out += add(event, time: t, correlation: ci, step: si, evidence: &evidence)
             }

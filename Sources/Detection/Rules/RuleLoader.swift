@@ -514,12 +514,20 @@ struct DocumentParser {
         }
         guard let type = string(node, "type", required: true) else { return nil }
         let known = ["event_count", "value_count", "value_sum", "value_avg", "temporal", "temporal_ordered"]
-        if !known.contains(type.value) {
+        // pySigma's own types beyond the spec: real rules, not typos, so name them as unsupported.
+        if ["value_percentile", "value_median"].contains(type.value) {
+            diagnostics.append(Diagnostic(.error, code: "rule.unsupported-feature", "correlation type '\(type.value)' (a pySigma extension) is not supported: Vigil runs \(known.joined(separator: ", "))", at: type.location))
+        } else if !known.contains(type.value) {
             diagnostics.append(Diagnostic(.error, code: "rule.invalid-value", "unknown correlation type '\(type.value)' (\(known.joined(separator: ", ")))", at: type.location))
         }
+        warnUnknownCorrelationKeys(node)
         var rules: [Located<String>] = []
         if let r = node["rules"] {
-            for i in r.sequence ?? [r] { if let s = i.scalar { rules.append(Located(s, at: location(in: i, offset: 0))) } }
+            for i in r.sequence ?? [r] {
+                if let s = i.scalar { rules.append(Located(s, at: location(in: i, offset: 0))) } else {
+                    error("rule.invalid-value", "'correlation.rules' entries must be rule ids or names, found \(i.kindName)", i)
+                }
+            }
         } else {
             error("rule.missing-key", "missing required key 'rules' in 'correlation'", node)
         }
@@ -528,6 +536,19 @@ struct DocumentParser {
         let groupBy = node["group-by"]?.stringList ?? []
         return SigmaCorrelation(type: type, rules: rules, groupBy: groupBy, timespan: timespan,
                                 conditionText: node["condition"]?.jsonText, location: node.location(file), node: node)
+    }
+
+    static let correlationKeys = ["type", "rules", "group-by", "timespan", "timeframe", "condition", "generate", "aliases"]
+
+    /// A misspelt key (`group_by`) would otherwise be ignored and change what the correlation
+    /// counts without a word.
+    mutating func warnUnknownCorrelationKeys(_ node: YAMLTree) {
+        for (k, _) in node.mapping ?? [] {
+            let name = k.scalar ?? ""
+            guard !Self.correlationKeys.contains(name) else { continue }
+            let hint = Compiler.didYouMean(name, among: Self.correlationKeys, within: 2)
+            warning("rule.unknown-key", "unknown key '\(name)' in 'correlation'\(hint): it is ignored", k)
+        }
     }
 
     mutating func parseVigil(_ node: YAMLTree) -> VigilExtension {

@@ -1,5 +1,6 @@
 @testable import Detection
 import EventModel
+import Foundation
 import Testing
 
 @Suite struct CorrelationDiagnosticsTests {
@@ -107,6 +108,24 @@ import Testing
         expectAt(d, "correlation.bad-alias", 20, 7, "'nope'")
     }
 
+    /// `group-by: [Who]` beside an alias `who` used to read the raw field `Who` without a word.
+    @Test func anAliasNothingNamesIsAWarning() {
+        let d = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: event_count
+          rules: [del]
+          group-by: [Who]
+          timespan: 1h
+          condition: {gte: 2}
+          aliases:
+            who: {del: Caller}
+        """)
+        expectAt(d, "correlation.bad-alias", 19, 5, "alias 'who' is named by no group-by field, condition.field or entity, so it is not used (did you mean 'Who'?)")
+        #expect(T.errors(d).isEmpty)
+    }
+
     @Test func unknownVigilGroupByFieldAndAChainOnABrokenCorrelation() {
         let d = diagnostics("""
         title: c
@@ -210,6 +229,111 @@ import Testing
           timespan: 1h
         """)
         expectAt(d, "rule.invalid-value", 13, 9, "unknown correlation type")
+        let median = diagnostics("title: c\nid: c1\ncorrelation:\n  type: value_median\n  rules: [del]\n  timespan: 1h\n  condition: {gte: 2, field: n}\n")
+        expectAt(median, "rule.unsupported-feature", 13, 9, "'value_median' (a pySigma extension) is not supported")
+    }
+
+    /// `group_by` for `group-by` used to be dropped without a word: every caller then shared one group.
+    @Test func unknownCorrelationKeyIsAWarningWithAHint() {
+        let d = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: event_count
+          rules: [del]
+          group_by: [Caller]
+          timespan: 1h
+          condition: {gte: 3}
+        """)
+        expectAt(d, "rule.unknown-key", 15, 3, "'group_by' in 'correlation' (did you mean 'group-by'?)")
+        #expect(T.errors(d).isEmpty, "a warning: the correlation still runs")
+    }
+
+    @Test func ruleReferenceThatIsNotAScalarIsLocated() {
+        let d = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: temporal
+          rules: [del, {id: base-1}]
+          timespan: 1h
+        """)
+        expectAt(d, "rule.invalid-value", 14, 16, "entries must be rule ids or names")
+    }
+
+    /// Another rule known as `del` (`key: title` or `key: name`), six lines, then a correlation
+    /// counting `del` whose reference sits at line 6 + 5, column 11.
+    static func anotherDel(_ key: String) -> String {
+        """
+        title: \(key == "title" ? "del" : "other")
+        \(key == "name" ? "name: del" : "description: another rule")
+        id: other-1
+        logsource: {product: azure, service: activitylogs}
+        detection: {s: {operationName: X}, condition: s}
+        ---
+        title: c
+        id: c1
+        correlation:
+          type: event_count
+          rules: [del]
+          timespan: 1h
+          condition: {gte: 3}
+        """
+    }
+
+    /// Spec, "Related rules": a reference is a rule's id or name. A rule titled `del` loaded first
+    /// used to win over the rule named `del`.
+    @Test func aNameWinsOverAnEarlierTitle() throws {
+        let (set, d) = T.compile(Self.anotherDel("title").replacingOccurrences(of: "---\n", with: "---\n" + Self.base), file: "c.yml")
+        #expect(T.errors(d).isEmpty)
+        #expect(try #require(set.correlations.correlations.first).steps.map(\.ruleId) == ["base-1"])
+    }
+
+    /// Names are unique per the spec; a reference to a shared one is an error, not a load-order pick.
+    @Test func aNameTwoRulesCarryIsAmbiguous() {
+        expectAt(diagnostics(Self.anotherDel("name")), "correlation.ambiguous-rule", 20, 11, "'del' is the name of 2 rules (c.yml:1:1, c.yml:10:1)")
+    }
+
+    /// One rule named twice (by name, then by id) alone made a temporal correlation fire on one event.
+    @Test func theSameRuleTwiceIsAnError() {
+        let d = diagnostics("""
+        title: c
+        id: c1
+        correlation:
+          type: temporal
+          rules: [del, base-1]
+          timespan: 1h
+        """)
+        expectAt(d, "correlation.duplicate-rule", 14, 16, "'base-1' is the rule 'del' already names")
+    }
+
+    /// Spec, "Condition": for temporal types it is a count of rules. temporal_ordered runs the
+    /// whole chain, so another condition is ignored with a warning (an `eq` used to switch it to a
+    /// tumbling window while the count went unread); a temporal count out of reach is flagged.
+    @Test func temporalConditionsOutOfReachOrIgnored() throws {
+        func compile(_ type: String, _ condition: String) -> (CompiledRuleSet, [Diagnostic]) {
+            T.compile(Self.base + """
+            title: c
+            id: c1
+            correlation:
+              type: \(type)
+              rules: [del, e]
+              timespan: 1h
+              condition: \(condition)
+            ---
+            title: e
+            name: e
+            id: e-1
+            logsource: {product: azure, service: activitylogs}
+            detection: {s: {operationName: E}, condition: s}
+            """, file: "c.yml")
+        }
+        let (set, d) = compile("temporal_ordered", "{eq: 1}")
+        expectAt(d, "correlation.bad-condition", 16, 14, "condition = 1 is ignored")
+        let c = try #require(set.correlations.correlations.first)
+        #expect(c.condition == .allRules(2) && c.condition.firesEarly, "the chain of both, on a sliding window")
+        #expect(compile("temporal_ordered", "{gte: 2}").1.isEmpty, "the default, spelt out")
+        expectAt(compile("temporal", "{gte: 3}").1, "correlation.bad-condition", 16, 14, "≥ 3 never holds: a temporal correlation over 2 rules")
     }
 
     @Test func timespanUnits() {
@@ -221,5 +345,6 @@ import Testing
         #expect(CorrelationCompiler.parseTimespan("0m") == nil)
         #expect(CorrelationCompiler.parseTimespan("m") == nil)
         #expect(CorrelationCompiler.parseTimespan("5y") == nil)
+        #expect(CorrelationCompiler.parseTimespan("+10m") == nil, "number + letter: no sign")
     }
 }

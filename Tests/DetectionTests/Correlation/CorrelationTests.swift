@@ -184,6 +184,20 @@ enum C {
         #expect(C.run(avg, [C.ev("Quota", at: 0, id: 1, extra: #""amount": 40"#)]).alerts.isEmpty)
     }
 
+    /// Spec, "Event Count": the events of the referred rules are counted; one event two of them
+    /// match is one event (it used to count twice and appear twice in the alert), for sums too.
+    @Test func anEventTwoRulesMatchCountsOnce() throws {
+        func set(_ body: String) -> CompiledRuleSet { C.set(C.base("a", op: "Op"), C.base("b", op: "Op"), C.correlation(body)) }
+        let count = set("type: event_count\nrules: [a, b]\ngroup-by: [Caller]\ntimespan: 1h\ncondition: {gte: 2}")
+        #expect(C.run(count, [C.ev("Op", at: 0, id: 1)]).alerts.isEmpty)
+        let two = C.run(count, [C.ev("Op", at: 0, id: 1), C.ev("Op", at: 60, id: 2)]).alerts
+        #expect(try #require(two.first).eventIds == ["0000000000000001", "0000000000000002"])
+        let sum = set("type: value_sum\nrules: [a, b]\ntimespan: 1h\ncondition: {gte: 10, field: n}")
+        #expect(C.run(sum, [C.ev("Op", at: 0, id: 1, extra: #""n": 5"#)]).alerts.isEmpty, "5, not 5 + 5")
+        let temporal = set("type: temporal\nrules: [a, b]\ntimespan: 1h")
+        #expect(C.run(temporal, [C.ev("Op", at: 0, id: 1)]).alerts.count == 1, "temporal counts rules: the event is both")
+    }
+
     static let temporal = C.set(C.base("a", op: "OpA"), C.base("b", op: "OpB"), C.correlation("""
     type: temporal
     rules: [a, b]
@@ -339,6 +353,32 @@ enum C {
         let busy = (0..<3).map { C.ev("Heartbeat", at: Int64($0), id: UInt64($0 + 10)) }
         #expect(C.run(set, busy).alerts.isEmpty, "3 is not < 3")
         #expect(engine.finish().count == 1, "bob's open window is judged at end of input")
+    }
+
+    /// The specification's range form ("Condition": the comparisons are ANDed): `{gt: 1, lte: 3}`
+    /// is 2 or 3 events, judged when the window closes since a fourth event would undo it.
+    @Test func rangeConditionAndsItsComparisons() {
+        let set = C.set(C.base("del", op: "Delete"), C.correlation("""
+        type: event_count
+        rules: [del]
+        group-by: [Caller]
+        timespan: 10m
+        condition: {gt: 1, lte: 3}
+        """))
+        let c = set.correlations.correlations[0]
+        #expect(c.condition.summary == "> 1 and ≤ 3" && !c.condition.firesEarly)
+        func count(_ n: Int) -> [Alert] { C.run(set, (0..<n).map { C.ev("Delete", at: Int64($0 * 60), id: UInt64($0 + 1)) }).alerts }
+        #expect(count(1).isEmpty && count(4).isEmpty, "1 is not > 1; 4 is not ≤ 3")
+        #expect(count(2).count == 1 && count(3).first?.eventIds.count == 3)
+        #expect(count(3).first?.description?.contains("3 events (> 1 and ≤ 3)") == true)
+        let lower = C.set(C.base("del", op: "Delete"), C.correlation("type: event_count\nrules: [del]\ntimespan: 10m\ncondition: {gt: 1, gte: 3}"))
+        #expect(lower.correlations.correlations[0].condition.firesEarly, "lower bounds only: still a sliding window")
+    }
+
+    /// A one-comparison condition hashes as it did before ranges: saved windows survive an upgrade.
+    @Test func singleComparisonKeepsItsDefinitionText() {
+        #expect(CorrelationCondition(op: .gte, threshold: 3, field: "ws").definitionText == "gte 3.0 ws")
+        #expect(CorrelationCondition([.init(.gt, 1), .init(.lte, 3)]).definitionText == "gt 1.0, lte 3.0 ")
     }
 
     @Test func vigilBlockAndEntitiesOfTheCorrelation() throws {
