@@ -328,7 +328,8 @@ public final class Correlator {
         }
     }
 
-    /// A chain step 0 → 1 → … → last in entry order, first to last within the timespan.
+    /// A chain step 0 → 1 → … → last in entry order, first to last within the timespan, each step
+    /// a different event (one event several of the rules match is not a sequence).
     private func orderedChain(_ c: CompiledCorrelation, _ entries: [Entry]) -> [Entry]? {
         let last = c.steps.count - 1
         for j in stride(from: entries.count - 1, through: 0, by: -1) where entries[j].step == last {
@@ -336,7 +337,7 @@ public final class Correlator {
             var need = last - 1
             var k = j - 1
             while need >= 0, k >= 0 {
-                if entries[k].step == need { chain.append(entries[k]); need -= 1 }
+                if entries[k].step == need, !chain.contains(where: { $0.id == entries[k].id }) { chain.append(entries[k]); need -= 1 }
                 k -= 1
             }
             if need < 0, entries[j].time &- chain.last!.time <= c.timespanNanos { return chain.reversed() }

@@ -319,6 +319,20 @@ enum C {
         #expect(r.count == 1 && r.first?.eventIds == [3, 4, 5].map { retry[$0 - 1].idString })
     }
 
+    /// Each step of an ordered chain is a different event: one event both rules match ("a write",
+    /// "a write by an admin") is not a sequence of two; a later one completes it.
+    @Test func temporalOrderedTakesOneEventPerStep() {
+        let set = C.set(C.base("write", op: "Write"), C.base("admin-write", op: "Write"), C.correlation("""
+        type: temporal_ordered
+        rules: [write, admin-write]
+        group-by: [Caller]
+        timespan: 1h
+        """))
+        #expect(C.ids(C.run(set, [C.ev("Write", at: 0, id: 1)]).alerts).isEmpty)
+        let two = [C.ev("Write", at: 0, id: 1), C.ev("Write", at: 60, id: 2)]
+        #expect(C.ids(C.run(set, two).alerts) == [two.map(\.idString)])
+    }
+
     @Test func aliasesNameDifferentFieldsPerRule() {
         let set = C.set(C.base("grant", op: "Grant"), C.base("use", op: "Use"), C.correlation("""
         type: temporal_ordered
