@@ -94,20 +94,23 @@ public struct AccessProfile: Codable, Sendable, Hashable {
     }
 
     /// Adds one to today's count for `rule`; returns (today's count, busiest and mean previous day
-    /// over `historyDays`).
+    /// over `historyDays`). A day before the newest one counted (history read after later days)
+    /// is counted but returns a count of 0: the days before it that a run in time order would have
+    /// weighed it against may be gone, so it is judged by nobody rather than against less.
     mutating func count(rule: String, day: Int32, historyDays: Int) -> (today: Int, busiest: Int, mean: Double) {
         var today = 0, busiest = 0, sum = 0
         // In place: one lookup, no copy of the day list (this runs for every event a volume rule counts).
         modify(&daily[rule, default: []]) { days in
             // Days older than the history before the newest day kept go (history read after later
             // days: its own day may be one of them, and is then not counted).
-            let kept = max(day, days.last?.day ?? day) - Int32(historyDays)
+            let newest = max(day, days.last?.day ?? day), kept = newest - Int32(historyDays)
             if let first = days.first, first.day < kept { days.removeAll { $0.day < kept } }
             guard day >= kept else { return }
             if let i = days.lastIndex(where: { $0.day == day }) { days[i].count += 1 } else {
                 let at = days.firstIndex { $0.day > day } ?? days.count
                 days.insert(DayCount(day: day, count: 1), at: at)
             }
+            guard day == newest else { return }
             for d in days {
                 if d.day == day { today = d.count } else if d.day < day { busiest = max(busiest, d.count); sum += d.count }
             }

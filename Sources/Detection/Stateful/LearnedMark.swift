@@ -111,7 +111,7 @@ struct LearnedEntry: Equatable {
         text.reserveCapacity(entries.count * 24)
         for e in entries {
             if !text.isEmpty { text.append(32) }
-            appendDecimal(UInt64((after ? e.time &- base : base &- e.time) / millisecond), to: &text)
+            appendDecimal(UInt64(max(0, (after ? e.time &- base : base &- e.time) / millisecond)), to: &text)
             text.append(46)
             appendHex(UInt64(RecentLearning.short(e.id)), to: &text)
         }
@@ -225,6 +225,7 @@ struct Stretch: Equatable {
 
     /// The next event learned in it, in time order.
     mutating func add(_ e: LearnedEntry, window: Int64) {
+        first = min(first, e.time)   // (the detector meets events in time order; a direct caller may not)
         last = max(last, e.time)
         head.add(e)
         tail.add(e, window: window)
@@ -236,7 +237,9 @@ struct Stretch: Equatable {
     static func merged(_ stretches: [Stretch], cap: Int) -> [Stretch] {
         var out: [Stretch] = []
         for s in stretches.sorted(by: { $0.first < $1.first }) {
-            if let last = out.last, s.first <= last.last { out[out.count - 1] = last.joined(with: s) } else { out.append(s) }
+            // Overlapping, not touching: two stretches meeting at one instant may each have met
+            // only some of its events, which their edges' ids tell apart.
+            if let last = out.last, s.first < last.last { out[out.count - 1] = last.joined(with: s) } else { out.append(s) }
         }
         func gap(after i: Int) -> Int64 { out[i + 1].first &- out[i].last }
         while out.count > max(1, cap) {
@@ -401,7 +404,8 @@ struct RecentLearning {
         guard newest != .min || carriedFloor != .min else { return nil }
         let floor = floor
         var stretches = Stretch.merged(earlier + (backfill.map { [$0] } ?? []), cap: .max)
-        func read(from a: Int64, to b: Int64) -> Bool { readingSince != .min && a >= readingSince && b <= readTo }
+        // Strictly before `readTo`: events at that very instant may not all have been released yet.
+        func read(from a: Int64, to b: Int64) -> Bool { readingSince != .min && a >= readingSince && b < readTo }
         var i = 0
         while i + 1 < stretches.count {
             if read(from: stretches[i].last, to: stretches[i + 1].first) {
@@ -413,8 +417,8 @@ struct RecentLearning {
         }
         var since = since, sinceHead = sinceHead
         if since != .min, let last = stretches.last, last.last < since, read(from: last.last, to: since) {
+            sinceHead = last.head.joined(with: sinceHead, startingAt: since)
             since = last.first
-            sinceHead = last.head
             stretches.removeLast()
         }
         stretches = Stretch.merged(stretches, cap: Self.maxEarlier)

@@ -172,7 +172,7 @@ import Testing
             let seen = skip.covers(at(t), id: UInt64(100 + n))
             #expect(!seen)
             run.learned(time: at(t), id: UInt64(100 + n))
-            mark = try #require(run.mark(readTo: at(t)))
+            mark = try #require(run.mark(readTo: at(t) + 1))   // the run read past the instant
         }
         #expect(mark.earlier?.map { [$0.first, $0.last] } == [[at(10), at(500)]])
         // Both events at 20 are listed near the stretch's start: read again, neither is learned.
@@ -182,7 +182,7 @@ import Testing
         // Read on up to `since`, the stretch joins the one `since` starts.
         var joining = RecentLearning(window: 60 * s, continuing: mark, readingSince: at(10))
         joining.learned(time: at(600), id: 600)
-        let joined = try #require(joining.mark(readTo: at(1_000)))
+        let joined = try #require(joining.mark(readTo: at(1_000) + 1))
         #expect(joined.since == at(10) && joined.earlier == nil)
     }
 
