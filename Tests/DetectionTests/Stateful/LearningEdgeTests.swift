@@ -32,6 +32,17 @@ import Testing
         fatalError("no interleaving found")
     }
 
+    /// Alice's event count after learning `runs` in turn through the stateful stages (ties
+    /// released by id), the last run with room in memory and at a bound of one baseline.
+    static func aliceEvents(after runs: [[Event]], rule: AnomalyRule) -> (roomy: Int?, tight: Int?) {
+        func count(bound: Int) -> Int? {
+            let store = InMemoryBaselineStore()
+            for (n, events) in runs.enumerated() { B.learn(events, store, rules: [rule], maxProfiles: n == runs.count - 1 ? bound : 100_000) }
+            return B.profiles(store).values.first { $0.subject == Self.alice }?.events
+        }
+        return (count(bound: 100_000), count(bound: 1))
+    }
+
     /// A backfill whose first event lies less than a window before `since` reads on into the
     /// `since` stretch: at save the two are joined, and the joined head keeps the ids the `since`
     /// stretch listed in its window as well as the backfill's: read again, nothing is learned twice.
@@ -63,14 +74,7 @@ import Testing
         // (at a bound of one baseline, Bob's pushes Alice's out while readTo = d5 12:00).
         let history = [Self.data(1, 9, 4), Self.data(3, 9, 5), a1, bob, a2, Self.data(5, 18, 3)]
 
-        func run(bound: Int) -> Int? {
-            let store = InMemoryBaselineStore()
-            B.learn(live, store, rules: [rule])             // through the stateful stages (ties released by id)
-            B.learn(olderBackfill, store, rules: [rule])
-            B.learn(history, store, rules: [rule], maxProfiles: bound)
-            return B.profiles(store).values.first { $0.subject == Self.alice }?.events
-        }
-        let roomy = run(bound: 100_000), tight = run(bound: 1)
+        let (roomy, tight) = Self.aliceEvents(after: [live, olderBackfill, history], rule: rule)
         #expect(roomy == 5, "roomy: \(String(describing: roomy))")
         #expect(tight == roomy, "tight \(String(describing: tight)) vs roomy \(String(describing: roomy))")
     }
@@ -113,14 +117,7 @@ import Testing
         let live1 = [a1, Self.data(5, 14, 4)]          // started mid-second: met a1 only
         let live2 = [Self.data(10, 12, 5)]             // days later: live1's stretch goes to `earlier`
         let history = [Self.data(4, 9, 6), a1, a3, bob, a2, Self.data(5, 14, 4)]
-        func run(bound: Int) -> Int? {
-            let store = InMemoryBaselineStore()
-            B.learn(live1, store, rules: [rule])
-            B.learn(live2, store, rules: [rule])
-            B.learn(history, store, rules: [rule], maxProfiles: bound)
-            return B.profiles(store).values.first { $0.subject == Self.alice }?.events
-        }
-        let roomy = run(bound: 100_000), tight = run(bound: 1)
+        let (roomy, tight) = Self.aliceEvents(after: [live1, live2, history], rule: rule)
         #expect(roomy == 6, "roomy: \(String(describing: roomy))")
         #expect(tight == roomy, "tight \(String(describing: tight)) vs roomy \(String(describing: roomy))")
     }
