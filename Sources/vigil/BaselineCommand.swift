@@ -21,17 +21,21 @@ struct BaselineCommand: ParsableCommand {
         var rules: String = "detections/anomaly"
         @Option(help: "Allowed lateness in seconds for reordering.")
         var lateness: Int64 = 900
+        @Option(name: .customLong("operation-timeout"), help: ArgumentHelp("How long an operation's later records may follow its first, in seconds of event time (default: the lateness); set it as `vigil run` and `replay` have it.", valueName: "seconds"))
+        var operationTimeout: Int64?
         @Argument(help: "Log files and directories to learn from.")
         var paths: [String]
 
         func run() throws {
             let parsed = try loadAnomalyRules(folder: rules)
             let db = try state.openForWriting()
-            let detector = AnomalyDetector(rules: parsed, store: db, configuration: .init(latenessSeconds: lateness), mode: .learnOnly)
+            let window = BaselineLearning.markWindow(latenessSeconds: lateness, operationTimeoutSeconds: operationTimeout)
+            let detector = AnomalyDetector(rules: parsed, store: db, configuration: .init(latenessSeconds: window), mode: .learnOnly)
             var reported = 0, problems = 0
             let summary: BaselineLearning.Summary
             do {
-                summary = try BaselineLearning.run(paths: paths, detector: detector, latenessSeconds: lateness) { d in
+                summary = try BaselineLearning.run(paths: paths, detector: detector, latenessSeconds: lateness,
+                                                   operationTimeoutSeconds: operationTimeout) { d in
                     if d.level == .error { problems += 1 }
                     reported += 1
                     if reported <= 20 { FileHandle.standardError.write(Data("\(d)\n".utf8)) }

@@ -9,8 +9,8 @@ import Testing
     static let workspace = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw-prod"
 
     /// One record of an operation's lifecycle, as an Activity Log export writes it.
-    static func record(day: Int, corr: String, result: String, second: Int = 0, caller: String, ip: String) -> String {
-        let time = String(format: "2025-03-%02dT10:00:%02d.0000000Z", 3 + day, second)
+    static func record(day: Int, corr: String, result: String, second: Int = 0, minute: Int = 0, caller: String, ip: String) -> String {
+        let time = String(format: "2025-03-%02dT10:%02d:%02d.0000000Z", 3 + day, minute, second)
         return """
         {"time":"\(time)","resourceId":"\(workspace)","operationName":"MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/LISTKEYS/ACTION",\
         "category":"Administrative","resultType":"\(result)","resultSignature":"\(result).","correlationId":"\(corr)",\
@@ -21,10 +21,11 @@ import Testing
 
     /// `baseline learn` over `input` into a state database in `dir`, then `baseline show` of
     /// `identity`: learn's result and that identity's profiles.
-    static func learnThenShow(_ input: String, identity: String, in dir: URL) throws -> (learn: VigilBinary.Result, profiles: [[String: Any]]) {
+    static func learnThenShow(_ input: String, identity: String, in dir: URL, options: [String] = []) throws
+        -> (learn: VigilBinary.Result, profiles: [[String: Any]]) {
         let state = dir.appendingPathComponent("state.db").path
         let rules = PackageRoot.url.appendingPathComponent("detections/anomaly").path
-        let learn = try VigilBinary.run(["baseline", "learn", "--state", state, "--rules", rules, input])
+        let learn = try VigilBinary.run(["baseline", "learn", "--state", state, "--rules", rules] + options + [input])
         let show = try VigilBinary.run(["baseline", "show", "--state", state, "--identity", identity, "--format", "json"])
         #expect(show.status == 0, "\(show.stderr)")
         return (learn, show.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
@@ -102,6 +103,30 @@ import Testing
         let (again, profilesAgain) = try Self.learnThenShow(history.path, identity: "alice", in: dir)
         #expect(again.stdout.contains("learned from 0 event×baseline updates"), "\(again.stdout)")
         #expect((Self.workspaceProfile(profilesAgain)?["events"] as? Int) == 7, "\(profilesAgain)")
+    }
+
+    /// An operation whose Success follows its Start by 20 minutes, past the 15-minute lateness:
+    /// with `--operation-timeout` as long as `vigil run` has it, it is one operation, learned once
+    /// (its key remembered that long), also when the history is learned again; without, two.
+    @Test(.enabled(if: VigilBinary.exists, VigilBinary.skipReason))
+    func operationTimeoutKeepsASlowOperationOne() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-baseline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corr = "c0ffee00-0000-4000-8000-0000000000c1"
+        let lines = [Self.record(day: 0, corr: corr, result: "Start", caller: "alice@contoso.example", ip: "203.0.113.10"),
+                     Self.record(day: 0, corr: corr, result: "Success", minute: 20, caller: "alice@contoso.example", ip: "203.0.113.10")]
+        let input = dir.appendingPathComponent("slow.jsonl")
+        try (lines.joined(separator: "\n") + "\n").write(to: input, atomically: true, encoding: .utf8)
+        for (options, events) in [([String](), 2), (["--operation-timeout", "1800"], 1)] {
+            let sub = dir.appendingPathComponent(options.isEmpty ? "default" : "timeout")
+            try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+            let (learn, profiles) = try Self.learnThenShow(input.path, identity: "alice", in: sub, options: options)
+            #expect(learn.status == 0, "\(learn.stderr)")
+            #expect((Self.workspaceProfile(profiles)?["events"] as? Int) == events, "\(options): \(profiles)")
+            let (_, again) = try Self.learnThenShow(input.path, identity: "alice", in: sub, options: options)
+            #expect((Self.workspaceProfile(again)?["events"] as? Int) == events, "read again, \(options)")
+        }
     }
 
     /// A folder with two files over the same days, one of them a gzipped `{"records":[…]}`

@@ -15,17 +15,20 @@ public enum BaselineLearning {
         public var operations = 0
     }
 
-    /// Learns from every event of `paths` into `detector` (which should be in `.learnOnly` mode),
-    /// saves the baselines, and reports each input problem to `onDiagnostic`.
-    public static func run(paths: [String], detector: AnomalyDetector, latenessSeconds: Int64,
+    /// Learns from every event of `paths` into `detector` (which should be in `.learnOnly` mode,
+    /// its window `markWindow(...)`), saves the baselines, and reports each input problem to
+    /// `onDiagnostic`. `operationTimeoutSeconds`: how long an operation's later records may follow
+    /// its first (as `vigil run` and `replay` are configured; default: the lateness).
+    public static func run(paths: [String], detector: AnomalyDetector, latenessSeconds: Int64, operationTimeoutSeconds: Int64? = nil,
                            maxLineBytes: Int = ReaderOptions.defaultMaxLineBytes,
                            onDiagnostic: @escaping (Diagnostic) -> Void) throws(InputSetError) -> Summary {
+        let timeout = DetectionStage.operationTimeout(latenessSeconds: latenessSeconds, configured: operationTimeoutSeconds)
         let inputs = try InputSet(paths: paths)
         var merge = MergeOptions()
         merge.latenessSeconds = latenessSeconds
         var input = MergedInput(files: inputs.files, reader: ReaderOptions(maxLineBytes: maxLineBytes), options: merge)
         var consumer = Learner(stages: StatefulStages(buffer: EventTimeBuffer(latenessSeconds: latenessSeconds),
-                                                      assembler: OperationAssembler(configuration: .init(timeoutSeconds: latenessSeconds)),
+                                                      assembler: OperationAssembler(configuration: .init(timeoutSeconds: timeout)),
                                                       anomaly: detector),
                                onDiagnostic: onDiagnostic)
         do { try input.run(into: &consumer) } catch {
@@ -41,6 +44,13 @@ public enum BaselineLearning {
         summary.late = consumer.stages.buffer.stats.late
         summary.operations = consumer.stages.operationOnce.stats.operations
         return summary
+    }
+
+    /// The anomaly detector's window (`AnomalyDetector.Configuration.latenessSeconds`), as
+    /// `RuleSetup.makeDetection` sets it: what a restart may read again and an operation's later
+    /// records may follow by, so marks written here read the same in `vigil run` and `replay`.
+    public static func markWindow(latenessSeconds: Int64, operationTimeoutSeconds: Int64?) -> Int64 {
+        max(latenessSeconds, DetectionStage.operationTimeout(latenessSeconds: latenessSeconds, configured: operationTimeoutSeconds))
     }
 
     private struct Learner: MergedConsumer {

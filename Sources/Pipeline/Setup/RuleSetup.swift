@@ -62,7 +62,7 @@ public struct RuleSetup {
     public func makeDetection(database: StateDatabase, latenessSeconds: Int64 = 900, operationTimeoutSeconds: Int64? = nil) -> DetectionStage {
         // What a restart may read again and an operation's later records may follow by
         // (`LearnedMark`): the lateness, or the operation timeout when longer.
-        let markWindow = max(latenessSeconds, DetectionStage.operationTimeout(latenessSeconds: latenessSeconds, configured: operationTimeoutSeconds))
+        let markWindow = BaselineLearning.markWindow(latenessSeconds: latenessSeconds, operationTimeoutSeconds: operationTimeoutSeconds)
         let anomaly = anomalyRules.isEmpty ? nil
             : AnomalyDetector(rules: anomalyRules, store: database, configuration: .init(latenessSeconds: markWindow))
         return DetectionStage(engine: Engine(rules: compiled, unknownKindMeetsAllRules: false), anomaly: anomaly,
