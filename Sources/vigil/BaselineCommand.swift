@@ -15,7 +15,7 @@ struct BaselineCommand: ParsableCommand {
     struct Learn: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Learn baselines from historical logs, raising no alerts.",
-            discussion: "Reads files and directories in every format replay reads (JSON lines, {\"records\":[…]} envelopes, arrays, CSV, gzip, storage-export trees), merged by event time, takes each Activity Log operation once (its first record) and records what each identity did where. History already learned is skipped; history older than what a baseline learned is learned. Stop `vigil run`, `tail` or `replay` on the same state database first: they hold baselines in memory, and their next save would overwrite what this learns.")
+            discussion: "Reads files and directories in every format replay reads (JSON lines, {\"records\":[…]} envelopes, arrays, CSV, gzip, storage-export trees), merged by event time, takes each Activity Log operation once (its first record) and records what each identity did where. History already learned is skipped; history older than what a baseline learned is learned. It refuses to start while `vigil run`, `tail` or `replay` uses the same state database: they hold baselines in memory, and their next save would overwrite what this learns.")
         @OptionGroup var state: StateDatabaseOptions
         @Option(help: ArgumentHelp("Folder of anomaly rules.", valueName: "dir"))
         var rules: String = "detections/anomaly"
@@ -29,6 +29,12 @@ struct BaselineCommand: ParsableCommand {
         func run() throws {
             let parsed = try loadAnomalyRules(folder: rules)
             let db = try state.openForWriting()
+            let baselines: BaselineWriterLock
+            do { baselines = try BaselineWriterLock(statePath: state.path, mode: .exclusive) } catch {
+                FileHandle.standardError.write(Data("vigil baseline learn: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            defer { withExtendedLifetime(baselines) {} }
             let window = BaselineLearning.markWindow(latenessSeconds: lateness, operationTimeoutSeconds: operationTimeout)
             let detector = AnomalyDetector(rules: parsed, store: db, configuration: .init(latenessSeconds: window), mode: .learnOnly)
             var reported = 0, problems = 0

@@ -96,6 +96,12 @@ struct ReplayCommand: ParsableCommand {
 
         let databasePath = statePath ?? configuration?.statePath ?? StateDatabase.defaultPath
         let database = try StateDatabase(path: databasePath)
+        let baselines: BaselineWriterLock
+        do { baselines = try BaselineWriterLock(statePath: databasePath, mode: .shared) } catch {
+            StandardStreams.writeError("vigil replay: \(error)\n")
+            throw ExitCode(2)
+        }
+        defer { withExtendedLifetime(baselines) {} }
         var options: ReplayOptions
         do {
             options = try ReplayOptions(paths: input.paths, from: input.fromTime, to: input.toTime)

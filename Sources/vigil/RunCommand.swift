@@ -94,6 +94,12 @@ enum ServiceCommand {
         }
         if sinks.isEmpty { logger.warning("no sinks configured: alerts and incidents stay in the state database") }
         let database = try StateDatabase(path: statePath)
+        let baselines: BaselineWriterLock
+        do { baselines = try BaselineWriterLock(statePath: statePath, mode: .shared) } catch {
+            StandardStreams.writeError(ServiceLogging.line("\(error)", level: .error) + "\n")
+            throw ExitCode(2)
+        }
+        defer { withExtendedLifetime(baselines) {} }
         let metrics = RunMetrics()
         let reporter = try DiagnosticReporter(errorsPath: nil, echo: .serviceLog)
         let service = try RunService(sources: settings.sources, rules: rules, database: database, sinks: sinks,

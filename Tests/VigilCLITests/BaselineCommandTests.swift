@@ -129,6 +129,34 @@ import Testing
         }
     }
 
+    /// `baseline learn` refuses to start while another process holds the state database's
+    /// baselines (`vigil run`, `tail`, `replay`: here `flock -s` on the lock file stands for one),
+    /// and `replay` refuses while `baseline learn` holds them (`flock -x`); each says why, exit 2.
+    @Test(.enabled(if: VigilBinary.exists && FileManager.default.isExecutableFile(atPath: "/usr/bin/flock"),
+                   "needs the vigil binary and flock(1)"))
+    func learnAndReplayDoNotWriteBaselinesAtTheSameTime() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-baseline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let state = dir.appendingPathComponent("state.db").path, lock = state + ".baselines.lock"
+        let input = dir.appendingPathComponent("history.jsonl")
+        try (Self.record(day: 0, corr: "c0ffee00-0000-4000-8000-0000000000d1", result: "Success", caller: "alice@contoso.example",
+                         ip: "203.0.113.10") + "\n").write(to: input, atomically: true, encoding: .utf8)
+        let rules = PackageRoot.url.appendingPathComponent("detections/anomaly").path
+        let learn = ["baseline", "learn", "--state", state, "--rules", rules, input.path]
+
+        let refused = try VigilBinary.run(learn, under: ["/usr/bin/flock", "-s", lock])
+        #expect(refused.status == 2 && refused.stderr.contains("another vigil process (run, tail or replay) holds the anomaly baselines"),
+                "\(refused.status) \(refused.stderr)")
+        let replay = try VigilBinary.run(["replay", "--state", state, "--rules", rules, "--quiet", input.path], under: ["/usr/bin/flock", "-x", lock])
+        #expect(replay.status == 2 && replay.stderr.contains("vigil baseline learn is writing the anomaly baselines"), "\(replay.stderr)")
+        // Side by side, two holders of the shared kind are fine; alone, learn runs.
+        let shared = try VigilBinary.run(["replay", "--state", state, "--rules", rules, "--quiet", input.path], under: ["/usr/bin/flock", "-s", lock])
+        #expect(shared.status == 0, "\(shared.stderr)")
+        let alone = try VigilBinary.run(learn)
+        #expect(alone.status == 0, "\(alone.stderr)")
+    }
+
     /// A folder with two files over the same days, one of them a gzipped `{"records":[…]}`
     /// envelope: read like replay reads it, merged by event time, so nothing is late (read one
     /// file after the other, the second file's first days would be behind the watermark).

@@ -29,7 +29,8 @@ enum VigilBinary {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Result {
+    /// Runs vigil with `arguments`; `under`: a command that runs it (e.g. `flock -s FILE`).
+    static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:], under wrapper: [String] = []) throws -> Result {
         // Output goes to files, not pipes, so a large output can never stall the child.
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -38,8 +39,8 @@ enum VigilBinary {
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
+        process.executableURL = wrapper.first.map { URL(fileURLWithPath: $0) } ?? url
+        process.arguments = wrapper.isEmpty ? arguments : Array(wrapper.dropFirst()) + [url.path] + arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
