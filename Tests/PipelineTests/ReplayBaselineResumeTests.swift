@@ -66,13 +66,12 @@ import Testing
         return folder
     }
 
-    /// Replays `paths`; `snapshot`, when given, is written when the first file is finished.
-    static func replay(_ paths: [String], rules: String, state: String, snapshot: String? = nil, maxProfiles: Int? = nil) throws -> Outcome {
+    /// A replay of `paths` with `rules` into `database`, committing every 20 events and saving the
+    /// baselines every 100; `maxProfiles`: the baselines' memory bound.
+    static func pipeline(_ paths: [String], rules: String, database: StateDatabase, maxProfiles: Int? = nil) throws -> ReplayPipeline {
         let detections = PackageRoot.url.appendingPathComponent("detections")
         let setup = try RuleSetup.load(ruleDirectories: [rules], fieldMapPath: detections.path + "/fieldmap.yml", database: nil)
         #expect(!setup.anomalyRules.isEmpty && setup.diagnostics.isEmpty, "\(setup.diagnostics)")
-        let database = try StateDatabase(path: state)
-        defer { try? database.close() }
         var options = try ReplayOptions(paths: paths)
         options.batchEvents = 20
         options.baselineEvents = 100
@@ -81,7 +80,14 @@ import Testing
             let anomaly = AnomalyDetector(rules: setup.anomalyRules, store: database, configuration: .init(maxProfiles: maxProfiles))
             detection = DetectionStage(engine: Engine(rules: setup.compiled), anomaly: anomaly, correlationStore: database)
         }
-        let pipeline = ReplayPipeline(options: options, database: database, detection: detection, sinks: [], onDiagnostic: { _ in })
+        return ReplayPipeline(options: options, database: database, detection: detection, sinks: [], onDiagnostic: { _ in })
+    }
+
+    /// Replays `paths`; `snapshot`, when given, is written when the first file is finished.
+    static func replay(_ paths: [String], rules: String, state: String, snapshot: String? = nil, maxProfiles: Int? = nil) throws -> Outcome {
+        let database = try StateDatabase(path: state)
+        defer { try? database.close() }
+        let pipeline = try pipeline(paths, rules: rules, database: database, maxProfiles: maxProfiles)
         var copied = false
         let summary = try pipeline.run { progress in
             guard let snapshot, !copied, progress.filesDone >= 1 else { return }

@@ -253,6 +253,7 @@ extension AccessProfile: StoredJSON {
             w.raw("\"floor\":"); w.int(learned.floor)
             if let head = learned.head { w.raw(",\"head\":"); w.string(head) }
             if let until = learned.headUntil { w.raw(",\"headUntil\":"); w.int(until) }
+            if let older = learned.older { w.raw(",\"older\":"); w.string(older) }
             w.raw(",\"recent\":"); w.string(learned.recent)
             if let since = learned.since { w.raw(",\"since\":"); w.int(since) }
             w.byte(125)

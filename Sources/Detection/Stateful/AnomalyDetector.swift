@@ -272,8 +272,8 @@ public final class AnomalyDetector: Detector {
             }
         }
         do {
-            try profiles.evictIfNeeded(store: store, encode: encodeProfile, keep: \.alertUnsaved)
-            try scopes.evictIfNeeded(store: store, encode: Self.encodeScope)
+            try profiles.evictIfNeeded(store: store, encode: { encodeProfile($0.value) }, keep: \.alertUnsaved)
+            try scopes.evictIfNeeded(store: store, encode: encodeScope)
         } catch {
             storeFailed(error, event: event)
         }
@@ -297,8 +297,8 @@ public final class AnomalyDetector: Detector {
     /// caller's transaction rolls back after this returns, the next save writes them again.
     public func save() throws {
         try store.transaction {
-            let profilesWritten = try profiles.save(store: store, encode: encodeProfile)
-            let scopesWritten = try scopes.save(store: store, encode: Self.encodeScope)
+            let profilesWritten = try profiles.save(store: store, encode: { encodeProfile($0.value) })
+            let scopesWritten = try scopes.save(store: store, encode: encodeScope)
             let markers = pendingMarkers
             for id in markers.sorted() {
                 try store.setBaselineValue(Array("1".utf8), namespace: Self.markerNamespace, key: id)
@@ -356,8 +356,8 @@ public final class AnomalyDetector: Detector {
     private func startOver(_ event: Event) {
         do {
             try store.transaction {
-                _ = try profiles.save(store: store, encode: encodeProfile)
-                _ = try scopes.save(store: store, encode: Self.encodeScope)
+                _ = try profiles.save(store: store, encode: { encodeProfile($0.value) })
+                _ = try scopes.save(store: store, encode: encodeScope)
             }
         } catch {
             storeFailed(error, event: event)
@@ -384,7 +384,13 @@ public final class AnomalyDetector: Detector {
 
     // MARK: stored forms
 
-    private static func encodeScope(_ record: ScopeRecord) -> [UInt8] { record.encoded() }
+    /// A scope's stored form, its count of identities taken from the profiles stored in it (in the
+    /// same transaction, after them): counting as profiles are made would drift when a profile
+    /// written back at the memory bound outlives a kill that loses the scope's next save.
+    private func encodeScope(_ box: CacheBox<ScopeRecord>) throws -> [UInt8] {
+        box.value.subjects = try store.baselineCount(namespace: Self.profileNamespace, keyPrefix: box.storageKey + "|")
+        return box.value.encoded()
+    }
 
     private func encodeProfile(_ live: LiveProfile) -> [UInt8] {
         live.encoded(rangeText: rangeNames.key, operationText: operationNames.key, readTo: readTo)

@@ -45,24 +45,31 @@ public struct LearnedMark: Codable, Sendable, Hashable {
     /// The first event of the stretch of learning that reaches the floor. nil in marks written
     /// before it was kept: the profile's `firstSeen` stands for it.
     public var since: Int64?
+    /// The events learned in the window below `floor` ("<ms before floor>.<id>"): an operation,
+    /// listed by its key, may be met again by a record up to a window after the one it was learned
+    /// from, above the floor (a later blob holding its Success).
+    public var older: String?
     /// The events learned from `since` on, all of them before `headUntil` ("<ms after since>.<id>").
     public var head: String?
     public var headUntil: Int64?
     /// Older stretches learned, ascending (history read after later events were learned).
     public var earlier: [LearnedStretch]?
 
-    public init(floor: Int64, recent: String, since: Int64? = nil, head: String? = nil, headUntil: Int64? = nil,
+    public init(floor: Int64, recent: String, older: String? = nil, since: Int64? = nil, head: String? = nil, headUntil: Int64? = nil,
                 earlier: [LearnedStretch]? = nil) {
         self.floor = floor
         self.recent = recent
+        self.older = older
         self.since = since
         self.head = head
         self.headUntil = headUntil
         self.earlier = earlier
     }
 
-    /// (time in nanoseconds, to the millisecond, never before `floor`; id) of each listed event.
-    var entries: [LearnedEntry] { LearnedEntry.parse(recent, base: floor, after: true) }
+    /// (time in nanoseconds, to the millisecond; id) of each listed event, `older` ones included.
+    var entries: [LearnedEntry] {
+        LearnedEntry.parse(older ?? "", base: floor, after: false) + LearnedEntry.parse(recent, base: floor, after: true)
+    }
 }
 
 /// A stretch a baseline learned, as stored: every event read from `first` to `last` was learned;
@@ -141,36 +148,50 @@ struct LearnedEntry: Equatable {
 }
 
 /// The events learned near the start of a stretch: all of them before `until` (the end of the
-/// first window, or where the list filled up).
+/// first window, or where the list filled up), and those of a second window while there is room
+/// (`reach`): an operation learned there, by its key, may have a record in the first.
 struct HeadIds: Equatable {
     var entries: [LearnedEntry] = []
     var until: Int64
+    var reach: Int64
+
+    init(entries: [LearnedEntry] = [], until: Int64, reach: Int64) {
+        self.entries = entries
+        self.until = until
+        self.reach = reach
+    }
+
+    /// A head starting at `first`: complete for one window, listing a second.
+    init(first: Int64, window: Int64) {
+        self.init(until: first &+ window, reach: first &+ 2 &* window)
+    }
 
     mutating func add(_ e: LearnedEntry) {
-        guard e.time < until else { return }
-        if entries.count < RecentLearning.edgeCap { entries.append(e) } else { until = e.time }
+        guard e.time < reach else { return }
+        if entries.count < RecentLearning.edgeCap { entries.append(e) } else { until = min(until, e.time) }
     }
 
     /// The head of a stretch joined with `later`'s, which starts no earlier: its events inside this
-    /// head's window are added; where its own list stopped short, this one stops too.
+    /// head's windows are added; where its own list stopped short, this one stops too.
     func joined(with later: HeadIds, startingAt start: Int64) -> HeadIds {
-        guard start < until else { return self }
+        guard start < reach else { return self }
         var out = self
-        out.until = min(until, later.until)
-        for e in later.entries where e.time < out.until { out.add(e) }
+        if start < until { out.until = min(until, later.until) }
+        for e in later.entries where e.time < out.reach { out.add(e) }
         return out
     }
 }
 
 /// The events learned near the end of a stretch: all of them from `from` on (one window before the
-/// newest, or past what the list had to drop).
+/// newest, or past what the list had to drop), and those of the window before while there is room
+/// (an operation learned there may have a record in the last window).
 struct TailIds: Equatable {
     var entries: [LearnedEntry] = []
     var from: Int64
 
     mutating func add(_ e: LearnedEntry, window: Int64) {
         entries.append(e)
-        while let first = entries.first, first.time < e.time &- window { entries.removeFirst() }
+        while let first = entries.first, first.time < e.time &- 2 &* window { entries.removeFirst() }
         if entries.count > RecentLearning.edgeCap { from = max(from, entries.removeFirst().time &+ 1) }
         from = max(from, e.time &- window)
     }
@@ -199,7 +220,7 @@ struct Stretch: Equatable {
     init(starting e: LearnedEntry, window: Int64) {
         first = e.time
         last = e.time
-        head = HeadIds(until: e.time &+ window)
+        head = HeadIds(first: e.time, window: window)
         tail = TailIds(from: .min)
         add(e, window: window)
     }
@@ -211,10 +232,11 @@ struct Stretch: Equatable {
         self.tail = tail
     }
 
-    init(_ s: LearnedStretch) {
+    init(_ s: LearnedStretch, window: Int64) {
         first = s.first
         last = s.last
-        head = HeadIds(entries: LearnedEntry.parse(s.head, base: s.first, after: true), until: s.headUntil)
+        head = HeadIds(entries: LearnedEntry.parse(s.head, base: s.first, after: true), until: s.headUntil,
+                       reach: s.first &+ 2 &* window)
         tail = TailIds(entries: LearnedEntry.parse(s.tail, base: s.last, after: false), from: s.tailFrom)
     }
 
@@ -232,9 +254,10 @@ struct Stretch: Equatable {
     }
 
     /// At most `cap` stretches, ascending: overlapping ones joined, then, past the cap, the two with
-    /// the shortest gap between them (what lay in that gap is from then on taken as learned). A
-    /// joined stretch keeps the ids both listed near its edges.
-    static func merged(_ stretches: [Stretch], cap: Int) -> [Stretch] {
+    /// the shortest gap between them (what lay in that gap is from then on taken as learned),
+    /// except across gaps ending after `open` (a run may still be reading them: past the cap it
+    /// keeps more, up to twice the cap). A joined stretch keeps the ids both listed near its edges.
+    static func merged(_ stretches: [Stretch], cap: Int, open: Int64 = .max) -> [Stretch] {
         var out: [Stretch] = []
         for s in stretches.sorted(by: { $0.first < $1.first }) {
             // Overlapping, not touching: two stretches meeting at one instant may each have met
@@ -243,8 +266,8 @@ struct Stretch: Equatable {
         }
         func gap(after i: Int) -> Int64 { out[i + 1].first &- out[i].last }
         while out.count > max(1, cap) {
-            var i = 0
-            for j in 1..<(out.count - 1) where gap(after: j) < gap(after: i) { i = j }
+            let candidates = (0..<(out.count - 1)).filter { out.count > 2 * cap || out[$0 + 1].first <= open }
+            guard let i = candidates.min(by: { gap(after: $0) < gap(after: $1) }) else { break }
             out[i] = out[i].joined(with: out[i + 1])
             out.remove(at: i + 1)
         }
@@ -264,11 +287,12 @@ struct Stretch: Equatable {
 struct RecentLearning {
     /// How far back from the newest event learned the ids are kept (nanoseconds).
     let window: Int64
-    /// Most ids kept: past it, the oldest go and the floor moves above them. One identity in one
-    /// scope learning more than ~17 events a minute lists less than the whole window, and a later
-    /// run takes unseen events older than what is listed as learned. Across all baselines the lists
-    /// hold at most the events of one window, each as 16 bytes (what the event-time buffer holds
-    /// whole); a baseline stores at most ~4 KB of them.
+    /// Most ids kept at or above the floor: past it, the oldest go and the floor moves above them.
+    /// One identity in one scope learning more than ~17 events a minute lists less than the whole
+    /// window, and a later run takes unseen events older than what is listed as learned. The window
+    /// below the floor is listed too (`LearnedMark.older`), within the same room: `2 × cap` in all,
+    /// the oldest dropped first. Across all baselines the lists hold at most the events of two
+    /// windows, each as 16 bytes; a baseline stores at most ~8 KB of them.
     static let cap = 256
     /// Most ids kept at each edge of a stretch below the floor; past it, the rest of the edge's
     /// window is told by time.
@@ -290,7 +314,7 @@ struct RecentLearning {
     private var cappedFloor = Int64.min
     /// The first event of the stretch the floor ends (`LearnedMark.since`), and the ids near it.
     private var since = Int64.min
-    private var sinceHead = HeadIds(until: .min)
+    private var sinceHead = HeadIds(until: .min, reach: .min)
     /// The older stretches carried, and this run's learning below the carried floor (history
     /// older than the mark knew: `AlreadyLearned` let it through).
     private var earlier: [Stretch] = []
@@ -320,13 +344,14 @@ struct RecentLearning {
         since = mark?.since ?? fallbackSince
         startsStretch = since == .min && mark == nil
         if let mark, let s = mark.since {
-            sinceHead = HeadIds(entries: LearnedEntry.parse(mark.head ?? "", base: s, after: true), until: mark.headUntil ?? s)
+            sinceHead = HeadIds(entries: LearnedEntry.parse(mark.head ?? "", base: s, after: true), until: mark.headUntil ?? s,
+                                reach: mark.headUntil == nil ? s : s &+ 2 &* self.window)
         } else {
-            sinceHead = HeadIds(until: since)   // no ids known near it: told by time
+            sinceHead = HeadIds(until: since, reach: since)   // no ids known near it: told by time
         }
         guard let mark else { return }
         carriedFloor = mark.floor
-        earlier = (mark.earlier ?? []).map(Stretch.init)
+        earlier = (mark.earlier ?? []).map { Stretch($0, window: window) }
         learned = entries.sorted { $0.time < $1.time }
         newest = learned.last?.time ?? .min
         // Listed times are kept to the millisecond: the newest may lie anywhere in its millisecond.
@@ -362,7 +387,7 @@ struct RecentLearning {
         }
         if startsStretch {
             since = time
-            sinceHead = HeadIds(until: time &+ window)
+            sinceHead = HeadIds(first: time, window: window)
             startsStretch = false
         } else if since != .min, time < since {
             since = time   // a young stretch reaching back: an unlisted event in the carried window
@@ -381,16 +406,27 @@ struct RecentLearning {
             learned.append(entry)
         }
         newest = max(newest, time)
-        if learned.count - head > Self.cap {
-            // The oldest goes; the floor moves past its millisecond (the others in it go too).
-            cappedFloor = max(cappedFloor, learned[head].time &+ Self.millisecond)
-        }
-        let floor = floor
-        while head < learned.count, learned[head].time < floor { head += 1 }
+        // At most `cap` at or above the floor: past it the oldest of them goes below, the floor
+        // moving past its millisecond (the others in it go too).
+        let above = firstIndex(atOrAfter: floor)
+        if learned.count - above > Self.cap { cappedFloor = max(cappedFloor, learned[above].time &+ Self.millisecond) }
+        // Below the floor, one window more is kept, within `2 × cap` in all.
+        let keepFrom = floor &- window
+        while head < learned.count, learned[head].time < keepFrom || learned.count - head > 2 * Self.cap { head += 1 }
         if head > Self.cap / 4 {
             learned = Array(learned[head...])   // a new buffer, sized to what is left
             head = 0
         }
+    }
+
+    /// The position of the first listed event at or after `t` (binary search: the list is in time order).
+    private func firstIndex(atOrAfter t: Int64) -> Int {
+        var lo = head, hi = learned.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if learned[mid].time < t { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
     }
 
     /// The stored form; nil when nothing was learned.
@@ -421,9 +457,12 @@ struct RecentLearning {
             since = last.first
             stretches.removeLast()
         }
-        stretches = Stretch.merged(stretches, cap: Self.maxEarlier)
+        // Past the cap, never across a gap this run may still read (one ending after it started).
+        stretches = Stretch.merged(stretches, cap: Self.maxEarlier, open: readingSince == .min ? .max : readingSince)
         let known = since != .min
-        return LearnedMark(floor: floor, recent: LearnedEntry.encode(learned[head...].filter { $0.time >= floor }, base: floor, after: true),
+        let above = firstIndex(atOrAfter: floor)
+        return LearnedMark(floor: floor, recent: LearnedEntry.encode(learned[above...], base: floor, after: true),
+                           older: above > head ? LearnedEntry.encode(learned[head..<above], base: floor, after: false) : nil,
                            since: known ? since : nil, head: known ? LearnedEntry.encode(sinceHead.entries, base: since, after: true) : nil,
                            headUntil: known ? sinceHead.until : nil, earlier: stretches.isEmpty ? nil : stretches.map(\.stored))
     }

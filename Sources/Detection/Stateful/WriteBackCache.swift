@@ -81,14 +81,14 @@ struct WriteBackCache<Key: FastHashable, Value> {
         return box
     }
 
-    /// Writes every changed value in its stored form, `encode`. The caller wraps this in a
-    /// transaction and, once it has committed (`BaselineStore.afterCommit`), calls `markSaved` with
-    /// what this returns: a value is marked saved only when its write is durable, so a rolled-back
-    /// save leaves it to the next.
-    mutating func save(store: BaselineStore, encode: (Value) -> [UInt8]) throws -> [CacheBox<Value>] {
+    /// Writes every changed value in its stored form, `encode` (given the box: it may bring the
+    /// value up to date first). The caller wraps this in a transaction and, once it has committed
+    /// (`BaselineStore.afterCommit`), calls `markSaved` with what this returns: a value is marked
+    /// saved only when its write is durable, so a rolled-back save leaves it to the next.
+    mutating func save(store: BaselineStore, encode: (CacheBox<Value>) throws -> [UInt8]) throws -> [CacheBox<Value>] {
         var written: [CacheBox<Value>] = []
         for case let box? in entries.allValues where box.dirty {
-            try store.setBaselineValue(encode(box.value), namespace: namespace, key: box.storageKey)
+            try store.setBaselineValue(encode(box), namespace: namespace, key: box.storageKey)
             written.append(box)
         }
         return written
@@ -97,18 +97,18 @@ struct WriteBackCache<Key: FastHashable, Value> {
     /// When over capacity, writes back and drops the least recently used values, down to nine
     /// tenths of it; values `keep` holds stay in memory (written back later, by a `save`).
     @inline(__always)
-    mutating func evictIfNeeded(store: BaselineStore, encode: (Value) -> [UInt8], keep: (Value) -> Bool = { _ in false }) throws {
+    mutating func evictIfNeeded(store: BaselineStore, encode: (CacheBox<Value>) throws -> [UInt8], keep: (Value) -> Bool = { _ in false }) throws {
         guard entries.count > max(capacity, nextEvictionAt) else { return }
         try evict(store: store, encode: encode, keep: keep)
     }
 
-    private mutating func evict(store: BaselineStore, encode: (Value) -> [UInt8], keep: (Value) -> Bool) throws {
+    private mutating func evict(store: BaselineStore, encode: (CacheBox<Value>) throws -> [UInt8], keep: (Value) -> Bool) throws {
         let wanted = entries.count - capacity + max(1, capacity / 10)
         let victims = entries.entries.sorted { ($0.value?.touch ?? 0) < ($1.value?.touch ?? 0) }
             .filter { !($0.value.map { keep($0.value) } ?? false) }.prefix(wanted)
         try store.transaction {
             for case let (_, box?) in victims where box.dirty {
-                try store.setBaselineValue(encode(box.value), namespace: namespace, key: box.storageKey)
+                try store.setBaselineValue(encode(box), namespace: namespace, key: box.storageKey)
             }
         }
         let gone = Set(victims.map(\.key))
