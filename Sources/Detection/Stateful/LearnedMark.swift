@@ -297,7 +297,8 @@ struct RecentLearning {
     /// Most ids kept at each edge of a stretch below the floor; past it, the rest of the edge's
     /// window is told by time.
     static let edgeCap = 64
-    /// Most older stretches kept: past it the two closest are joined.
+    /// Most older stretches kept: past it the two closest are joined, unless the gap between them
+    /// may still be read by this run (`Stretch.merged`'s `open`; then up to twice as many).
     static let maxEarlier = 8
     private static let millisecond: Int64 = 1_000_000
 
