@@ -17,17 +17,6 @@ extension StateDatabase {
         try connection.run("DELETE FROM baselines WHERE namespace = ? AND key = ?", [namespace, key]) == 1
     }
 
-    /// How many keys of a namespace start with `keyPrefix`: a range of the primary key's index
-    /// (keys compare as bytes; the prefix's successor is its last byte plus one).
-    public func baselineCount(namespace: String, keyPrefix: String) throws -> Int {
-        var upper = Array(keyPrefix.utf8)
-        while let last = upper.last, last == 0xFF { upper.removeLast() }
-        guard !upper.isEmpty else { return try baselineKeys(namespace: namespace).count }
-        upper[upper.count - 1] += 1
-        return try connection.query("SELECT COUNT(*) FROM baselines WHERE namespace = ? AND key >= ? AND key < CAST(? AS TEXT)",
-                                    [namespace, keyPrefix, upper]) { Int($0.int64(0)) }.first ?? 0
-    }
-
     /// Every key in a namespace, sorted.
     public func baselineKeys(namespace: String) throws -> [String] {
         try connection.query("SELECT key FROM baselines WHERE namespace = ? ORDER BY key", [namespace]) { $0.string(0) }

@@ -263,21 +263,3 @@ import Testing
         #expect(try db.entityKeys(ofIncident: "old") == ["Account:alice@contoso.example"])
     }
 }
-
-extension SQLiteDatabaseTests {
-    /// `baselineCount` counts the keys under a prefix, as a range of the key index: neighbours that
-    /// share all but the prefix's last byte, or sort right after it, are left out.
-    @Test func baselineCountCountsKeysUnderAPrefix() throws {
-        let dir = TemporaryFolder()
-        let db = try StateDatabase(path: dir.path("state.db"))
-        for key in ["ws|a|alice", "ws|a|bob", "ws|a}x", "ws|a{", "ws|ab|carol", "ws|a", "global|*|alice"] {
-            try db.setBaselineValue([1], namespace: "anomaly.profile", key: key)
-        }
-        try db.setBaselineValue([1], namespace: "anomaly.scope", key: "ws|a|scope-ns")
-        #expect(try db.baselineCount(namespace: "anomaly.profile", keyPrefix: "ws|a|") == 2)
-        #expect(try db.baselineCount(namespace: "anomaly.profile", keyPrefix: "ws|") == 6)
-        #expect(try db.baselineCount(namespace: "anomaly.profile", keyPrefix: "none|") == 0)
-        #expect(try db.baselineCount(namespace: "anomaly.profile", keyPrefix: "") == 7)
-        try db.close()
-    }
-}

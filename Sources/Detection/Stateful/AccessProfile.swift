@@ -288,6 +288,8 @@ struct LiveProfile {
     /// It raised an alert since the last save: it stays in memory until a save writes it in the
     /// transaction that commits the alert (`AnomalyDetector.unsavedAlerting`).
     var alertUnsaved = false
+    /// Made in this run and not stored yet: its scope counts it (`AnomalyDetector.unstoredProfiles`).
+    var neverStored = false
     /// Range id → events.
     var ranges = IdMap()
     /// Operation id → first time used (Unix seconds).
@@ -297,6 +299,7 @@ struct LiveProfile {
     init(fresh profile: AccessProfile, window: Int64 = 0) {
         self.profile = profile
         recent = RecentLearning(window: window)
+        neverStored = true
     }
 
     /// `readingSince`: the first event time the detector met (`RecentLearning`).

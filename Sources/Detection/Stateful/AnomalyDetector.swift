@@ -272,8 +272,9 @@ public final class AnomalyDetector: Detector {
             }
         }
         do {
-            try profiles.evictIfNeeded(store: store, encode: { encodeProfile($0.value) }, keep: \.alertUnsaved)
-            try scopes.evictIfNeeded(store: store, encode: encodeScope)
+            try profiles.evictIfNeeded(store: store, encode: { encodeProfile($0.value) }, keep: { _, p in p.alertUnsaved },
+                                       alongside: writeScopesOfNewProfiles)
+            try scopes.evictIfNeeded(store: store, encode: encodeScope, keep: { key, _ in unstoredProfiles[key] != nil })
         } catch {
             storeFailed(error, event: event)
         }
@@ -299,6 +300,7 @@ public final class AnomalyDetector: Detector {
         try store.transaction {
             let profilesWritten = try profiles.save(store: store, encode: { encodeProfile($0.value) })
             let scopesWritten = try scopes.save(store: store, encode: encodeScope)
+            let unstored = unstoredProfiles   // every profile is stored by this save
             let markers = pendingMarkers
             for id in markers.sorted() {
                 try store.setBaselineValue(Array("1".utf8), namespace: Self.markerNamespace, key: id)
@@ -307,6 +309,11 @@ public final class AnomalyDetector: Detector {
             store.afterCommit { [self] in
                 markSaved(profilesWritten)
                 markSaved(scopesWritten)
+                for box in profilesWritten { box.value.neverStored = false }
+                for (scopeKey, k) in unstored {
+                    let left = (unstoredProfiles[scopeKey] ?? k) - k
+                    unstoredProfiles[scopeKey] = left > 0 ? left : nil
+                }
                 pendingMarkers.subtract(markers)
                 for box in alerting { box.value.alertUnsaved = false }
                 unsavedAlerting.removeFirst(min(alerting.count, unsavedAlerting.count))
@@ -370,6 +377,7 @@ public final class AnomalyDetector: Detector {
     /// Drops every baseline (all saved) and empties the interners.
     private func forgetAll() {
         nextStartOver = 0
+        unstoredProfiles.removeAll()   // a committed save stored every profile first
         profiles.dropAll()
         scopes.dropAll()
         subjects = Interner()
@@ -384,12 +392,34 @@ public final class AnomalyDetector: Detector {
 
     // MARK: stored forms
 
-    /// A scope's stored form, its count of identities taken from the profiles stored in it (in the
-    /// same transaction, after them): counting as profiles are made would drift when a profile
-    /// written back at the memory bound outlives a kill that loses the scope's next save.
-    private func encodeScope(_ box: CacheBox<ScopeRecord>) throws -> [UInt8] {
-        box.value.subjects = try store.baselineCount(namespace: Self.profileNamespace, keyPrefix: box.storageKey + "|")
-        return box.value.encoded()
+    private func encodeScope(_ box: CacheBox<ScopeRecord>) -> [UInt8] { box.value.encoded() }
+
+    /// Scope key → profiles made in it and not stored yet. A stored scope counts (`subjects`) the
+    /// profiles stored in it, no more and no fewer, so that after a kill the count agrees with the
+    /// profiles a rerun finds: a scope with unstored profiles stays in memory (its count includes
+    /// them, it is written only by a save, which stores them in the same transaction), and when
+    /// such profiles are written back at the memory bound, their scope is written with them.
+    private var unstoredProfiles: [BaselineKey: Int] = [:]
+
+    /// In the eviction's transaction: each scope of new profiles being written back, counting them.
+    private func writeScopesOfNewProfiles(_ victims: [(key: BaselineKey, box: CacheBox<LiveProfile>)]) throws {
+        var written: [BaselineKey: Int] = [:]
+        for v in victims where v.box.value.neverStored {
+            written[BaselineKey(space: v.key.space, scope: v.key.scope, subject: -1), default: 0] += 1
+        }
+        for (scopeKey, k) in written {
+            // Kept in memory while it has unstored profiles (`scopes.evictIfNeeded`'s `keep`).
+            guard let box = scopes.peek(scopeKey) else { continue }
+            var stored = box.value
+            stored.subjects -= (unstoredProfiles[scopeKey] ?? k) - k
+            try store.setBaselineValue(stored.encoded(), namespace: Self.scopeNamespace, key: box.storageKey)
+        }
+        store.afterCommit { [self] in
+            for (scopeKey, k) in written {
+                let left = (unstoredProfiles[scopeKey] ?? k) - k
+                unstoredProfiles[scopeKey] = left > 0 ? left : nil
+            }
+        }
     }
 
     private func encodeProfile(_ live: LiveProfile) -> [UInt8] {
@@ -533,7 +563,10 @@ public final class AnomalyDetector: Detector {
         box.value.recent.learned(time: time.nanoseconds, id: markId)
         box.dirty = true
         stats.eventsLearned += 1
-        if known == nil { scopeBox.value.subjects += 1 }
+        if known == nil {
+            scopeBox.value.subjects += 1
+            unstoredProfiles[scopeKey, default: 0] += 1
+        }
         scopeBox.value.saw(seconds)
         scopeBox.dirty = true
 

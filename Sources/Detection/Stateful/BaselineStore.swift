@@ -8,8 +8,6 @@ public protocol BaselineStore: AnyObject {
     func setBaselineValue(_ value: [UInt8], namespace: String, key: String) throws
     /// Every key of a namespace, sorted.
     func baselineKeys(namespace: String) throws -> [String]
-    /// How many keys of a namespace start with `keyPrefix`.
-    func baselineCount(namespace: String, keyPrefix: String) throws -> Int
     func transaction<T>(_ body: () throws -> T) throws -> T
     /// Runs `action` once the writes so far are durable: when the outermost transaction commits
     /// (never if it rolls back), at once outside one.
@@ -34,10 +32,6 @@ public final class InMemoryBaselineStore: BaselineStore, @unchecked Sendable {
     }
 
     public func baselineKeys(namespace: String) throws -> [String] { (values[namespace]?.keys).map { $0.sorted() } ?? [] }
-
-    public func baselineCount(namespace: String, keyPrefix: String) throws -> Int {
-        values[namespace]?.keys.filter { $0.hasPrefix(keyPrefix) }.count ?? 0
-    }
 
     private var depth = 0
     private var commitActions = CommitActions()

@@ -197,13 +197,19 @@ struct TailIds: Equatable {
     }
 
     /// The tail of a stretch joined with `other`'s, which ends `otherLast`, no later: its events
-    /// from this tail's start on are added; where its own list started late, this one does too.
-    func joined(with other: TailIds, endingAt otherLast: Int64) -> TailIds {
-        guard otherLast >= from else { return self }
+    /// from a window before this tail's start on are added (an operation listed there may have a
+    /// record in this tail's window); where its own list started late inside this tail's window,
+    /// this one does too.
+    func joined(with other: TailIds, endingAt otherLast: Int64, window: Int64) -> TailIds {
+        let reach = from &- window
+        guard otherLast >= reach else { return self }
         var out = self
-        out.from = max(from, other.from)
-        out.entries = (entries + other.entries.filter { $0.time >= out.from }).sorted { $0.time < $1.time }
-        while out.entries.count > RecentLearning.edgeCap { out.from = max(out.from, out.entries.removeFirst().time &+ 1) }
+        if otherLast >= from { out.from = max(from, other.from) }
+        out.entries = (entries + other.entries.filter { $0.time >= reach }).sorted { $0.time < $1.time }
+        while out.entries.count > RecentLearning.edgeCap {
+            let dropped = out.entries.removeFirst()
+            if dropped.time >= out.from { out.from = dropped.time &+ 1 }
+        }
         return out
     }
 }
@@ -257,28 +263,28 @@ struct Stretch: Equatable {
     /// the shortest gap between them (what lay in that gap is from then on taken as learned),
     /// except across gaps ending after `open` (a run may still be reading them: past the cap it
     /// keeps more, up to twice the cap). A joined stretch keeps the ids both listed near its edges.
-    static func merged(_ stretches: [Stretch], cap: Int, open: Int64 = .max) -> [Stretch] {
+    static func merged(_ stretches: [Stretch], cap: Int, open: Int64 = .max, window: Int64 = 0) -> [Stretch] {
         var out: [Stretch] = []
         for s in stretches.sorted(by: { $0.first < $1.first }) {
             // Overlapping, not touching: two stretches meeting at one instant may each have met
             // only some of its events, which their edges' ids tell apart.
-            if let last = out.last, s.first < last.last { out[out.count - 1] = last.joined(with: s) } else { out.append(s) }
+            if let last = out.last, s.first < last.last { out[out.count - 1] = last.joined(with: s, window: window) } else { out.append(s) }
         }
         func gap(after i: Int) -> Int64 { out[i + 1].first &- out[i].last }
         while out.count > max(1, cap) {
             let candidates = (0..<(out.count - 1)).filter { out.count > 2 * cap || out[$0 + 1].first <= open }
             guard let i = candidates.min(by: { gap(after: $0) < gap(after: $1) }) else { break }
-            out[i] = out[i].joined(with: out[i + 1])
+            out[i] = out[i].joined(with: out[i + 1], window: window)
             out.remove(at: i + 1)
         }
         return out
     }
 
     /// Joined with `later`, which starts no earlier.
-    private func joined(with later: Stretch) -> Stretch {
+    private func joined(with later: Stretch, window: Int64) -> Stretch {
         let (end, other) = later.last >= last ? (later, self) : (self, later)
         return Stretch(first: first, last: end.last, head: head.joined(with: later.head, startingAt: later.first),
-                       tail: end.tail.joined(with: other.tail, endingAt: other.last))
+                       tail: end.tail.joined(with: other.tail, endingAt: other.last, window: window))
     }
 }
 
@@ -440,13 +446,13 @@ struct RecentLearning {
     func mark(readTo: Int64) -> LearnedMark? {
         guard newest != .min || carriedFloor != .min else { return nil }
         let floor = floor
-        var stretches = Stretch.merged(earlier + (backfill.map { [$0] } ?? []), cap: .max)
+        var stretches = Stretch.merged(earlier + (backfill.map { [$0] } ?? []), cap: .max, window: window)
         // Strictly before `readTo`: events at that very instant may not all have been released yet.
         func read(from a: Int64, to b: Int64) -> Bool { readingSince != .min && a >= readingSince && b < readTo }
         var i = 0
         while i + 1 < stretches.count {
             if read(from: stretches[i].last, to: stretches[i + 1].first) {
-                stretches[i] = Stretch.merged([stretches[i], stretches[i + 1]], cap: 1)[0]
+                stretches[i] = Stretch.merged([stretches[i], stretches[i + 1]], cap: 1, window: window)[0]
                 stretches.remove(at: i + 1)
             } else {
                 i += 1
@@ -459,7 +465,7 @@ struct RecentLearning {
             stretches.removeLast()
         }
         // Past the cap, never across a gap this run may still read (one ending after it started).
-        stretches = Stretch.merged(stretches, cap: Self.maxEarlier, open: readingSince == .min ? .max : readingSince)
+        stretches = Stretch.merged(stretches, cap: Self.maxEarlier, open: readingSince == .min ? .max : readingSince, window: window)
         let known = since != .min
         let above = firstIndex(atOrAfter: floor)
         return LearnedMark(floor: floor, recent: LearnedEntry.encode(learned[above...], base: floor, after: true),

@@ -96,20 +96,25 @@ struct WriteBackCache<Key: FastHashable, Value> {
 
     /// When over capacity, writes back and drops the least recently used values, down to nine
     /// tenths of it; values `keep` holds stay in memory (written back later, by a `save`).
+    /// `alongside` writes what must be durable with the victims, in their transaction.
     @inline(__always)
-    mutating func evictIfNeeded(store: BaselineStore, encode: (CacheBox<Value>) throws -> [UInt8], keep: (Value) -> Bool = { _ in false }) throws {
+    mutating func evictIfNeeded(store: BaselineStore, encode: (CacheBox<Value>) throws -> [UInt8],
+                                keep: (Key, Value) -> Bool = { _, _ in false },
+                                alongside: ([(key: Key, box: CacheBox<Value>)]) throws -> Void = { _ in }) throws {
         guard entries.count > max(capacity, nextEvictionAt) else { return }
-        try evict(store: store, encode: encode, keep: keep)
+        try evict(store: store, encode: encode, keep: keep, alongside: alongside)
     }
 
-    private mutating func evict(store: BaselineStore, encode: (CacheBox<Value>) throws -> [UInt8], keep: (Value) -> Bool) throws {
+    private mutating func evict(store: BaselineStore, encode: (CacheBox<Value>) throws -> [UInt8], keep: (Key, Value) -> Bool,
+                                alongside: ([(key: Key, box: CacheBox<Value>)]) throws -> Void) throws {
         let wanted = entries.count - capacity + max(1, capacity / 10)
         let victims = entries.entries.sorted { ($0.value?.touch ?? 0) < ($1.value?.touch ?? 0) }
-            .filter { !($0.value.map { keep($0.value) } ?? false) }.prefix(wanted)
+            .filter { entry in !(entry.value.map { keep(entry.key, $0.value) } ?? false) }.prefix(wanted)
         try store.transaction {
             for case let (_, box?) in victims where box.dirty {
                 try store.setBaselineValue(encode(box), namespace: namespace, key: box.storageKey)
             }
+            try alongside(victims.compactMap { entry in entry.value.map { (entry.key, $0) } })
         }
         let gone = Set(victims.map(\.key))
         entries.removeAll { key, _ in gone.contains(key) }

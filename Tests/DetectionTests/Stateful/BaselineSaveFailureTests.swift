@@ -17,7 +17,6 @@ import Testing
 
         func baselineValue(namespace: String, key: String) throws -> [UInt8]? { try inner.baselineValue(namespace: namespace, key: key) }
         func baselineKeys(namespace: String) throws -> [String] { try inner.baselineKeys(namespace: namespace) }
-        func baselineCount(namespace: String, keyPrefix: String) throws -> Int { try inner.baselineCount(namespace: namespace, keyPrefix: keyPrefix) }
         func transaction<T>(_ body: () throws -> T) throws -> T { try inner.transaction(body) }
         func afterCommit(_ action: @escaping () -> Void) { inner.afterCommit(action) }
         func setBaselineValue(_ value: [UInt8], namespace: String, key: String) throws {

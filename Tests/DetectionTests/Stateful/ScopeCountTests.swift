@@ -1,0 +1,106 @@
+@testable import Detection
+import EventModel
+import Foundation
+import StateStore
+import Testing
+
+/// A scope's identity count (`subjects`): the profiles stored in it, written with them
+/// (`AnomalyDetector.unstoredProfiles`). (First written as probes by a fourth independent review,
+/// against a count taken from stored keys.)
+@Suite struct ScopeCountTests {
+    static let workspaceB = Fixture.workspaceId.replacingOccurrences(of: "mlw-prod", with: "mlw-dev")
+
+    static func scopes(_ store: InMemoryBaselineStore) -> [String: Int] {
+        var out: [String: Int] = [:]
+        for (key, bytes) in store.values[AnomalyDetector.scopeNamespace] ?? [:] {
+            out[key] = ScopeRecord.decode(bytes)?.subjects
+        }
+        return out
+    }
+
+    static func profileCount(_ store: InMemoryBaselineStore) -> Int { store.values[AnomalyDetector.profileNamespace]?.count ?? 0 }
+
+    /// A scope is not written back at the memory bound while profiles made in it are not stored:
+    /// the stored count ends with every identity.
+    @Test func aScopeWithUnstoredProfilesCountsThemAll() throws {
+        let store = InMemoryBaselineStore()
+        let rules = [try Fixture.rule("vigil-aml-first-access-to-workspace")]
+        let config = AnomalyDetector.Configuration(maxProfiles: 100, maxScopes: 1)
+        let events = [
+            Fixture.dataPlane(time: Fixture.at(day: 0, hour: 9, minute: 1), caller: "alice@contoso.example", serial: 1),
+            Fixture.dataPlane(time: Fixture.at(day: 0, hour: 9, minute: 2), caller: "bob@contoso.example", workspace: Self.workspaceB, serial: 2),
+        ]
+        let detector = AnomalyDetector(rules: rules, store: store, configuration: config)
+        for e in events { _ = detector.process(e) }
+        _ = detector.finish()
+        #expect(Self.profileCount(store) == 2)
+        let counts = Self.scopes(store)
+        // Expected: each workspace has one identity stored.
+        #expect(counts.values.sorted() == [1, 1], "stored scope counts \(counts) with 2 profiles stored")
+        // Read again (a replay): nothing new is learned, the counts stay as they are.
+        let again = AnomalyDetector(rules: rules, store: store, configuration: config)
+        for e in events { _ = again.process(e) }
+        _ = again.finish()
+        #expect(Self.scopes(store).values.sorted() == [1, 1], "after a replay: \(Self.scopes(store))")
+    }
+
+    static let projectRule = """
+    vigil_rule: anomaly
+    id: probe-first-access-by-project
+    title: Identity used a project for the first time
+    level: medium
+    anomaly:
+      kind: first_access
+      subject: vigil.caller
+      scope: properties.project
+      learning_days: 14
+    """
+
+    static func projectEvent(_ project: String, caller: String, minute: Int) -> Event {
+        let json = """
+        {"time":"\(Fixture.at(day: 0, hour: 9, minute: minute).iso8601)","resourceId":"\(Fixture.workspaceId)",\
+        "category":"DataStoreReadEvent","operationName":"Microsoft.MachineLearningServices/workspaces/datastores/read",\
+        "resultType":"Succeeded","callerIpAddress":"203.0.113.10",\
+        "identity":{"claims":{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn":"\(caller)"}},\
+        "properties":{"project":\(Fixture.quote(project))}}
+        """
+        return Fixture.event(json, line: minute)
+    }
+
+    /// Scope "x" counts its own profiles, not those of scope "x|y" (a path scope read from the
+    /// record may hold '|', so a key prefix would not tell them apart).
+    @Test func aScopeCountsOnlyItsOwnProfiles() throws {
+        let parsed = AnomalyRuleParser.parse(Self.projectRule, file: "probe.yml")
+        #expect(parsed.diagnostics.isEmpty, "\(parsed.diagnostics)")
+        let store = InMemoryBaselineStore()
+        let detector = AnomalyDetector(rules: parsed.rules, store: store)
+        _ = detector.process(Self.projectEvent("x", caller: "alice@contoso.example", minute: 1))
+        _ = detector.process(Self.projectEvent("x|y", caller: "bob@contoso.example", minute: 2))
+        _ = detector.process(Self.projectEvent("x|y", caller: "carol@contoso.example", minute: 3))
+        _ = detector.finish()
+        let counts = Self.scopes(store)
+        let x = counts.first { $0.key.hasSuffix("|x") }?.value
+        let xy = counts.first { $0.key.hasSuffix("|x|y") }?.value
+        #expect(xy == 2)
+        // Expected 1 (alice only).
+        #expect(x == 1, "scope x counted \(String(describing: x)); stored \(counts)")
+    }
+
+    /// Same with SQLite.
+    @Test func aScopeCountsOnlyItsOwnProfilesInSQLite() throws {
+        let folder = StatefulTemporaryFolder()
+        let db = try StateDatabase(path: folder.path("state.db"))
+        let parsed = AnomalyRuleParser.parse(Self.projectRule, file: "probe.yml")
+        let detector = AnomalyDetector(rules: parsed.rules, store: db)
+        _ = detector.process(Self.projectEvent("x", caller: "alice@contoso.example", minute: 1))
+        _ = detector.process(Self.projectEvent("x|y", caller: "bob@contoso.example", minute: 2))
+        _ = detector.finish()
+        var counts: [String: Int] = [:]
+        for key in try db.baselineKeys(namespace: AnomalyDetector.scopeNamespace) {
+            counts[key] = try db.baselineValue(namespace: AnomalyDetector.scopeNamespace, key: key).flatMap(ScopeRecord.decode)?.subjects
+        }
+        let x = counts.first { $0.key.hasSuffix("|x") }?.value
+        #expect(x == 1, "scope x counted \(String(describing: x)); stored \(counts)")
+        try db.close()
+    }
+}
