@@ -106,8 +106,12 @@ public final class AnomalyDetector: Detector {
     private var startOverAfterSave = false
 
     /// Whether a save should come before the regular one: a start-over waits for it, or the
-    /// baselines held in memory for their alerts (`unsavedAlerting`) pass a tenth of the bound.
-    public var saveWanted: Bool { startOverAfterSave || unsavedAlerting.count > configuration.maxProfiles / 10 }
+    /// baselines held in memory for their alerts (`unsavedAlerting`), or the scopes held for their
+    /// unstored profiles (`unstoredProfiles`), pass a tenth of their bound.
+    public var saveWanted: Bool {
+        startOverAfterSave || unsavedAlerting.count > configuration.maxProfiles / 10
+            || unstoredProfiles.count > configuration.maxScopes / 10
+    }
     private var diagnostics: [Diagnostic] = []
 
     /// Raw texts (callers, resource ids, ranges) remembered per cache before it starts over.

@@ -67,6 +67,25 @@ import Testing
         return Fixture.event(json, line: minute)
     }
 
+    /// Scopes held in memory for their unstored profiles past a tenth of `maxScopes` ask for a
+    /// save (`saveWanted`); after it they are written back to the bound.
+    @Test func scopesHeldForUnstoredProfilesAskForASave() throws {
+        let store = InMemoryBaselineStore()
+        let parsed = AnomalyRuleParser.parse(Self.projectRule, file: "project.yml")
+        #expect(parsed.diagnostics.isEmpty, "\(parsed.diagnostics)")
+        let detector = AnomalyDetector(rules: parsed.rules, store: store, configuration: .init(maxProfiles: 1_000, maxScopes: 10))
+        var asked = false
+        for n in 0..<30 {
+            _ = detector.process(Self.projectEvent("p\(n)", caller: "u\(n)@contoso.example", minute: n))
+            asked = asked || detector.saveWanted
+            if detector.saveWanted { try detector.save() }
+        }
+        #expect(asked)
+        #expect(detector.stats.scopeEvictions > 0)
+        _ = detector.finish()
+        #expect(Self.scopes(store).values.allSatisfy { $0 == 1 } && Self.scopes(store).count == 30)
+    }
+
     /// Scope "x" counts its own profiles, not those of scope "x|y" (a path scope read from the
     /// record may hold '|', so a key prefix would not tell them apart).
     @Test func aScopeCountsOnlyItsOwnProfiles() throws {
@@ -102,5 +121,57 @@ import Testing
         let x = counts.first { $0.key.hasSuffix("|x") }?.value
         #expect(x == 1, "scope x counted \(String(describing: x)); stored \(counts)")
         try db.close()
+    }
+
+    static let userRule = """
+    vigil_rule: anomaly
+    id: user-first-access-by-project
+    title: User used a project for the first time
+    level: medium
+    anomaly:
+      kind: first_access
+      subject: properties.user
+      scope: properties.project
+      learning_days: 14
+    """
+
+    static func userEvent(project: String, user: String, minute: Int, caller: String = "alice@contoso.example") -> Event {
+        let json = """
+        {"time":"\(Fixture.at(day: 0, hour: 9, minute: minute).iso8601)","resourceId":"\(Fixture.workspaceId)",\
+        "category":"DataStoreReadEvent","operationName":"Microsoft.MachineLearningServices/workspaces/datastores/read",\
+        "resultType":"Succeeded","callerIpAddress":"203.0.113.10",\
+        "identity":{"claims":{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn":"\(caller)"}},\
+        "properties":{"project":\(Fixture.quote(project)),"user":\(Fixture.quote(user))}}
+        """
+        return Fixture.event(json, line: minute)
+    }
+
+    /// Runs at maxProfiles 3 / maxScopes 1 over a store whose writes fail at times, with evictions, rolled-back saves, saves and kills (a detector dropped unsaved); after
+    /// each kill every stored scope counts exactly the profiles stored under it.
+    @Test func storedCountsMatchStoredProfilesAcrossFailuresAndKills() throws {
+        let parsed = AnomalyRuleParser.parse(Self.userRule, file: "user.yml")
+        let store = BaselineSaveFailureTests.FlakyStore()
+        var rng = UInt64(0x9E37_79B9)
+        func next(_ n: UInt64) -> Int { rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return Int((rng >> 33) % n) }
+        var minute = 0
+        for run in 0..<40 {
+            let detector = AnomalyDetector(rules: parsed.rules, store: store,
+                                           configuration: AnomalyDetector.Configuration(maxProfiles: 3, maxScopes: 1))
+            for _ in 0..<(5 + next(20)) {
+                store.down = next(6) == 0
+                minute += 1
+                _ = detector.process(Self.userEvent(project: "p\(next(4))", user: "u\(next(7))", minute: minute % 600))
+                if next(8) == 0 { try? detector.save() }
+            }
+            store.down = false
+            if next(3) == 0 { _ = detector.finish() }   // else: killed
+            var profilesIn: [String: Int] = [:]
+            for key in try store.inner.baselineKeys(namespace: AnomalyDetector.profileNamespace) {
+                profilesIn[String(key[..<key.lastIndex(of: "|")!]), default: 0] += 1
+            }
+            let counts = Self.scopes(store.inner).filter { $0.value != 0 || profilesIn[$0.key] != nil }
+            #expect(counts == profilesIn, "run \(run): scope counts \(counts) vs profiles \(profilesIn)")
+            if counts != profilesIn { break }
+        }
     }
 }
