@@ -314,10 +314,7 @@ public final class AnomalyDetector: Detector {
                 markSaved(profilesWritten)
                 markSaved(scopesWritten)
                 for box in profilesWritten { box.value.neverStored = false }
-                for (scopeKey, k) in unstored {
-                    let left = (unstoredProfiles[scopeKey] ?? k) - k
-                    unstoredProfiles[scopeKey] = left > 0 ? left : nil
-                }
+                nowStored(unstored)
                 pendingMarkers.subtract(markers)
                 for box in alerting { box.value.alertUnsaved = false }
                 unsavedAlerting.removeFirst(min(alerting.count, unsavedAlerting.count))
@@ -418,11 +415,14 @@ public final class AnomalyDetector: Detector {
             stored.subjects -= (unstoredProfiles[scopeKey] ?? k) - k
             try store.setBaselineValue(stored.encoded(), namespace: Self.scopeNamespace, key: box.storageKey)
         }
-        store.afterCommit { [self] in
-            for (scopeKey, k) in written {
-                let left = (unstoredProfiles[scopeKey] ?? k) - k
-                unstoredProfiles[scopeKey] = left > 0 ? left : nil
-            }
+        store.afterCommit { [self] in nowStored(written) }
+    }
+
+    /// Once committed: `counts` more profiles per scope are stored.
+    private func nowStored(_ counts: [BaselineKey: Int]) {
+        for (scopeKey, k) in counts {
+            let left = (unstoredProfiles[scopeKey] ?? k) - k
+            unstoredProfiles[scopeKey] = left > 0 ? left : nil
         }
     }
 
