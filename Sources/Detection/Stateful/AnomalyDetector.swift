@@ -61,6 +61,8 @@ public final class AnomalyDetector: Detector {
         public var profileEvictions = 0
         public var scopeEvictions = 0
         public var storeErrors = 0
+        /// Stored baselines and scope records that could not be read (`state.baseline-unreadable`).
+        public var unreadable = 0
         /// Alerts raised on an event held without its record (none, as long as `interest(in:)` holds).
         public var alertsWithoutRecord = 0
         /// Event×baseline updates skipped because the stored baseline's mark covers the event
@@ -332,6 +334,15 @@ public final class AnomalyDetector: Detector {
         return diagnostics
     }
 
+    /// A stored baseline whose bytes do not decode (damaged, or written by a newer format) is
+    /// learned afresh over it: said once per key, never silently.
+    private func unreadable(_ key: String, what: String) {
+        stats.unreadable += 1
+        diagnostics.append(Diagnostic(.warning, code: "state.baseline-unreadable",
+                                      "stored anomaly \(what) '\(key)' cannot be read; it is learned afresh from the events that follow",
+                                      at: SourceLocation(file: "state")))
+    }
+
     private func storeFailed(_ error: Error, event: Event) {
         stats.storeErrors += 1
         diagnostics.append(Diagnostic(.error, code: "state.baseline-error", "anomaly baselines unavailable: \(error)",
@@ -511,11 +522,19 @@ public final class AnomalyDetector: Detector {
         }
         let known: CacheBox<LiveProfile>?
         if let hit = profiles.cached(profileKey) { known = hit } else {
-            known = try profiles.load(profileKey, storageKey: storageKey, store: store, decode: decodeProfile)
+            known = try profiles.load(profileKey, storageKey: storageKey, store: store) { bytes in
+                let live = decodeProfile(bytes)
+                if live == nil { unreadable(storageKey(), what: "baseline") }
+                return live
+            }
         }
         let scopeBox: CacheBox<ScopeRecord>
         if let hit = scopes.cached(scopeKey), let box = hit { scopeBox = box } else {
-            scopeBox = try scopes.get(scopeKey, storageKey: { space.name + "|" + scopeText }, store: store, decode: ScopeRecord.decode)
+            scopeBox = try scopes.get(scopeKey, storageKey: { space.name + "|" + scopeText }, store: store) { [self] bytes in
+                let record = ScopeRecord.decode(bytes)
+                if record == nil { unreadable(space.name + "|" + scopeText, what: "scope record") }
+                return record
+            }
                 ?? scopes.insert(scopeKey, ScopeRecord(space: space.name, scope: scopeText, scopeName: space.scopeName(scope),
                                                        firstSeen: seconds, lastSeen: seconds, subjects: 0),
                                  storageKey: space.name + "|" + scopeText)

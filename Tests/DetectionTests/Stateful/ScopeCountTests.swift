@@ -86,6 +86,25 @@ import Testing
         #expect(Self.scopes(store).values.allSatisfy { $0 == 1 } && Self.scopes(store).count == 30)
     }
 
+    /// A stored baseline that cannot be read is said (`state.baseline-unreadable`, naming its key)
+    /// and learned afresh; the scope counts it again (a documented limit).
+    @Test func anUnreadableStoredBaselineIsSaid() throws {
+        let store = InMemoryBaselineStore()
+        let rules = [try Fixture.rule("vigil-aml-first-access-to-workspace")]
+        let first = AnomalyDetector(rules: rules, store: store)
+        _ = first.process(Fixture.dataPlane(time: Fixture.at(day: 0, hour: 9), caller: "alice@contoso.example", serial: 1))
+        _ = first.finish()
+        let key = try #require(store.values[AnomalyDetector.profileNamespace]?.keys.first { $0.hasSuffix("alice@contoso.example") })
+        try store.setBaselineValue(Array("{not json".utf8), namespace: AnomalyDetector.profileNamespace, key: key)
+        let second = AnomalyDetector(rules: rules, store: store)
+        _ = second.process(Fixture.dataPlane(time: Fixture.at(day: 0, hour: 10), caller: "alice@contoso.example", serial: 2))
+        let said = second.drainDiagnostics()
+        #expect(second.stats.unreadable >= 1)
+        #expect(said.contains { $0.code == "state.baseline-unreadable" && $0.message.contains(key) }, "\(said)")
+        _ = second.finish()
+        #expect(AccessProfile.decode(try #require(store.values[AnomalyDetector.profileNamespace]?[key])) != nil, "learned afresh over it")
+    }
+
     /// Scope "x" counts its own profiles, not those of scope "x|y" (a path scope read from the
     /// record may hold '|', so a key prefix would not tell them apart).
     @Test func aScopeCountsOnlyItsOwnProfiles() throws {
