@@ -30,23 +30,29 @@ public final class BaselineWriterLock {
 
     public let path: String
     private let fd: Int32
+    /// Why the lock could not be taken at all (the lock file cannot be made, or the file system
+    /// has no `flock`, as some network mounts): the caller goes on without it and says so, rather
+    /// than refusing to start over a safeguard.
+    public let unavailable: String?
 
     /// Takes the lock for the state database at `statePath`, without waiting: throws `Busy` when a
-    /// holder of the other kind has it (or another exclusive one), and `SQLiteError` (`cantOpen`)
-    /// when the lock file cannot be opened.
+    /// holder of the other kind has it (or another exclusive one).
     public init(statePath: String, mode: Mode) throws {
         path = statePath + ".baselines.lock"
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)   // private, as the state files are
         guard fd >= 0 else {
-            throw SQLiteError(kind: .cantOpen, code: 0, message: "cannot open the lock file (errno \(errno))", path: path, operation: "lock")
+            unavailable = "cannot open \(path) (errno \(errno)): running without the baseline writer lock"
+            return
         }
         guard flock(fd, (mode == .shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0 else {
             let failure = errno
             close(fd)
             if failure == EWOULDBLOCK { throw Busy(path: statePath, mode: mode) }
-            throw SQLiteError(kind: .other, code: 0, message: "cannot lock (errno \(failure))", path: path, operation: "lock")
+            unavailable = "cannot lock \(path) (errno \(failure)): running without the baseline writer lock"
+            return
         }
+        unavailable = nil
     }
 
-    deinit { close(fd) }   // closing the descriptor releases the lock
+    deinit { if unavailable == nil { close(fd) } }   // closing the descriptor releases the lock
 }

@@ -35,6 +35,7 @@ struct BaselineCommand: ParsableCommand {
                 throw ExitCode(2)
             }
             defer { withExtendedLifetime(baselines) {} }
+            if let why = baselines.unavailable { FileHandle.standardError.write(Data("vigil baseline learn: warning: \(why)\n".utf8)) }
             let window = BaselineLearning.markWindow(latenessSeconds: lateness, operationTimeoutSeconds: operationTimeout)
             let detector = AnomalyDetector(rules: parsed, store: db, configuration: .init(latenessSeconds: window), mode: .learnOnly)
             var reported = 0, problems = 0

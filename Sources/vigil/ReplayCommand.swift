@@ -102,6 +102,7 @@ struct ReplayCommand: ParsableCommand {
             throw ExitCode(2)
         }
         defer { withExtendedLifetime(baselines) {} }
+        if let why = baselines.unavailable { StandardStreams.writeError("vigil replay: warning: \(why)\n") }
         var options: ReplayOptions
         do {
             options = try ReplayOptions(paths: input.paths, from: input.fromTime, to: input.toTime)

@@ -100,6 +100,7 @@ enum ServiceCommand {
             throw ExitCode(2)
         }
         defer { withExtendedLifetime(baselines) {} }
+        if let why = baselines.unavailable { logger.warning("\(why)") }
         let metrics = RunMetrics()
         let reporter = try DiagnosticReporter(errorsPath: nil, echo: .serviceLog)
         let service = try RunService(sources: settings.sources, rules: rules, database: database, sinks: sinks,

@@ -20,7 +20,12 @@ import TestSupport
         _ = (first, second)
     }
 
-    @Test func aLockFileThatCannotBeMadeIsAnError() {
-        #expect(throws: SQLiteError.self) { try BaselineWriterLock(statePath: "/proc/vigil-no-such/state.db", mode: .shared) }
+    /// Without a lock file (or `flock`), the lock says why and the caller goes on without it.
+    @Test func aLockFileThatCannotBeMadeLeavesTheLockUnavailable() throws {
+        let lock = try BaselineWriterLock(statePath: "/proc/vigil-no-such/state.db", mode: .shared)
+        #expect(lock.unavailable?.contains("/proc/vigil-no-such/state.db.baselines.lock") == true)
+        let dir = TemporaryFolder()
+        let held = try BaselineWriterLock(statePath: dir.path("state.db"), mode: .shared)
+        #expect(held.unavailable == nil)
     }
 }
