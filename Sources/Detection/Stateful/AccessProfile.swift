@@ -305,11 +305,11 @@ struct LiveProfile {
     /// `readingSince`: the first event time the detector met (`RecentLearning`).
     init(_ stored: AccessProfile, window: Int64 = 0, readingSince: Int64 = .min, rangeId: (String) -> Int32, operationId: (String) -> Int32) {
         profile = stored
-        let entries = stored.learned?.entries ?? []   // parsed once, for both
         // A mark without `since` (or no mark): the profile's first event starts its stretch.
         let since = stored.firstSeen &* 1_000_000_000
-        recent = RecentLearning(window: window, continuing: stored.learned, entries: entries, since: since, readingSince: readingSince)
-        alreadyLearned = AlreadyLearned(stored.learned, entries: entries, window: window, since: since)
+        let read = stored.learned.map { ReadMark($0, window: window, since: since) }   // read once, for both
+        recent = RecentLearning(window: window, continuing: read, since: since, readingSince: readingSince)
+        alreadyLearned = AlreadyLearned(read, window: window)
         profile.learned = nil   // kept in `recent` from here on
         for (text, n) in stored.ipRanges { ranges.set(rangeId(text), Int64(n)) }
         for (text, t) in stored.operations { operations.set(operationId(text), t) }

@@ -288,6 +288,33 @@ struct Stretch: Equatable {
     }
 }
 
+/// A stored mark read once, for both `RecentLearning` (which carries it on) and `AlreadyLearned`
+/// (which skips what it covers): the listed ids, the stretch `since` starts with the ids near it,
+/// and the earlier stretches.
+struct ReadMark {
+    let floor: Int64
+    let entries: [LearnedEntry]
+    /// `LearnedMark.since`, or the fallback standing for it in a mark written before it was kept
+    /// (the profile's first event; its head then lists nothing: told by time).
+    let since: Int64
+    let sinceHead: HeadIds
+    let earlier: [Stretch]
+
+    init(_ mark: LearnedMark, window: Int64, since fallbackSince: Int64 = .min) {
+        let window = max(0, window)
+        floor = mark.floor
+        entries = mark.entries
+        since = mark.since ?? fallbackSince
+        if let s = mark.since {
+            sinceHead = HeadIds(entries: LearnedEntry.parse(mark.head ?? "", base: s, after: true), until: mark.headUntil ?? s,
+                                reach: mark.headUntil == nil ? s : s &+ 2 &* window)
+        } else {
+            sinceHead = HeadIds(until: since, reach: since)
+        }
+        earlier = (mark.earlier ?? []).map { Stretch($0, window: window) }
+    }
+}
+
 /// The events a baseline learned in the last lateness window before its newest one, kept as it
 /// learns, with the stretches below, for its mark.
 struct RecentLearning {
@@ -336,33 +363,28 @@ struct RecentLearning {
     private let readingSince: Int64
 
     init(window: Int64, continuing mark: LearnedMark? = nil, since fallbackSince: Int64 = .min, readingSince: Int64 = .min) {
-        self.init(window: window, continuing: mark, entries: mark?.entries ?? [], since: fallbackSince, readingSince: readingSince)
+        self.init(window: window, continuing: mark.map { ReadMark($0, window: window, since: fallbackSince) },
+                  since: fallbackSince, readingSince: readingSince)
     }
 
-    /// `init(window:continuing:since:readingSince:)` with the mark's `entries`, read once by the
-    /// caller. `fallbackSince`: what stands for the mark's `since` when it has none (the profile's
-    /// first event; its head then lists nothing). `readingSince`: the first event time this run
-    /// met (`AnomalyDetector`), which tells whether it read on from the carried mark, and which
-    /// gaps between stretches it read through.
-    init(window: Int64, continuing mark: LearnedMark?, entries: [LearnedEntry], since fallbackSince: Int64 = .min,
-         readingSince: Int64 = .min) {
+    /// `init(window:continuing:since:readingSince:)` with the mark already read (`ReadMark`, shared
+    /// with `AlreadyLearned`). `fallbackSince`: where a profile stored without a mark started (its
+    /// first event). `readingSince`: the first event time this run met (`AnomalyDetector`), which
+    /// tells whether it read on from the carried mark, and which gaps between stretches it read
+    /// through.
+    init(window: Int64, continuing read: ReadMark?, since fallbackSince: Int64 = .min, readingSince: Int64 = .min) {
         self.window = max(0, window)
         self.readingSince = readingSince
-        since = mark?.since ?? fallbackSince
-        startsStretch = since == .min && mark == nil
-        if let mark, let s = mark.since {
-            sinceHead = HeadIds(entries: LearnedEntry.parse(mark.head ?? "", base: s, after: true), until: mark.headUntil ?? s,
-                                reach: mark.headUntil == nil ? s : s &+ 2 &* self.window)
-        } else {
-            sinceHead = HeadIds(until: since, reach: since)   // no ids known near it: told by time
-        }
-        guard let mark else { return }
-        carriedFloor = mark.floor
-        earlier = (mark.earlier ?? []).map { Stretch($0, window: window) }
-        learned = entries.sorted { $0.time < $1.time }
+        since = read?.since ?? fallbackSince
+        startsStretch = since == .min && read == nil
+        sinceHead = read?.sinceHead ?? HeadIds(until: since, reach: since)   // no ids known near it: told by time
+        guard let read else { return }
+        carriedFloor = read.floor
+        earlier = read.earlier
+        learned = read.entries.sorted { $0.time < $1.time }
         newest = learned.last?.time ?? .min
         // Listed times are kept to the millisecond: the newest may lie anywhere in its millisecond.
-        let listed = newest == .min ? mark.floor : newest
+        let listed = newest == .min ? read.floor : newest
         carriedLast = listed &+ Self.millisecond &- 1
         // Past `AlreadyLearned.until`: between the mark's newest and where this run started lies
         // time this baseline's runs may never have read (days 20-31 replayed after days 1-10).
@@ -500,26 +522,24 @@ struct AlreadyLearned {
     /// newest listed time: an operation is listed by its key, which its later records share.
     /// `fallbackSince`: what stands for the mark's `since` when it has none (the profile's first event).
     init(_ mark: LearnedMark?, window: Int64, since fallbackSince: Int64 = .min) {
-        self.init(mark, entries: mark?.entries ?? [], window: window, since: fallbackSince)
+        self.init(mark.map { ReadMark($0, window: window, since: fallbackSince) }, window: window)
     }
 
-    /// `init(_:window:since:)` with the mark's `entries`, read once by the caller.
-    init(_ mark: LearnedMark?, entries: [LearnedEntry], window: Int64, since fallbackSince: Int64 = .min) {
-        guard let mark else { return }
-        floor = mark.floor
+    /// `init(_:window:since:)` with the mark already read (`ReadMark`, shared with `RecentLearning`).
+    init(_ read: ReadMark?, window: Int64) {
+        guard let read else { return }
+        floor = read.floor
         self.window = max(0, window)
         // Listed times are kept to the millisecond: the newest may be up to one later.
-        until = (entries.map(\.time).max() ?? mark.floor) &+ 1_000_000 &+ self.window
-        ids = Set(entries.map { RecentLearning.short($0.id) })
+        until = (read.entries.map(\.time).max() ?? read.floor) &+ 1_000_000 &+ self.window
         active = true
-        let since = mark.since ?? fallbackSince
-        let head = mark.since.map { LearnedEntry.parse(mark.head ?? "", base: $0, after: true) } ?? []
-        stretches = [Check(first: since, last: mark.floor &- 1, headUntil: mark.since.flatMap { _ in mark.headUntil } ?? since,
-                           tailFrom: mark.floor, ids: Set(head.map { RecentLearning.short($0.id) }))]
-        for s in mark.earlier ?? [] {
-            let near = LearnedEntry.parse(s.head, base: s.first, after: true) + LearnedEntry.parse(s.tail, base: s.last, after: false)
-            stretches.append(Check(first: s.first, last: s.last, headUntil: s.headUntil, tailFrom: s.tailFrom,
-                                   ids: Set(near.map { RecentLearning.short($0.id) })))
+        func shortIds(_ entries: [LearnedEntry]) -> Set<UInt32> { Set(entries.map { RecentLearning.short($0.id) }) }
+        ids = shortIds(read.entries)
+        stretches = [Check(first: read.since, last: read.floor &- 1, headUntil: read.sinceHead.until, tailFrom: read.floor,
+                           ids: shortIds(read.sinceHead.entries))]
+        for s in read.earlier {
+            stretches.append(Check(first: s.first, last: s.last, headUntil: s.head.until, tailFrom: s.tail.from,
+                                   ids: shortIds(s.head.entries + s.tail.entries)))
         }
     }
 
