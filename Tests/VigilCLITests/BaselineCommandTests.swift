@@ -37,9 +37,8 @@ import Testing
 
     @Test(.enabled(if: VigilBinary.exists, VigilBinary.skipReason))
     func learnTakesEachOperationOnceAndShowReadsItBack() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-baseline-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = TemporaryFolder(prefix: "vigil-baseline"), dir = folder.url
+        defer { withExtendedLifetime(folder) {} }   // removed with it, at the end
         // Three days of listKeys by alice (Start + Success each), one lone Success by bob.
         var lines: [String] = []
         for day in 0..<3 {
@@ -79,9 +78,8 @@ import Testing
     /// learned is skipped, and the whole read again changes nothing.
     @Test(.enabled(if: VigilBinary.exists, VigilBinary.skipReason))
     func historyOlderThanWhatWasLearnedIsLearnedOnce() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-baseline-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = TemporaryFolder(prefix: "vigil-baseline"), dir = folder.url
+        defer { withExtendedLifetime(folder) {} }   // removed with it, at the end
         func days(_ range: Range<Int>) -> String {
             range.map { Self.record(day: $0, corr: "c0ffee00-0000-4000-8000-0000000000a\($0)", result: "Success",
                                     caller: "alice@contoso.example", ip: "203.0.113.10") }.joined(separator: "\n") + "\n"
@@ -110,9 +108,8 @@ import Testing
     /// (its key remembered that long), also when the history is learned again; without, two.
     @Test(.enabled(if: VigilBinary.exists, VigilBinary.skipReason))
     func operationTimeoutKeepsASlowOperationOne() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-baseline-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = TemporaryFolder(prefix: "vigil-baseline"), dir = folder.url
+        defer { withExtendedLifetime(folder) {} }   // removed with it, at the end
         let corr = "c0ffee00-0000-4000-8000-0000000000c1"
         let lines = [Self.record(day: 0, corr: corr, result: "Start", caller: "alice@contoso.example", ip: "203.0.113.10"),
                      Self.record(day: 0, corr: corr, result: "Success", minute: 20, caller: "alice@contoso.example", ip: "203.0.113.10")]
@@ -135,9 +132,8 @@ import Testing
     @Test(.enabled(if: VigilBinary.exists && FileManager.default.isExecutableFile(atPath: "/usr/bin/flock"),
                    "needs the vigil binary and flock(1)"))
     func learnAndReplayDoNotWriteBaselinesAtTheSameTime() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-baseline-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let folder = TemporaryFolder(prefix: "vigil-baseline"), dir = folder.url
+        defer { withExtendedLifetime(folder) {} }   // removed with it, at the end
         let state = dir.appendingPathComponent("state.db").path, lock = state + ".baselines.lock"
         let input = dir.appendingPathComponent("history.jsonl")
         try (Self.record(day: 0, corr: "c0ffee00-0000-4000-8000-0000000000d1", result: "Success", caller: "alice@contoso.example",
@@ -162,10 +158,10 @@ import Testing
     /// file after the other, the second file's first days would be behind the watermark).
     @Test(.enabled(if: VigilBinary.exists, VigilBinary.skipReason))
     func learnReadsEveryFormatAndMergesFilesByTime() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-baseline-\(UUID().uuidString)")
+        let folder = TemporaryFolder(prefix: "vigil-baseline"), dir = folder.url
+        defer { withExtendedLifetime(folder) {} }   // removed with it, at the end
         let history = dir.appendingPathComponent("history")
         try FileManager.default.createDirectory(at: history, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
         var alice: [String] = [], bob: [String] = []
         for day in 0..<4 {
             alice.append(Self.record(day: day, corr: "c0ffee00-0000-4000-8000-0000000000a\(day)", result: "Success",
