@@ -89,9 +89,9 @@ struct BaselineCommand: ParsableCommand {
             case .json:
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                for var p in profiles {
-                    p.learned = nil   // which recent events it learned, by id: bookkeeping, not baseline
-                    print(String(decoding: try encoder.encode(p), as: UTF8.self))
+                for p in profiles {
+                    // Which events it learned, by id: bookkeeping, not baseline.
+                    print(String(decoding: try encoder.encode(p.withoutMarks), as: UTF8.self))
                 }
             }
         }

@@ -21,12 +21,13 @@ import Testing
         var baselines: [String]
         var summary: ReplaySummary
 
-        /// The baselines without their marks (`"learned"`): what was learned, whichever runs learned it.
+        /// The baselines without their marks (`"learned"`, `"learnedBySource"`): what was learned, whichever runs learned it.
         var learned: [String] {
             baselines.map { line in
                 let json = line.drop { $0 != " " }.dropFirst()
                 guard var object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return line }
                 object["learned"] = nil
+                object["learnedBySource"] = nil
                 let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
                 return line.prefix { $0 != " " } + " " + String(decoding: data ?? Data(), as: UTF8.self)
             }

@@ -306,16 +306,17 @@ extension ReplayLearningTests {
 }
 
 extension ReplaySequenceTests {
-    /// Rewrites every stored mark in the old form (`floor` and `recent` only).
+    /// Rewrites every stored mark in the old form (`floor` and `recent` only, as `learned`: no source).
     static func oldMarks(_ path: String) throws {
         let db = try StateDatabase(path: path)
         defer { try? db.close() }
         for key in try db.baselineKeys(namespace: AnomalyDetector.profileNamespace) {
             guard let bytes = try db.baselineValue(namespace: AnomalyDetector.profileNamespace, key: key),
                   var object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-                  var mark = object["learned"] as? [String: Any] else { continue }
-            for k in ["since", "head", "headUntil", "earlier"] { mark[k] = nil }
+                  let marks = object["learnedBySource"] as? [[String: Any]], var mark = marks.first else { continue }
+            for k in ["since", "head", "headUntil", "earlier", "source"] { mark[k] = nil }
             object["learned"] = mark
+            object["learnedBySource"] = nil
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             try db.setBaselineValue(Array(data), namespace: AnomalyDetector.profileNamespace, key: key)
         }

@@ -103,6 +103,50 @@ import Testing
         #expect((Self.workspaceProfile(profilesAgain)?["events"] as? Int) == 7, "\(profilesAgain)")
     }
 
+    /// One AML data-plane read, as the `AmlDataStoreEvent` diagnostic export writes it (a storage
+    /// container of its own, apart from the Activity Log's).
+    static func dataStoreRead(day: Int, minute: Int, caller: String, ip: String) -> String {
+        let time = String(format: "2025-03-%02dT11:%02d:00.0000000Z", 3 + day, minute)
+        return """
+        {"time":"\(time)","resourceId":"\(workspace.uppercased())","category":"AmlDataStoreEvent",\
+        "operationName":"Microsoft.MachineLearningServices/workspaces/datastores/read","resultType":"Succeeded",\
+        "callerIpAddress":"\(ip)","identity":{"claims":{"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn":"\(caller)"}},\
+        "properties":{"AmlDatastoreName":"ds\(day)"}}
+        """
+    }
+
+    /// The Activity Log export learned, then the data-plane export of the same days by another
+    /// `baseline learn`: each stream keeps its own mark, so the second is learned too (with one
+    /// mark per baseline it was skipped as learned), and neither is learned twice.
+    @Test(.enabled(if: VigilBinary.exists, VigilBinary.skipReason))
+    func anotherExportOfTheSameDaysIsLearnedByALaterRun() throws {
+        let folder = TemporaryFolder(prefix: "vigil-baseline"), dir = folder.url
+        defer { withExtendedLifetime(folder) {} }   // removed with it, at the end
+        let activity = dir.appendingPathComponent("activity.jsonl"), reads = dir.appendingPathComponent("datastore.jsonl")
+        try ((0..<6).map { Self.record(day: $0, corr: "c0ffee00-0000-4000-8000-0000000000a\($0)", result: "Success",
+                                       caller: "alice@contoso.example", ip: "203.0.113.10") }.joined(separator: "\n") + "\n")
+            .write(to: activity, atomically: true, encoding: .utf8)
+        try ((0..<6).flatMap { d in [5, 40].map { Self.dataStoreRead(day: d, minute: $0, caller: "alice@contoso.example", ip: "203.0.113.10") } }
+            .joined(separator: "\n") + "\n").write(to: reads, atomically: true, encoding: .utf8)
+
+        let both = dir.appendingPathComponent("both")
+        try FileManager.default.createDirectory(at: both, withIntermediateDirectories: true)
+        let (_, clean) = try Self.learnThenShow(activity.path, identity: "alice", in: both, options: [reads.path])
+        let cleanWorkspace = try #require(Self.workspaceProfile(clean), "\(clean)")
+        #expect(cleanWorkspace["events"] as? Int == 18, "\(cleanWorkspace)")
+
+        _ = try Self.learnThenShow(activity.path, identity: "alice", in: dir)
+        let (second, profiles) = try Self.learnThenShow(reads.path, identity: "alice", in: dir)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(!second.stdout.contains("event×baseline updates skipped"), "\(second.stdout)")
+        let workspace = try #require(Self.workspaceProfile(profiles), "\(profiles)")
+        #expect(NSDictionary(dictionary: workspace) == NSDictionary(dictionary: cleanWorkspace), "\(workspace) vs \(cleanWorkspace)")
+
+        let (again, profilesAgain) = try Self.learnThenShow(reads.path, identity: "alice", in: dir, options: [activity.path])
+        #expect(again.stdout.contains("learned from 0 event×baseline updates"), "\(again.stdout)")
+        #expect((Self.workspaceProfile(profilesAgain)?["events"] as? Int) == 18, "\(profilesAgain)")
+    }
+
     /// An operation whose Success follows its Start by 20 minutes, past the 15-minute lateness:
     /// with `--operation-timeout` as long as `vigil run` has it, it is one operation, learned once
     /// (its key remembered that long), also when the history is learned again; without, two.

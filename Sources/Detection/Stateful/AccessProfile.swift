@@ -32,9 +32,23 @@ public struct AccessProfile: Codable, Sendable, Hashable {
     public var operations: [String: Int64]
     /// Per volume rule: events per day, recent days only.
     public var daily: [String: [DayCount]]
-    /// What this baseline has learned near its newest event (`LearnedMark`): nil in baselines
-    /// stored before the mark existed, and in those only `AccessProfile.learn` made.
+    /// What this baseline has learned (`LearnedMark`), one mark per source of events
+    /// (`SourceMarks`): nil in baselines stored before marks existed, and in those only
+    /// `AccessProfile.learn` made.
+    public var learnedBySource: [LearnedMark]?
+    /// A mark stored before sources were told apart (no `source`): it speaks for every source.
     public var learned: LearnedMark?
+
+    /// The mark of one source of events ("activity", "resourceLog/amldatastoreevent", …).
+    public func mark(from source: String) -> LearnedMark? { learnedBySource?.first { $0.source == source } }
+
+    /// The profile without its marks: what it learned, not which events it learned (bookkeeping).
+    public var withoutMarks: AccessProfile {
+        var p = self
+        p.learned = nil
+        p.learnedBySource = nil
+        return p
+    }
 
     public struct DayCount: Codable, Sendable, Hashable {
         public var day: Int32
@@ -236,27 +250,14 @@ extension AccessProfile: StoredJSON {
             w.string(k); w.byte(58); w.int(v)
         }
         w.raw("},\"lastSeen\":"); w.int(lastSeen)
-        if let learned {
-            w.raw(",\"learned\":{")
-            if let earlier = learned.earlier {
-                w.raw("\"earlier\":[")
-                for (n, s) in earlier.enumerated() {
-                    w.raw(n > 0 ? ",{\"first\":" : "{\"first\":"); w.int(s.first)
-                    w.raw(",\"head\":"); w.string(s.head)
-                    w.raw(",\"headUntil\":"); w.int(s.headUntil)
-                    w.raw(",\"last\":"); w.int(s.last)
-                    w.raw(",\"tail\":"); w.string(s.tail)
-                    w.raw(",\"tailFrom\":"); w.int(s.tailFrom); w.byte(125)
-                }
-                w.raw("],")
+        if let learned { w.raw(",\"learned\":"); w.mark(learned) }
+        if let marks = learnedBySource {
+            w.raw(",\"learnedBySource\":[")
+            for (n, mark) in marks.enumerated() {
+                if n > 0 { w.byte(44) }
+                w.mark(mark)
             }
-            w.raw("\"floor\":"); w.int(learned.floor)
-            if let head = learned.head { w.raw(",\"head\":"); w.string(head) }
-            if let until = learned.headUntil { w.raw(",\"headUntil\":"); w.int(until) }
-            if let older = learned.older { w.raw(",\"older\":"); w.string(older) }
-            w.raw(",\"recent\":"); w.string(learned.recent)
-            if let since = learned.since { w.raw(",\"since\":"); w.int(since) }
-            w.byte(125)
+            w.byte(93)
         }
         w.raw(",\"operations\":{")
         for (n, (k, v)) in operations.sorted(by: { $0.0 < $1.0 }).enumerated() {
@@ -272,6 +273,33 @@ extension AccessProfile: StoredJSON {
     }
 }
 
+extension StoredJSONBuffer {
+    /// A `LearnedMark`, keys sorted.
+    mutating func mark(_ learned: LearnedMark) {
+        byte(123)
+        if let earlier = learned.earlier {
+            raw("\"earlier\":[")
+            for (n, s) in earlier.enumerated() {
+                raw(n > 0 ? ",{\"first\":" : "{\"first\":"); int(s.first)
+                raw(",\"head\":"); string(s.head)
+                raw(",\"headUntil\":"); int(s.headUntil)
+                raw(",\"last\":"); int(s.last)
+                raw(",\"tail\":"); string(s.tail)
+                raw(",\"tailFrom\":"); int(s.tailFrom); byte(125)
+            }
+            raw("],")
+        }
+        raw("\"floor\":"); int(learned.floor)
+        if let head = learned.head { raw(",\"head\":"); string(head) }
+        if let until = learned.headUntil { raw(",\"headUntil\":"); int(until) }
+        if let older = learned.older { raw(",\"older\":"); string(older) }
+        raw(",\"recent\":"); string(learned.recent)
+        if let since = learned.since { raw(",\"since\":"); int(since) }
+        if let source = learned.source { raw(",\"source\":"); string(source) }
+        byte(125)
+    }
+}
+
 // MARK: - the in-memory form
 
 /// An `AccessProfile` as the detector holds it while in use: the network ranges and operations
@@ -281,10 +309,9 @@ extension AccessProfile: StoredJSON {
 /// an alert is worded.
 struct LiveProfile {
     var profile: AccessProfile
-    /// What it learned lately, for its stored mark (`LearnedMark`), and the events the mark it was
-    /// loaded with covers, skipped as they are read again.
-    var recent: RecentLearning
-    var alreadyLearned = AlreadyLearned.none
+    /// What it learned lately, for its stored marks (one per source of events, `SourceMarks`), and
+    /// the events the marks it was loaded with cover, skipped as they are read again.
+    var marks: SourceMarks
     /// It raised an alert since the last save: it stays in memory until a save writes it in the
     /// transaction that commits the alert (`AnomalyDetector.unsavedAlerting`).
     var alertUnsaved = false
@@ -298,40 +325,45 @@ struct LiveProfile {
     /// A profile just made (no ranges or operations yet); `window`: `RecentLearning.window`.
     init(fresh profile: AccessProfile, window: Int64 = 0) {
         self.profile = profile
-        recent = RecentLearning(window: window)
+        marks = SourceMarks(window: window)
         neverStored = true
     }
 
-    /// `readingSince`: the first event time the detector met (`RecentLearning`).
-    init(_ stored: AccessProfile, window: Int64 = 0, readingSince: Int64 = .min, rangeId: (String) -> Int32, operationId: (String) -> Int32) {
+    /// `sourceId`, `rangeId`, `operationId`: the detector's interned ids of those texts.
+    init(_ stored: AccessProfile, window: Int64 = 0, sourceId: (String) -> Int32, rangeId: (String) -> Int32, operationId: (String) -> Int32) {
         profile = stored
-        // A mark without `since` (or no mark): the profile's first event starts its stretch.
-        let since = stored.firstSeen &* 1_000_000_000
-        let read = stored.learned.map { ReadMark($0, window: window, since: since) }   // read once, for both
-        recent = RecentLearning(window: window, continuing: read, since: since, readingSince: readingSince)
-        alreadyLearned = AlreadyLearned(read, window: window)
-        profile.learned = nil   // kept in `recent` from here on
+        marks = SourceMarks(stored: stored, window: window, sourceId: sourceId)
+        profile.learned = nil   // kept in `marks` from here on
+        profile.learnedBySource = nil
         for (text, n) in stored.ipRanges { ranges.set(rangeId(text), Int64(n)) }
         for (text, t) in stored.operations { operations.set(operationId(text), t) }
         profile.ipRanges = [:]
         profile.operations = [:]
     }
 
-    /// The stored form, ranges and operations spelled out.
-    func stored(rangeText: (Int32) -> String, operationText: (Int32) -> String) -> AccessProfile {
-        var p = profile
-        p.learned = recent.mark
+    /// The stored form, ranges and operations spelled out; `readTo`: how far the detector has read
+    /// each source (`RecentLearning.mark(readTo:)`).
+    func stored(rangeText: (Int32) -> String, operationText: (Int32) -> String, sourceName: (Int32) -> String,
+                readTo: (Int32) -> Int64 = { _ in .min }) -> AccessProfile {
+        var p = withMarks(sourceName: sourceName, readTo: readTo)
         p.ipRanges = Dictionary(uniqueKeysWithValues: ranges.pairs.map { (rangeText($0.key), Int($0.value)) })
         p.operations = Dictionary(uniqueKeysWithValues: operations.pairs.map { (operationText($0.key), $0.value) })
         return p
     }
 
-    /// `readTo`: how far the detector has read (`RecentLearning.mark(readTo:)`).
-    func encoded(rangeText: (Int32) -> String, operationText: (Int32) -> String, readTo: Int64 = .min) -> [UInt8] {
+    /// `stored(…)` as JSON (`AccessProfile.encoded`).
+    func encoded(rangeText: (Int32) -> String, operationText: (Int32) -> String, sourceName: (Int32) -> String,
+                 readTo: (Int32) -> Int64 = { _ in .min }) -> [UInt8] {
+        withMarks(sourceName: sourceName, readTo: readTo)
+            .encoded(ranges: ranges.pairs.map { (rangeText($0.key), $0.value) }, operations: operations.pairs.map { (operationText($0.key), $0.value) })
+    }
+
+    private func withMarks(sourceName: (Int32) -> String, readTo: (Int32) -> Int64) -> AccessProfile {
         var p = profile
-        p.learned = recent.mark(readTo: readTo)
-        return p.encoded(ranges: ranges.pairs.map { (rangeText($0.key), $0.value) },
-                        operations: operations.pairs.map { (operationText($0.key), $0.value) })
+        let (legacy, bySource) = marks.stored(readTo: readTo, sourceName: sourceName)
+        p.learned = legacy
+        p.learnedBySource = bySource.isEmpty ? nil : bySource
+        return p
     }
 
     /// `AccessProfile.learn`, with the range and operation as ids.

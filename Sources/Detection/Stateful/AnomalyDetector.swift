@@ -246,8 +246,8 @@ public final class AnomalyDetector: Detector {
         stats.events += 1
         let kind = EventKindMask.bit(event.kind)
         guard let time = event.time, kinds & kind != 0 else { return [] }
-        if readingSince == .max { readingSince = time.nanoseconds }
-        readTo = max(readTo, time.nanoseconds)
+        let source = sourceId(of: event)
+        reading[Int(source)].met(time.nanoseconds)
         if interned > max(internLimit, nextStartOver) {
             if unsavedAlerting.isEmpty { startOver(event) } else { startOverAfterSave = true }
         }
@@ -271,7 +271,8 @@ public final class AnomalyDetector: Detector {
                          address!.map { rangeId($0.network(ipv4Prefix: space.ipv4Prefix, ipv6Prefix: space.ipv6Prefix)) })
             }
             do {
-                try learnAndCheck(event, markId: markId, time: time, space: space, subjectText: subjectText, subjectId: subject!.id, scope: scope,
+                try learnAndCheck(event, markId: markId, source: source, time: time, space: space, subjectText: subjectText,
+                                  subjectId: subject!.id, scope: scope,
                                   range: range!.id, selection: selection!, into: &alerts)
             } catch {
                 storeFailed(error, event: event)
@@ -438,27 +439,57 @@ public final class AnomalyDetector: Detector {
     }
 
     private func encodeProfile(_ live: LiveProfile) -> [UInt8] {
-        live.encoded(rangeText: rangeNames.key, operationText: operationNames.key, readTo: readTo)
+        live.encoded(rangeText: rangeNames.key, operationText: operationNames.key, sourceName: sourceNames.key,
+                     readTo: { reading[Int($0)].to })
     }
 
     /// `Configuration.latenessSeconds` in nanoseconds (`RecentLearning.window`).
     private var window: Int64 { configuration.latenessSeconds * 1_000_000_000 }
-    /// The first event time this detector met (nanoseconds): from it on, it read every event in
-    /// time order. A stored baseline whose mark ends a window or more before it may not have been
-    /// read up to here (`RecentLearning`).
-    private var readingSince = Int64.max
-    /// The newest event time this detector met: it read every event from `readingSince` to here.
-    private var readTo = Int64.min
+    /// What this detector read of each source of events (by source id, `sourceNames`): from its
+    /// first event time (nanoseconds) on, every event of it, in time order, up to the newest. A
+    /// stored mark of the source ending a window or more before `since` may not have been read up
+    /// to here (`RecentLearning`).
+    private var reading: [SourceReading] = []
+    /// Sources of events (`LearningSource`) as small integers, kept for the detector's life (they
+    /// are few: bounded by `LearningSource.maxSources`).
+    private var sourceNames = Interner()
+    /// The last source looked up by category, per kind: most events repeat their predecessor's.
+    private var lastSource: (kind: EventKind, category: String?, id: Int32)?
+
+    /// The id of the source `event` comes from (`LearningSource`).
+    private func sourceId(of event: Event) -> Int32 {
+        let kind = event.kind
+        if kind == .activity || kind == .operation { return sourceId(named: LearningSource.activity) }
+        let category = event.category
+        if let last = lastSource, last.kind == kind, last.category == category { return last.id }
+        let id = sourceId(named: LearningSource.name(kind: kind, category: category))
+        lastSource = (kind, category, id)
+        return id
+    }
+
+    private func sourceId(named name: String) -> Int32 {
+        let known = sourceNames.count < LearningSource.maxSources || sourceNames.contains(name)
+        let id = sourceNames.id(of: known ? name : LearningSource.overflow)
+        while reading.count <= Int(id) { reading.append(SourceReading()) }
+        return id
+    }
+
+    /// Where this run started reading `source` (`.min` before it did).
+    private func readingSince(_ source: Int32) -> Int64 {
+        let since = reading[Int(source)].since
+        return since == .max ? .min : since
+    }
 
     private func decodeProfile(_ bytes: [UInt8]) -> LiveProfile? {
         AccessProfile.decode(bytes).map {
-            LiveProfile($0, window: window, readingSince: readingSince == .max ? .min : readingSince, rangeId: { rangeNames.id(of: $0) }, operationId: { operationNames.id(of: $0) })
+            LiveProfile($0, window: window, sourceId: sourceId(named:), rangeId: { rangeNames.id(of: $0) },
+                        operationId: { operationNames.id(of: $0) })
         }
     }
 
     /// The stored form of a profile in memory (to word an alert).
     private func storedProfile(_ live: LiveProfile) -> AccessProfile {
-        live.stored(rangeText: rangeNames.key, operationText: operationNames.key)
+        live.stored(rangeText: rangeNames.key, operationText: operationNames.key, sourceName: sourceNames.key)
     }
 
     /// The event's scope in `space`, from the space's cache of raw values; `resourceHash` is the
@@ -507,7 +538,7 @@ public final class AnomalyDetector: Detector {
 
     // MARK: the hot path
 
-    private func learnAndCheck(_ event: Event, markId: UInt64, time: EventTime, space: Space, subjectText: String, subjectId: Int32,
+    private func learnAndCheck(_ event: Event, markId: UInt64, source: Int32, time: EventTime, space: Space, subjectText: String, subjectId: Int32,
                                scope: ScopeRef, range: Int32?, selection: RuleSelection, into alerts: inout [Alert]) throws {
         let seconds = time.seconds
         let profileKey = BaselineKey(space: Int32(space.index), scope: scope.id, subject: subjectId)
@@ -542,7 +573,7 @@ public final class AnomalyDetector: Detector {
         // Read again: this baseline learned the event already (and raised then what it raises).
         // The scope's first and last seen are kept as learning keeps them: a scope written back
         // apart from its profiles may lack them.
-        if let known, known.value.alreadyLearned.covers(time.nanoseconds, id: markId) {
+        if let known, known.value.marks.covers(time.nanoseconds, id: markId, source: source, readingSince: readingSince(source)) {
             stats.updatesAlreadyLearned += 1
             if scopeBox.value.saw(seconds) { scopeBox.dirty = true }
             return
@@ -583,7 +614,7 @@ public final class AnomalyDetector: Detector {
                                                                    window: window),
                                            storageKey: storageKey())
         box.value.learn(time: time, range: range, operation: operation, keepOperation: selection.keepsOperation(space))
-        box.value.recent.learned(time: time.nanoseconds, id: markId)
+        box.value.marks.learned(time: time.nanoseconds, id: markId, source: source, readingSince: readingSince(source))
         box.dirty = true
         stats.eventsLearned += 1
         if known == nil {
@@ -722,6 +753,8 @@ struct Interner {
 
     func key(_ id: Int32) -> String { keys[Int(id)] }
 
+    func contains(_ key: String) -> Bool { ids[key] != nil }
+
     /// The id of an already lower-cased key.
     mutating func id(of key: String) -> Int32 {
         if let id = ids[key] { return id }
@@ -738,6 +771,17 @@ struct Interner {
         let id = id(of: raw.lowercased())
         byRaw.set(raw, hash: hash, id, startingOverAt: AnomalyDetector.textCacheLimit)
         return id
+    }
+}
+
+/// The span of event time a detector read of one source of events (nanoseconds).
+struct SourceReading {
+    var since = Int64.max
+    var to = Int64.min
+
+    mutating func met(_ t: Int64) {
+        if since == .max { since = t }
+        to = max(to, t)
     }
 }
 

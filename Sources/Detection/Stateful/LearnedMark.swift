@@ -34,8 +34,10 @@
 // baseline written back at the memory bound and read again in the same run carries this run's ids,
 // so nothing of this run is skipped.
 
-/// The stored form, `"learned": {"earlier": […], "floor": …, "head": "…", "headUntil": …,
-/// "recent": "…", "since": …}` in a profile (times in nanoseconds since the epoch).
+/// The stored form, `{"earlier": […], "floor": …, "head": "…", "headUntil": …, "recent": "…",
+/// "since": …, "source": "…"}` in a profile's `learnedBySource` (times in nanoseconds since the
+/// epoch; one mark per source of events, `SourceMarks`). A mark stored before sources were told
+/// apart is the profile's `learned`, without `source`.
 public struct LearnedMark: Codable, Sendable, Hashable {
     /// Every event read before it, in a stretch, is learned.
     public var floor: Int64
@@ -54,9 +56,13 @@ public struct LearnedMark: Codable, Sendable, Hashable {
     public var headUntil: Int64?
     /// Older stretches learned, ascending (history read after later events were learned).
     public var earlier: [LearnedStretch]?
+    /// The source of the events it speaks for (`LearningSource`: "activity",
+    /// "resourceLog/amldatastoreevent", …); nil in marks stored before sources were told apart,
+    /// which speak for every source (`SourceMarks`).
+    public var source: String?
 
     public init(floor: Int64, recent: String, older: String? = nil, since: Int64? = nil, head: String? = nil, headUntil: Int64? = nil,
-                earlier: [LearnedStretch]? = nil) {
+                earlier: [LearnedStretch]? = nil, source: String? = nil) {
         self.floor = floor
         self.recent = recent
         self.older = older
@@ -64,6 +70,7 @@ public struct LearnedMark: Codable, Sendable, Hashable {
         self.head = head
         self.headUntil = headUntil
         self.earlier = earlier
+        self.source = source
     }
 
     /// (time in nanoseconds, to the millisecond; id) of each listed event, `older` ones included.

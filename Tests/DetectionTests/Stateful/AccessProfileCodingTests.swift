@@ -50,6 +50,16 @@ extension AccessProfileCodingTests {
             #expect(String(decoding: p.encoded(), as: UTF8.self) == String(decoding: try encoder.encode(p), as: UTF8.self))
             #expect(AccessProfile.decode(p.encoded()) == p)
         }
+        // And one mark per source, beside a mark stored before sources were told apart.
+        var activity = LearnedMark(floor: 1_700_000_000_000_000_000, recent: "5.1", since: 1_699_000_000_000_000_000, head: "",
+                                   headUntil: 1_699_000_900_000_000_000, earlier: [stretch])
+        activity.source = "activity"
+        let dataPlane = LearnedMark(floor: 12, recent: "", source: "resourceLog/amldatastoreevent")
+        p.learnedBySource = [activity, dataPlane]
+        #expect(String(decoding: p.encoded(), as: UTF8.self) == String(decoding: try encoder.encode(p), as: UTF8.self))
+        #expect(AccessProfile.decode(p.encoded()) == p)
+        #expect(p.mark(from: "resourceLog/amldatastoreevent") == dataPlane && p.mark(from: "signIn") == nil)
+        #expect(p.withoutMarks.learned == nil && p.withoutMarks.learnedBySource == nil)
     }
 
     /// Counting a volume rule's day in place keeps the days sorted, drops the ones past the history.

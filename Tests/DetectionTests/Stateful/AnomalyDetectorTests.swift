@@ -202,8 +202,8 @@ import Testing
         let spaces = Self.profiles(store).count
         #expect(spaces > 0)
         for p in Self.profiles(store).values {
-            #expect(p.learned?.floor == t.nanoseconds - 900 * 1_000_000_000)
-            #expect(p.learned?.entries.map(\.id) == events.prefix(2).map { UInt64(RecentLearning.short($0.id)) })
+            #expect(p.learnedBySource?.first?.floor == t.nanoseconds - 900 * 1_000_000_000)
+            #expect(p.learnedBySource?.first?.entries.map(\.id) == events.prefix(2).map { UInt64(RecentLearning.short($0.id)) })
         }
         let second = AnomalyDetector(rules: rules, store: store, mode: .learnOnly)
         _ = Self.run(second, [events[2], events[0], events[1]])
@@ -215,7 +215,7 @@ import Testing
         _ = Self.run(single, events)
         try single.save()
         #expect(Self.profiles(store).mapValues(\.events) == Self.profiles(once).mapValues(\.events))
-        #expect(Self.profiles(store).values.allSatisfy { $0.events == 3 && $0.learned?.entries.count == 3 })
+        #expect(Self.profiles(store).values.allSatisfy { $0.events == 3 && $0.learnedBySource?.first?.entries.count == 3 })
     }
 
     /// A baseline written back at the memory bound part-way through the events its mark covers,
@@ -281,8 +281,8 @@ import Testing
         #expect(profile.events == 4)
         #expect(profile.firstSeen == Fixture.at(day: 0, hour: 23, minute: 30).seconds)
         // The second run read on from its backfill to the stretch that starts at day 1: one stretch.
-        #expect(profile.learned?.since == Fixture.at(day: 0, hour: 23, minute: 30).nanoseconds)
-        #expect(profile.learned?.earlier == nil)
+        #expect(profile.learnedBySource?.first?.since == Fixture.at(day: 0, hour: 23, minute: 30).nanoseconds)
+        #expect(profile.learnedBySource?.first?.earlier == nil)
 
         let third = learn((first + unseen).sorted { $0.time! < $1.time! })
         #expect(third.stats.eventsLearned == 0)
@@ -343,9 +343,8 @@ import Testing
         let first = AnomalyDetector(rules: rules, store: store, mode: .learnOnly)
         _ = Self.run(first, history)
         _ = first.finish()
-        for (key, var profile) in Self.profiles(store) {
-            profile.learned = nil
-            try store.setBaselineValue(profile.encoded(), namespace: AnomalyDetector.profileNamespace, key: key)
+        for (key, profile) in Self.profiles(store) {
+            try store.setBaselineValue(profile.withoutMarks.encoded(), namespace: AnomalyDetector.profileNamespace, key: key)
         }
         let second = AnomalyDetector(rules: rules, store: store, mode: .learnOnly)
         _ = Self.run(second, history)

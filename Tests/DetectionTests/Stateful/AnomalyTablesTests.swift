@@ -103,15 +103,16 @@ import Testing
             live.learn(time: time, range: range.map { ranges.id(of: $0) }, operation: operation.map { operations.id(of: $0) },
                        keepOperation: keep)
         }
-        let spelled = live.stored(rangeText: ranges.key, operationText: operations.key)
+        var sources = Interner()
+        let spelled = live.stored(rangeText: ranges.key, operationText: operations.key, sourceName: sources.key)
         #expect(spelled == stored)
         #expect(stored.ipRanges.count == AccessProfile.maxRanges)
-        #expect(live.encoded(rangeText: ranges.key, operationText: operations.key) == stored.encoded())
+        #expect(live.encoded(rangeText: ranges.key, operationText: operations.key, sourceName: sources.key) == stored.encoded())
 
         var ranges2 = Interner(), operations2 = Interner()
-        let loaded = LiveProfile(try #require(AccessProfile.decode(stored.encoded())), rangeId: { ranges2.id(of: $0) },
+        let loaded = LiveProfile(try #require(AccessProfile.decode(stored.encoded())), sourceId: { sources.id(of: $0) }, rangeId: { ranges2.id(of: $0) },
                                  operationId: { operations2.id(of: $0) })
         #expect(loaded.profile.ipRanges.isEmpty && loaded.profile.operations.isEmpty)
-        #expect(loaded.stored(rangeText: ranges2.key, operationText: operations2.key) == stored)
+        #expect(loaded.stored(rangeText: ranges2.key, operationText: operations2.key, sourceName: sources.key) == stored)
     }
 }

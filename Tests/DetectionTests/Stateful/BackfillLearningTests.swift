@@ -39,7 +39,7 @@ import Testing
 
     /// The stored profiles without their marks (what was learned).
     static func learnedPart(_ store: InMemoryBaselineStore) -> [String: AccessProfile] {
-        profiles(store).mapValues { var p = $0; p.learned = nil; return p }
+        profiles(store).mapValues(\.withoutMarks)
     }
 
     static func data(_ day: Int, _ hour: Int, minute: Int = 0, second: Int = 0, caller: String = alice, _ serial: Int) -> Event {
@@ -209,8 +209,11 @@ import Testing
         let store = InMemoryBaselineStore()
         Self.learnDirect(later, store, rules: rules)
         for (key, var p) in Self.profiles(store) {
+            p.learned = p.learnedBySource?.first
             p.learned?.since = nil
             p.learned?.earlier = nil
+            p.learned?.source = nil
+            p.learnedBySource = nil
             try store.setBaselineValue(p.encoded(), namespace: AnomalyDetector.profileNamespace, key: key)
         }
         Self.learnDirect(history + later, store, rules: rules)

@@ -1,0 +1,136 @@
+// A baseline's learning marks (`LearnedMark`), one per source of its events. A mark says which
+// stretches of event time a baseline learned, on the ground that a run reads every event from its
+// first one on. That holds for one stream of logs, not across streams kept apart: an identity's
+// Activity Log and its Azure ML data-plane logs (`AmlDataStoreEvent`, …) are exported to different
+// storage containers and are often learned by different runs (`vigil baseline learn activity/`, and
+// later `vigil baseline learn insights-logs-amldatastoreaccess/` when that export is added). With one
+// mark per baseline, the second run's events fell inside the first's stretches and were taken as
+// learned: the data-plane history was never learned. So each source keeps its own mark, and an
+// event is skipped only when its own source's mark covers it.
+//
+// A source is the stream an event comes from (`LearningSource`): the Activity Log (its records and
+// the operations assembled from them), or, for the other kinds, the kind and the record's category
+// (a diagnostic setting exports each category on its own). Marks stored before sources were told
+// apart say nothing of which source they covered: such a mark is kept as it was read, still skips
+// every source's events it covers (as before), and new learning goes to the sources' own marks.
+
+import EventModel
+
+/// Where an event comes from, as marks tell learning apart: "activity" for Activity Log records and
+/// assembled operations; otherwise the kind, and the category lower-cased ("resourceLog/amldatastoreevent").
+enum LearningSource {
+    static let activity = "activity"
+    /// Past this many distinct sources (categories come from the input), further ones share one mark.
+    static let maxSources = 64
+    static let overflow = "other"
+
+    static func name(kind: EventKind, category: String?) -> String {
+        switch kind {
+        case .activity, .operation: return activity
+        default:
+            guard let category, !category.isEmpty else { return kind.rawValue }
+            return kind.rawValue + "/" + category.lowercased()
+        }
+    }
+}
+
+/// The marks of one baseline in memory, by source id (`AnomalyDetector` interns the names).
+struct SourceMarks {
+    private struct Mark {
+        let source: Int32
+        /// The stored mark, as stored and as read, until this run first meets the source in this
+        /// baseline (unmet, it is stored again as it was).
+        var stored: LearnedMark?
+        var read: ReadMark?
+        /// What this run learned, carrying the stored mark on; made when the run first meets the
+        /// source here, with the time it started reading that source.
+        var recent: RecentLearning?
+        var already: AlreadyLearned
+    }
+
+    private var marks: [Mark] = []
+    /// A mark stored before sources were told apart: kept as read; it skips what it covers, for every source.
+    private var legacy: (mark: LearnedMark, already: AlreadyLearned)?
+    private let window: Int64
+    /// Where the learning of a source this baseline has no mark of starts: nowhere (`.min`: at its
+    /// first event learned), or, for a profile stored before marks existed, at its first event,
+    /// which it learned everything from.
+    private let unmarkedSince: Int64
+    /// What stands for a stored mark's `since` when it has none (marks written before it was kept).
+    private let fallbackSince: Int64
+
+    /// A baseline with nothing learned yet.
+    init(window: Int64) {
+        self.window = window
+        unmarkedSince = .min
+        fallbackSince = .min
+    }
+
+    /// The marks stored with a profile: `learned` (a mark without a source is one stored before
+    /// sources were told apart) and `learnedBySource`. `sourceId` interns a source's name.
+    init(stored profile: AccessProfile, window: Int64, sourceId: (String) -> Int32) {
+        self.window = window
+        fallbackSince = profile.firstSeen &* 1_000_000_000
+        var stored = profile.learnedBySource ?? []
+        if var mark = profile.learned {
+            if mark.source == nil {
+                // Its stretch starts where the profile's first event was when it was stored: pinned,
+                // since history learned from here on moves `firstSeen` back.
+                if mark.since == nil { mark.since = fallbackSince }
+                legacy = (mark, AlreadyLearned(mark, window: window))
+            } else {
+                stored.insert(mark, at: 0)
+            }
+        }
+        unmarkedSince = profile.learned == nil && stored.isEmpty ? fallbackSince : .min
+        for mark in stored {
+            let id = sourceId(mark.source ?? LearningSource.overflow)
+            guard !marks.contains(where: { $0.source == id }) else { continue }   // (two marks of one source: the first stands)
+            let read = ReadMark(mark, window: window, since: fallbackSince)
+            marks.append(Mark(source: id, stored: mark, read: read, recent: nil, already: AlreadyLearned(read, window: window)))
+        }
+    }
+
+    /// Whether this baseline learned before the event at `t` with `id` from `source`, which this
+    /// run has read since `readingSince`.
+    mutating func covers(_ t: Int64, id: UInt64, source: Int32, readingSince: Int64) -> Bool {
+        if legacy != nil, legacy!.already.covers(t, id: id) { return true }
+        let i = index(of: source, readingSince: readingSince)
+        return marks[i].already.covers(t, id: id)
+    }
+
+    /// The event at `t` with `id` from `source` is learned.
+    mutating func learned(time t: Int64, id: UInt64, source: Int32, readingSince: Int64) {
+        let i = index(of: source, readingSince: readingSince)
+        marks[i].recent!.learned(time: t, id: id)
+    }
+
+    /// The stored marks: the legacy one as read (nil when there is none) and one per source, each
+    /// carried on to what this run read of its source (`readTo`, by source id), or as stored.
+    func stored(readTo: (Int32) -> Int64, sourceName: (Int32) -> String) -> (legacy: LearnedMark?, bySource: [LearnedMark]) {
+        let bySource = marks.compactMap { m -> LearnedMark? in
+            guard var mark = m.recent.map({ $0.mark(readTo: readTo(m.source)) }) ?? m.stored else { return nil }
+            mark.source = sourceName(m.source)
+            return mark
+        }
+        return (legacy?.mark, bySource)
+    }
+
+    /// The position of `source`'s mark, made ready for this run the first time it meets the source
+    /// here: its learning carried on from the stored mark, from `readingSince`.
+    private mutating func index(of source: Int32, readingSince: Int64) -> Int {
+        let i: Int
+        if let found = marks.firstIndex(where: { $0.source == source }) {
+            i = found
+            guard marks[i].recent == nil else { return i }
+        } else {
+            marks.append(Mark(source: source, stored: nil, read: nil, recent: nil, already: .none))
+            i = marks.count - 1
+        }
+        let since = marks[i].read == nil ? unmarkedSince : fallbackSince
+        marks[i].recent = RecentLearning(window: window, continuing: marks[i].read, since: since, readingSince: readingSince)
+        marks[i].stored = nil
+        marks[i].read = nil
+        return i
+    }
+}
