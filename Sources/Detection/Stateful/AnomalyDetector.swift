@@ -132,6 +132,18 @@ public final class AnomalyDetector: Detector {
         readsRecord = spaces.contains(where: \.readsRecord)
         profiles = WriteBackCache(namespace: Self.profileNamespace, capacity: configuration.maxProfiles)
         scopes = WriteBackCache(namespace: Self.scopeNamespace, capacity: configuration.maxScopes)
+        do {
+            let moved = try BaselineKeys.migrate(store)
+            if moved > 0 {
+                diagnostics.append(Diagnostic(.note, code: "state.baseline-keys-moved",
+                                              "\(moved) anomaly baseline(s) moved to keys with their parts escaped (stored before they were)",
+                                              at: SourceLocation(file: "state")))
+            }
+        } catch {
+            stats.storeErrors += 1
+            diagnostics.append(Diagnostic(.error, code: "state.baseline-keys", "could not move anomaly baselines to escaped keys: \(error)",
+                                          at: SourceLocation(file: "state")))
+        }
     }
 
     // MARK: Detector
@@ -449,17 +461,21 @@ public final class AnomalyDetector: Detector {
     /// first event time (nanoseconds) on, every event of it, in time order, up to the newest. A
     /// stored mark of the source ending a window or more before `since` may not have been read up
     /// to here (`RecentLearning`).
-    private var reading: [SourceReading] = []
+    private var reading = [SourceReading()]
     /// Sources of events (`LearningSource`) as small integers, kept for the detector's life (they
-    /// are few: bounded by `LearningSource.maxSources`).
-    private var sourceNames = Interner()
+    /// are few: bounded by `LearningSource.maxSources`); the Activity Log's is 0.
+    private var sourceNames: Interner = {
+        var names = Interner()
+        _ = names.id(of: LearningSource.activity)
+        return names
+    }()
     /// The last source looked up by category, per kind: most events repeat their predecessor's.
     private var lastSource: (kind: EventKind, category: String?, id: Int32)?
 
     /// The id of the source `event` comes from (`LearningSource`).
     private func sourceId(of event: Event) -> Int32 {
         let kind = event.kind
-        if kind == .activity || kind == .operation { return sourceId(named: LearningSource.activity) }
+        if kind == .activity || kind == .operation { return 0 }   // (`sourceNames`)
         let category = event.category
         if let last = lastSource, last.kind == kind, last.category == category { return last.id }
         let id = sourceId(named: LearningSource.name(kind: kind, category: category))
@@ -548,7 +564,7 @@ public final class AnomalyDetector: Detector {
         // Storage keys are built on a cache miss only, once.
         var profileStorageKey: String?
         func storageKey() -> String {
-            if profileStorageKey == nil { profileStorageKey = space.name + "|" + scopeText + "|" + subjects.key(subjectId) }
+            if profileStorageKey == nil { profileStorageKey = BaselineKeys.profile(space: space.name, scope: scopeText, subject: subjects.key(subjectId)) }
             return profileStorageKey!
         }
         let known: CacheBox<LiveProfile>?
@@ -561,14 +577,15 @@ public final class AnomalyDetector: Detector {
         }
         let scopeBox: CacheBox<ScopeRecord>
         if let hit = scopes.cached(scopeKey), let box = hit { scopeBox = box } else {
-            scopeBox = try scopes.get(scopeKey, storageKey: { space.name + "|" + scopeText }, store: store) { [self] bytes in
+            let scopeStorageKey = BaselineKeys.scope(space: space.name, scope: scopeText)
+            scopeBox = try scopes.get(scopeKey, storageKey: { scopeStorageKey }, store: store) { [self] bytes in
                 let record = ScopeRecord.decode(bytes)
-                if record == nil { unreadable(space.name + "|" + scopeText, what: "scope record") }
+                if record == nil { unreadable(scopeStorageKey, what: "scope record") }
                 return record
             }
                 ?? scopes.insert(scopeKey, ScopeRecord(space: space.name, scope: scopeText, scopeName: space.scopeName(scope),
                                                        firstSeen: seconds, lastSeen: seconds, subjects: 0),
-                                 storageKey: space.name + "|" + scopeText)
+                                 storageKey: scopeStorageKey)
         }
         // Read again: this baseline learned the event already (and raised then what it raises).
         // The scope's first and last seen are kept as learning keeps them: a scope written back

@@ -6,6 +6,8 @@ import StateStore
 public protocol BaselineStore: AnyObject {
     func baselineValue(namespace: String, key: String) throws -> [UInt8]?
     func setBaselineValue(_ value: [UInt8], namespace: String, key: String) throws
+    /// Returns whether there was one.
+    @discardableResult func removeBaselineValue(namespace: String, key: String) throws -> Bool
     /// Every key of a namespace, sorted.
     func baselineKeys(namespace: String) throws -> [String]
     func transaction<T>(_ body: () throws -> T) throws -> T
@@ -32,6 +34,12 @@ public final class InMemoryBaselineStore: BaselineStore, @unchecked Sendable {
     }
 
     public func baselineKeys(namespace: String) throws -> [String] { (values[namespace]?.keys).map { $0.sorted() } ?? [] }
+
+    @discardableResult
+    public func removeBaselineValue(namespace: String, key: String) throws -> Bool {
+        writes += 1
+        return values[namespace]?.removeValue(forKey: key) != nil
+    }
 
     private var depth = 0
     private var commitActions = CommitActions()

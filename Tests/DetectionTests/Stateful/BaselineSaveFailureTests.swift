@@ -24,6 +24,11 @@ import Testing
             if down || failAt.map({ writes >= $0 }) == true { throw Down() }
             try inner.setBaselineValue(value, namespace: namespace, key: key)
         }
+        func removeBaselineValue(namespace: String, key: String) throws -> Bool {
+            writes += 1
+            if down || failAt.map({ writes >= $0 }) == true { throw Down() }
+            return try inner.removeBaselineValue(namespace: namespace, key: key)
+        }
 
         /// The stored profiles, decoded: subject → events learned.
         func profiles() -> [String: Int] {

@@ -1,0 +1,66 @@
+// The keys anomaly baselines are stored under: space, scope and subject joined by "|", each part
+// escaped ("%" → "%25", "|" → "%7C"), so a part holding "|" cannot make one baseline's key another's
+// (subject "b|c" in scope "a" against subject "c" in scope "a|b"). Resource ids, user names and
+// object ids hold neither character, so their keys read as before; a scope taken from a record path
+// may. Keys stored before parts were escaped are moved once (`migrate`), by what each stored value
+// says it is.
+enum BaselineKeys {
+    static func profile(space: String, scope: String, subject: String) -> String {
+        part(space) + "|" + part(scope) + "|" + part(subject)
+    }
+
+    static func scope(space: String, scope: String) -> String { part(space) + "|" + part(scope) }
+
+    static func part(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "|") }) else { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 8)
+        for c in text.unicodeScalars {
+            switch c {
+            case "%": out += "%25"
+            case "|": out += "%7C"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    /// Where a store says its keys are escaped (written once it holds baselines).
+    static let formatNamespace = "anomaly.meta"
+    static let formatKey = "keys"
+    static let escaped = Array("escaped".utf8)
+
+    /// Moves the baselines stored under keys written before parts were escaped to their escaped
+    /// keys, once per store, in one transaction. Only a key that escaping could change is read (one
+    /// holding "%", or more "|" than its parts): its stored value names its space, scope and
+    /// subject. Where two baselines had shared a key, the one stored is its first identity's.
+    /// Returns the number moved.
+    static func migrate(_ store: BaselineStore) throws -> Int {
+        if try store.baselineValue(namespace: formatNamespace, key: formatKey) == escaped { return 0 }
+        let profileKeys = try store.baselineKeys(namespace: AnomalyDetector.profileNamespace)
+        let scopeKeys = try store.baselineKeys(namespace: AnomalyDetector.scopeNamespace)
+        guard !profileKeys.isEmpty || !scopeKeys.isEmpty else { return 0 }   // a fresh store: nothing to say yet
+        return try store.transaction {
+            var moved = 0
+            func move(_ namespace: String, _ keys: [String], parts: Int, key escapedKey: ([UInt8]) -> String?) throws {
+                for key in keys where key.contains("%") || key.split(separator: "|", omittingEmptySubsequences: false).count != parts {
+                    guard let bytes = try store.baselineValue(namespace: namespace, key: key), let target = escapedKey(bytes),
+                          target != key else { continue }
+                    if try store.baselineValue(namespace: namespace, key: target) == nil {
+                        try store.setBaselineValue(bytes, namespace: namespace, key: target)
+                    }
+                    _ = try store.removeBaselineValue(namespace: namespace, key: key)
+                    moved += 1
+                }
+            }
+            try move(AnomalyDetector.profileNamespace, profileKeys, parts: 3) { bytes in
+                AccessProfile.decode(bytes).map { profile(space: $0.space, scope: $0.scope, subject: $0.subject.lowercased()) }
+            }
+            try move(AnomalyDetector.scopeNamespace, scopeKeys, parts: 2) { bytes in
+                ScopeRecord.decode(bytes).map { scope(space: $0.space, scope: $0.scope) }
+            }
+            try store.setBaselineValue(escaped, namespace: formatNamespace, key: formatKey)
+            return moved
+        }
+    }
+}
