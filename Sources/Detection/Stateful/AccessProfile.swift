@@ -322,11 +322,12 @@ struct LiveProfile {
     /// Operation id → first time used (Unix seconds).
     var operations = IdMap()
 
-    /// A profile just made (no ranges or operations yet); `window`: `RecentLearning.window`.
-    init(fresh profile: AccessProfile, window: Int64 = 0) {
+    /// A profile just made (no ranges or operations yet); `window`: `RecentLearning.window`;
+    /// `stored`: made over a stored one that could not be read (its scope counts it already).
+    init(fresh profile: AccessProfile, window: Int64 = 0, stored: Bool = false) {
         self.profile = profile
         marks = SourceMarks(window: window)
-        neverStored = true
+        neverStored = !stored
     }
 
     /// `sourceId`, `rangeId`, `operationId`: the detector's interned ids of those texts.

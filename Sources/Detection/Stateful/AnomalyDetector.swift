@@ -461,12 +461,13 @@ public final class AnomalyDetector: Detector {
     /// first event time (nanoseconds) on, every event of it, in time order, up to the newest. A
     /// stored mark of the source ending a window or more before `since` may not have been read up
     /// to here (`RecentLearning`).
-    private var reading = [SourceReading()]
+    private var reading = [SourceReading(), SourceReading()]
     /// Sources of events (`LearningSource`) as small integers, kept for the detector's life (they
-    /// are few: bounded by `LearningSource.maxSources`); the Activity Log's is 0.
+    /// are few; events add at most `LearningSource.maxNames`); `activity` is 0 and `other` 1.
     private var sourceNames: Interner = {
         var names = Interner()
         _ = names.id(of: LearningSource.activity)
+        _ = names.id(of: LearningSource.overflow)
         return names
     }()
     /// The last source looked up by category, per kind: most events repeat their predecessor's.
@@ -475,17 +476,19 @@ public final class AnomalyDetector: Detector {
     /// The id of the source `event` comes from (`LearningSource`).
     private func sourceId(of event: Event) -> Int32 {
         let kind = event.kind
-        if kind == .activity || kind == .operation { return 0 }   // (`sourceNames`)
+        if kind == .activity || kind == .operation { return LearningSource.activityId }
         let category = event.category
         if let last = lastSource, last.kind == kind, last.category == category { return last.id }
-        let id = sourceId(named: LearningSource.name(kind: kind, category: category))
+        let name = LearningSource.name(kind: kind, category: category)
+        let known = sourceNames.count < LearningSource.maxNames || sourceNames.contains(name)
+        let id = sourceId(named: known ? name : LearningSource.overflow)
         lastSource = (kind, category, id)
         return id
     }
 
+    /// The id of a source's name (a stored mark's keeps its name, whatever the count).
     private func sourceId(named name: String) -> Int32 {
-        let known = sourceNames.count < LearningSource.maxSources || sourceNames.contains(name)
-        let id = sourceNames.id(of: known ? name : LearningSource.overflow)
+        let id = sourceNames.id(of: name)
         while reading.count <= Int(id) { reading.append(SourceReading()) }
         return id
     }
@@ -568,10 +571,15 @@ public final class AnomalyDetector: Detector {
             return profileStorageKey!
         }
         let known: CacheBox<LiveProfile>?
+        // A stored profile that cannot be read is learned afresh over it; its scope counted it already.
+        var overUnreadable = false
         if let hit = profiles.cached(profileKey) { known = hit } else {
             known = try profiles.load(profileKey, storageKey: storageKey, store: store) { bytes in
                 let live = decodeProfile(bytes)
-                if live == nil { unreadable(storageKey(), what: "baseline") }
+                if live == nil {
+                    unreadable(storageKey(), what: "baseline")
+                    overUnreadable = true
+                }
                 return live
             }
         }
@@ -628,13 +636,13 @@ public final class AnomalyDetector: Detector {
         // Learn in place.
         let box = known ?? profiles.insert(profileKey, LiveProfile(fresh: AccessProfile(space: space.name, subject: subjectText, scope: scopeText,
                                                                                   scopeName: space.scopeName(scope), time: seconds),
-                                                                   window: window),
+                                                                   window: window, stored: overUnreadable),
                                            storageKey: storageKey())
         box.value.learn(time: time, range: range, operation: operation, keepOperation: selection.keepsOperation(space))
         box.value.marks.learned(time: time.nanoseconds, id: markId, source: source, readingSince: readingSince(source))
         box.dirty = true
         stats.eventsLearned += 1
-        if known == nil {
+        if known == nil, !overUnreadable {
             scopeBox.value.subjects += 1
             unstoredProfiles[scopeKey, default: 0] += 1
         }

@@ -332,7 +332,8 @@ struct RecentLearning {
     /// window, and a later run takes unseen events older than what is listed as learned. The window
     /// below the floor is listed too (`LearnedMark.older`), within the same room: `2 × cap` in all,
     /// the oldest dropped first. Across all baselines the lists hold at most the events of two
-    /// windows, each as 16 bytes; a baseline stores at most ~8 KB of them.
+    /// windows, each as 16 bytes; a baseline's mark of one source stores at most ~8 KB of them
+    /// (`SourceMarks`: one mark per source of events, at most 65).
     static let cap = 256
     /// Most ids kept at each edge of a stretch below the floor; past it, the rest of the edge's
     /// window is told by time.

@@ -13,6 +13,12 @@
 // (a diagnostic setting exports each category on its own). Marks stored before sources were told
 // apart say nothing of which source they covered: such a mark is kept as it was read, still skips
 // every source's events it covers (as before), and new learning goes to the sources' own marks.
+// A baseline stored before marks existed has none: everything read is learned (as before), and
+// each source's mark starts at its first event learned.
+//
+// Categories come from the input, so one baseline keeps at most `LearningSource.maxPerBaseline`
+// named marks; a further source shares its `other` mark. Which sources share it depends only on
+// the marks the baseline has, never on the order a run meets names: a stored mark keeps its name.
 
 import EventModel
 
@@ -20,9 +26,15 @@ import EventModel
 /// assembled operations; otherwise the kind, and the category lower-cased ("resourceLog/amldatastoreevent").
 enum LearningSource {
     static let activity = "activity"
-    /// Past this many distinct sources (categories come from the input), further ones share one mark.
-    static let maxSources = 64
     static let overflow = "other"
+    /// Their ids in every detector (`AnomalyDetector.sourceNames`).
+    static let activityId: Int32 = 0
+    static let overflowId: Int32 = 1
+    /// Most named marks one baseline keeps: a further source shares its `other` mark.
+    static let maxPerBaseline = 64
+    /// Most source names one detector interns from events: past it (a pathological input with
+    /// thousands of categories), an event's unknown source counts as `other`.
+    static let maxNames = 4_096
 
     static func name(kind: EventKind, category: String?) -> String {
         switch kind {
@@ -52,17 +64,12 @@ struct SourceMarks {
     /// A mark stored before sources were told apart: kept as read; it skips what it covers, for every source.
     private var legacy: (mark: LearnedMark, already: AlreadyLearned)?
     private let window: Int64
-    /// Where the learning of a source this baseline has no mark of starts: nowhere (`.min`: at its
-    /// first event learned), or, for a profile stored before marks existed, at its first event,
-    /// which it learned everything from.
-    private let unmarkedSince: Int64
     /// What stands for a stored mark's `since` when it has none (marks written before it was kept).
     private let fallbackSince: Int64
 
     /// A baseline with nothing learned yet.
     init(window: Int64) {
         self.window = window
-        unmarkedSince = .min
         fallbackSince = .min
     }
 
@@ -82,10 +89,10 @@ struct SourceMarks {
                 stored.insert(mark, at: 0)
             }
         }
-        unmarkedSince = profile.learned == nil && stored.isEmpty ? fallbackSince : .min
         for mark in stored {
             let id = sourceId(mark.source ?? LearningSource.overflow)
-            guard !marks.contains(where: { $0.source == id }) else { continue }   // (two marks of one source: the first stands)
+            // (Two marks of one source are never written: a hand-edited profile's first stands.)
+            guard !marks.contains(where: { $0.source == id }) else { continue }
             let read = ReadMark(mark, window: window, since: fallbackSince)
             marks.append(Mark(source: id, stored: mark, read: read, recent: nil, already: AlreadyLearned(read, window: window)))
         }
@@ -116,19 +123,24 @@ struct SourceMarks {
         return (legacy?.mark, bySource)
     }
 
-    /// The position of `source`'s mark, made ready for this run the first time it meets the source
+    /// The position of `source`'s mark (its `other` mark when it has none and the baseline keeps
+    /// `maxPerBaseline` named ones), made ready for this run the first time it meets the source
     /// here: its learning carried on from the stored mark, from `readingSince`.
     private mutating func index(of source: Int32, readingSince: Int64) -> Int {
-        let i: Int
+        var i: Int
         if let found = marks.firstIndex(where: { $0.source == source }) {
             i = found
-            guard marks[i].recent == nil else { return i }
+        } else if source != LearningSource.overflowId,
+                  marks.count(where: { $0.source != LearningSource.overflowId }) >= LearningSource.maxPerBaseline {
+            return index(of: LearningSource.overflowId, readingSince: readingSince)
         } else {
             marks.append(Mark(source: source, stored: nil, read: nil, recent: nil, already: .none))
             i = marks.count - 1
         }
-        let since = marks[i].read == nil ? unmarkedSince : fallbackSince
-        marks[i].recent = RecentLearning(window: window, continuing: marks[i].read, since: since, readingSince: readingSince)
+        guard marks[i].recent == nil else { return i }
+        // A source without a stored mark starts at its first event learned (`.min`), never at the profile's first.
+        marks[i].recent = RecentLearning(window: window, continuing: marks[i].read, since: marks[i].read == nil ? .min : fallbackSince,
+                                         readingSince: readingSince)
         marks[i].stored = nil
         marks[i].read = nil
         return i

@@ -87,7 +87,7 @@ import Testing
     }
 
     /// A stored baseline that cannot be read is said (`state.baseline-unreadable`, naming its key)
-    /// and learned afresh; the scope counts it again (a documented limit).
+    /// and learned afresh over it; its scope, which counted it, does not count it again.
     @Test func anUnreadableStoredBaselineIsSaid() throws {
         let store = InMemoryBaselineStore()
         let rules = [try Fixture.rule("vigil-aml-first-access-to-workspace")]
@@ -103,6 +103,7 @@ import Testing
         #expect(said.contains { $0.code == "state.baseline-unreadable" && $0.message.contains(key) }, "\(said)")
         _ = second.finish()
         #expect(AccessProfile.decode(try #require(store.values[AnomalyDetector.profileNamespace]?[key])) != nil, "learned afresh over it")
+        #expect(Self.scopes(store).values.allSatisfy { $0 == 1 }, "\(Self.scopes(store))")
     }
 
     /// Scope "x" counts its own profiles, not those of scope "x|y" (a path scope read from the
@@ -118,7 +119,7 @@ import Testing
         _ = detector.finish()
         let counts = Self.scopes(store)
         let x = counts.first { $0.key.hasSuffix("|x") }?.value
-        let xy = counts.first { $0.key.hasSuffix("|x|y") }?.value
+        let xy = counts.first { $0.key.hasSuffix("|x%7Cy") }?.value   // (key parts escaped, `BaselineKeys`)
         #expect(xy == 2)
         // Expected 1 (alice only).
         #expect(x == 1, "scope x counted \(String(describing: x)); stored \(counts)")
