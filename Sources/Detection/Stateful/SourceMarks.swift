@@ -127,7 +127,7 @@ struct SourceMarks {
     /// `maxPerBaseline` named ones), made ready for this run the first time it meets the source
     /// here: its learning carried on from the stored mark, from `readingSince`.
     private mutating func index(of source: Int32, readingSince: Int64) -> Int {
-        var i: Int
+        let i: Int
         if let found = marks.firstIndex(where: { $0.source == source }) {
             i = found
         } else if source != LearningSource.overflowId,
