@@ -259,7 +259,7 @@ public final class AnomalyDetector: Detector {
         let kind = EventKindMask.bit(event.kind)
         guard let time = event.time, kinds & kind != 0 else { return [] }
         let source = sourceId(of: event)
-        reading[Int(source)].met(time.nanoseconds)
+        let sourceSince = reading[Int(source)].met(time.nanoseconds)
         if interned > max(internLimit, nextStartOver) {
             if unsavedAlerting.isEmpty { startOver(event) } else { startOverAfterSave = true }
         }
@@ -283,7 +283,7 @@ public final class AnomalyDetector: Detector {
                          address!.map { rangeId($0.network(ipv4Prefix: space.ipv4Prefix, ipv6Prefix: space.ipv6Prefix)) })
             }
             do {
-                try learnAndCheck(event, markId: markId, source: source, time: time, space: space, subjectText: subjectText,
+                try learnAndCheck(event, markId: markId, source: source, readingSince: sourceSince, time: time, space: space, subjectText: subjectText,
                                   subjectId: subject!.id, scope: scope,
                                   range: range!.id, selection: selection!, into: &alerts)
             } catch {
@@ -458,7 +458,8 @@ public final class AnomalyDetector: Detector {
     /// `Configuration.latenessSeconds` in nanoseconds (`RecentLearning.window`).
     private var window: Int64 { configuration.latenessSeconds * 1_000_000_000 }
     /// What this detector read of each source of events (by source id, `sourceNames`): from its
-    /// first event time (nanoseconds) on, every event of it, in time order, up to the newest. A
+    /// first event time (nanoseconds; set by the first `process` of the source) on, every event of
+    /// it, in time order, up to the newest. A
     /// stored mark of the source ending a window or more before `since` may not have been read up
     /// to here (`RecentLearning`).
     private var reading = [SourceReading(), SourceReading()]
@@ -491,12 +492,6 @@ public final class AnomalyDetector: Detector {
         let id = sourceNames.id(of: name)
         while reading.count <= Int(id) { reading.append(SourceReading()) }
         return id
-    }
-
-    /// Where this run started reading `source` (`.min` before it did).
-    private func readingSince(_ source: Int32) -> Int64 {
-        let since = reading[Int(source)].since
-        return since == .max ? .min : since
     }
 
     private func decodeProfile(_ bytes: [UInt8]) -> LiveProfile? {
@@ -557,7 +552,8 @@ public final class AnomalyDetector: Detector {
 
     // MARK: the hot path
 
-    private func learnAndCheck(_ event: Event, markId: UInt64, source: Int32, time: EventTime, space: Space, subjectText: String, subjectId: Int32,
+    /// `readingSince`: where this run started reading the event's source.
+    private func learnAndCheck(_ event: Event, markId: UInt64, source: Int32, readingSince: Int64, time: EventTime, space: Space, subjectText: String, subjectId: Int32,
                                scope: ScopeRef, range: Int32?, selection: RuleSelection, into alerts: inout [Alert]) throws {
         let seconds = time.seconds
         let profileKey = BaselineKey(space: Int32(space.index), scope: scope.id, subject: subjectId)
@@ -598,7 +594,7 @@ public final class AnomalyDetector: Detector {
         // Read again: this baseline learned the event already (and raised then what it raises).
         // The scope's first and last seen are kept as learning keeps them: a scope written back
         // apart from its profiles may lack them.
-        if let known, known.value.marks.covers(time.nanoseconds, id: markId, source: source, readingSince: readingSince(source)) {
+        if let known, known.value.marks.covers(time.nanoseconds, id: markId, source: source, readingSince: readingSince) {
             stats.updatesAlreadyLearned += 1
             if scopeBox.value.saw(seconds) { scopeBox.dirty = true }
             return
@@ -639,7 +635,7 @@ public final class AnomalyDetector: Detector {
                                                                    window: window, stored: overUnreadable),
                                            storageKey: storageKey())
         box.value.learn(time: time, range: range, operation: operation, keepOperation: selection.keepsOperation(space))
-        box.value.marks.learned(time: time.nanoseconds, id: markId, source: source, readingSince: readingSince(source))
+        box.value.marks.learned(time: time.nanoseconds, id: markId, source: source, readingSince: readingSince)
         box.dirty = true
         stats.eventsLearned += 1
         if known == nil, !overUnreadable {
@@ -804,9 +800,11 @@ struct SourceReading {
     var since = Int64.max
     var to = Int64.min
 
-    mutating func met(_ t: Int64) {
+    /// Returns `since`.
+    mutating func met(_ t: Int64) -> Int64 {
         if since == .max { since = t }
         to = max(to, t)
+        return since
     }
 }
 

@@ -12,7 +12,9 @@ enum BaselineKeys {
     static func scope(space: String, scope: String) -> String { part(space) + "|" + part(scope) }
 
     static func part(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "|") }) else { return text }
+        var plain = text   // (a native string: contiguous UTF-8, scanned without the view's iterator)
+        let clean = plain.withUTF8 { bytes in !bytes.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "|") } }
+        guard !clean else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
         for c in text.unicodeScalars {

@@ -58,9 +58,13 @@ struct SourceMarks {
         /// source here, with the time it started reading that source.
         var recent: RecentLearning?
         var already: AlreadyLearned
+        /// `recent` is made (checked instead of the optional: cheaper on the hot path).
+        var ready = false
     }
 
     private var marks: [Mark] = []
+    /// The mark the last event used: the next one is almost always of the same source.
+    private var last = 0
     /// A mark stored before sources were told apart: kept as read; it skips what it covers, for every source.
     private var legacy: (mark: LearnedMark, already: AlreadyLearned)?
     private let window: Int64
@@ -127,6 +131,7 @@ struct SourceMarks {
     /// `maxPerBaseline` named ones), made ready for this run the first time it meets the source
     /// here: its learning carried on from the stored mark, from `readingSince`.
     private mutating func index(of source: Int32, readingSince: Int64) -> Int {
+        if last < marks.count, marks[last].source == source, marks[last].ready { return last }
         let i: Int
         if let found = marks.firstIndex(where: { $0.source == source }) {
             i = found
@@ -137,10 +142,12 @@ struct SourceMarks {
             marks.append(Mark(source: source, stored: nil, read: nil, recent: nil, already: .none))
             i = marks.count - 1
         }
-        guard marks[i].recent == nil else { return i }
+        last = i
+        guard !marks[i].ready else { return i }
         // A source without a stored mark starts at its first event learned (`.min`), never at the profile's first.
         marks[i].recent = RecentLearning(window: window, continuing: marks[i].read, since: marks[i].read == nil ? .min : fallbackSince,
                                          readingSince: readingSince)
+        marks[i].ready = true
         marks[i].stored = nil
         marks[i].read = nil
         return i
