@@ -142,6 +142,12 @@ import Testing
         let workspace = try #require(Self.workspaceProfile(profiles), "\(profiles)")
         #expect(NSDictionary(dictionary: workspace) == NSDictionary(dictionary: cleanWorkspace), "\(workspace) vs \(cleanWorkspace)")
 
+        // `baseline show` says what each source's mark speaks for.
+        let table = try VigilBinary.run(["baseline", "show", "--state", dir.appendingPathComponent("state.db").path, "--identity", "alice",
+                                         "--workspace", "mlw-prod"])
+        #expect(table.stdout.contains("learned from: activity 2025-03-03T10:00:00Z … 2025-03-08T10:00:00Z"), "\(table.stdout)")
+        #expect(table.stdout.contains("resourceLog/amldatastoreevent 2025-03-03T11:05:00Z … 2025-03-08T11:40:00Z"), "\(table.stdout)")
+
         let (again, profilesAgain) = try Self.learnThenShow(reads.path, identity: "alice", in: dir, options: [activity.path])
         #expect(again.stdout.contains("learned from 0 event×baseline updates"), "\(again.stdout)")
         #expect((Self.workspaceProfile(profilesAgain)?["events"] as? Int) == 18, "\(profilesAgain)")

@@ -45,7 +45,22 @@ public enum AnomalyBaselines {
             for (rule, days) in p.daily.sorted(by: { $0.key < $1.key }) {
                 out += "  \(rule): " + days.map { "\(EventTime(seconds: Int64($0.day) * 86_400).iso8601.prefix(10)) \($0.count)" }.joined(separator: ", ") + "\n"
             }
+            let marks = (p.learnedBySource ?? []).map { ($0.source ?? LearningSource.overflow, $0) }
+                + (p.learned.map { [("any source (a mark stored before sources were told apart)", $0)] } ?? [])
+            if !marks.isEmpty {
+                out += "  learned from: " + marks.map { "\($0.0) \(learnedSpan($0.1))" }.joined(separator: "\n                ") + "\n"
+            }
         }
         return out
+    }
+
+    /// What a mark says was read, in words: "2026-11-01T09:00:00Z … 2026-11-03T23:48:03Z", and how
+    /// many stretches with gaps between them (history read in pieces; a gap was never read).
+    static func learnedSpan(_ mark: LearnedMark) -> String {
+        let stretches = mark.stretches
+        func time(_ ns: Int64) -> String { EventTime(nanoseconds: ns - ns % 1_000_000_000).iso8601 }
+        let first = stretches.first?.first.map(time) ?? "its first event"
+        let span = "\(first) … \(time(stretches.last?.last ?? mark.floor))"
+        return stretches.count > 1 ? span + " (\(stretches.count) stretches)" : span
     }
 }

@@ -73,6 +73,15 @@ public struct LearnedMark: Codable, Sendable, Hashable {
         self.source = source
     }
 
+    /// The stretches of event time it speaks for (nanoseconds, both ends included), ascending: the
+    /// earlier ones, then the one `since` starts, up to the newest event listed. (A mark without
+    /// `since` speaks from the profile's first event, which it does not know: its last stretch
+    /// starts at nil.)
+    public var stretches: [(first: Int64?, last: Int64)] {
+        let newest = entries.map(\.time).max() ?? floor
+        return (earlier ?? []).map { (Optional($0.first), $0.last) } + [(since, newest)]
+    }
+
     /// (time in nanoseconds, to the millisecond; id) of each listed event, `older` ones included.
     var entries: [LearnedEntry] {
         LearnedEntry.parse(older ?? "", base: floor, after: false) + LearnedEntry.parse(recent, base: floor, after: true)
