@@ -403,6 +403,7 @@ public final class AnomalyDetector: Detector {
     private func forgetAll() {
         nextStartOver = 0
         unstoredProfiles.removeAll()   // a committed save stored every profile first
+        unreadableProfiles.removeAll()   // (keyed by the interners' ids)
         profiles.dropAll()
         scopes.dropAll()
         subjects = Interner()
@@ -425,6 +426,9 @@ public final class AnomalyDetector: Detector {
     /// them, it is written only by a save, which stores them in the same transaction), and when
     /// such profiles are written back at the memory bound, their scope is written with them.
     private var unstoredProfiles: [BaselineKey: Int] = [:]
+    /// Stored profiles found unreadable and not learned afresh yet (a store error came between):
+    /// the profile made over one is not counted by its scope again.
+    private var unreadableProfiles: Set<BaselineKey> = []
 
     /// In the eviction's transaction: each scope of new profiles being written back, counting them.
     private func writeScopesOfNewProfiles(_ victims: [(key: BaselineKey, box: CacheBox<LiveProfile>)]) throws {
@@ -483,8 +487,14 @@ public final class AnomalyDetector: Detector {
         let name = LearningSource.name(kind: kind, category: category)
         let known = sourceNames.count < LearningSource.maxNames || sourceNames.contains(name)
         let id = sourceId(named: known ? name : LearningSource.overflow)
-        lastSource = (kind, category, id)
+        if known { lastSource = (kind, category, id) }   // (an unknown name may be a stored mark's, read later)
         return id
+    }
+
+    /// The id of `event`'s own source when it counted as `other` (past `maxNames`) and a stored mark
+    /// read since has named it.
+    private func namedSourceId(of event: Event) -> Int32? {
+        sourceNames.id(ifKnown: LearningSource.name(kind: event.kind, category: event.category))
     }
 
     /// The id of a source's name (a stored mark's keeps its name, whatever the count).
@@ -553,7 +563,8 @@ public final class AnomalyDetector: Detector {
     // MARK: the hot path
 
     /// `readingSince`: where this run started reading the event's source.
-    private func learnAndCheck(_ event: Event, markId: UInt64, source: Int32, readingSince: Int64, time: EventTime, space: Space, subjectText: String, subjectId: Int32,
+    private func learnAndCheck(_ event: Event, markId: UInt64, source eventSource: Int32, readingSince eventReadingSince: Int64, time: EventTime,
+                               space: Space, subjectText: String, subjectId: Int32,
                                scope: ScopeRef, range: Int32?, selection: RuleSelection, into alerts: inout [Alert]) throws {
         let seconds = time.seconds
         let profileKey = BaselineKey(space: Int32(space.index), scope: scope.id, subject: subjectId)
@@ -567,17 +578,24 @@ public final class AnomalyDetector: Detector {
             return profileStorageKey!
         }
         let known: CacheBox<LiveProfile>?
-        // A stored profile that cannot be read is learned afresh over it; its scope counted it already.
-        var overUnreadable = false
         if let hit = profiles.cached(profileKey) { known = hit } else {
             known = try profiles.load(profileKey, storageKey: storageKey, store: store) { bytes in
                 let live = decodeProfile(bytes)
                 if live == nil {
                     unreadable(storageKey(), what: "baseline")
-                    overUnreadable = true
+                    unreadableProfiles.insert(profileKey)
                 }
                 return live
             }
+        }
+        // A stored profile that cannot be read is learned afresh over it; its scope counted it already.
+        let overUnreadable = known == nil && unreadableProfiles.contains(profileKey)
+        // Past `LearningSource.maxNames` the event counted as `other`; this baseline's stored marks,
+        // read just now, may name its source: a stored mark keeps its name.
+        var source = eventSource, readingSince = eventReadingSince
+        if source == LearningSource.overflowId, let named = namedSourceId(of: event) {
+            source = named
+            readingSince = reading[Int(named)].met(time.nanoseconds)
         }
         let scopeBox: CacheBox<ScopeRecord>
         if let hit = scopes.cached(scopeKey), let box = hit { scopeBox = box } else {
@@ -636,6 +654,7 @@ public final class AnomalyDetector: Detector {
                                            storageKey: storageKey())
         box.value.learn(time: time, range: range, operation: operation, keepOperation: selection.keepsOperation(space))
         box.value.marks.learned(time: time.nanoseconds, id: markId, source: source, readingSince: readingSince)
+        if overUnreadable { unreadableProfiles.remove(profileKey) }
         box.dirty = true
         stats.eventsLearned += 1
         if known == nil, !overUnreadable {
@@ -775,6 +794,9 @@ struct Interner {
     func key(_ id: Int32) -> String { keys[Int(id)] }
 
     func contains(_ key: String) -> Bool { ids[key] != nil }
+
+    /// The id of an already lower-cased key, when it has one.
+    func id(ifKnown key: String) -> Int32? { ids[key] }
 
     /// The id of an already lower-cased key.
     mutating func id(of key: String) -> Int32 {

@@ -35,7 +35,7 @@ enum BaselineKeys {
     /// Moves the baselines stored under keys written before parts were escaped to their escaped
     /// keys, once per store, in one transaction. Only a key that escaping could change is read (one
     /// holding "%", or more "|" than its parts): its stored value names its space, scope and
-    /// subject. Where two baselines had shared a key, the one stored is its first identity's.
+    /// subject. Where two baselines had shared a key, the one stored there (the last written) moves.
     /// Returns the number moved.
     static func migrate(_ store: BaselineStore) throws -> Int {
         if try store.baselineValue(namespace: formatNamespace, key: formatKey) == escaped { return 0 }
@@ -45,7 +45,8 @@ enum BaselineKeys {
         return try store.transaction {
             var moved = 0
             func move(_ namespace: String, _ keys: [String], parts: Int, key escapedKey: ([UInt8]) -> String?) throws {
-                for key in keys where key.contains("%") || key.split(separator: "|", omittingEmptySubsequences: false).count != parts {
+                // Bytes, not characters: "|" followed by a combining mark is one character.
+                for key in keys where key.utf8.contains(UInt8(ascii: "%")) || key.utf8.count(where: { $0 == UInt8(ascii: "|") }) != parts - 1 {
                     guard let bytes = try store.baselineValue(namespace: namespace, key: key), let target = escapedKey(bytes),
                           target != key else { continue }
                     if try store.baselineValue(namespace: namespace, key: target) == nil {

@@ -223,4 +223,22 @@ import Testing
         #expect(B.learnedPart(store) == B.learnedPart(clean), "\(log)")
         #expect(B.learn(all, store, rules: rules).stats.eventsLearned == 0, "\(log)")
     }
+
+    /// Past `LearningSource.maxNames` source names in a run, an event of a source a baseline has a
+    /// stored mark of still uses that mark (the name is read with the baseline, after the event's
+    /// source was looked up). (Found by a review: it counted as `other`, and was learned again.)
+    @Test(arguments: [false, true]) func aStoredSourcePastTheNameLimitKeepsItsMark(fill: Bool) throws {
+        let rules = try Fixture.anomalyRules()
+        let store = InMemoryBaselineStore()
+        let reads = (0..<5).map { Fixture.dataPlane(time: Fixture.at(day: 1, hour: 9, minute: $0), category: "CatX", serial: $0) }
+        B.learnDirect(reads, store, rules: rules)
+        let filler = (0..<(LearningSource.maxNames - 2)).map {
+            Fixture.dataPlane(time: Fixture.at(day: 1, hour: 8).adding(seconds: Int64($0)), category: "Fill\($0)", caller: "svc@contoso.example",
+                              serial: 10 + $0)
+        }
+        let again = B.learnDirect((fill ? filler : []) + reads, store, rules: rules)
+        #expect(try #require(Self.workspace(store)).events == 5)
+        #expect(again.stats.updatesAlreadyLearned >= 5)
+        #expect(Self.workspace(store)?.learnedBySource?.map(\.source) == ["resourceLog/catx"])
+    }
 }
