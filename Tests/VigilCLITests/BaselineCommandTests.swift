@@ -145,8 +145,8 @@ import Testing
         // `baseline show` says what each source's mark speaks for.
         let table = try VigilBinary.run(["baseline", "show", "--state", dir.appendingPathComponent("state.db").path, "--identity", "alice",
                                          "--workspace", "mlw-prod"])
-        #expect(table.stdout.contains("learned from: activity 2025-03-03T10:00:00Z … 2025-03-08T10:00:00Z"), "\(table.stdout)")
-        #expect(table.stdout.contains("resourceLog/amldatastoreevent 2025-03-03T11:05:00Z … 2025-03-08T11:40:00Z"), "\(table.stdout)")
+        #expect(table.stdout.contains("learned from: activity@11111111-2222-3333-4444-555555555555 2025-03-03T10:00:00Z … 2025-03-08T10:00:00Z"), "\(table.stdout)")
+        #expect(table.stdout.contains("resourceLog/amldatastoreevent@11111111-2222-3333-4444-555555555555 2025-03-03T11:05:00Z … 2025-03-08T11:40:00Z"), "\(table.stdout)")
 
         let (again, profilesAgain) = try Self.learnThenShow(reads.path, identity: "alice", in: dir, options: [activity.path])
         #expect(again.stdout.contains("learned from 0 event×baseline updates"), "\(again.stdout)")

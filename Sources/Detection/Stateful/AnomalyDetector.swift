@@ -466,35 +466,35 @@ public final class AnomalyDetector: Detector {
     /// it, in time order, up to the newest. A
     /// stored mark of the source ending a window or more before `since` may not have been read up
     /// to here (`RecentLearning`).
-    private var reading = [SourceReading(), SourceReading()]
+    private var reading = [SourceReading()]
     /// Sources of events (`LearningSource`) as small integers, kept for the detector's life (they
-    /// are few; events add at most `LearningSource.maxNames`); `activity` is 0 and `other` 1.
+    /// are few; events add at most `LearningSource.maxNames`); `other` is 0.
     private var sourceNames: Interner = {
         var names = Interner()
-        _ = names.id(of: LearningSource.activity)
         _ = names.id(of: LearningSource.overflow)
         return names
     }()
-    /// The last source looked up by category, per kind: most events repeat their predecessor's.
-    private var lastSource: (kind: EventKind, category: String?, id: Int32)?
+    /// The last source looked up: most events repeat their predecessor's (the subscription's
+    /// text is usually the very same string, shared by the resource-id cache).
+    private var lastSource: (kind: EventKind, category: String?, subscription: String?, id: Int32)?
 
     /// The id of the source `event` comes from (`LearningSource`).
     private func sourceId(of event: Event) -> Int32 {
-        let kind = event.kind
-        if kind == .activity || kind == .operation { return LearningSource.activityId }
-        let category = event.category
-        if let last = lastSource, last.kind == kind, last.category == category { return last.id }
-        let name = LearningSource.name(kind: kind, category: category)
+        let (kind, category) = LearningSource.stream(of: event)
+        let subscription = event.resourceText(.subscription)
+        if let last = lastSource, last.kind == kind, last.subscription == subscription, last.category == category { return last.id }
+        let name = LearningSource.name(kind: kind, category: category, subscription: subscription)
         let known = sourceNames.count < LearningSource.maxNames || sourceNames.contains(name)
         let id = sourceId(named: known ? name : LearningSource.overflow)
-        if known { lastSource = (kind, category, id) }   // (an unknown name may be a stored mark's, read later)
+        if known { lastSource = (kind, category, subscription, id) }   // (an unknown name may be a stored mark's, read later)
         return id
     }
 
     /// The id of `event`'s own source when it counted as `other` (past `maxNames`) and a stored mark
     /// read since has named it.
     private func namedSourceId(of event: Event) -> Int32? {
-        sourceNames.id(ifKnown: LearningSource.name(kind: event.kind, category: event.category))
+        let (kind, category) = LearningSource.stream(of: event)
+        return sourceNames.id(ifKnown: LearningSource.name(kind: kind, category: category, subscription: event.resourceText(.subscription)))
     }
 
     /// The id of a source's name (a stored mark's keeps its name, whatever the count).

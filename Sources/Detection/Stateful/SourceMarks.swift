@@ -10,7 +10,10 @@
 //
 // A source is the stream an event comes from (`LearningSource`): the Activity Log (its records and
 // the operations assembled from them), or, for the other kinds, the kind and the record's category
-// (a diagnostic setting exports each category on its own). Marks stored before sources were told
+// (a diagnostic setting exports each category on its own); and the subscription, where the event
+// names a resource (each subscription's Activity Log is exported by a setting of its own, and a
+// subscription added later is backfilled by a run of its own: an identity active in both has
+// baselines, `global` ones, that both reach). Marks stored before sources were told
 // apart say nothing of which source they covered: such a mark is kept as it was read, still skips
 // every source's events it covers (as before), and new learning goes to the sources' own marks.
 // A baseline stored before marks existed has none: everything read is learned (as before), and
@@ -23,26 +26,36 @@
 import EventModel
 
 /// Where an event comes from, as marks tell learning apart: "activity" for Activity Log records and
-/// assembled operations; otherwise the kind, and the category lower-cased ("resourceLog/amldatastoreevent").
+/// assembled operations, otherwise the kind and the category lower-cased ("resourceLog/amldatastoreevent");
+/// then "@" and the subscription id, lower-cased, where the event's resource has one
+/// ("activity@3f2a…", "signIn/signinlogs" for tenant-wide logs).
 enum LearningSource {
     static let activity = "activity"
     static let overflow = "other"
-    /// Their ids in every detector (`AnomalyDetector.sourceNames`).
-    static let activityId: Int32 = 0
-    static let overflowId: Int32 = 1
+    /// Its id in every detector (`AnomalyDetector.sourceNames`).
+    static let overflowId: Int32 = 0
     /// Most named marks one baseline keeps: a further source shares its `other` mark.
     static let maxPerBaseline = 64
     /// Most source names one detector interns from events: past it (a pathological input with
     /// thousands of categories), an event's unknown source counts as `other`.
     static let maxNames = 4_096
 
-    static func name(kind: EventKind, category: String?) -> String {
+    /// The stream part of an event's source: Activity Log records and assembled operations are one
+    /// stream (`.activity`, no category); other kinds are told apart by category.
+    static func stream(of event: Event) -> (kind: EventKind, category: String?) {
+        let kind = event.kind
+        return kind == .activity || kind == .operation ? (.activity, nil) : (kind, event.category)
+    }
+
+    static func name(kind: EventKind, category: String?, subscription: String?) -> String {
+        var name: String
         switch kind {
-        case .activity, .operation: return activity
+        case .activity, .operation: name = activity
         default:
-            guard let category, !category.isEmpty else { return kind.rawValue }
-            return kind.rawValue + "/" + category.lowercased()
+            if let category, !category.isEmpty { name = kind.rawValue + "/" + category.lowercased() } else { name = kind.rawValue }
         }
+        if let subscription, !subscription.isEmpty { name += "@" + subscription.lowercased() }
+        return name
     }
 }
 

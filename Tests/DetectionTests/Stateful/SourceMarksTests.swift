@@ -11,6 +11,9 @@ import Testing
 /// skipped as learned.
 @Suite struct SourceMarksTests {
     typealias B = BackfillLearningTests
+    /// The fixtures' subscription, as source names end with it.
+    static let at = "@" + Fixture.subscription.lowercased()
+    static let activitySource = "activity" + at, readsSource = "resourceLog/datastorereadevent" + at
 
     /// Alice's (or `caller`'s) Activity Log over days 0–9 (one operation a day, 09:00; bob's a minute later).
     static func activity(days: Range<Int> = 0..<10, caller: String = B.alice) -> [Event] {
@@ -50,8 +53,32 @@ import Testing
         }
         #expect(B.learnedPart(store) == B.learnedPart(clean))
         let workspace = try #require(B.profiles(store).first { $0.key.hasPrefix("workspace|") }?.value)
-        #expect(workspace.learnedBySource?.map(\.source) == ["activity", "resourceLog/datastorereadevent"])
+        #expect(workspace.learnedBySource?.map(\.source) == [Self.activitySource, Self.readsSource])
         #expect(workspace.learned == nil)
+    }
+
+    /// Each subscription's Activity Log is exported by a setting of its own, and a subscription
+    /// added later is backfilled by a run of its own: alice's `global` baseline (new IP ranges),
+    /// which both reach, learns both, once.
+    @Test func twoSubscriptionsLearnedApartAreBothLearned() throws {
+        let rules = try Fixture.anomalyRules()
+        let other = "/subscriptions/22222222-3333-4444-5555-666666666666/resourceGroups/rg-b/providers/Microsoft.MachineLearningServices/workspaces/mlw-b"
+        let first = Self.activity()
+        let second = (0..<10).map {
+            Fixture.activity(time: Fixture.at(day: $0, hour: 15), operation: B.listSecrets, result: "Start",
+                             correlationId: "c0ffee00-0000-4000-8000-0000000009\(String(format: "%02d", $0))", ip: "198.51.100.20",
+                             resource: other, line: 500 + $0)
+        }
+        let clean = InMemoryBaselineStore()
+        B.learn(Self.inTimeOrder(first + second), clean, rules: rules)
+        let store = InMemoryBaselineStore()
+        B.learn(first, store, rules: rules)
+        let later = B.learn(second, store, rules: rules)
+        #expect(later.stats.updatesAlreadyLearned == 0, "the second subscription's days were taken as learned")
+        #expect(B.learnedPart(store) == B.learnedPart(clean))
+        #expect(B.learn(Self.inTimeOrder(first + second), store, rules: rules).stats.eventsLearned == 0)
+        let global = try #require(B.profiles(store).first { $0.key.hasPrefix("global|") && $0.key.hasSuffix(B.alice) }?.value)
+        #expect(global.events == 20 && global.learnedBySource?.count == 2, "\(global.learnedBySource?.map(\.source) ?? [])")
     }
 
     /// Two categories of one kind are two exports (two storage containers): the same.
@@ -76,9 +103,9 @@ import Testing
         let before = try #require(B.profiles(store).first { $0.key.hasPrefix("workspace|") }?.value)
         B.learn(Self.activity(days: 5..<10), store, rules: rules)
         let after = try #require(B.profiles(store).first { $0.key.hasPrefix("workspace|") }?.value)
-        let source = "resourceLog/datastorereadevent"
+        let source = Self.readsSource
         #expect(after.mark(from: source) != nil && after.mark(from: source) == before.mark(from: source))
-        #expect(after.mark(from: "activity") != before.mark(from: "activity"))
+        #expect(after.mark(from: Self.activitySource) != before.mark(from: Self.activitySource))
     }
 
     /// A mark stored before sources were told apart (no `source`) still skips what it covers, for
@@ -98,7 +125,7 @@ import Testing
         let later = B.learn(Self.activity(days: 5..<10), store, rules: rules)
         #expect(later.stats.eventsLearned > 0 && later.stats.updatesAlreadyLearned == 0)
         #expect(B.profiles(store).mapValues(\.learned) == legacy)
-        #expect(B.profiles(store).values.allSatisfy { $0.mark(from: "activity") != nil })
+        #expect(B.profiles(store).values.allSatisfy { $0.mark(from: Self.activitySource) != nil })
         #expect(B.learn(Self.activity(), store, rules: rules).stats.eventsLearned == 0)
     }
 
@@ -146,7 +173,7 @@ import Testing
         B.learn(Self.reads(days: 0..<5), store, rules: rules)
         #expect(B.learn(Self.activity(days: 0..<5), store, rules: rules).stats.eventsLearned == 0)
         #expect(B.learnedPart(store) == B.learnedPart(clean))
-        #expect(Self.workspace(store)?.learnedBySource?.map(\.source) == ["activity", "resourceLog/datastorereadevent"])
+        #expect(Self.workspace(store)?.learnedBySource?.map(\.source) == [Self.activitySource, Self.readsSource])
 
         // Exactly the cap learned; a later run meets a new category before reading the stored ones back.
         let n = LearningSource.maxPerBaseline
@@ -239,6 +266,6 @@ import Testing
         let again = B.learnDirect((fill ? filler : []) + reads, store, rules: rules)
         #expect(try #require(Self.workspace(store)).events == 5)
         #expect(again.stats.updatesAlreadyLearned >= 5)
-        #expect(Self.workspace(store)?.learnedBySource?.map(\.source) == ["resourceLog/catx"])
+        #expect(Self.workspace(store)?.learnedBySource?.map(\.source) == ["resourceLog/catx" + Self.at])
     }
 }
