@@ -3,7 +3,7 @@
 // first one on. That holds for one stream of logs, not across streams kept apart: an identity's
 // Activity Log and its Azure ML data-plane logs (`AmlDataStoreEvent`, …) are exported to different
 // storage containers and are often learned by different runs (`vigil baseline learn activity/`, and
-// later `vigil baseline learn insights-logs-amldatastoreaccess/` when that export is added). With one
+// later `vigil baseline learn insights-logs-amldatastoreevent/` when that export is added). With one
 // mark per baseline, the second run's events fell inside the first's stretches and were taken as
 // learned: the data-plane history was never learned. So each source keeps its own mark, and an
 // event is skipped only when its own source's mark covers it.
