@@ -6,8 +6,8 @@ import StateStore
 import Testing
 
 /// One learning mark per source of events (`SourceMarks`): streams exported apart (the Activity Log,
-/// each resource-log category) and learned by different runs over the same days are each learned,
-/// once. With one mark per baseline, the second stream fell inside the first's stretches and was
+/// each resource-log category, per subscription) and learned by different runs over the same days
+/// are each learned, once. With one mark per baseline, the second stream fell inside the first's stretches and was
 /// skipped as learned.
 @Suite struct SourceMarksTests {
     typealias B = BackfillLearningTests
