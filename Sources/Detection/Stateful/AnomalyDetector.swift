@@ -474,19 +474,25 @@ public final class AnomalyDetector: Detector {
         _ = names.id(of: LearningSource.overflow)
         return names
     }()
-    /// The last source looked up: most events repeat their predecessor's (the subscription's
-    /// text is usually the very same string, shared by the resource-id cache).
-    private var lastSource: (kind: EventKind, category: String?, subscription: String?, id: Int32)?
+    /// Sources looked up lately, by their raw spellings: logs interleave a few subscriptions, each
+    /// spelled in upper and lower case, so a handful of entries answers almost every event without
+    /// building and hashing its name. Replaced round-robin.
+    private var recentSources: [(kind: EventKind, category: String?, subscription: String?, id: Int32)] = []
+    private var nextRecentSource = 0
+    private static let recentSourcesKept = 8
 
     /// The id of the source `event` comes from (`LearningSource`).
     private func sourceId(of event: Event) -> Int32 {
         let (kind, category) = LearningSource.stream(of: event)
         let subscription = event.resourceText(.subscription)
-        if let last = lastSource, last.kind == kind, last.subscription == subscription, last.category == category { return last.id }
+        for r in recentSources where r.kind == kind && r.subscription == subscription && r.category == category { return r.id }
         let name = LearningSource.name(kind: kind, category: category, subscription: subscription)
         let known = sourceNames.count < LearningSource.maxNames || sourceNames.contains(name)
         let id = sourceId(named: known ? name : LearningSource.overflow)
-        if known { lastSource = (kind, category, subscription, id) }   // (an unknown name may be a stored mark's, read later)
+        guard known else { return id }   // (an unknown name may be a stored mark's, read later: not remembered)
+        let entry = (kind, category, subscription, id)
+        if recentSources.count < Self.recentSourcesKept { recentSources.append(entry) } else { recentSources[nextRecentSource] = entry }
+        nextRecentSource = (nextRecentSource + 1) % Self.recentSourcesKept
         return id
     }
 
