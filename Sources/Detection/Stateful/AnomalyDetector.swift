@@ -32,12 +32,17 @@ public final class AnomalyDetector: Detector {
         /// newest event a baseline lists the events it learned (`LearnedMark`), so a later run
         /// learns the ones it meets first.
         public var latenessSeconds: Int64
+        /// Most sources of events named from events (`LearningSource`: stream and subscription, so
+        /// a large tenant's exports reach thousands); past it an unknown one counts as `other`.
+        public var maxSourceNames: Int
 
-        public init(maxProfiles: Int = 100_000, maxScopes: Int = 20_000, maxEvidenceBytes: Int = 8_192, latenessSeconds: Int64 = 900) {
+        public init(maxProfiles: Int = 100_000, maxScopes: Int = 20_000, maxEvidenceBytes: Int = 8_192, latenessSeconds: Int64 = 900,
+                    maxSourceNames: Int = 65_536) {
             self.maxProfiles = maxProfiles
             self.maxScopes = maxScopes
             self.maxEvidenceBytes = maxEvidenceBytes
             self.latenessSeconds = latenessSeconds
+            self.maxSourceNames = maxSourceNames
         }
     }
 
@@ -468,7 +473,7 @@ public final class AnomalyDetector: Detector {
     /// to here (`RecentLearning`).
     private var reading = [SourceReading()]
     /// Sources of events (`LearningSource`) as small integers, kept for the detector's life (they
-    /// are few; events add at most `LearningSource.maxNames`); `other` is 0.
+    /// are few; events add at most `Configuration.maxSourceNames`); `other` is 0.
     private var sourceNames: Interner = {
         var names = Interner()
         _ = names.id(of: LearningSource.overflow)
@@ -487,7 +492,7 @@ public final class AnomalyDetector: Detector {
         let subscription = event.resourceText(.subscription)
         for r in recentSources where r.kind == kind && r.subscription == subscription && r.category == category { return r.id }
         let name = LearningSource.name(kind: kind, category: category, subscription: subscription)
-        let known = sourceNames.count < LearningSource.maxNames || sourceNames.contains(name)
+        let known = sourceNames.count < configuration.maxSourceNames || sourceNames.contains(name)
         let id = sourceId(named: known ? name : LearningSource.overflow)
         guard known else { return id }   // (an unknown name may be a stored mark's, read later: not remembered)
         let entry = (kind, category, subscription, id)
@@ -496,7 +501,7 @@ public final class AnomalyDetector: Detector {
         return id
     }
 
-    /// The id of `event`'s own source when it counted as `other` (past `maxNames`) and a stored mark
+    /// The id of `event`'s own source when it counted as `other` (past `maxSourceNames`) and a stored mark
     /// read since has named it.
     private func namedSourceId(of event: Event) -> Int32? {
         let (kind, category) = LearningSource.stream(of: event)
@@ -596,7 +601,7 @@ public final class AnomalyDetector: Detector {
         }
         // A stored profile that cannot be read is learned afresh over it; its scope counted it already.
         let overUnreadable = known == nil && unreadableProfiles.contains(profileKey)
-        // Past `LearningSource.maxNames` the event counted as `other`; this baseline's stored marks,
+        // Past `Configuration.maxSourceNames` the event counted as `other`; this baseline's stored marks,
         // read just now, may name its source: a stored mark keeps its name.
         var source = eventSource, readingSince = eventReadingSince
         if source == LearningSource.overflowId, let named = namedSourceId(of: event) {

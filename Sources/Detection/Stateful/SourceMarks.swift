@@ -36,9 +36,6 @@ enum LearningSource {
     static let overflowId: Int32 = 0
     /// Most named marks one baseline keeps: a further source shares its `other` mark.
     static let maxPerBaseline = 64
-    /// Most source names one detector interns from events: past it (a pathological input with
-    /// thousands of categories), an event's unknown source counts as `other`.
-    static let maxNames = 4_096
 
     /// The stream part of an event's source: Activity Log records and assembled operations are one
     /// stream (`.activity`, no category); other kinds are told apart by category.
@@ -52,7 +49,13 @@ enum LearningSource {
         switch kind {
         case .activity, .operation: name = activity
         default:
-            if let category, !category.isEmpty { name = kind.rawValue + "/" + category.lowercased() } else { name = kind.rawValue }
+            if let category, !category.isEmpty {
+                // ("@" starts the subscription: one in a category is escaped, so names cannot meet.)
+                let folded = category.lowercased()
+                name = kind.rawValue + "/" + (folded.contains("@") ? folded.replacingOccurrences(of: "@", with: "%40") : folded)
+            } else {
+                name = kind.rawValue
+            }
         }
         if let subscription, !subscription.isEmpty { name += "@" + subscription.lowercased() }
         return name
@@ -73,6 +76,8 @@ struct SourceMarks {
         var already: AlreadyLearned
         /// `recent` is made (checked instead of the optional: cheaper on the hot path).
         var ready = false
+        /// It was stored: a source without a stored mark may have been learned under `other`.
+        var wasStored = false
     }
 
     private var marks: [Mark] = []
@@ -111,7 +116,7 @@ struct SourceMarks {
             // (Two marks of one source are never written: a hand-edited profile's first stands.)
             guard !marks.contains(where: { $0.source == id }) else { continue }
             let read = ReadMark(mark, window: window, since: fallbackSince)
-            marks.append(Mark(source: id, stored: mark, read: read, recent: nil, already: AlreadyLearned(read, window: window)))
+            marks.append(Mark(source: id, stored: mark, read: read, recent: nil, already: AlreadyLearned(read, window: window), wasStored: true))
         }
     }
 
@@ -120,7 +125,13 @@ struct SourceMarks {
     mutating func covers(_ t: Int64, id: UInt64, source: Int32, readingSince: Int64) -> Bool {
         if legacy != nil, legacy!.already.covers(t, id: id) { return true }
         let i = index(of: source, readingSince: readingSince)
-        return marks[i].already.covers(t, id: id)
+        if marks[i].already.covers(t, id: id) { return true }
+        // A source this baseline stored no mark of may have been learned under its `other` mark (a
+        // run that met more names than `maxSourceNames`, or a baseline past `maxPerBaseline`): that
+        // mark speaks for it too.
+        guard !marks[i].wasStored, marks[i].source != LearningSource.overflowId,
+              let other = marks.firstIndex(where: { $0.source == LearningSource.overflowId && $0.wasStored }) else { return false }
+        return marks[other].already.covers(t, id: id)
     }
 
     /// The event at `t` with `id` from `source` is learned.
@@ -143,14 +154,20 @@ struct SourceMarks {
     /// The position of `source`'s mark (its `other` mark when it has none and the baseline keeps
     /// `maxPerBaseline` named ones), made ready for this run the first time it meets the source
     /// here: its learning carried on from the stored mark, from `readingSince`.
+    @inline(__always)
     private mutating func index(of source: Int32, readingSince: Int64) -> Int {
         if last < marks.count, marks[last].source == source, marks[last].ready { return last }
+        return prepare(source, readingSince: readingSince)
+    }
+
+    /// `index(of:readingSince:)` past its fast path: finds, adds or makes ready the mark.
+    private mutating func prepare(_ source: Int32, readingSince: Int64) -> Int {
         let i: Int
         if let found = marks.firstIndex(where: { $0.source == source }) {
             i = found
         } else if source != LearningSource.overflowId,
                   marks.count(where: { $0.source != LearningSource.overflowId }) >= LearningSource.maxPerBaseline {
-            return index(of: LearningSource.overflowId, readingSince: readingSince)
+            return prepare(LearningSource.overflowId, readingSince: readingSince)
         } else {
             marks.append(Mark(source: source, stored: nil, read: nil, recent: nil, already: .none))
             i = marks.count - 1
