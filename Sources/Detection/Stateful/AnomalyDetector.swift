@@ -485,6 +485,10 @@ public final class AnomalyDetector: Detector {
     private var recentSources: [(kind: EventKind, category: String?, subscription: String?, id: Int32)] = []
     private var nextRecentSource = 0
     private static let recentSourcesKept = 8
+    /// The sources named from events (at most `Configuration.maxSourceNames`). A name a stored mark
+    /// alone brought into `sourceNames` is not one: past the bound it is taken up only by the
+    /// baselines that stored it (`learnAndCheck`).
+    private var namedFromEvents: Set<Int32> = []
 
     /// The id of the source `event` comes from (`LearningSource`).
     private func sourceId(of event: Event) -> Int32 {
@@ -492,9 +496,10 @@ public final class AnomalyDetector: Detector {
         let subscription = event.resourceText(.subscription)
         for r in recentSources where r.kind == kind && r.subscription == subscription && r.category == category { return r.id }
         let name = LearningSource.name(kind: kind, category: category, subscription: subscription)
-        let known = sourceNames.count < configuration.maxSourceNames || sourceNames.contains(name)
+        let known = sourceNames.id(ifKnown: name).map(namedFromEvents.contains) == true || namedFromEvents.count < configuration.maxSourceNames
         let id = sourceId(named: known ? name : LearningSource.overflow)
         guard known else { return id }   // (an unknown name may be a stored mark's, read later: not remembered)
+        namedFromEvents.insert(id)
         let entry = (kind, category, subscription, id)
         if recentSources.count < Self.recentSourcesKept { recentSources.append(entry) } else { recentSources[nextRecentSource] = entry }
         nextRecentSource = (nextRecentSource + 1) % Self.recentSourcesKept
@@ -602,9 +607,9 @@ public final class AnomalyDetector: Detector {
         // A stored profile that cannot be read is learned afresh over it; its scope counted it already.
         let overUnreadable = known == nil && unreadableProfiles.contains(profileKey)
         // Past `Configuration.maxSourceNames` the event counted as `other`; this baseline's stored marks,
-        // read just now, may name its source: a stored mark keeps its name.
+        // read just now, may name its source: a stored mark keeps its name (in this baseline only).
         var source = eventSource, readingSince = eventReadingSince
-        if source == LearningSource.overflowId, let named = namedSourceId(of: event) {
+        if source == LearningSource.overflowId, let named = namedSourceId(of: event), known?.value.marks.hasStored(named) == true {
             source = named
             readingSince = reading[Int(named)].met(time.nanoseconds)
         }

@@ -50,9 +50,13 @@ enum LearningSource {
         case .activity, .operation: name = activity
         default:
             if let category, !category.isEmpty {
-                // ("@" starts the subscription: one in a category is escaped, so names cannot meet.)
-                let folded = category.lowercased()
-                name = kind.rawValue + "/" + (folded.contains("@") ? folded.replacingOccurrences(of: "@", with: "%40") : folded)
+                // ("@" starts the subscription: one in a category is escaped, and "%" with it, so
+                // names cannot meet.)
+                var folded = category.lowercased()
+                if folded.contains("@") || folded.contains("%") {
+                    folded = folded.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "@", with: "%40")
+                }
+                name = kind.rawValue + "/" + folded
             } else {
                 name = kind.rawValue
             }
@@ -130,9 +134,16 @@ struct SourceMarks {
         // run that met more names than `maxSourceNames`, or a baseline past `maxPerBaseline`): that
         // mark speaks for it too.
         guard !marks[i].wasStored, marks[i].source != LearningSource.overflowId,
-              let other = marks.firstIndex(where: { $0.source == LearningSource.overflowId && $0.wasStored }) else { return false }
-        return marks[other].already.covers(t, id: id)
+              let other = marks.firstIndex(where: { $0.source == LearningSource.overflowId && $0.wasStored }),
+              marks[other].already.covers(t, id: id) else { return false }
+        // The source's own mark lists it too: a later run, which finds that mark stored and no
+        // longer asks `other`, skips it as well.
+        marks[i].recent!.learned(time: t, id: id)
+        return true
     }
+
+    /// Whether this baseline stored a mark of `source`.
+    func hasStored(_ source: Int32) -> Bool { marks.contains { $0.source == source && $0.wasStored } }
 
     /// The event at `t` with `id` from `source` is learned.
     mutating func learned(time t: Int64, id: UInt64, source: Int32, readingSince: Int64) {
