@@ -82,6 +82,10 @@ struct SourceMarks {
         var ready = false
         /// It was stored: a source without a stored mark may have been learned under `other`.
         var wasStored = false
+        /// For a source without a stored mark, in a baseline with a stored `other` mark: what that
+        /// mark covers, this source's own copy (checking stops past its newest listed event, so a
+        /// shared one, advanced by one source's events, would stop for another's earlier ones).
+        var viaOther: AlreadyLearned?
     }
 
     private var marks: [Mark] = []
@@ -133,9 +137,7 @@ struct SourceMarks {
         // A source this baseline stored no mark of may have been learned under its `other` mark (a
         // run that met more names than `maxSourceNames`, or a baseline past `maxPerBaseline`): that
         // mark speaks for it too.
-        guard !marks[i].wasStored, marks[i].source != LearningSource.overflowId,
-              let other = marks.firstIndex(where: { $0.source == LearningSource.overflowId && $0.wasStored }),
-              marks[other].already.covers(t, id: id) else { return false }
+        guard marks[i].viaOther != nil, marks[i].viaOther!.covers(t, id: id) else { return false }
         // The source's own mark lists it too: a later run, which finds that mark stored and no
         // longer asks `other`, skips it as well.
         marks[i].recent!.learned(time: t, id: id)
@@ -180,7 +182,9 @@ struct SourceMarks {
                   marks.count(where: { $0.source != LearningSource.overflowId }) >= LearningSource.maxPerBaseline {
             return prepare(LearningSource.overflowId, readingSince: readingSince)
         } else {
-            marks.append(Mark(source: source, stored: nil, read: nil, recent: nil, already: .none))
+            let other = marks.first { $0.source == LearningSource.overflowId && $0.wasStored }
+            marks.append(Mark(source: source, stored: nil, read: nil, recent: nil, already: .none,
+                              viaOther: source == LearningSource.overflowId ? nil : other?.already))
             i = marks.count - 1
         }
         last = i

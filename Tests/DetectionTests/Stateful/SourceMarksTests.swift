@@ -341,4 +341,18 @@ import Testing
         #expect(Self.learn(run, store, rules: rules, maxSourceNames: 16).stats.eventsLearned == 0)
         #expect(Self.workspace(store)?.learnedBySource?.map(\.source) == [LearningSource.overflow])
     }
+
+    /// Each source without a mark of its own checks its own copy of what `other` covers: another
+    /// source's later event, met first by a caller handing events out of time order, does not stop
+    /// the check for this one's earlier events. (A review's latent case: the stateful stages hand
+    /// events over in time order.)
+    @Test func eachSourceChecksItsOwnCopyOfOther() throws {
+        let rules = try Fixture.anomalyRules()
+        let store = InMemoryBaselineStore()
+        Self.learn(Self.filler(16) + Self.catX(day: 1), store, rules: rules, maxSourceNames: 16)
+        let later = Fixture.dataPlane(time: Fixture.at(day: 5, hour: 9), category: "CatY", serial: 900)
+        let again = Self.learn([later] + Self.catX(day: 1), store, rules: rules, maxSourceNames: 65_536)
+        #expect(again.stats.updatesAlreadyLearned >= 5, "\(again.stats)")
+        #expect(Self.workspace(store)?.events == 6)
+    }
 }
