@@ -11,16 +11,22 @@ enum BaselineKeys {
 
     static func scope(space: String, scope: String) -> String { part(space) + "|" + part(scope) }
 
-    static func part(_ text: String) -> String {
+    static func part(_ text: String) -> String { percentEscaped(text, separator: "|") }
+
+    /// `text` with "%" and `separator` (ASCII) written as "%XX", so the separator can join it with
+    /// others unambiguously; unchanged (the same string) when it holds neither.
+    static func percentEscaped(_ text: String, separator: Unicode.Scalar) -> String {
+        let sep = UInt8(separator.value)
         var plain = text   // (a native string: contiguous UTF-8, scanned without the view's iterator)
-        let clean = plain.withUTF8 { bytes in !bytes.contains { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "|") } }
+        let clean = plain.withUTF8 { bytes in !bytes.contains { $0 == UInt8(ascii: "%") || $0 == sep } }
         guard !clean else { return text }
+        let code = "%" + String(separator.value, radix: 16, uppercase: true)
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
         for c in text.unicodeScalars {
             switch c {
             case "%": out += "%25"
-            case "|": out += "%7C"
+            case separator: out += code
             default: out.unicodeScalars.append(c)
             }
         }

@@ -50,13 +50,8 @@ enum LearningSource {
         case .activity, .operation: name = activity
         default:
             if let category, !category.isEmpty {
-                // ("@" starts the subscription: one in a category is escaped, and "%" with it, so
-                // names cannot meet.)
-                var folded = category.lowercased()
-                if folded.contains("@") || folded.contains("%") {
-                    folded = folded.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "@", with: "%40")
-                }
-                name = kind.rawValue + "/" + folded
+                // ("@" starts the subscription: one in a category is escaped, so names cannot meet.)
+                name = kind.rawValue + "/" + BaselineKeys.percentEscaped(category.lowercased(), separator: "@")
             } else {
                 name = kind.rawValue
             }
