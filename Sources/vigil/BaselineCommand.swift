@@ -29,13 +29,10 @@ struct BaselineCommand: ParsableCommand {
         func run() throws {
             let parsed = try loadAnomalyRules(folder: rules)
             let db = try state.openForWriting()
-            let baselines: BaselineWriterLock
-            do { baselines = try BaselineWriterLock(statePath: state.path, mode: .exclusive) } catch {
-                FileHandle.standardError.write(Data("vigil baseline learn: \(error)\n".utf8))
-                throw ExitCode(2)
-            }
+            let baselines = try BaselineWriterLock.hold(statePath: state.path, mode: .exclusive,
+                                                        refuse: { FileHandle.standardError.write(Data("vigil baseline learn: \($0)\n".utf8)) },
+                                                        warn: { FileHandle.standardError.write(Data("vigil baseline learn: warning: \($0)\n".utf8)) })
             defer { withExtendedLifetime(baselines) {} }
-            if let why = baselines.unavailable { FileHandle.standardError.write(Data("vigil baseline learn: warning: \(why)\n".utf8)) }
             let window = BaselineLearning.markWindow(latenessSeconds: lateness, operationTimeoutSeconds: operationTimeout)
             let detector = AnomalyDetector(rules: parsed, store: db, configuration: .init(latenessSeconds: window), mode: .learnOnly)
             var reported = 0, problems = 0

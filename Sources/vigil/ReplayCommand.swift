@@ -96,13 +96,10 @@ struct ReplayCommand: ParsableCommand {
 
         let databasePath = statePath ?? configuration?.statePath ?? StateDatabase.defaultPath
         let database = try StateDatabase(path: databasePath)
-        let baselines: BaselineWriterLock
-        do { baselines = try BaselineWriterLock(statePath: databasePath, mode: .shared) } catch {
-            StandardStreams.writeError("vigil replay: \(error)\n")
-            throw ExitCode(2)
-        }
+        let baselines = try BaselineWriterLock.hold(statePath: databasePath, mode: .shared,
+                                                    refuse: { StandardStreams.writeError("vigil replay: \($0)\n") },
+                                                    warn: { StandardStreams.writeError("vigil replay: warning: \($0)\n") })
         defer { withExtendedLifetime(baselines) {} }
-        if let why = baselines.unavailable { StandardStreams.writeError("vigil replay: warning: \(why)\n") }
         var options: ReplayOptions
         do {
             options = try ReplayOptions(paths: input.paths, from: input.fromTime, to: input.toTime)

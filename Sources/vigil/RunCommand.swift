@@ -94,13 +94,10 @@ enum ServiceCommand {
         }
         if sinks.isEmpty { logger.warning("no sinks configured: alerts and incidents stay in the state database") }
         let database = try StateDatabase(path: statePath)
-        let baselines: BaselineWriterLock
-        do { baselines = try BaselineWriterLock(statePath: statePath, mode: .shared) } catch {
-            StandardStreams.writeError(ServiceLogging.line("\(error)", level: .error) + "\n")
-            throw ExitCode(2)
-        }
+        let baselines = try BaselineWriterLock.hold(statePath: statePath, mode: .shared,
+                                                    refuse: { StandardStreams.writeError(ServiceLogging.line($0, level: .error) + "\n") },
+                                                    warn: { logger.warning("\($0)") })
         defer { withExtendedLifetime(baselines) {} }
-        if let why = baselines.unavailable { logger.warning("\(why)") }
         let metrics = RunMetrics()
         let reporter = try DiagnosticReporter(errorsPath: nil, echo: .serviceLog)
         let service = try RunService(sources: settings.sources, rules: rules, database: database, sinks: sinks,
