@@ -6,16 +6,20 @@ import Testing
 /// baseline with another's, while it is down and once it is back.
 @Suite struct BaselineSaveFailureTests {
     /// `InMemoryBaselineStore` (all-or-nothing transactions) whose writes fail while `down`, or
-    /// from the `failAt`-th write on.
+    /// from the `failAt`-th write on, and whose reads of scope records fail while `failScopeReads`.
     final class FlakyStore: BaselineStore {
         let inner = InMemoryBaselineStore()
         var down = false
         var failAt: Int?
+        var failScopeReads = false
         private var writes = 0
 
         struct Down: Error {}
 
-        func baselineValue(namespace: String, key: String) throws -> [UInt8]? { try inner.baselineValue(namespace: namespace, key: key) }
+        func baselineValue(namespace: String, key: String) throws -> [UInt8]? {
+            if failScopeReads, namespace == AnomalyDetector.scopeNamespace { throw Down() }
+            return try inner.baselineValue(namespace: namespace, key: key)
+        }
         func baselineKeys(namespace: String) throws -> [String] { try inner.baselineKeys(namespace: namespace) }
         func transaction<T>(_ body: () throws -> T) throws -> T { try inner.transaction(body) }
         func afterCommit(_ action: @escaping () -> Void) { inner.afterCommit(action) }

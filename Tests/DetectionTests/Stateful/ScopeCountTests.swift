@@ -106,26 +106,10 @@ import Testing
         #expect(Self.scopes(store).values.allSatisfy { $0 == 1 }, "\(Self.scopes(store))")
     }
 
-    /// A store whose scope reads fail while `failScopeReads`.
-    final class ScopeReadFailStore: BaselineStore {
-        let inner = InMemoryBaselineStore()
-        var failScopeReads = false
-        struct Down: Error {}
-        func baselineValue(namespace: String, key: String) throws -> [UInt8]? {
-            if failScopeReads, namespace == AnomalyDetector.scopeNamespace { throw Down() }
-            return try inner.baselineValue(namespace: namespace, key: key)
-        }
-        func setBaselineValue(_ value: [UInt8], namespace: String, key: String) throws { try inner.setBaselineValue(value, namespace: namespace, key: key) }
-        func removeBaselineValue(namespace: String, key: String) throws -> Bool { try inner.removeBaselineValue(namespace: namespace, key: key) }
-        func baselineKeys(namespace: String) throws -> [String] { try inner.baselineKeys(namespace: namespace) }
-        func transaction<T>(_ body: () throws -> T) throws -> T { try inner.transaction(body) }
-        func afterCommit(_ action: @escaping () -> Void) { inner.afterCommit(action) }
-    }
-
     /// The same when a store error comes between reading the unreadable profile and learning over
     /// it: the next event, which finds it absent in memory, is not counted again either. (Found by a review.)
     @Test func anUnreadableStoredBaselineIsCountedOnceAcrossAStoreError() throws {
-        let store = ScopeReadFailStore()
+        let store = BaselineSaveFailureTests.FlakyStore()
         let rules = [try Fixture.rule("vigil-aml-first-access-to-workspace")]
         let first = AnomalyDetector(rules: rules, store: store)
         _ = first.process(Fixture.dataPlane(time: Fixture.at(day: 0, hour: 9), serial: 1))
