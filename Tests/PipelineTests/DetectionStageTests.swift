@@ -135,17 +135,61 @@ import Testing
                 held[id] = n > 1 ? n - 1 : nil
             }
         }
+        let recorder = Recorder()
+        try Self.withFullPack { stage in
+            stage.observer = recorder
+            for e in try Self.sampleEvents() { _ = stage.process(e) }
+            #expect(recorder.maxHeld > 0)
+            _ = stage.finish()
+        }
+        #expect(recorder.held.isEmpty, "every held event is released by the end")
+    }
+
+    /// `body` with a stage of the whole pack, anomaly rules included, on a fresh state database.
+    static func withFullPack(_ body: (DetectionStage) throws -> Void) throws {
         let dir = try RunFixture.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let database = try StateDatabase(path: "\(dir)/s.db")
         defer { try? database.close() }
-        let stage = try Self.rules(Self.allRulePaths).makeDetection(database: database)
-        let recorder = Recorder()
-        stage.observer = recorder
-        for e in try Self.sampleEvents() { _ = stage.process(e) }
-        #expect(recorder.maxHeld > 0)
-        _ = stage.finish()
-        #expect(recorder.held.isEmpty, "every held event is released by the end")
+        try body(try rules(allRulePaths).makeDetection(database: database))
+    }
+
+    /// With `retiresEvents`, the events the event-time path releases come back through
+    /// `takeRetired()` (replay frees them on the thread that decoded them), each held event at most
+    /// once; the alerts are the same as without.
+    @Test func retiredEventsAreTheReleasedOnesAndChangeNoAlert() throws {
+        final class Recorder: HeldEventObserver {
+            var held: [UInt64: Int] = [:]
+            var released: Set<UInt64> = []
+            func held(_ event: Event) { held[event.id, default: 0] += 1 }
+            func released(_ id: UInt64) { released.insert(id) }
+        }
+        let events = try Self.sampleEvents()
+        func run(retiring: Bool) throws -> (alerts: [String], retired: [UInt64], recorder: Recorder) {
+            let recorder = Recorder()
+            var alerts: [String] = [], retired: [UInt64] = []
+            try Self.withFullPack { stage in
+                stage.observer = recorder
+                stage.retiresEvents = retiring
+                for e in events {
+                    alerts += stage.process(e).map(\.id)
+                    retired += stage.takeRetired().map(\.id)
+                }
+                alerts += stage.finish().map(\.id)
+                retired += stage.takeRetired().map(\.id)
+            }
+            return (alerts.sorted(), retired, recorder)
+        }
+        let plain = try run(retiring: false)
+        let retiring = try run(retiring: true)
+        #expect(plain.retired.isEmpty)
+        #expect(!retiring.retired.isEmpty)
+        #expect(retiring.alerts == plain.alerts)
+        let retiredTimes = Dictionary(retiring.retired.map { ($0, 1) }, uniquingKeysWith: +)
+        for (id, n) in retiredTimes {
+            #expect(n <= retiring.recorder.held[id] ?? 0, "retired \(n) times, held \(retiring.recorder.held[id] ?? 0)")
+        }
+        #expect(Set(retiring.retired).isSubset(of: retiring.recorder.released))
     }
 
     /// With `lateness: 0` operations still assemble when an operation timeout is set; without

@@ -51,6 +51,12 @@ public struct StatefulStages {
     /// else, so not held at all (`Hold.repeatOnly`); they still move event time.
     public private(set) var repeatsNotHeld = 0
     private let correlates: Bool
+    /// With `retiresEvents`, the events released from the buffer since `takeRetired()`, so the caller
+    /// can free them on the thread that made them (replay: `InputLane`). glibc's malloc serializes
+    /// a thread's frees of another thread's memory with that thread's own allocations.
+    private var retired: [Event] = []
+    /// Whether released events are kept for `takeRetired()`; off, they are freed here.
+    public var retiresEvents = false
     /// Base-rule matches of buffered events, by record id (the same bytes match the same rules).
     private var feeding: [UInt64: (matched: [Int], count: Int)] = [:]
 
@@ -235,7 +241,7 @@ public struct StatefulStages {
             buffer.push(event.droppingRecord(), note: arrival, into: &out)
         }
         for e in out { alerts += ordered(e.event, e.note, released: released) }
-        Self.putBack(&out, into: &releasedScratch)
+        retire(&out)
         if buffer.stats.late != lateBefore {
             // Behind the watermark: the stateless rules saw it on arrival; no window, assembly or baseline will.
             if !matched.isEmpty {
@@ -254,7 +260,7 @@ public struct StatefulStages {
         var out = Self.takeScratch(&releasedScratch)
         buffer.advance(to: time, into: &out)
         for e in out { alerts += ordered(e.event, e.note, released: released) }
-        Self.putBack(&out, into: &releasedScratch)
+        retire(&out)
         alerts += catchUp(released: released)
         return alerts
     }
@@ -280,6 +286,22 @@ public struct StatefulStages {
     /// over released events).
     private var releasedScratch: [EventTimeBuffer.Held] = []
     private var operationScratch: [Event] = []
+
+    /// Done with the released events in `out`: kept for `takeRetired()` if asked, then `out` goes
+    /// back to its scratch.
+    private mutating func retire(_ out: inout [EventTimeBuffer.Held]) {
+        if retiresEvents { for e in out { retired.append(e.event) } }
+        Self.putBack(&out, into: &releasedScratch)
+    }
+
+    /// The events retired since the last call (`retiresEvents`).
+    public mutating func takeRetired() -> [Event] {
+        guard !retired.isEmpty else { return [] }
+        var taken: [Event] = []
+        taken.reserveCapacity(retired.count)
+        swap(&taken, &retired)
+        return taken
+    }
 
     private static func takeScratch<T>(_ scratch: inout [T]) -> [T] {
         var a: [T] = []

@@ -31,6 +31,7 @@ public enum BaselineLearning {
                                                       assembler: OperationAssembler(configuration: .init(timeoutSeconds: timeout)),
                                                       anomaly: detector),
                                onDiagnostic: onDiagnostic)
+        consumer.stages.retiresEvents = true
         do { try input.run(into: &consumer) } catch {
             // The learner itself never throws; a reader failure is reported like any input problem.
             onDiagnostic(Diagnostic(.error, code: "input.read-failed", "\(error)", at: SourceLocation(file: paths.joined(separator: ", "))))
@@ -63,5 +64,6 @@ public enum BaselineLearning {
 
         mutating func diagnostic(_ diagnostic: Diagnostic) { onDiagnostic(diagnostic) }
         mutating func fileFinished(_ file: Int, stats: ReadStats) throws {}
+        mutating func takeRetired() -> [Event] { stages.takeRetired() }
     }
 }

@@ -40,6 +40,8 @@ protocol MergedConsumer {
     mutating func diagnostic(_ diagnostic: Diagnostic)
     /// The file is read to its end and every event of it was handed on.
     mutating func fileFinished(_ file: Int, stats: ReadStats) throws
+    /// Events the consumer is done with, freed on a reading thread (`InputLane.next(returning:retired:)`).
+    mutating func takeRetired() -> [Event]
 }
 
 public enum MergeCode {
@@ -224,10 +226,13 @@ private struct Merge {
                 }
                 continue
             }
-            // Release the spent block before waiting for the next.
+            // The spent block goes back to its lane to be freed there (no copy of it may stay here).
+            let lane = head.lane
+            _ = consume head
+            let used = heads[slot]!.block
             heads[slot]!.block = []
             heads[slot]!.cursor = 0
-            guard let next = head.lane.next() else { return false }
+            guard let next = lane.next(returning: used, retired: consumer.takeRetired()) else { return false }
             heads[slot]!.block = next
         }
     }

@@ -104,6 +104,8 @@ public final class ReplayPipeline {
         var input = MergedInput(files: inputs.files, reader: readerOptions, options: merge)
         // Checkpoints hold back what the buffer and then the assembler may still hold.
         let timeout = DetectionStage.operationTimeout(latenessSeconds: options.latenessSeconds, configured: options.operationTimeoutSeconds)
+        // The merge takes the released events back to the reading threads that decoded them.
+        detection.retiresEvents = true
         var consumer = BatchingConsumer(pipeline: self, summary: summary,
                                         checkpoints: ReplayCheckpoints(files: inputs.files, holdSeconds: options.latenessSeconds + timeout))
         consumer.onFileFinished = { done, bytes, events, alerts in
@@ -192,6 +194,8 @@ private struct BatchingConsumer: MergedConsumer {
     mutating func diagnostic(_ diagnostic: Diagnostic) {
         pipeline.report(diagnostic)
     }
+
+    mutating func takeRetired() -> [Event] { pipeline.detection.takeRetired() }
 
     mutating func fileFinished(_ file: Int, stats: ReadStats) throws {
         checkpoints.ended(file, decodedBytes: stats.bytesDecoded)

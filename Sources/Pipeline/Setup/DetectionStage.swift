@@ -79,6 +79,16 @@ public final class DetectionStage {
         return alerts
     }
 
+    /// Whether the events the event-time path is done with are kept for `takeRetired()`, so the
+    /// caller frees them on the thread that decoded them (replay); off, they are freed here.
+    public var retiresEvents: Bool {
+        get { stateful.retiresEvents }
+        set { stateful.retiresEvents = newValue }
+    }
+
+    /// The events the event-time path is done with since the last call (`retiresEvents`).
+    public func takeRetired() -> [Event] { stateful.takeRetired() }
+
     /// End of input: releases what the buffer and assembler still hold and judges open windows.
     public func finish() -> [Alert] {
         // Windows still open at the end of input: with a correlation store, only those whose
