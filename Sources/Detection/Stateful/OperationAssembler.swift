@@ -434,10 +434,20 @@ public struct OperationAssembler {
 
     // MARK: ids and bodies
 
+    /// `properties.<name>` of a record: in the export's `properties`, or a Log Analytics row's
+    /// `Properties_d` / `Properties`, whose cells hold JSON text in a CSV export (an empty or
+    /// body-less `Properties` cell does not hide `Properties_d`).
     static func body(_ event: Event, _ name: String) -> JSONValue? {
         let root = event.record.root
-        let props = root["properties"] ?? root["properties_d"]
-        return props?[name]
+        for key in ["properties", "properties_d"] {
+            guard var props = root[key] else { continue }
+            if props.type == .string {
+                guard let inner = props.innerJSON else { continue }
+                props = inner
+            }
+            if let value = props[name] { return value }
+        }
+        return nil
     }
 
     /// A JSON string holding an object/array is copied decoded; anything else as it is.

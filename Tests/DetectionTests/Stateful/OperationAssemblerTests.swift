@@ -125,6 +125,38 @@ import Testing
         #expect(answered >= 20)
     }
 
+    /// A Log Analytics `AzureActivity` row: `Properties_d` (and `Properties`) hold the bodies, and in
+    /// a CSV export each cell holds JSON text; an empty `Properties` cell must not hide `Properties_d`.
+    @Test func logAnalyticsRowsGiveTheirBodies() throws {
+        func row(_ status: String, minute: Int, properties: String, emptyPropertiesCell: Bool) -> Event {
+            let time = Fixture.at(day: 0, hour: 9, minute: minute).iso8601
+            let cell = emptyPropertiesCell ? #""Properties":"","# : ""
+            return Fixture.event(#"{"TimeGenerated":"\#(time)","_ResourceId":"\#(Fixture.workspaceId)/computes/ci-1","#
+                + #""OperationNameValue":"\#(Self.op)","CategoryValue":"Administrative","ActivityStatusValue":"\#(status)","#
+                + #""CorrelationId":"la-1","Caller":"alice@contoso.example","Type":"AzureActivity",\#(cell)"Properties_d":\#(properties)}"#,
+                line: minute + 1)
+        }
+        let request = Fixture.quote(#"{"properties":{"computeType":"ComputeInstance"}}"#)
+        let shapes: [(name: String, start: String, success: String)] = [
+            ("objects", #"{"requestbody":\#(request)}"#, #"{"responseBody":"{\"state\":\"Done\"}"}"#),
+            ("CSV cells (JSON text)", Fixture.quote(#"{"requestbody":\#(request)}"#), Fixture.quote(#"{"responseBody":"{\"state\":\"Done\"}"}"#)),
+        ]
+        for shape in shapes {
+            for empty in [false, true] {
+                var a = OperationAssembler(configuration: .init(timeoutSeconds: 900))
+                var out = a.process(row("Start", minute: 0, properties: shape.start, emptyPropertiesCell: empty))
+                out += a.process(row("Success", minute: 2, properties: shape.success, emptyPropertiesCell: empty))
+                out += a.finish()
+                let e = try #require(out.first, "\(shape.name), empty Properties cell: \(empty)")
+                #expect(e.values(at: "requestBody.properties.computeType").map(\.text) == ["ComputeInstance"], "\(shape.name), \(empty)")
+                #expect(e.values(at: "responseBody.state").map(\.text) == ["Done"], "\(shape.name), \(empty)")
+                let root = e.record.root
+                #expect(JSONPathLookup.values(at: "requestBody.properties.computeType", in: root).map { FieldValue.json($0).text }
+                        == ["ComputeInstance"], "the built record too: \(shape.name), \(empty)")
+            }
+        }
+    }
+
     /// `JSONPathLookup` stops 64 levels below the root it is given. In the built document a body
     /// sits one level below the root, so a routed lookup that starts at the body must count that
     /// level too, or it finds a value 63 levels into the body that the built document does not.
