@@ -66,4 +66,45 @@ import Testing
         #expect(taken <= 400)
         #expect(watch.alive == 0, "\(watch.alive) events handed back are still alive")
     }
+
+    /// A consumer that holds the last `hold` events, as the event-time buffer does, and retires
+    /// the older ones.
+    struct Holder: MergedConsumer {
+        let watch = Watch()
+        let hold: Int
+        var held: [Event] = []
+        var retired: [Event] = []
+        var retiredTotal = 0
+
+        mutating func event(_ event: Event, file: Int) throws {
+            watch.add([.event(event)])
+            held.append(event)
+            if held.count > hold { retired.append(held.removeFirst()) }
+        }
+        mutating func diagnostic(_ diagnostic: Diagnostic) {}
+        mutating func fileFinished(_ file: Int, stats: ReadStats) throws {}
+        mutating func takeRetired() -> [Event] {
+            retiredTotal += retired.count
+            defer { retired = [] }
+            return retired
+        }
+    }
+
+    /// Through the merge: each spent block and the events the consumer retired reach the lane.
+    @Test func theMergeHandsBlocksAndRetiredEventsBack() throws {
+        let dir = TemporaryFolder(prefix: "vigil-lane")
+        var options = MergeOptions()
+        options.blockItems = 8
+        options.queueBlocks = 1
+        var input = MergedInput(files: [try Self.file(400, in: dir)], reader: ReaderOptions(), options: options)
+        var consumer = Holder(hold: 50)
+        try input.run(into: &consumer)
+        #expect(consumer.retiredTotal >= 300)
+        // Everything but what came back after the lane's last hand-over: the block read then and
+        // the queued one, with what was retired meanwhile.
+        #expect(input.itemsTakenBack >= 400 + consumer.retiredTotal - 4 * 8, "taken back: \(input.itemsTakenBack)")
+        let watch = consumer.watch
+        consumer = Holder(hold: 0)
+        #expect(watch.alive == 0, "\(watch.alive) events still alive")
+    }
 }

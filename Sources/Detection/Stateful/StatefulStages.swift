@@ -55,8 +55,11 @@ public struct StatefulStages {
     /// can free them on the thread that made them (replay: `InputLane`). glibc's malloc serializes
     /// a thread's frees of another thread's memory with that thread's own allocations.
     private var retired: [Event] = []
-    /// Whether released events are kept for `takeRetired()`; off, they are freed here.
-    public var retiresEvents = false
+    /// Whether released events are kept for `takeRetired()`, which the caller must then call
+    /// regularly; off (and when turned off), they are freed here.
+    public var retiresEvents = false {
+        didSet { if !retiresEvents { retired = [] } }
+    }
     /// Base-rule matches of buffered events, by record id (the same bytes match the same rules).
     private var feeding: [UInt64: (matched: [Int], count: Int)] = [:]
 

@@ -119,12 +119,24 @@ final class InputLane: @unchecked Sendable {
         return done
     }
 
+    /// Frees on this thread what the merge handed back since the last `put`, then says the lane
+    /// has exited: from then on `next` drops what it is handed itself, so nothing waits in `spent`.
     private func finish(_ stats: ReadStats?) {
-        condition.lock()
-        endStats = stats
-        exited = true
-        condition.broadcast()
-        condition.unlock()
+        while true {
+            condition.lock()
+            if spent.isEmpty {
+                endStats = stats
+                exited = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let done = spent
+            spent = []
+            for s in done { takenBack += s.count }
+            condition.unlock()
+            _ = consume done
+        }
     }
 }
 

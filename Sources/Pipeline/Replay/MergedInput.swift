@@ -59,6 +59,8 @@ struct MergedInput {
     private(set) var mostOpen = 0
     /// Files that were opened after the merge had passed their first event by more than the lateness.
     private(set) var joinedBehind = 0
+    /// Items the lanes took back to free on their own threads (for tests).
+    private(set) var itemsTakenBack = 0
 
     init(files: [InputFile], reader: ReaderOptions, options: MergeOptions) {
         self.files = files
@@ -75,6 +77,7 @@ struct MergedInput {
         stats = merge.stats
         mostOpen = merge.mostOpen
         joinedBehind = merge.joinedBehind
+        itemsTakenBack = merge.itemsTakenBack
     }
 
     /// The order files are opened in: as given when all fit, else by the earliest time each can hold.
@@ -141,6 +144,7 @@ private struct Merge {
     var stats = ReadStats()
     var mostOpen = 0
     var joinedBehind = 0
+    var itemsTakenBack = 0
 
     init(input: MergedInput) {
         files = input.files
@@ -244,6 +248,7 @@ private struct Merge {
         openCount -= 1
         let laneStats = lane.stats
         stats.add(laneStats)
+        itemsTakenBack += lane.itemsTakenBack
         try consumer.fileFinished(lane.index, stats: laneStats)
     }
 

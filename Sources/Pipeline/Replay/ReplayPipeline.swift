@@ -106,6 +106,7 @@ public final class ReplayPipeline {
         let timeout = DetectionStage.operationTimeout(latenessSeconds: options.latenessSeconds, configured: options.operationTimeoutSeconds)
         // The merge takes the released events back to the reading threads that decoded them.
         detection.retiresEvents = true
+        defer { detection.retiresEvents = false }
         var consumer = BatchingConsumer(pipeline: self, summary: summary,
                                         checkpoints: ReplayCheckpoints(files: inputs.files, holdSeconds: options.latenessSeconds + timeout))
         consumer.onFileFinished = { done, bytes, events, alerts in
