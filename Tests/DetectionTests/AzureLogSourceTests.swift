@@ -488,6 +488,43 @@ import Testing
         }
     }
 
+    /// The pack's "…by a user" rules read the token's claims as the export names them
+    /// (`identity.claims.…`); the REST shape has them at the top level (`claims`), a Log Analytics
+    /// row in `Claims_d`, or in `Claims` as JSON text in a CSV export.
+    @Test func tokenClaimsInEveryActivityShape() throws {
+        let rule = try String(contentsOf: PackageRoot.url.appendingPathComponent("detections/identity/storage_account_keys_listed_by_user.yml"),
+                              encoding: .utf8)
+        let (set, _) = try Self.compile(rule)
+        let id = "a49ffafa-68f5-4942-8f05-f0a08ea0676a"
+        let rid = "/subscriptions/s-1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1"
+        func records(claims: [String: Any]) -> [(String, [String: Any])] {
+            let export: [String: Any] = ["time": "2026-11-20T10:00:00Z", "resourceId": rid.uppercased(), "category": "Administrative",
+                                         "operationName": "MICROSOFT.STORAGE/STORAGEACCOUNTS/LISTKEYS/ACTION", "resultType": "Success",
+                                         "identity": ["claims": claims]]
+            let rest: [String: Any] = ["eventTimestamp": "2026-11-20T10:00:00Z", "resourceId": rid,
+                                       "category": ["value": "Administrative", "localizedValue": "Administrative"],
+                                       "operationName": ["value": "Microsoft.Storage/storageAccounts/listKeys/action", "localizedValue": "List keys"],
+                                       "status": ["value": "Succeeded"], "claims": claims]
+            let table: [String: Any] = ["TimeGenerated": "2026-11-20T10:00:00Z", "Type": "AzureActivity", "ResourceId": rid,
+                                        "OperationNameValue": "MICROSOFT.STORAGE/STORAGEACCOUNTS/LISTKEYS/ACTION", "CategoryValue": "Administrative",
+                                        "ActivityStatusValue": "Success", "Claims_d": claims]
+            var csv = table
+            csv["Claims_d"] = ""
+            csv["Claims"] = Self.json(claims)
+            return [("export", export), ("REST", rest), ("Log Analytics", table), ("Log Analytics CSV", csv)]
+        }
+        let upn = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
+        for (shape, record) in records(claims: [upn: "eve@contoso.com", "appid": "00000000-0000-0000-0000-00000000aaaa"]) {
+            #expect(try Self.hits(set, record) == [id], "a user's token: \(shape)")
+        }
+        for (shape, record) in records(claims: ["appid": "04b07795-8ddb-461a-bbee-02f9e1bf7b46"]) {
+            #expect(try Self.hits(set, record) == [id], "the Azure CLI: \(shape)")
+        }
+        for (shape, record) in records(claims: ["appid": "00000000-0000-0000-0000-00000000aaaa", "idtyp": "app"]) {
+            #expect(try Self.hits(set, record).isEmpty, "an application: \(shape)")
+        }
+    }
+
     // MARK: Sigma 1 aggregation
 
     static let sprayRule = """
