@@ -191,17 +191,45 @@ import Testing
             properties.message: deviceCode
             authentication_result: success
         condition: selection
+    ---
+    title: Interactive Sign-In
+    id: t-si-interactive
+    logsource: {product: azure, service: signinlogs}
+    detection:
+        selection:
+            category: SignInLogs
+        condition: selection
     """
 
     @Test(arguments: Shape.allCases)
     func signInFieldsResolveInEveryShape(shape: Shape) throws {
         let (set, diags) = try Self.compile(Self.signInRules)
         #expect(!diags.contains { $0.code == "rule.unknown-logsource" })
-        let always: Set<String> = ["t-si-device", "t-si-risk", "t-si-legacy", "t-si-location", "t-si-asn"]
+        let always: Set<String> = ["t-si-device", "t-si-risk", "t-si-legacy", "t-si-location", "t-si-asn", "t-si-interactive"]
         let ok = try Self.hits(set, Self.signIn(shape, success: true))
         #expect(ok == always.union(["t-si-success", "t-si-devicecode"]), "\(shape)")
         let failed = try Self.hits(set, Self.signIn(shape, success: false))
         #expect(failed == always.union(["t-si-failure", "t-si-mfa-denied"]), "\(shape)")
+    }
+
+    /// A Graph `signIn` carries no category; Vigil gives it its Log Analytics table's.
+    @Test func graphSignInsGetTheCategoryOfTheirTable() throws {
+        let cases: [([String: Any], String)] = [
+            ([:], "SignInLogs"),
+            (["isInteractive": true], "SignInLogs"),
+            (["isInteractive": false], "NonInteractiveUserSignInLogs"),
+            (["signInEventTypes": ["nonInteractiveUser"]], "NonInteractiveUserSignInLogs"),
+            (["signInEventTypes": ["servicePrincipal"], "isInteractive": false], "ServicePrincipalSignInLogs"),
+            (["signInEventTypes": ["managedIdentity"]], "ManagedIdentitySignInLogs"),
+        ]
+        for (extra, category) in cases {
+            var record = Self.signIn(.graph, success: true)
+            record["isInteractive"] = nil
+            record.merge(extra) { $1 }
+            let e = try Self.event(record)
+            #expect(e.shape == .graph && e.category == category, "\(extra)")
+        }
+        #expect(try Self.event(Self.signIn(.export, success: true)).category == "SignInLogs")
     }
 
     // MARK: audits

@@ -39,6 +39,25 @@ enum EntraFields {
         e.callerObjectId = s.text(.userId) ?? s.text(.servicePrincipalId)
         e.callerAppId = s.text(.appId)
         if e.callerIP == nil { e.callerIP = FieldText.address(s.text(.ipAddress)) }
+        if e.category == nil, e.shape == .graph { e.category = graphSignInCategory(s) }
+    }
+
+    /// A Graph `signIn` has no category: the one its Log Analytics table and export carry, from
+    /// `signInEventTypes` (beta) or `isInteractive`. The v1.0 list returns interactive sign-ins.
+    static func graphSignInCategory(_ s: Scanned<EntraKey>) -> String {
+        if let types = s[.signInEventTypes], types.type == .array {
+            for t in types.children {
+                switch t.string?.lowercased() {
+                case "interactiveuser": return "SignInLogs"
+                case "noninteractiveuser": return "NonInteractiveUserSignInLogs"
+                case "serviceprincipal": return "ServicePrincipalSignInLogs"
+                case "managedidentity": return "ManagedIdentitySignInLogs"
+                default: continue
+                }
+            }
+        }
+        if s[.isInteractive]?.bool == false { return "NonInteractiveUserSignInLogs" }
+        return "SignInLogs"
     }
 
     static func fillAudit(_ e: inout Event, _ s: Scanned<EntraKey>, _ root: Scanned<RootKey>) {

@@ -83,6 +83,7 @@ enum EntraKey: Int, FieldKey {
     case ipAddress, createdDateTime, createdDateTimeUTC, activityDateTime, initiatedBy
     case initiatingUserOrApp, initiatingIpAddress, result, resultType, status, activityDisplayName
     case operationName, category, correlationId, identity, aadTenantId, resourceTenantId
+    case signInEventTypes, isInteractive
 
     var name: String {
         switch self {
