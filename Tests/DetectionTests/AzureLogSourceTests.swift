@@ -404,8 +404,12 @@ import Testing
         var graph = detection
         graph["activityDateTime"] = "2026-11-20T10:00:00Z"
         graph["detectedDateTime"] = "2026-11-20T10:00:00Z"
-        let row: [String: Any] = ["TimeGenerated": "2026-11-20T10:00:00Z", "Type": "AADUserRiskEvents",
-                                  "RiskEventType": "anonymizedIPAddress", "UserPrincipalName": "eve@contoso.com"]
+        // A row as the table has it: its IpAddress and UserPrincipalName must not make it a sign-in.
+        let row: [String: Any] = ["TimeGenerated": "2026-11-20T10:00:00Z", "Type": "AADUserRiskEvents", "SourceSystem": "Azure AD",
+                                  "Id": "rd-1", "RiskEventType": "anonymizedIPAddress", "RiskLevel": "medium", "RiskState": "atRisk",
+                                  "UserPrincipalName": "eve@contoso.com", "UserId": "u-1", "IpAddress": "203.0.113.9",
+                                  "Location": ["city": "London", "countryOrRegion": "GB"], "Source": "IdentityProtection",
+                                  "DetectionTimingType": "realtime", "Activity": "signin", "OperationName": "User Risk Detection"]
         let both: Set<String> = ["t-risk-type", "t-risk-message"]
         for record in [export, graph, row] {
             #expect(try Self.hits(set, record) == both, "\(record)")

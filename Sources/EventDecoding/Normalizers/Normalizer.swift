@@ -135,7 +135,11 @@ public struct Normalizer: Sendable {
             let signIn = r[.operationName].map { $0.withStringBytes { FieldText.equalFolded($0, "sign-in activity") } } ?? false
             return signIn ? .signIn : .audit
         }
-        if r.has(.userPrincipalName), !r.has(.operationNameValue), r.has(.ipAddress) || r.has(.appId) { return .signIn }
+        // A row with a user, an address or an app and no Activity Log column reads as a sign-in,
+        // unless it is a risk detection (AADUserRiskEvents carries both).
+        if r.has(.userPrincipalName), !r.has(.operationNameValue), !r.has(.riskEventType), r.has(.ipAddress) || r.has(.appId) {
+            return .signIn
+        }
         return nil
     }
 
