@@ -192,6 +192,14 @@ import Testing
             authentication_result: success
         condition: selection
     ---
+    title: Device Code Flow In Words
+    id: t-si-devicecode-words
+    logsource: {product: azure, service: signinlogs}
+    detection:
+        selection:
+            properties.message: Device Code
+        condition: selection
+    ---
     title: Interactive Sign-In
     id: t-si-interactive
     logsource: {product: azure, service: signinlogs}
@@ -205,7 +213,8 @@ import Testing
     func signInFieldsResolveInEveryShape(shape: Shape) throws {
         let (set, diags) = try Self.compile(Self.signInRules)
         #expect(!diags.contains { $0.code == "rule.unknown-logsource" })
-        let always: Set<String> = ["t-si-device", "t-si-risk", "t-si-legacy", "t-si-location", "t-si-asn", "t-si-interactive"]
+        let always: Set<String> = ["t-si-device", "t-si-risk", "t-si-legacy", "t-si-location", "t-si-asn", "t-si-interactive",
+                                   "t-si-devicecode-words"]
         let ok = try Self.hits(set, Self.signIn(shape, success: true))
         #expect(ok == always.union(["t-si-success", "t-si-devicecode"]), "\(shape)")
         let failed = try Self.hits(set, Self.signIn(shape, success: false))

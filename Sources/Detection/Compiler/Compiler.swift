@@ -286,10 +286,25 @@ struct Builder {
         }
 
         var nodes: [MatchNode] = []
+        let aliases = isKeyword ? nil : mapping?.valueAliases[item.field.lowercased()]
         for v in item.values {
-            if let n = lowerValue(v, kind: kind, cased: cased, flags: flags, transforms: transforms, slot: slotIndex, mapping: mapping, item: item) {
-                nodes.append(n)
+            guard let n = lowerValue(v, kind: kind, cased: cased, flags: flags, transforms: transforms, slot: slotIndex, mapping: mapping, item: item) else {
+                continue
             }
+            // The field map's other spellings of this value (`value_aliases`), for the string kinds.
+            guard let spellings = aliases?[v.text.lowercased()], v.kind == .string, [.equals, .contains, .startswith, .endswith].contains(kind) else {
+                nodes.append(n)
+                continue
+            }
+            var alternatives = [n]
+            for text in spellings {
+                var alias = v
+                alias.text = text
+                if let a = lowerValue(alias, kind: kind, cased: cased, flags: flags, transforms: transforms, slot: slotIndex, mapping: mapping, item: item) {
+                    alternatives.append(a)
+                }
+            }
+            nodes.append(.or(alternatives))
         }
         if nodes.isEmpty { return .constant(false) }
         if kind == .neq { return .and(nodes) }

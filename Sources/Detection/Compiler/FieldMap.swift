@@ -43,6 +43,9 @@ public struct FieldMap: Sendable {
         /// How a field name that `fields` does not list is read, per shape (`unmapped:` templates);
         /// empty: the name itself, as a raw record path.
         public var unmapped: UnmappedRule = UnmappedRule()
+        /// Field (lower-cased) → a rule's value (lower-cased) → what records spell it (`value_aliases:`):
+        /// a rule's value for that field also matches its aliases.
+        public var valueAliases: [String: [String: [String]]] = [:]
     }
 
     /// `unmapped:` of a log source: path templates per shape for field names the map does not
@@ -135,7 +138,7 @@ public struct FieldMap: Sendable {
         var out: [LogSourceMapping] = []
         for entry in list {
             guard entry.mapping != nil else { err("each log source must be a mapping", entry); continue }
-            for (k, _) in entry.mapping! where !["name", "product", "service", "category", "kinds", "fields", "known_fields", "category_field", "unmapped"].contains(k.scalar ?? "") {
+            for (k, _) in entry.mapping! where !["name", "product", "service", "category", "kinds", "fields", "known_fields", "category_field", "unmapped", "value_aliases"].contains(k.scalar ?? "") {
                 diags.append(Diagnostic(.warning, code: "fieldmap.unknown-key", "unknown key '\(k.scalar ?? "")'", at: k.location(file)))
             }
             var kinds: [EventKind] = []
@@ -194,12 +197,20 @@ public struct FieldMap: Sendable {
                     err("'unmapped' maps shapes to path templates ({field}, {bare}, {bare_dynamic})", u)
                 }
             }
+            var aliases: [String: [String: [String]]] = [:]
+            for (fk, fv) in entry["value_aliases"]?.mapping ?? [] {
+                guard let field = fk.scalar, let values = fv.mapping else { err("'value_aliases' maps fields to {value: alias or [aliases]}", fk); continue }
+                for (vk, vv) in values {
+                    guard let value = vk.scalar, let list = vv.stringList else { err("a value alias is a string or a list of strings", vk); continue }
+                    aliases[field.lowercased(), default: [:]][value.lowercased(), default: []] += list
+                }
+            }
             let known = Set((entry["known_fields"]?.stringList ?? []).map { $0.lowercased() })
             let services = entry["service"]?.stringList ?? []
             out.append(LogSourceMapping(name: entry["name"]?.scalar ?? services.first ?? "?", product: entry["product"]?.scalar,
                                         service: services.first, services: services, category: entry["category"]?.scalar, kinds: kinds,
                                         fields: fields, knownFields: known, categoryField: entry["category_field"]?.scalar.map(FieldPath.init),
-                                        unmapped: unmapped))
+                                        unmapped: unmapped, valueAliases: aliases))
         }
         return (FieldMap(sources: out), diags)
     }
