@@ -140,7 +140,7 @@ enum FieldText {
     /// An address without the `:port` Storage logs append (`1.2.3.4:5678`, `[::1]:443`). IPv6
     /// without brackets is left alone.
     static func address(_ text: String?) -> String? {
-        guard let text else { return nil }
+        guard let text, !isNullWord(text) else { return nil }
         var s = text
         let stripped: String? = s.withUTF8 { b -> String? in
             if let first = b.first, first == UInt8(ascii: "["), let close = b.firstIndex(of: UInt8(ascii: "]")) {
@@ -152,6 +152,16 @@ enum FieldText {
             return nil
         }
         return stripped ?? text
+    }
+
+    /// Empty, or a placeholder some exports write for no value (Entra audit exports:
+    /// `"callerIpAddress": "<null>"`): no value, so a fallback (`initiatedBy.user.ipAddress`) can fill it.
+    static func isNullWord(_ text: String) -> Bool {
+        switch text.utf8.count {
+        case 0: return true
+        case 4, 6: return text.lowercased() == "null" || text.lowercased() == "<null>"
+        default: return false
+        }
     }
 
     /// A resource id when the text looks like one (an ARM path starting with `/`), shared with the

@@ -28,6 +28,18 @@ import Testing
         #expect(EntityExtraction.defaultEntities(for: e) == [Entity(kind: .account, value: "u@contoso.example")])
     }
 
+    /// Entra audit exports write `"callerIpAddress": "<null>"`; the initiator's address fills in.
+    @Test func nullWordAddressIsNoAddress() throws {
+        for placeholder in ["<null>", "NULL", ""] {
+            let e = try NormalizerTestSupport.event("""
+            {"time":"2025-03-04T12:00:05Z","resourceId":"/tenants/t1/providers/Microsoft.aadiam","operationName":"Add member to role",
+             "category":"AuditLogs","callerIpAddress":"\(placeholder)","properties":{"activityDisplayName":"Add member to role",
+             "initiatedBy":{"user":{"userPrincipalName":"admin@contoso.example","ipAddress":"203.0.113.45"}}}}
+            """)
+            #expect(e.kind == .audit && e.callerIP == "203.0.113.45", "\(placeholder): \(e.callerIP ?? "nil")")
+        }
+    }
+
     @Test func servicePrincipalCallerIsAnApplicationNotAnAccount() throws {
         let e = try NormalizerTestSupport.event(#"{"time":"2025-01-01T00:00:00Z","operationName":"Microsoft.Storage/storageAccounts/listKeys/action","identity":{"claims":{"appid":"app-9"}}}"#)
         #expect(EntityExtraction.defaultEntities(for: e) == [Entity(kind: .cloudApplication, value: "app-9")])
