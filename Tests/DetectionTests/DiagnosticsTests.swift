@@ -73,7 +73,7 @@ import Testing
 
     @Test func unsupportedFeaturesAreNamed() {
         expectAt(head + "  s:\n    a|utf16le: x\n  condition: s\n", "rule.unsupported-feature", 6, 7)
-        expectAt(head + "  s: {a: b}\n  timeframe: 5m\n  condition: s\n", "rule.unsupported-feature", 6, 3)
+        expectAt(head + "  s: {a: b}\n  timeframe: 5m\n  condition: s\n", "rule.ignored-timeframe", 6, 3, .warning)
         expectAt(head + "  s: {a: b}\n  condition: s | count() > 4\n", "rule.unsupported-feature", 6, 16)
         let corr = "title: c\nid: c1\ncorrelation:\n  type: event_count\n  rules: [x1]\n  group-by: [a]\n  timespan: 1h\n  condition: {gte: 3}\n"
         expectAt(corr, "correlation.unknown-rule", 5, 11)   // correlations run now (issue 4): the base rule x1 is missing

@@ -287,8 +287,12 @@ struct DocumentParser {
     /// a function a correlation can express.
     mutating func checkAggregation(timeframe: (key: YAMLTree, value: YAMLTree)?) {
         guard let (agg, node) = aggregation else {
+            // Older SigmaHQ rules carry one; pySigma ignores it too. Refusing would drop a rule that
+            // matches single events as written.
             if let tf = timeframe, !aggregationUnreadable {
-                error("rule.unsupported-feature", "'detection.timeframe' without an aggregation ('| count() by … > n') has no meaning: write a correlation rule with 'timespan'", tf.key)
+                diagnostics.append(Diagnostic(.warning, code: "rule.ignored-timeframe",
+                    "'detection.timeframe' without an aggregation ('| count() by … > n') is ignored: the rule matches single events; for a count over a window write a correlation rule with 'timespan'",
+                    at: tf.key.location(file)))
             }
             return
         }
