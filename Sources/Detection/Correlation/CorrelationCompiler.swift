@@ -75,7 +75,7 @@ public enum CorrelationCompiler {
         case cycle
     }
 
-    /// `30s`, `10m`, `1h`, `2d`, `1w` → seconds.
+    /// `30s`, `10m`, `1h`, `2d`, `1w`, and pySigma's `1M` (30 days) and `1y` (365 days) → seconds.
     public static func parseTimespan(_ text: String) -> Int64? {
         let t = text.trimmingCharacters(in: " ")
         // Digits only: `Int64` would also take a sign (`+10m`), which the spec's "number + letter" does not.
@@ -87,6 +87,8 @@ public enum CorrelationCompiler {
         case "h": mult = 3600
         case "d": mult = 86400
         case "w": mult = 604_800
+        case "M": mult = 2_592_000
+        case "y": mult = 31_536_000
         default: return nil
         }
         return n.multipliedReportingOverflow(by: mult).overflow ? nil : n * mult
@@ -169,7 +171,7 @@ public enum CorrelationCompiler {
             var seconds: Int64 = 0
             if let ts = corr.timespan {
                 if let s = CorrelationCompiler.parseTimespan(ts.value) { seconds = s } else {
-                    error("correlation.bad-timespan", "timespan '\(ts.value)' is not a number followed by s, m, h, d or w (e.g. 10m, 1h)", at: ts.location)
+                    error("correlation.bad-timespan", "timespan '\(ts.value)' is not a number followed by s, m, h, d, w, M or y (e.g. 10m, 1h)", at: ts.location)
                 }
             }
             // Condition.

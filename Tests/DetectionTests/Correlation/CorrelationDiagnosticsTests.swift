@@ -344,7 +344,10 @@ import Testing
         #expect(CorrelationCompiler.parseTimespan("1w") == 604_800)
         #expect(CorrelationCompiler.parseTimespan("0m") == nil)
         #expect(CorrelationCompiler.parseTimespan("m") == nil)
-        #expect(CorrelationCompiler.parseTimespan("5y") == nil)
+        #expect(CorrelationCompiler.parseTimespan("1M") == 2_592_000, "pySigma's month: 30 days")
+        #expect(CorrelationCompiler.parseTimespan("1y") == 31_536_000, "pySigma's year: 365 days")
+        #expect(CorrelationCompiler.parseTimespan("5Y") == nil)
+        #expect(CorrelationCompiler.parseTimespan("5x") == nil)
         #expect(CorrelationCompiler.parseTimespan("+10m") == nil, "number + letter: no sign")
     }
 }
