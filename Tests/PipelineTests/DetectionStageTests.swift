@@ -192,6 +192,50 @@ import Testing
         #expect(Set(retiring.retired).isSubset(of: retiring.recorder.released))
     }
 
+    /// At the end of a run that keeps its windows (replay, `vigil run`), an lt/lte window is judged
+    /// when its timespan ended by the newest event read, a base-rule match or not.
+    @Test func windowsEndedByTheNewestEventAreJudgedAtTheEnd() throws {
+        let dir = try RunFixture.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+        title: VM written
+        id: 11111111-1111-4111-8111-111111111111
+        name: vm_written
+        logsource: {product: azure, service: activitylogs}
+        detection:
+            sel:
+                operationName: MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE
+            condition: sel
+        ---
+        title: Few VM writes
+        id: 22222222-2222-4222-8222-222222222222
+        correlation:
+            type: event_count
+            rules: [vm_written]
+            group-by: [Caller]
+            timespan: 10m
+            condition: {lt: 3}
+        """.write(toFile: "\(dir)/rules.yml", atomically: true, encoding: .utf8)
+        let setup = try RuleSetup.load(ruleDirectories: [dir], fieldMapPath: RunFixture.detections.path + "/fieldmap.yml", database: nil)
+        #expect(!setup.hasErrors)
+        func record(_ time: String, _ operation: String, caller: String) -> String {
+            #"{"time":"\#(time)","resourceId":"/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.COMPUTE/VIRTUALMACHINES/VM1","#
+                + #""operationName":"\#(operation)","category":"Administrative","resultType":"Success","correlationId":"c-\#(time)","caller":"\#(caller)"}"#
+        }
+        let lines = [record("2026-11-20T10:00:00Z", "MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE", caller: "a@contoso.com"),
+                     record("2026-11-20T13:00:00Z", "MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE", caller: "b@contoso.com"),
+                     // A day later, no base-rule match: the last event read.
+                     record("2026-11-21T13:00:00Z", "MICROSOFT.COMPUTE/VIRTUALMACHINES/READ", caller: "c@contoso.com")]
+        let database = try StateDatabase(path: "\(dir)/s.db")
+        defer { try? database.close() }
+        let stage = setup.makeDetection(database: database)
+        var alerts: [Alert] = []
+        for e in try Self.events(lines) { alerts += stage.process(e) }
+        alerts += stage.finish()
+        let fewer = alerts.filter { $0.ruleId == "22222222-2222-4222-8222-222222222222" }
+        #expect(fewer.count == 2, "both callers' windows ended before the last event: \(fewer.map(\.description))")
+    }
+
     /// With `lateness: 0` operations still assemble when an operation timeout is set; without
     /// one (it follows the lateness) none can, and the stage says so instead of staying silent.
     @Test func operationTimeoutLetsOperationsAssembleAtLatenessZero() throws {

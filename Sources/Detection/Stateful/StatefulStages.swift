@@ -60,6 +60,8 @@ public struct StatefulStages {
     public var retiresEvents = false {
         didSet { if !retiresEvents { retired = [] } }
     }
+    /// The newest event time `take` was given, wanted or not: how far `finish` judges kept windows.
+    private var newestRead: Int64 = .min
     /// Base-rule matches of buffered events, by record id (the same bytes match the same rules).
     private var feeding: [UInt64: (matched: [Int], count: Int)] = [:]
 
@@ -111,6 +113,7 @@ public struct StatefulStages {
     /// rules once. Returns the alerts `push` or `advance` gave.
     public mutating func take(_ event: Event, feeding: [Int] = [], held: (Event) -> Void = { _ in },
                               released: (UInt64) -> Void = { _ in }) -> [Alert] {
+        if let t = event.time?.nanoseconds, t > newestRead { newestRead = t }
         let life = lifecycle(of: event)
         let operation = operationKey(event, life: life)
         let hold = self.hold(event, feeding: feeding, life: life, operation: operation)
@@ -331,8 +334,10 @@ public struct StatefulStages {
             assembler.drainDoneRecords(released)
         }
         // Windows still open at the end of input (lt/lte/eq/neq correlations) are judged now,
-        // or, when they are kept for the next run, only those whose timespan has ended.
+        // or, when they are kept for the next run, only those whose timespan has ended by the
+        // newest event read (a base-rule match or not: nothing earlier can come in this run).
         if keepOpenWindows {
+            if newestRead > .min { alerts += engine?.advance(to: EventTime(nanoseconds: newestRead)) ?? [] }
             alerts += engine?.correlator?.finishKeepingOpenWindows() ?? []
         } else {
             alerts += engine?.finish() ?? []
