@@ -221,6 +221,33 @@ import Testing
         #expect(failed == always.union(["t-si-failure", "t-si-mfa-denied"]), "\(shape)")
     }
 
+    /// The pack's Key Vault and Storage rules on the resource-specific Log Analytics tables: an
+    /// `AZKVAuditLogs` row has no Category column (its table stands for `AuditEvent`), and
+    /// `StorageBlobLogs` names the identity type `AuthenticationType`.
+    @Test func resourceSpecificTablesMeetThePackRules() throws {
+        let pack = PackageRoot.url.appendingPathComponent("detections/data-protection")
+        let text = try ["keyvault_key_deleted_or_purged.yml", "storage_anonymous_blob_read.yml"]
+            .map { try String(contentsOf: pack.appendingPathComponent($0), encoding: .utf8) }.joined(separator: "\n---\n")
+        let (set, _) = try Self.compile(text)
+        let vault = "/subscriptions/s-1/resourcegroups/rg/providers/microsoft.keyvault/vaults/kv1"
+        let purge: [String: Any] = ["TimeGenerated": "2026-11-20T10:06:01Z", "Type": "AZKVAuditLogs", "SourceSystem": "Azure",
+                                    "_ResourceId": vault, "OperationName": "KeyPurge", "ResultType": "Success",
+                                    "ResultSignature": "NoContent", "CallerIpAddress": "203.0.113.77", "HttpStatusCode": 204,
+                                    "Identity": ["claim": ["upn": "mallory@contoso.example", "oid": "oid-1"]],
+                                    "Id": "https://kv1.vault.azure.net/keys/k1", "RequestUri": "https://kv1.vault.azure.net/deletedkeys/k1"]
+        let e = try Self.event(purge)
+        #expect(e.category == "AuditEvent" && e.shape == .logAnalytics)
+        #expect(try Self.hits(set, purge) == ["84309f70-d2d6-4f11-a178-f710eff61c81"])
+        let read: [String: Any] = ["TimeGenerated": "2026-11-20T10:07:00Z", "Type": "StorageBlobLogs", "Category": "StorageRead",
+                                   "_ResourceId": "/subscriptions/s-1/resourcegroups/rg/providers/microsoft.storage/storageaccounts/st1/blobservices/default",
+                                   "AccountName": "st1", "OperationName": "GetBlob", "AuthenticationType": "Anonymous", "StatusCode": "200",
+                                   "StatusText": "Success", "CallerIpAddress": "198.51.100.77:52311", "Uri": "https://st1.blob.core.windows.net/c/b"]
+        #expect(try Self.hits(set, read) == ["0511a1ae-c66a-4e3d-9335-687b1049c122"])
+        var withKey = read
+        withKey["AuthenticationType"] = "AccountKey"
+        #expect(try Self.hits(set, withKey).isEmpty)
+    }
+
     /// A Graph `signIn` carries no category; Vigil gives it its Log Analytics table's.
     @Test func graphSignInsGetTheCategoryOfTheirTable() throws {
         let cases: [([String: Any], String)] = [

@@ -25,7 +25,7 @@ enum ActivityFields {
             e.operation = FieldText.lowercasedASCII(name)
         }
         let categoryNode = r[.categoryValue] ?? r[.category]
-        e.category = categoryNode.flatMap(FieldText.text) ?? (la ? r.text(.type) : nil)
+        e.category = categoryNode.flatMap(FieldText.text) ?? (la ? r.text(.type).map(categoryOfTable) : nil)
         e.result = r.text(.resultType) ?? r.text(.activityStatusValue) ?? r.text(.activityStatus) ?? r.text(.status)
         e.resultSignature = r.text(.resultSignature) ?? r.text(.activitySubstatusValue) ?? r.text(.activitySubstatus)
             ?? r.text(.subStatus)
@@ -239,5 +239,15 @@ enum ActivityFields {
     static func trimmed(_ s: String) -> String {
         guard s.utf8.first == 0x20 || s.utf8.last == 0x20 else { return s }
         return String(s.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+
+    /// A resource-specific Log Analytics table without a `Category` column stands for the export's
+    /// category where the two names differ (resource-logs.md): rules name the category.
+    static func categoryOfTable(_ table: String) -> String {
+        switch table.lowercased() {
+        case "azkvauditlogs": return "AuditEvent"
+        case "azkvpolicyevaluationdetailslogs": return "AzurePolicyEvaluationDetails"
+        default: return table
+        }
     }
 }
