@@ -42,6 +42,8 @@ enum ActivityFields {
         e.callerIP = FieldText.address(ip)
         if let identity = r[.identity], identity.type == .object {
             fillIdentity(&e, identity)
+        } else if let identity = FieldText.object(r[.identity]) {
+            fillTableIdentity(&e, identity)   // JSON text: claims nested or flat, as a table's Identity
         } else if let claims = claimsObject(r, decodingText: la) {
             fillClaims(&e, claims)
         }
@@ -115,8 +117,7 @@ enum ActivityFields {
     static func claimsObject(_ r: Scanned<RootKey>, decodingText: Bool) -> JSONValue? {
         for node in [r[.claims], r[.claimsD]] {
             guard let node else { continue }
-            if node.type == .object { return node }
-            if decodingText, node.type == .string, let inner = node.innerJSON, inner.type == .object { return inner }
+            if let object = decodingText ? FieldText.object(node) : (node.type == .object ? node : nil) { return object }
         }
         return nil
     }

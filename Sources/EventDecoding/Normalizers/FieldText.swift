@@ -154,6 +154,15 @@ enum FieldText {
         return stripped ?? text
     }
 
+    /// `value` when it is an object, or the object a string holding JSON text decodes to (exports
+    /// and Log Analytics cells sometimes carry `identity` or `properties` so).
+    static func object(_ value: JSONValue?) -> JSONValue? {
+        guard let value else { return nil }
+        if value.type == .object { return value }
+        if value.type == .string, let inner = value.innerJSON, inner.type == .object { return inner }
+        return nil
+    }
+
     /// Empty, or a placeholder some exports write for no value (Entra audit exports:
     /// `"callerIpAddress": "<null>"`): no value, so a fallback (`initiatedBy.user.ipAddress`) can fill it.
     static func isNullWord(_ text: String) -> Bool {

@@ -76,7 +76,7 @@ public struct Normalizer: Sendable {
             ActivityFields.fill(&e, r)
             if let kind = entraKind(r) {
                 e.kind = kind
-                if let p = r[.properties], p.type == .object { EntraFields.fill(&e, from: p, root: r) }
+                if let p = FieldText.object(r[.properties]) { EntraFields.fill(&e, from: p, root: r) }
             }
         } else {
             return false

@@ -40,6 +40,28 @@ import Testing
         }
     }
 
+    /// `identity` or a sign-in's `properties` written as JSON text in an export is read as the
+    /// object it holds; a plain display name in `identity` stays a name.
+    @Test func identityAndPropertiesAsJSONText() throws {
+        let aml = try NormalizerTestSupport.event(#"""
+        {"time":"2025-03-04T10:00:04Z","resourceId":"/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/MLW",
+         "category":"DataSetChangeEvent","operationName":"Microsoft.MachineLearningServices/workspaces/datasets/registered/write",
+         "resultType":"Succeeded","identity":"{\"upn\":\"carol@contoso.example\",\"oid\":\"oid-2\"}","properties":{"AmlDatasetName":"ds1"}}
+        """#)
+        #expect(aml.caller == "carol@contoso.example" && aml.callerObjectId == "oid-2")
+        let signIn = try NormalizerTestSupport.event(#"""
+        {"time":"2025-03-04T10:27:00Z","resourceId":"/tenants/t1/providers/Microsoft.aadiam","operationName":"Sign-in activity",
+         "category":"SignInLogs","resultType":"0","callerIpAddress":"203.0.113.9","identity":"Bob",
+         "properties":"{\"userPrincipalName\":\"bob@contoso.example\",\"userId\":\"u-9\",\"appId\":\"app-9\"}"}
+        """#)
+        #expect(signIn.kind == .signIn && signIn.caller == "bob@contoso.example" && signIn.callerObjectId == "u-9" && signIn.callerAppId == "app-9")
+        let named = try NormalizerTestSupport.event(#"""
+        {"time":"2025-03-04T10:27:00Z","resourceId":"/tenants/t1/providers/Microsoft.aadiam","operationName":"Sign-in activity",
+         "category":"SignInLogs","resultType":"0","identity":"Bob","properties":{}}
+        """#)
+        #expect(named.caller == "Bob")
+    }
+
     @Test func servicePrincipalCallerIsAnApplicationNotAnAccount() throws {
         let e = try NormalizerTestSupport.event(#"{"time":"2025-01-01T00:00:00Z","operationName":"Microsoft.Storage/storageAccounts/listKeys/action","identity":{"claims":{"appid":"app-9"}}}"#)
         #expect(EntityExtraction.defaultEntities(for: e) == [Entity(kind: .cloudApplication, value: "app-9")])
