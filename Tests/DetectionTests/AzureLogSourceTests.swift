@@ -449,6 +449,9 @@ import Testing
         let both: Set<String> = ["t-risk-type", "t-risk-message"]
         for record in [export, graph, row] {
             #expect(try Self.hits(set, record) == both, "\(record)")
+            // The user at risk and the address are the event's caller and IP (entities, baselines).
+            let e = try Self.event(record)
+            #expect(e.caller == "eve@contoso.com" && e.callerIP == "203.0.113.9", "\(e.shape): \(e.caller ?? "nil") \(e.callerIP ?? "nil")")
         }
         // A sign-in's own riskEventTypes_v2 is not a risk detection (signinlogs rules read it).
         for shape in Shape.allCases {

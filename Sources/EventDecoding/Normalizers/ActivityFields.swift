@@ -148,6 +148,9 @@ enum ActivityFields {
             }
             if e.callerIP == nil { e.callerIP = FieldText.address(t.text(.ipaddrClaim)) }
             if let identity = t[.identity] { fillTableIdentity(&e, identity) }
+            if e.caller == nil { e.caller = t.text(.userPrincipalName) }
+            if e.callerObjectId == nil { e.callerObjectId = t.text(.userId) }
+            if e.callerIP == nil { e.callerIP = FieldText.address(t.text(.ipAddress)) }
             if e.caller == nil { e.caller = e.callerObjectId ?? e.callerAppId }
         }
     }

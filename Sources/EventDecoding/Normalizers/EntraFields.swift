@@ -67,8 +67,11 @@ enum EntraFields {
             if initiatedBy.type == .string, let inner = initiatedBy.innerJSON { initiatedBy = inner }
             if initiatedBy.type == .object { fillInitiatedBy(&e, initiatedBy) }
         }
-        if e.caller == nil { e.caller = s.text(.initiatingUserOrApp) ?? displayIdentity(root) }
-        if e.callerIP == nil { e.callerIP = FieldText.address(s.text(.initiatingIpAddress)) }
+        // Identity Protection records (UserRiskEvents, RiskyUsers exports; Graph riskDetection) name
+        // the user at risk and the address; directory audits name neither at this level.
+        if e.caller == nil { e.caller = s.text(.initiatingUserOrApp) ?? s.text(.userPrincipalName) ?? displayIdentity(root) }
+        if e.callerObjectId == nil { e.callerObjectId = s.text(.userId) }
+        if e.callerIP == nil { e.callerIP = FieldText.address(s.text(.initiatingIpAddress) ?? s.text(.ipAddress)) }
     }
 
     /// `initiatedBy.user{userPrincipalName,id,ipAddress}` or `initiatedBy.app{appId,servicePrincipalName…}`.

@@ -45,6 +45,8 @@ enum TableColumnKey: Int, FieldKey {
     case requesterUpn, requesterObjectId, requesterAppId, requesterTenantId, callerObjectId
     case identity, aadTenantId
     case startTime, startTimeUTC, timestamp, timestampUTC
+    // Entra ID Protection tables (AADUserRiskEvents, AADRiskyUsers): the user at risk, the address
+    case userPrincipalName, userId, ipAddress
 
     var name: String {
         switch self {
