@@ -19,6 +19,8 @@ public enum InputCode {
     public static let csv = "input.csv"
     /// Text that is none of the supported formats (JSON, JSON lines, CSV, gzip of those).
     public static let unknownFormat = "input.unknown-format"
+    /// A note: a REST-spec example whose 2xx responses carry no body (`"204": {}`): it holds no record.
+    public static let noRecord = "input.no-record"
     /// A path that does not exist, or a file that cannot be opened or read.
     public static let notFound = "input.not-found"
     public static let unreadable = "input.unreadable"

@@ -409,6 +409,14 @@ struct DecodeSession<C: EventConsumer> {
                 try emitUnwrapped(body, line: line, offset: buffer.offset(of: start))
                 return true
             }
+            if let responses = root["responses"], responses.type == .object,
+               !responses.members.contains(where: { $0.value["body"] != nil }) {
+                let at = basePosition.map { SourceLocation(file: $0.description, offset: buffer.offset(of: start)) }
+                    ?? SourceLocation(file: name, line: line, offset: buffer.offset(of: start))
+                consumer.diagnostic(Diagnostic(.note, code: InputCode.noRecord,
+                    "a REST API example whose responses carry no body (\(responses.members.map(\.key).joined(separator: ", "))): it holds no record", at: at))
+                return true
+            }
         case .none:
             break
         }

@@ -93,6 +93,11 @@ import Testing
         let list = try read("{\n\"parameters\": {},\n\"responses\": {\"200\": {\"body\": {\"value\": [{\"id\":\"a\"},{\"id\":\"b\"}]}}}\n}", chunkSize: chunk)
         #expect(list.records == [#"{"id":"a"}"#, #"{"id":"b"}"#])
         #expect(list.events.map(\.position.recordIndex) == [0, 1])
+        // An update example answers 204 with no body: no record, a note, no error.
+        let none = try read("{\n\"parameters\": {\"alertName\": \"a\"},\n\"responses\": {\"204\": {}}\n}", chunkSize: chunk)
+        #expect(none.records.isEmpty)
+        #expect(none.diagnostics.map(\.code) == [InputCode.noRecord])
+        #expect(none.diagnostics.allSatisfy { $0.level == .note && $0.location.line == 1 })
     }
 
     @Test(arguments: chunkSizes)
