@@ -126,6 +126,8 @@ public struct Normalizer: Sendable {
             let kind: EventKind? = c.withStringBytes { b in
                 if FieldText.hasSuffixFolded(b, "signinlogs") || FieldText.equalFolded(b, "signin") { return .signIn }
                 if FieldText.equalFolded(b, "auditlogs") { return .audit }
+                // The older Entra audit export: category `Audit`, tenant-level (no resource id).
+                if FieldText.equalFolded(b, "audit"), !r.has(.resourceId), !r.has(.underscoreResourceId) { return .audit }
                 return nil
             }
             if kind != nil { return kind }

@@ -62,6 +62,22 @@ import Testing
         #expect(named.caller == "Bob")
     }
 
+    /// The older Entra audit export (category `Audit`, no resource id) is an audit record; a
+    /// resource's own `Audit` category stays a resource log.
+    @Test func olderEntraAuditExportIsAnAudit() throws {
+        let old = try NormalizerTestSupport.event(#"""
+        {"time":"2024-03-18T19:47:43.0368859Z","operationName":"Update service principal.","category":"Audit","tenantId":"t1",
+         "resultType":"Success","callerIpAddress":"<null>","correlationId":"c-1","identity":"NA","Level":"Informational",
+         "properties":{"operationType":"Update","targetResourceType":"Other__ObjectID","auditEventCategory":"ApplicationManagement"}}
+        """#)
+        #expect(old.kind == .audit && old.callerIP == nil)
+        let resource = try NormalizerTestSupport.event(#"""
+        {"time":"2024-03-18T19:47:43Z","resourceId":"/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.PURVIEW/ACCOUNTS/P1",
+         "operationName":"Read","category":"Audit","properties":{}}
+        """#)
+        #expect(resource.kind == .resourceLog)
+    }
+
     @Test func servicePrincipalCallerIsAnApplicationNotAnAccount() throws {
         let e = try NormalizerTestSupport.event(#"{"time":"2025-01-01T00:00:00Z","operationName":"Microsoft.Storage/storageAccounts/listKeys/action","identity":{"claims":{"appid":"app-9"}}}"#)
         #expect(EntityExtraction.defaultEntities(for: e) == [Entity(kind: .cloudApplication, value: "app-9")])
