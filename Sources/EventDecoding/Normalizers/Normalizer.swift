@@ -97,9 +97,9 @@ public struct Normalizer: Sendable {
         guard typeIsSecurityAlert || r.has(.alertType) || r.has(.systemAlertId) || r.has(.alertDisplayName)
                 || r.has(.alertName) || r.has(.providerAlertId) else { return nil }
         if let p = r[.properties], p.type == .object, !typeIsSecurityAlert { return nil }
+        // (`WorkspaceSubscriptionId` is in both: the export flattens the alert's Log Analytics identifiers.)
         let tableColumns = typeIsSecurityAlert || r.has(.alertName) || r.has(.alertSeverity) || r.has(.providerName)
-            || r.has(.providerAlertId) || r.has(.vendorOriginalId) || r.has(.workspaceSubscriptionId)
-            || r.has(.sourceSystem) || r[.entities]?.type == .string
+            || r.has(.providerAlertId) || r.has(.vendorOriginalId) || r.has(.sourceSystem) || r[.entities]?.type == .string
         return tableColumns ? .logAnalytics : .defenderExport
     }
 

@@ -18,7 +18,7 @@ enum RootKey: Int, FieldKey {
     // classification only: the Entra and alert fields are read by their own tables
     case userPrincipalName, initiatedBy, activityDisplayName, alertType, alertName, alertDisplayName
     case alertSeverity, systemAlertId, providerAlertId, vendorOriginalId, providerName
-    case workspaceSubscriptionId, entities, appId, riskEventType
+    case entities, appId, riskEventType
 
     var name: String {
         switch self {

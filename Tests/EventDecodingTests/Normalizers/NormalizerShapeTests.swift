@@ -253,8 +253,10 @@ private func event(_ json: String) throws -> Event { try NormalizerTestSupport.e
         {"AlertType":"Storage.Blob_AnonymousAccessAnomaly","SystemAlertId":"2518000000000000000_aaaa","AlertDisplayName":"Anonymous access",
          "Severity":"High","Status":"New","StartTimeUtc":"2025-03-04T11:00:00Z","TimeGenerated":"2025-03-04T11:20:00Z",
          "AzureResourceId":"/subscriptions/\(sub)/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1",
-         "CompromisedEntity":"st1","Entities":[{"$id":"1","Address":"198.51.100.20","Type":"ip"},{"$id":"2","HostName":"vm1","Type":"host"}]}
+         "CompromisedEntity":"st1","Entities":[{"$id":"1","Address":"198.51.100.20","Type":"ip"},{"$id":"2","HostName":"vm1","Type":"host"}],
+         "WorkspaceId":"ws-1","WorkspaceSubscriptionId":"\(sub)","WorkspaceResourceGroup":"rg-la","AgentId":"agent-1"}
         """)
+        // The export flattens the alert's Log Analytics identifiers too: still the export shape.
         #expect(e.kind == .defenderAlert && e.shape == .defenderExport)
         #expect(e.severity == .high && e.result == "Active" && e.alertId == "2518000000000000000_aaaa")
         #expect(e.resource?.name == "st1" && e.time?.iso8601 == "2025-03-04T11:00:00Z")
