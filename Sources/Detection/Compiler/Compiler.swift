@@ -220,7 +220,7 @@ struct Builder {
 
     // MARK: field items
 
-    enum MatchKind: String { case equals, contains, startswith, endswith, re, cidr, gt, gte, lt, lte, exists, fieldref, neq }
+    enum MatchKind: String { case equals, contains, startswith, endswith, re, cidr, gt, gte, lt, lte, exists, neq }
 
     mutating func lower(_ item: SigmaFieldItem, mapping: FieldMap.LogSourceMapping?) -> MatchNode {
         var kind = MatchKind.equals
@@ -228,6 +228,7 @@ struct Builder {
         var all = false, cased = false
         var flags = RegexFlags()
         var transforms: [Located<String>] = []
+        var fieldref: Located<String>?
         for m in item.modifiers {
             let name = m.value
             guard Compiler.knownModifiers.contains(name) else {
@@ -247,6 +248,9 @@ struct Builder {
                 if name == "i" { flags.caseInsensitive = true } else if name == "m" { flags.multiline = true } else { flags.dotAll = true }
             case "base64", "base64offset", "utf16le", "utf16be", "utf16", "wide", "windash":
                 transforms.append(m)
+            case "fieldref":
+                // The values name fields; `contains`/`startswith`/`endswith` say how to compare (pySigma).
+                fieldref = m
             default:
                 let k = MatchKind(rawValue: name)!
                 if let prev = kindSet {
@@ -268,6 +272,13 @@ struct Builder {
         if !transforms.isEmpty, ![.equals, .contains, .startswith, .endswith].contains(kind) {
             error("rule.modifier-combination", "'\(transforms[0].value)' cannot be combined with '\(kind.rawValue)'", at: transforms[0].location)
         }
+        if let f = fieldref {
+            if let t = transforms.first {
+                error("rule.modifier-combination", "'\(t.value)' cannot be combined with 'fieldref'", at: t.location)
+            } else if FieldRefMatch(rawValue: kind.rawValue) == nil {
+                error("rule.modifier-combination", "'fieldref' compares with another field's value: it combines with contains, startswith or endswith, not '\(kind.rawValue)'", at: f.location)
+            }
+        }
 
         let isKeyword = item.field.isEmpty
         let slotIndex: Int
@@ -286,6 +297,18 @@ struct Builder {
         }
 
         var nodes: [MatchNode] = []
+        if let f = fieldref {
+            guard !isKeyword else {
+                error("rule.invalid-value", "'fieldref' needs a field", at: f.location)
+                return .constant(false)
+            }
+            let match = FieldRefMatch(rawValue: kind.rawValue) ?? .equals
+            for v in item.values {
+                nodes.append(predicate(slotIndex, .fieldRef(slot: slot(source(for: v.text, mapping)), cased: cased, match: match)))
+            }
+            if nodes.isEmpty { return .constant(false) }
+            return all ? .and(nodes) : .or(nodes)
+        }
         let aliases = isKeyword ? nil : mapping?.valueAliases[item.field.lowercased()]
         for v in item.values {
             guard let n = lowerValue(v, kind: kind, cased: cased, flags: flags, transforms: transforms, slot: slotIndex, mapping: mapping, item: item) else {
@@ -357,12 +380,6 @@ struct Builder {
                 return nil
             }
             return predicate(slot, .cidr(c))
-        case .fieldref:
-            guard slot != Predicate.keywordSlot else {
-                error("rule.invalid-value", "'fieldref' needs a field", at: v.location)
-                return nil
-            }
-            return predicate(slot, .fieldRef(slot: self.slot(source(for: v.text, mapping)), cased: cased))
         case .neq:
             let b = Array(v.text.utf8)
             return predicate(slot, .notEquals(cased ? b : Bytes.fold(b), cased: cased))

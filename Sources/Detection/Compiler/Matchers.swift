@@ -27,7 +27,8 @@ public enum ValueTest: Sendable, Hashable {
     case exists(Bool)
     case isNull
     case notEquals([UInt8], cased: Bool)
-    case fieldRef(slot: Int, cased: Bool)
+    /// This field's value against another field's (`|fieldref`, with `contains`/`startswith`/`endswith`).
+    case fieldRef(slot: Int, cased: Bool, match: FieldRefMatch)
 
     var cost: Int {
         switch self {
@@ -58,7 +59,7 @@ public enum ValueTest: Sendable, Hashable {
         case .exists(let b): return "exists \(b)"
         case .isNull: return "is null or missing"
         case .notEquals(let b, let cased): return "neq \(t(b))\(c(cased))"
-        case .fieldRef(let slot, let cased): return "equals field slot #\(slot)\(c(cased))"
+        case .fieldRef(let slot, let cased, let match): return "\(match.rawValue) field slot #\(slot)\(c(cased))"
         }
     }
 }
@@ -171,4 +172,9 @@ enum Bytes {
         }
         return true
     }
+}
+
+/// How `|fieldref` compares a field's value with the other field's.
+public enum FieldRefMatch: String, Sendable, Hashable {
+    case equals, contains, startswith, endswith
 }

@@ -162,7 +162,7 @@ public final class CompiledRuleSet: Sendable {
         var used = Set<Int>()
         func collect(_ n: MatchNode) {
             switch n {
-            case .predicate(let i): used.insert(predicates[i].slot); if case .fieldRef(let s, _) = predicates[i].test { used.insert(s) }
+            case .predicate(let i): used.insert(predicates[i].slot); if case .fieldRef(let s, _, _) = predicates[i].test { used.insert(s) }
             case .and(let xs), .or(let xs): xs.forEach(collect)
             case .not(let x): collect(x)
             case .constant: break

@@ -357,9 +357,20 @@ final class Scratch {
         case .notEquals(let b, let cased):
             guard !vals.isEmpty else { return false }
             return !vals.contains { (cased ? $0.raw : $0.folded) == b }
-        case .fieldRef(let other, let cased):
+        case .fieldRef(let other, let cased, let match):
             let ov = values(other)
-            for a in vals { for b in ov where (cased ? a.raw == b.raw : a.folded == b.folded) { return true } }
+            for a in vals {
+                let x = cased ? a.raw : a.folded
+                for b in ov {
+                    let y = cased ? b.raw : b.folded
+                    switch match {
+                    case .equals: if x == y { return true }
+                    case .contains: if Bytes.contains(x, y) { return true }
+                    case .startswith: if Bytes.hasPrefix(x, y) { return true }
+                    case .endswith: if Bytes.hasSuffix(x, y) { return true }
+                    }
+                }
+            }
             return false
         case .equals(let b, let cased):
             for v in vals where (cased ? v.raw : v.folded) == b { return true }
