@@ -77,6 +77,9 @@ import Testing
         expectAt(head + "  s: {a: b}\n  condition: s | count() > 4\n", "rule.unsupported-feature", 6, 16)
         let corr = "title: c\nid: c1\ncorrelation:\n  type: event_count\n  rules: [x1]\n  group-by: [a]\n  timespan: 1h\n  condition: {gte: 3}\n"
         expectAt(corr, "correlation.unknown-rule", 5, 11)   // correlations run now (issue 4): the base rule x1 is missing
+        // pySigma's extended temporal form (an expression over rules, no `rules:`) is named as such.
+        let extended = "title: c\nid: c2\ncorrelation:\n  type: temporal\n  group-by: [a]\n  timespan: 1h\n  condition: x1 and not x2\n"
+        expectAt(extended, "rule.unsupported-feature", 7, 14)
     }
 
     @Test func modifierCombinationAndValues() {

@@ -532,6 +532,11 @@ struct DocumentParser {
                     error("rule.invalid-value", "'correlation.rules' entries must be rule ids or names, found \(i.kindName)", i)
                 }
             }
+        } else if let c = node["condition"], c.scalar != nil {
+            // pySigma's extended temporal form: a boolean expression over rule names, no `rules`.
+            diagnostics.append(Diagnostic(.error, code: "rule.unsupported-feature",
+                "a correlation condition written as an expression over rules ('\(c.scalar!)', a pySigma extension) is not supported: list the rules in 'rules' (temporal: all of them, or 'condition: {gte: n}')",
+                at: c.location(file)))
         } else {
             error("rule.missing-key", "missing required key 'rules' in 'correlation'", node)
         }
