@@ -85,6 +85,20 @@ import Testing
         #expect(T.matches("selection:\n  \(item)", ev) == expected, "\(item)")
     }
 
+    /// A YAML number equals the same number in the record (a JSON number, or a plain decimal
+    /// string), and text that spells it; not text that only parses as it.
+    @Test(arguments: [
+        ("0", "0", true), ("0", "\"0\"", true), ("0", "0.0", true), ("0", "\"-0\"", true),
+        ("0", "\" 0\"", false), ("0", "\"+0\"", false), ("0", "\"0x0\"", false), ("0", "\"0e0\"", false),
+        ("0", "\".0\"", false), ("0", "\"00\"", false),
+        ("50126", "50126", true), ("50126", "\"50126\"", true), ("50126", "5.0126e4", true),
+        ("50126", "\"050126\"", false), ("1.5", "\"1.5\"", true), ("1.5", "\"1.50\"", true),
+    ])
+    func numberEquality(_ rule: String, _ recordValue: String, _ expected: Bool) {
+        let e = T.event(#"{"operationName":"x","properties":{"code":\#(recordValue)}}"#)
+        #expect(T.matches("selection:\n  properties.code: \(rule)", e) == expected, "\(rule) vs \(recordValue)")
+    }
+
     @Test func base64offsetVariants() {
         // pySigma's three offsets for 'administrator'.
         let v = ValueEncodings.base64Offsets(Array("administrator".utf8)).map { String(decoding: $0, as: UTF8.self) }

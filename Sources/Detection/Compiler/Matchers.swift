@@ -83,6 +83,23 @@ public indirect enum MatchNode: Sendable {
 // MARK: - Byte helpers used by compiler and engine
 
 enum Bytes {
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?`: how a number is written as text, without sign, spaces,
+    /// exponent, hex or leading zeros.
+    static func isPlainDecimal(_ b: [UInt8]) -> Bool {
+        var i = 0
+        if i < b.count, b[i] == UInt8(ascii: "-") { i += 1 }
+        let intStart = i
+        while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
+        let intDigits = i - intStart
+        guard intDigits > 0, intDigits == 1 || b[intStart] != 0x30 else { return false }
+        if i == b.count { return true }
+        guard b[i] == UInt8(ascii: ".") else { return false }
+        i += 1
+        let fracStart = i
+        while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
+        return i == b.count && i > fracStart
+    }
+
     /// Lower-cases ASCII; when non-ASCII bytes are present, full Unicode lower-casing.
     static func fold(_ b: [UInt8]) -> [UInt8] {
         var ascii = true

@@ -149,6 +149,8 @@ struct FieldScalar {
     var raw: [UInt8]
     var folded: [UInt8]
     var number: Double?
+    /// A JSON number in the record (not a string that reads as one).
+    var isJSONNumber = false
 }
 
 /// Per-engine scratch: memo of predicate results and extracted fields, valid for one event.
@@ -242,7 +244,9 @@ final class Scratch {
         } else {
             return nil
         }
-        return FieldScalar(raw: raw, folded: Bytes.fold(raw), number: v.number)
+        let type = v.json?.type
+        return FieldScalar(raw: raw, folded: Bytes.fold(raw), number: v.number,
+                           isJSONNumber: type == .int || type == .uint || type == .double)
     }
 
     func values(_ slot: Int) -> [FieldScalar] {
@@ -388,7 +392,9 @@ final class Scratch {
             for v in vals where Bytes.wildcard(cased ? v.raw : v.folded, toks) { return true }
             return false
         case .numberEquals(let d, let text):
-            for v in vals where v.number == d || v.folded == text { return true }
+            // Text equal, or the same number written as a JSON number or a plain decimal string
+            // ("42", "-1.5"): not " 0", "+0", "0x0", "0e0" or "050126", which text backends miss too.
+            for v in vals where v.folded == text || (v.number == d && (v.isJSONNumber || Bytes.isPlainDecimal(v.raw))) { return true }
             return false
         case .compare(let op, let d):
             for v in vals {
