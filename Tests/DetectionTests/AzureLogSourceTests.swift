@@ -200,6 +200,14 @@ import Testing
             properties.message: Device Code
         condition: selection
     ---
+    title: Not Device Code In Words
+    id: t-si-not-devicecode-words
+    logsource: {product: azure, service: signinlogs}
+    detection:
+        selection:
+            properties.message|neq: Device Code
+        condition: selection
+    ---
     title: Interactive Sign-In
     id: t-si-interactive
     logsource: {product: azure, service: signinlogs}
@@ -263,7 +271,7 @@ import Testing
             record["isInteractive"] = nil
             record.merge(extra) { $1 }
             let e = try Self.event(record)
-            #expect(e.shape == .graph && e.category == category, "\(extra)")
+            #expect(e.shape == .graph && e.category == category && e.operationName == "Sign-in activity", "\(extra)")
         }
         #expect(try Self.event(Self.signIn(.export, success: true)).category == "SignInLogs")
     }

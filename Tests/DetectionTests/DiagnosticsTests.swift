@@ -87,6 +87,7 @@ import Testing
         expectAt(head + "  s:\n    a|i: x\n  condition: s\n", "rule.modifier-combination", 6, 7)
         expectAt(head + "  s:\n    a|fieldref|re: x\n  condition: s\n", "rule.modifier-combination", 6, 7)
         expectAt(head + "  s:\n    a|fieldref|base64: x\n  condition: s\n", "rule.modifier-combination", 6, 16)
+        expectAt(head + "  s:\n    a|fieldref: null\n  condition: s\n", "rule.invalid-value", 6, 17)
         expectAt(head + "  s:\n    a|gt: ten\n  condition: s\n", "rule.invalid-value", 6, 11)
         expectAt(head + "  s:\n    a|exists: maybe\n  condition: s\n", "rule.invalid-value", 6, 15)
         expectAt("title: t\nid: a\nlevel: severe\nlogsource: {product: azure}\ndetection:\n  s: {a: b}\n  condition: s\n", "rule.invalid-value", 3, 8)

@@ -304,6 +304,10 @@ struct Builder {
             }
             let match = FieldRefMatch(rawValue: kind.rawValue) ?? .equals
             for v in item.values {
+                guard v.kind != .null else {
+                    error("rule.invalid-value", "null cannot be used with 'fieldref': it names a field", at: v.location)
+                    continue
+                }
                 nodes.append(predicate(slotIndex, .fieldRef(slot: slot(source(for: v.text, mapping)), cased: cased, match: match)))
             }
             if nodes.isEmpty { return .constant(false) }
@@ -314,8 +318,10 @@ struct Builder {
             guard let n = lowerValue(v, kind: kind, cased: cased, flags: flags, transforms: transforms, slot: slotIndex, mapping: mapping, item: item) else {
                 continue
             }
-            // The field map's other spellings of this value (`value_aliases`), for the string kinds.
-            guard let spellings = aliases?[v.text.lowercased()], v.kind == .string, [.equals, .contains, .startswith, .endswith].contains(kind) else {
+            // The field map's other spellings of this value (`value_aliases`), for the string kinds:
+            // any spelling matches; under `neq`, none may (the nodes of `neq` are all required).
+            guard let spellings = aliases?[v.text.lowercased()], v.kind == .string,
+                  [.equals, .contains, .startswith, .endswith, .neq].contains(kind) else {
                 nodes.append(n)
                 continue
             }
@@ -327,7 +333,7 @@ struct Builder {
                     alternatives.append(a)
                 }
             }
-            nodes.append(.or(alternatives))
+            if kind == .neq { nodes += alternatives } else { nodes.append(.or(alternatives)) }
         }
         if nodes.isEmpty { return .constant(false) }
         if kind == .neq { return .and(nodes) }

@@ -434,12 +434,14 @@ public struct OperationAssembler {
 
     // MARK: ids and bodies
 
+    private static let propertiesKeys = ["properties", "properties_d"]
+
     /// `properties.<name>` of a record: in the export's `properties`, or a Log Analytics row's
     /// `Properties_d` / `Properties`, whose cells hold JSON text in a CSV export (an empty or
     /// body-less `Properties` cell does not hide `Properties_d`).
     static func body(_ event: Event, _ name: String) -> JSONValue? {
         let root = event.record.root
-        for key in ["properties", "properties_d"] {
+        for key in propertiesKeys {
             guard var props = root[key] else { continue }
             if props.type == .string {
                 guard let inner = props.innerJSON else { continue }

@@ -40,13 +40,14 @@ enum ActivityFields {
             ip = IdentityKey.table.withScan(http) { $0.text(.clientIpAddress) }
         }
         e.callerIP = FieldText.address(ip)
-        if let identity = r[.identity], identity.type == .object {
+        // `identity` as an object, or as JSON text of one (read the same); else, or when it names
+        // nobody, the REST shape's `claims` / a Log Analytics row's `Claims`.
+        var identified = false
+        if let identity = FieldText.object(r[.identity]) {
             fillIdentity(&e, identity)
-        } else if let identity = FieldText.object(r[.identity]) {
-            fillTableIdentity(&e, identity)   // JSON text: claims nested or flat, as a table's Identity
-        } else if let claims = claimsObject(r, decodingText: la) {
-            fillClaims(&e, claims)
+            identified = e.callerObjectId != nil || e.callerAppId != nil
         }
+        if !identified, let claims = claimsObject(r, decodingText: la) { fillClaims(&e, claims) }
         // REST lists filtered with `$select` may drop resourceId; the event id starts with it.
         if e.resource == nil, e.shape == .activityREST, let id = r.text(.id) {
             e.resource = FieldText.resource(prefix(of: id, before: "/events/"))
@@ -106,8 +107,11 @@ enum ActivityFields {
         if e.alertId == nil { e.alertId = e.correlationId }
     }
 
+    /// `body` over `properties`, else a Log Analytics row's `Properties_d` (either may be JSON text
+    /// in a CSV export, or an empty cell).
     static func properties<R>(_ r: Scanned<RootKey>, _ body: (Scanned<PropertyKey>) -> R?) -> R? {
-        guard let p = r[.properties] ?? r[.propertiesD], p.type == .object else { return nil }
+        if let p = FieldText.object(r[.properties]), let found = PropertyKey.table.withScan(p, body) { return found }
+        guard let p = FieldText.object(r[.propertiesD]) else { return nil }
         return PropertyKey.table.withScan(p, body)
     }
 
@@ -148,9 +152,13 @@ enum ActivityFields {
             }
             if e.callerIP == nil { e.callerIP = FieldText.address(t.text(.ipaddrClaim)) }
             if let identity = t[.identity] { fillTableIdentity(&e, identity) }
-            if e.caller == nil { e.caller = t.text(.userPrincipalName) }
-            if e.callerObjectId == nil { e.callerObjectId = t.text(.userId) }
-            if e.callerIP == nil { e.callerIP = FieldText.address(t.text(.ipAddress)) }
+            if isRiskTable(r) {
+                // AADUserRiskEvents, AADRiskyUsers, …: the user at risk and the address. (Other
+                // tables use these column names for other things: OfficeActivity's UserId is a UPN.)
+                if e.caller == nil { e.caller = t.text(.userPrincipalName) }
+                if e.callerObjectId == nil { e.callerObjectId = t.text(.userId) }
+                if e.callerIP == nil { e.callerIP = FieldText.address(t.text(.ipAddress)) }
+            }
             if e.caller == nil { e.caller = e.callerObjectId ?? e.callerAppId }
         }
     }
@@ -248,10 +256,17 @@ enum ActivityFields {
     /// A resource-specific Log Analytics table without a `Category` column stands for the export's
     /// category where the two names differ (resource-logs.md): rules name the category.
     static func categoryOfTable(_ table: String) -> String {
-        switch table.lowercased() {
-        case "azkvauditlogs": return "AuditEvent"
-        case "azkvpolicyevaluationdetailslogs": return "AzurePolicyEvaluationDetails"
-        default: return table
+        var table = table
+        return table.withUTF8 { b in
+            if FieldText.equalFolded(b, "azkvauditlogs") { return "AuditEvent" }
+            if FieldText.equalFolded(b, "azkvpolicyevaluationdetailslogs") { return "AzurePolicyEvaluationDetails" }
+            return String(decoding: b, as: UTF8.self)
         }
+    }
+
+    /// An Entra ID Protection table: `AADUserRiskEvents`, `AADRiskyUsers`, `AADServicePrincipalRiskEvents`, ….
+    static func isRiskTable(_ r: Scanned<RootKey>) -> Bool {
+        guard let type = r[.type], type.type == .string else { return false }
+        return type.withStringBytes { FieldText.hasPrefixFolded($0, "aad") && FieldText.containsFolded($0, "risk") }
     }
 }

@@ -39,7 +39,14 @@ enum EntraFields {
         e.callerObjectId = s.text(.userId) ?? s.text(.servicePrincipalId)
         e.callerAppId = s.text(.appId)
         if e.callerIP == nil { e.callerIP = FieldText.address(s.text(.ipAddress)) }
-        if e.category == nil, e.shape == .graph { e.category = graphSignInCategory(s) }
+        if e.shape == .graph {
+            // A Graph signIn has neither: the export's and the tables' values, which rules name.
+            if e.category == nil { e.category = graphSignInCategory(s) }
+            if e.operationName == nil {
+                e.operationName = "Sign-in activity"
+                e.operation = "sign-in activity"
+            }
+        }
     }
 
     /// A Graph `signIn` has no category: the one its Log Analytics table and export carry, from
@@ -71,7 +78,7 @@ enum EntraFields {
         // the user at risk and the address; directory audits name neither at this level.
         if e.caller == nil { e.caller = s.text(.initiatingUserOrApp) ?? s.text(.userPrincipalName) ?? displayIdentity(root) }
         if e.callerObjectId == nil { e.callerObjectId = s.text(.userId) }
-        if e.callerIP == nil { e.callerIP = FieldText.address(s.text(.initiatingIpAddress) ?? s.text(.ipAddress)) }
+        if e.callerIP == nil { e.callerIP = FieldText.address(s.text(.initiatingIpAddress)) ?? FieldText.address(s.text(.ipAddress)) }
     }
 
     /// `initiatedBy.user{userPrincipalName,id,ipAddress}` or `initiatedBy.app{appId,servicePrincipalName…}`.

@@ -168,7 +168,9 @@ enum FieldText {
     static func isNullWord(_ text: String) -> Bool {
         switch text.utf8.count {
         case 0: return true
-        case 4, 6: return text.lowercased() == "null" || text.lowercased() == "<null>"
+        case 4, 6:
+            var text = text
+            return text.withUTF8 { equalFolded($0, "null") || equalFolded($0, "<null>") }
         default: return false
         }
     }

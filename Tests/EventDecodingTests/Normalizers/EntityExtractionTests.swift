@@ -46,9 +46,16 @@ import Testing
         let aml = try NormalizerTestSupport.event(#"""
         {"time":"2025-03-04T10:00:04Z","resourceId":"/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/MLW",
          "category":"DataSetChangeEvent","operationName":"Microsoft.MachineLearningServices/workspaces/datasets/registered/write",
-         "resultType":"Succeeded","identity":"{\"upn\":\"carol@contoso.example\",\"oid\":\"oid-2\"}","properties":{"AmlDatasetName":"ds1"}}
+         "resultType":"Succeeded","identity":"{\"claims\":{\"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn\":\"carol@contoso.example\",\"http://schemas.microsoft.com/identity/claims/objectidentifier\":\"oid-2\"}}","properties":{"AmlDatasetName":"ds1"}}
         """#)
         #expect(aml.caller == "carol@contoso.example" && aml.callerObjectId == "oid-2")
+        // An identity that names nobody does not hide the REST shape's / a row's own claims.
+        let both = try NormalizerTestSupport.event(#"""
+        {"TimeGenerated":"2025-03-04T10:00:04Z","Type":"AzureActivity","OperationNameValue":"MICROSOFT.STORAGE/STORAGEACCOUNTS/LISTKEYS/ACTION",
+         "CategoryValue":"Administrative","ActivityStatusValue":"Success","Identity":"{\"type\":\"SystemAssigned\"}",
+         "Claims":"{\"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn\":\"dave@contoso.example\",\"ipaddr\":\"198.51.100.8\"}"}
+        """#)
+        #expect(both.caller == "dave@contoso.example")
         let signIn = try NormalizerTestSupport.event(#"""
         {"time":"2025-03-04T10:27:00Z","resourceId":"/tenants/t1/providers/Microsoft.aadiam","operationName":"Sign-in activity",
          "category":"SignInLogs","resultType":"0","callerIpAddress":"203.0.113.9","identity":"Bob",
@@ -76,6 +83,19 @@ import Testing
          "operationName":"Read","category":"Audit","properties":{}}
         """#)
         #expect(resource.kind == .resourceLog)
+    }
+
+    /// An AzureActivity `Security` row read from a CSV export: `Properties` as JSON text, or an
+    /// empty `Properties` cell beside `Properties_d`, still gives the alert's severity and title.
+    @Test func securityRowsReadTheirPropertiesInEveryCell() throws {
+        let props = #"{\"severity\":\"High\",\"alertDisplayName\":\"Suspicious key listing\"}"#
+        for cells in [#""Properties":"\#(props)""#, #""Properties":"","Properties_d":\#(props.replacingOccurrences(of: "\\\"", with: "\""))"#] {
+            let e = try NormalizerTestSupport.event(#"""
+            {"TimeGenerated":"2025-03-04T10:00:04Z","Type":"AzureActivity","CategoryValue":"Security","OperationNameValue":"MICROSOFT.SECURITY/LOCATIONS/ALERTS/ACTIVATE/ACTION",
+             "ActivityStatusValue":"Succeeded",\#(cells)}
+            """#)
+            #expect(e.kind == .defenderAlert && e.severity == .high && e.title == "Suspicious key listing", "\(cells)")
+        }
     }
 
     @Test func servicePrincipalCallerIsAnApplicationNotAnAccount() throws {
