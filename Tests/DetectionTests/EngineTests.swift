@@ -231,13 +231,21 @@ import Testing
         #expect(results[2].detail?.contains("expected no match") == true)
     }
 
-    /// An alert's description is the first non-empty line of the rule's, trimmed.
-    @Test func alertDescriptionsAreTheFirstNonEmptyLine() {
-        #expect(Engine.firstLine("Detects a thing.\nMore detail.\n") == "Detects a thing.")
-        #expect(Engine.firstLine("\n\n  \tIndented first line \t\nsecond") == "Indented first line")
-        #expect(Engine.firstLine("Windows line\r\nnext") == "Windows line")
-        #expect(Engine.firstLine("one line, no newline") == "one line, no newline")
-        #expect(Engine.firstLine("Ünïcode — first\nsecond") == "Ünïcode — first")
-        #expect(Engine.firstLine("") == "")
+    /// An alert's description is the rule's first paragraph on one line, then what the event says
+    /// happened: a YAML block description wraps its sentences across lines.
+    @Test func alertDescriptionsAreTheFirstParagraphAndTheEvent() {
+        #expect(Engine.firstParagraph("A role assignment grants Owner to\n  a foreign principal.\n\nMore detail.\n")
+                == "A role assignment grants Owner to a foreign principal.")
+        #expect(Engine.firstParagraph("\n\n  \tIndented first line \t\nsecond") == "Indented first line second")
+        #expect(Engine.firstParagraph("Windows line\r\nnext") == "Windows line next")
+        #expect(Engine.firstParagraph("Ünïcode — first") == "Ünïcode — first")
+        #expect(Engine.firstParagraph("") == "")
+        var e = T.event(#"{"operationName":"x"}"#, operation: "MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/SECURITYRULES/WRITE",
+                        caller: "mallory@contoso.example", ip: "203.0.113.45", result: "Succeeded")
+        e.resource = ResourceID(raw: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg1")
+        #expect(Engine.alertDescription("An NSG rule allows RDP.", e)
+                == "An NSG rule allows RDP. Event: MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/SECURITYRULES/WRITE by mallory@contoso.example "
+                + "on /subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg1 from 203.0.113.45 (Succeeded).")
+        #expect(Engine.alertDescription(nil, T.event("{}")) == nil)
     }
 }

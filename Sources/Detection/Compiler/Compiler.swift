@@ -23,6 +23,8 @@ public struct CompiledRule: Sendable {
     public var location: SourceLocation
     public var logsource: String
     public var filters: [String]
+    /// The description's first paragraph on one line, what its alerts start with (worked out once).
+    public var summary: String?
 }
 
 public enum Compiler {
@@ -186,7 +188,8 @@ struct Builder {
         rules.append(CompiledRule(id: r.key, title: r.title, description: r.description, severity: r.severity, tactics: tactics,
                                   techniques: techniques, entities: entities, groupBy: r.vigil.groupBy, groupByAll: r.vigil.groupMatchAll,
                                   baselineControls: baseline, kinds: kinds, operations: requiredOperations(root).map { $0.sorted() },
-                                  root: root, location: r.id?.location ?? r.location, logsource: r.logsource.description, filters: filterNames))
+                                  root: root, location: r.id?.location ?? r.location, logsource: r.logsource.description, filters: filterNames,
+                                  summary: r.description.map(Engine.firstParagraph)))
     }
 
     mutating func lower(_ e: ConditionExpr, selections: [SigmaSelection], mapping: FieldMap.LogSourceMapping?) -> MatchNode {

@@ -412,7 +412,7 @@ public final class Correlator {
         if c.type != .temporalOrdered { what += " (\(c.condition.summary))" }
         var description = "\(c.type.rawValue): \(what) within \(c.timespanText)"
         if !keyText.isEmpty { description += " for \(keyText)" }
-        if let d = c.description { description += ". " + Engine.firstLine(d) }
+        if let d = c.description { description += ". " + Engine.firstParagraph(d) }
         return Alert(id: Alert.makeId(ruleId: c.id, eventIds: ids), ruleId: c.id, ruleTitle: c.title, severity: c.severity,
                      tactics: c.tactics, techniques: c.techniques, entities: group.entities, time: EventTime(nanoseconds: lastEntry.time),
                      position: lastEntry.position, description: description, eventIds: ids,

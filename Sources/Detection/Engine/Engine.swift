@@ -110,27 +110,36 @@ public struct Engine: Detector {
         let ids = [event.idString]
         return Alert(id: Alert.makeId(ruleId: r.id, eventIds: ids), ruleId: r.id, ruleTitle: r.title, severity: r.severity,
                      tactics: r.tactics, techniques: r.techniques, entities: entities, time: event.time ?? EventTime(nanoseconds: 0),
-                     position: event.position, description: r.description.map(Engine.firstLine), eventIds: ids,
+                     position: event.position, description: Engine.alertDescription(r.summary, event), eventIds: ids,
                      evidence: [event.record.root.jsonText], groupBy: r.groupBy, groupByAll: r.groupByAll,
                      baselineControls: r.baselineControls)
     }
 
-    /// The first non-empty line of `s`, without surrounding spaces and tabs (and a line's "\r").
-    /// Runs once per alert: it scans bytes up to that line only (splitting every line of a long
-    /// description into Characters cost 150k instructions an alert).
-    static func firstLine(_ s: String) -> String {
-        var s = s
-        return s.withUTF8 { b -> String in
-            let newline = UInt8(ascii: "\n")
-            var start = 0
-            while start < b.count, b[start] == newline { start += 1 }
-            var end = start
-            while end < b.count, b[end] != newline { end += 1 }
-            if end < b.count, end > start, b[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-            while start < end, b[start] == UInt8(ascii: " ") || b[start] == UInt8(ascii: "\t") { start += 1 }
-            while end > start, b[end - 1] == UInt8(ascii: " ") || b[end - 1] == UInt8(ascii: "\t") { end -= 1 }
-            return String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
+    /// A Sigma alert's description: the rule's first paragraph, then what the event says happened
+    /// (operation, caller, resource, address), so the alert reads on its own.
+    static func alertDescription(_ summary: String?, _ event: Event) -> String? {
+        var facts: [String] = []
+        if let op = event.operationName { facts.append(op) }
+        if let caller = event.caller { facts.append("by " + caller) }
+        if let resource = event.resource?.raw { facts.append("on " + resource) }
+        if let ip = event.callerIP { facts.append("from " + ip) }
+        if let result = event.result { facts.append("(\(result))") }
+        let summary = summary ?? ""
+        if facts.isEmpty { return summary.isEmpty ? nil : summary }
+        let what = "Event: " + facts.joined(separator: " ") + "."
+        return summary.isEmpty ? what : summary + " " + what
+    }
+
+    /// The first paragraph of `s` (up to a blank line), its lines trimmed and joined with spaces:
+    /// YAML block descriptions wrap sentences across lines.
+    static func firstParagraph(_ s: String) -> String {
+        var lines: [Substring] = []
+        for line in s.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+            let t = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            if t.isEmpty { if lines.isEmpty { continue } else { break } }
+            lines.append(Substring(t))
         }
+        return lines.joined(separator: " ")
     }
 }
 
