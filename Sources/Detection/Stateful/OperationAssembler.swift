@@ -536,8 +536,11 @@ extension OperationAssembler.Open {
     // What the document holds under `requestBody`, `responseBody` and `identity` (before decoding,
     // `copyBody`), for `document()` and `values(at:)` alike.
 
-    /// The Start record's request body.
-    private var requestBody: JSONValue? { start.flatMap { OperationAssembler.body($0, "requestbody") } }
+    /// The Start record's request body, else an Accept's (activity-log.md: "on the Start/Accept record").
+    private var requestBody: JSONValue? {
+        start.flatMap { OperationAssembler.body($0, "requestbody") }
+            ?? (latestPhase == .accepted || final != nil ? OperationAssembler.body(latest, "requestbody") : nil)
+    }
 
     /// The final record's response body, else an Accept's.
     private var responseBody: JSONValue? {

@@ -188,6 +188,26 @@ import Testing
         #expect(out[0].text(at: "requestBody.properties.computeType") == "ComputeInstance")
     }
 
+    /// The request body may come on the Accept record (activity-log.md: "on the Start/Accept record").
+    @Test func requestBodyOnTheAcceptRecord() throws {
+        var a = OperationAssembler()
+        let out = Self.run([Self.record("Start", minute: 0, line: 1),
+                            Self.record("Accept", minute: 1, request: Self.request, line: 2),
+                            Self.record("Success", minute: 5, response: Self.response, line: 3)], &a)
+        try #require(out.count == 1)
+        #expect(out[0].text(at: "requestBody.properties.computeType") == "ComputeInstance")
+        #expect(!out[0].recordIsBuilt)
+        #expect(out[0].text(at: "requestBody.properties.computeType") == JSONPathLookup.values(
+            at: "requestBody.properties.computeType", in: out[0].record.root).first.map { FieldValue.json($0).text ?? "" })
+        // A Start with its own body keeps it.
+        var b = OperationAssembler()
+        let other = #"{"properties":{"computeType":"AmlCompute"}}"#
+        let both = Self.run([Self.record("Start", minute: 0, request: other, line: 1),
+                             Self.record("Accept", minute: 1, request: Self.request, line: 2),
+                             Self.record("Success", minute: 5, line: 3)], &b)
+        #expect(both.first?.text(at: "requestBody.properties.computeType") == "AmlCompute")
+    }
+
     @Test func startThenFailure() throws {
         var a = OperationAssembler()
         let out = Self.run([Self.record("Start", minute: 0, request: Self.request, line: 1),
