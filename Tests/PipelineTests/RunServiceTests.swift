@@ -93,6 +93,21 @@ import Testing
                      "vigil_state_evictions_total{kind=\"events_released_early\"} 0", "vigil_state_evictions_total{kind=\"operations_forgotten\"} 0"] {
             #expect(body.contains(name), "missing \(name)")
         }
+        // A record far behind the watermark is counted late.
+        func late(_ page: String?) -> Int? {
+            page?.split(separator: "\n").first { $0.hasPrefix("vigil_late_events_total ") }
+                .flatMap { Int($0.split(separator: " ").last ?? "") }
+        }
+        let lateBefore = try #require(late(body))
+        // (A compute delete: the mass-deletion correlation wants it, so it would enter a window.)
+        let old = #"{"time":"2001-01-01T00:00:00Z","resourceId":"/SUBSCRIPTIONS/S1/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/W1/COMPUTES/C1","#
+            + #""operationName":"MICROSOFT.MACHINELEARNINGSERVICES/WORKSPACES/COMPUTES/DELETE","category":"Administrative","resultType":"Success","#
+            + #""correlationId":"old-1","caller":"mallory@contoso.example"}"#
+        try RunFixture.append([old], to: "\(dir)/tree/\(files[0].relative)")
+        #expect(RunFixture.waitUntil(20) { metrics.eventsIn("exports") >= lines + 1 })
+        usleep(1_200_000)
+        let lateAfter = late(RunFixture.httpGet(port: server.port, path: "/metrics")?.1)
+        #expect(lateAfter.map { $0 > lateBefore } == true, "late events: \(lateBefore) → \(lateAfter.map(String.init) ?? "nil")")
         #expect(RunFixture.httpGet(port: server.port, path: "/healthz")?.0 == 200)
         #expect(RunFixture.httpGet(port: server.port, path: "/nope")?.0 == 404)
         #expect(run.finish())

@@ -22,6 +22,7 @@ public final class RunMetrics: Sendable {
         var lastCommitUnix: Double = 0
         /// What the state bounds have cost so far (`StatefulStages.Evictions`).
         var stateEvictions = StatefulStages.Evictions()
+        var lateEvents = 0
     }
     private let state = Mutex(State())
 
@@ -78,6 +79,9 @@ public final class RunMetrics: Sendable {
         family("vigil_state_evictions_total", "counter",
                "What the stateful bounds let go, by kind (docs/configuration.md lists the kinds and their caps).",
                s.stateEvictions.all.map { ([("kind", $0.kind.rawValue)], String($0.count)) })
+        family("vigil_late_events_total", "counter",
+               "Events behind the event-time watermark: they met the stateless rules only, no window, assembly or baseline.",
+               [([], String(s.lateEvents))])
         family("vigil_outbox_depth", "gauge", "Outbox rows waiting per sink.", s.outboxDepth.keys.sorted().map { ([("sink", $0)], String(s.outboxDepth[$0]!)) })
         family("vigil_delivered_total", "counter", "Outbox rows accepted per sink.", s.delivered.keys.sorted().map { ([("sink", $0)], String(s.delivered[$0]!)) })
         family("vigil_delivery_errors_total", "counter", "Failed delivery attempts per sink.", s.deliveryErrors.keys.sorted().map { ([("sink", $0)], String(s.deliveryErrors[$0]!)) })

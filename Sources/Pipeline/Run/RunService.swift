@@ -267,7 +267,11 @@ public final class RunService {
         for s in sources { s.updateMetrics(metrics) }
         // The shared stage and the scale-out stages some sources run (the stateful rules live there).
         let evictions = sources.reduce(detection.stage.evictions) { $0 + $1.evictions }
-        metrics.update { $0.stateEvictions = evictions }
+        let late = sources.reduce(detection.stage.lateEvents) { $0 + $1.lateEvents }
+        metrics.update { m in
+            m.stateEvictions = evictions
+            m.lateEvents = late
+        }
         if let status = try? database.outboxStatus() {
             metrics.update { m in for s in status { m.outboxDepth[s.sink] = s.depth } }
         }

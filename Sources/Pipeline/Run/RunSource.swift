@@ -27,6 +27,8 @@ protocol RunSource: AnyObject {
     var baselineSaveWanted: Bool { get }
     /// What the state bounds of the detection this source runs itself have let go.
     var evictions: StatefulStages.Evictions { get }
+    /// Events the detection this source runs itself found behind its watermark.
+    var lateEvents: Int { get }
 }
 
 extension RunSource {
@@ -34,6 +36,7 @@ extension RunSource {
     var learnsBaselines: Bool { false }
     var baselineSaveWanted: Bool { false }
     var evictions: StatefulStages.Evictions { StatefulStages.Evictions() }
+    var lateEvents: Int { 0 }
 }
 
 /// What one poll round read.

@@ -123,6 +123,7 @@ final class StatelessRepublishSource: RunSource {
     var learnsBaselines: Bool { detection.learnsBaselines }
     var baselineSaveWanted: Bool { detection.baselineSaveWanted }
     var evictions: StatefulStages.Evictions { detection.stage.evictions }
+    var lateEvents: Int { detection.stage.lateEvents }
 
     func close() throws {
         try? republisher.flush()
@@ -198,4 +199,5 @@ final class KeyedStatefulSource: KafkaRunSource {
     var learnsBaselines: Bool { ([identity] + groups).contains(where: \.learnsBaselines) }
     var baselineSaveWanted: Bool { ([identity] + groups).contains(where: \.baselineSaveWanted) }
     var evictions: StatefulStages.Evictions { groups.reduce(identity.stage.evictions) { $0 + $1.stage.evictions } }
+    var lateEvents: Int { groups.reduce(identity.stage.lateEvents) { $0 + $1.stage.lateEvents } }
 }
