@@ -17,7 +17,7 @@ struct BaselineCommand: ParsableCommand {
             abstract: "Learn baselines from historical logs, raising no alerts.",
             discussion: "Reads files and directories in every format replay reads (JSON lines, {\"records\":[…]} envelopes, arrays, CSV, gzip, storage-export trees), merged by event time, takes each Activity Log operation once (its first record) and records what each identity did where. History already learned is skipped; history older than what a baseline learned is learned. It refuses to start while `vigil run`, `tail` or `replay` uses the same state database: they hold baselines in memory, and their next save would overwrite what this learns.")
         @OptionGroup var state: StateDatabaseOptions
-        @Option(help: ArgumentHelp("Folder of anomaly rules.", valueName: "dir"))
+        @Option(help: ArgumentHelp("Folder of anomaly rules, searched with its subfolders (a whole pack will do).", valueName: "dir"))
         var rules: String = "detections/anomaly"
         @Option(help: "Allowed lateness in seconds for reordering.")
         var lateness: Int64 = 900
@@ -95,11 +95,16 @@ struct BaselineCommand: ParsableCommand {
     }
 }
 
+/// The anomaly rules in `folder` and its subfolders (so `detections` finds `detections/anomaly`);
+/// the other rules there are skipped. None at all is an error: learning would learn nothing.
 func loadAnomalyRules(folder: String) throws -> [AnomalyRule] {
     let fm = FileManager.default
-    guard let names = try? fm.contentsOfDirectory(atPath: folder) else {
+    var isDirectory: ObjCBool = false
+    guard fm.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue,
+          let walk = fm.enumerator(atPath: folder) else {
         throw ValidationError("no rule folder at \(folder) (pass --rules DIR)")
     }
+    let names = walk.compactMap { $0 as? String }
     var rules: [AnomalyRule] = []
     var errors = 0
     for name in names.sorted() where name.hasSuffix(".yml") || name.hasSuffix(".yaml") {
@@ -112,5 +117,8 @@ func loadAnomalyRules(folder: String) throws -> [AnomalyRule] {
         rules += result.rules
     }
     guard errors == 0 else { throw ValidationError("\(errors) error(s) in the anomaly rules") }
+    guard !rules.isEmpty else {
+        throw ValidationError("no anomaly rules under \(folder) (rules with 'vigil_rule: anomaly'; the pack's are in detections/anomaly)")
+    }
     return rules
 }

@@ -73,6 +73,26 @@ import Testing
         #expect((Self.workspaceProfile(profilesAgain)?["events"] as? Int) == 3, "\(profilesAgain)")
     }
 
+    /// `--rules` may name the whole pack: its anomaly rules are found in their subfolder; a folder
+    /// without any is refused (learning would learn nothing).
+    @Test(.enabled(if: VigilBinary.exists, VigilBinary.skipReason))
+    func learnFindsTheAnomalyRulesOfAPackAndRefusesAFolderWithout() throws {
+        let folder = TemporaryFolder(prefix: "vigil-baseline"), dir = folder.url
+        defer { withExtendedLifetime(folder) {} }
+        let input = dir.appendingPathComponent("history.jsonl")
+        try (Self.record(day: 0, corr: "c0ffee00-0000-4000-8000-0000000000c1", result: "Success", caller: "alice@contoso.example",
+                         ip: "203.0.113.10") + "\n").write(to: input, atomically: true, encoding: .utf8)
+        let state = dir.appendingPathComponent("state.db").path
+        let pack = PackageRoot.url.appendingPathComponent("detections").path
+        let learn = try VigilBinary.run(["baseline", "learn", "--state", state, "--rules", pack, input.path])
+        #expect(learn.status == 0, "\(learn.stderr)")
+        #expect(!learn.stdout.contains("learned from 0 event×baseline updates"), "\(learn.stdout)")
+        let none = try VigilBinary.run(["baseline", "learn", "--state", state, "--rules",
+                                        PackageRoot.url.appendingPathComponent("detections/network").path, input.path])
+        #expect(none.status != 0)
+        #expect(none.stderr.contains("no anomaly rules under"), "\(none.stderr)")
+    }
+
     /// Priming after the fact: baselines a later period started (a live run, say) still learn the
     /// history older than what they learned when it is read afterwards, once; the period they
     /// learned is skipped, and the whole read again changes nothing.
