@@ -51,6 +51,23 @@ struct AzureCredentialTests {
         }
     }
 
+    /// A token endpoint (or a proxy before it) that echoes the rejected secret in its error body:
+    /// the error Vigil logs and stores says "[redacted]" in its place.
+    @Test func anEchoedSecretIsRedactedFromTheError() throws {
+        let server = try LocalAzureServer(["--echo-secrets"])
+        let secret = "CLIENTSECRET~q+9/zyx"
+        let credential = try AzureCredentialConfiguration(kind: .clientSecret, tenantId: LocalAzureServer.tenant, clientId: LocalAzureServer.clientId,
+                                                          clientSecret: Secret(secret), authorityHost: server.baseURL)
+            .makeCredential(environment: [:], http: server.http)
+        do {
+            _ = try credential.token(for: AzureScope.monitor)
+            Issue.record("expected invalid_client")
+        } catch {
+            #expect(error.reason.contains("Received: client_secret=[redacted]"), "\(error.reason)")
+            #expect(!error.reason.contains(secret) && !error.reason.contains(FormEncoding.percentEncode(secret)))
+        }
+    }
+
     @Test func workloadIdentityReadsTheFederatedTokenFile() throws {
         let assertion = "eyJhbGciOiJSUzI1NiJ9.federated.assertion"
         let server = try LocalAzureServer(["--assertion", assertion])

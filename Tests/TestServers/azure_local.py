@@ -271,7 +271,9 @@ class Handler(BaseHTTPRequestHandler):
         if "client_secret" in form:
             secret_ok = hmac.compare_digest(form["client_secret"], CONFIG["client_secret"])
             if not secret_ok:
-                return fail(401, "invalid_client", 7000215, "Invalid client secret provided.")
+                # --echo-secrets: a proxy or mock in front of Entra that echoes the request in its error.
+                echoed = (" Received: client_secret=%s" % form["client_secret"]) if CONFIG.get("echo_secrets") else ""
+                return fail(401, "invalid_client", 7000215, "Invalid client secret provided." + echoed)
         elif "client_assertion" in form:
             if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
                 return fail(400, "invalid_request", 50027, "Invalid client_assertion_type.")
@@ -645,13 +647,14 @@ def main():
     ap.add_argument("--client-secret", default="local-test-secret")
     ap.add_argument("--assertion", help="expected client_assertion (workload identity)")
     ap.add_argument("--token-lifetime", type=int, default=3600)
+    ap.add_argument("--echo-secrets", action="store_true", help="echo a rejected client secret in the error body")
     ap.add_argument("--dcr", default=os.path.join(here, "..", "..", "deploy", "dcr", "vigil-dcr.json"))
     ap.add_argument("--dcr-id", default="dcr-0123456789abcdef0123456789abcdef")
     ap.add_argument("--webhook-secret")
     a = ap.parse_args()
     CONFIG.update({"tenant": a.tenant, "client_id": a.client_id, "client_secret": a.client_secret, "assertion": a.assertion,
                    "token_lifetime": a.token_lifetime, "dcr_id": a.dcr_id, "streams": load_streams(a.dcr),
-                   "webhook_secret": a.webhook_secret})
+                   "webhook_secret": a.webhook_secret, "echo_secrets": a.echo_secrets})
     reset_state()
 
     httpd = HTTPServer((a.host, a.http_port), Handler)

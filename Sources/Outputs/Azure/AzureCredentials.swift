@@ -26,23 +26,26 @@ struct EntraClientCredentialFetcher: TokenFetcher {
 
     func fetch(scope: String, client: HTTPClient) throws(AuthError) -> AccessToken {
         var form: [(String, String)] = [("grant_type", "client_credentials"), ("client_id", clientId), ("scope", scope)]
+        var sent: [String] = []
         switch proof {
         case .secret(let secret):
             form.append(("client_secret", secret.value))
+            sent.append(secret.value)
         case .assertionFile(let path):
             guard let assertion = readTextFile(path)?.trimmedASCII, !assertion.isEmpty else {
                 throw AuthError(isRetriable: true, reason: "federated token file \(path) is missing or empty")
             }
             form.append(("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"))
             form.append(("client_assertion", assertion))
+            sent.append(assertion)
         }
         let request = HTTPRequest(method: "POST", url: endpoint, headers: [
             ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json"),
         ], body: FormEncoding.form(form))
         let now = wallClockSeconds()
         let response: HTTPResponse
-        do { response = try client.send(request) } catch { throw TokenResponse.transport(error, endpoint: endpoint) }
-        return try TokenResponse.parse(response, endpoint: endpoint, now: now)
+        do { response = try client.send(request) } catch { throw TokenResponse.transport(error, endpoint: endpoint).redacting(sent) }
+        do { return try TokenResponse.parse(response, endpoint: endpoint, now: now) } catch { throw error.redacting(sent) }
     }
 }
 

@@ -39,6 +39,18 @@ public struct AuthError: Error, Sendable, CustomStringConvertible {
         self.reason = reason
     }
     public var description: String { reason }
+
+    /// This error with every occurrence of `secrets` (as sent: plain and form-encoded) replaced: a
+    /// token endpoint, or a proxy in front of it, may echo the request in its error body.
+    func redacting(_ secrets: [String]) -> AuthError {
+        var text = reason
+        for secret in secrets where secret.count >= 4 {
+            for spelling in [secret, FormEncoding.percentEncode(secret)] {
+                text = text.replacingOccurrences(of: spelling, with: "[redacted]")
+            }
+        }
+        return AuthError(isRetriable: isRetriable, reason: text)
+    }
 }
 
 /// Gives bearer tokens for a scope such as `https://monitor.azure.com/.default`.
