@@ -34,38 +34,35 @@ struct AzureCredentialTests {
         #expect(try server.list("token_requests").count == 3)
     }
 
-    @Test func wrongSecretFailsWithoutLeakingIt() throws {
-        let server = try LocalAzureServer()
-        let secret = "s3cr3t-that-must-not-leak"
+    /// The error of a token request with a wrong `secret`.
+    static func rejection(of secret: String, by server: LocalAzureServer) throws -> AuthError? {
         let credential = try AzureCredentialConfiguration(kind: .clientSecret, tenantId: LocalAzureServer.tenant, clientId: LocalAzureServer.clientId,
                                                           clientSecret: Secret(secret), authorityHost: server.baseURL)
             .makeCredential(environment: [:], http: server.http)
         do {
             _ = try credential.token(for: AzureScope.monitor)
-            Issue.record("expected invalid_client")
+            return nil
         } catch {
-            #expect(!error.isRetriable)
-            #expect(error.reason.contains("invalid_client"))
-            #expect(error.reason.contains("AADSTS7000215"))
-            #expect(!error.reason.contains(secret))
+            return error
         }
+    }
+
+    @Test func wrongSecretFailsWithoutLeakingIt() throws {
+        let secret = "s3cr3t-that-must-not-leak"
+        let error = try #require(try Self.rejection(of: secret, by: LocalAzureServer()), "expected invalid_client")
+        #expect(!error.isRetriable)
+        #expect(error.reason.contains("invalid_client"))
+        #expect(error.reason.contains("AADSTS7000215"))
+        #expect(!error.reason.contains(secret))
     }
 
     /// A token endpoint (or a proxy before it) that echoes the rejected secret in its error body:
     /// the error Vigil logs and stores says "[redacted]" in its place.
     @Test func anEchoedSecretIsRedactedFromTheError() throws {
-        let server = try LocalAzureServer(["--echo-secrets"])
         let secret = "CLIENTSECRET~q+9/zyx"
-        let credential = try AzureCredentialConfiguration(kind: .clientSecret, tenantId: LocalAzureServer.tenant, clientId: LocalAzureServer.clientId,
-                                                          clientSecret: Secret(secret), authorityHost: server.baseURL)
-            .makeCredential(environment: [:], http: server.http)
-        do {
-            _ = try credential.token(for: AzureScope.monitor)
-            Issue.record("expected invalid_client")
-        } catch {
-            #expect(error.reason.contains("Received: client_secret=[redacted]"), "\(error.reason)")
-            #expect(!error.reason.contains(secret) && !error.reason.contains(FormEncoding.percentEncode(secret)))
-        }
+        let error = try #require(try Self.rejection(of: secret, by: LocalAzureServer(["--echo-secrets"])), "expected invalid_client")
+        #expect(error.reason.contains("Received: client_secret=[redacted]"), "\(error.reason)")
+        #expect(!error.reason.contains(secret) && !error.reason.contains(FormEncoding.percentEncode(secret)))
     }
 
     @Test func workloadIdentityReadsTheFederatedTokenFile() throws {
