@@ -411,8 +411,7 @@ struct DecodeSession<C: EventConsumer> {
             }
             if let responses = root["responses"], responses.type == .object,
                !responses.members.contains(where: { $0.value["body"] != nil }) {
-                let at = basePosition.map { SourceLocation(file: $0.description, offset: buffer.offset(of: start)) }
-                    ?? SourceLocation(file: name, line: line, offset: buffer.offset(of: start))
+                let at = problemLocation(line: line, offset: buffer.offset(of: start))
                 consumer.diagnostic(Diagnostic(.note, code: InputCode.noRecord,
                     "a REST API example whose responses carry no body (\(responses.members.map(\.key).joined(separator: ", "))): it holds no record", at: at))
                 return true
@@ -593,14 +592,24 @@ struct DecodeSession<C: EventConsumer> {
     }
 
     private func location(_ p: SourcePosition) -> SourceLocation {
-        if basePosition != nil { return SourceLocation(file: p.description) }
+        if basePosition != nil, p.partition != nil || p.line == nil { return SourceLocation(file: p.description) }
         return SourceLocation(file: p.source, line: p.line, offset: p.offset)
     }
 
+    /// Where a problem at `line`/`offset` of the bytes being read is. A tailed line (a base
+    /// position with a file line) is located in its file, as a replay of the file locates it; a
+    /// message (Event Hubs) by its partition and offset, with the offset inside the message.
+    func problemLocation(line: Int?, offset: Int64?) -> SourceLocation {
+        guard let base = basePosition else { return SourceLocation(file: name, line: line, offset: offset) }
+        if base.partition == nil, let baseLine = base.line {
+            return SourceLocation(file: base.source, line: baseLine + max(0, (line ?? 1) - 1),
+                                  offset: base.offset.map { $0 + (offset ?? 0) } ?? offset)
+        }
+        return SourceLocation(file: base.description, offset: offset)
+    }
+
     mutating func report(_ code: String, _ message: String, line: Int?, offset: Int64?) {
-        let loc = basePosition.map { SourceLocation(file: $0.description, offset: offset) }
-            ?? SourceLocation(file: name, line: line, offset: offset)
-        report(Diagnostic(.error, code: code, message, at: loc))
+        report(Diagnostic(.error, code: code, message, at: problemLocation(line: line, offset: offset)))
     }
 
     mutating func report(_ d: Diagnostic) {
