@@ -34,11 +34,21 @@ public struct OperationAssembler {
         public var maxOpenOperations: Int
         /// Most closed operations remembered (to absorb their stragglers).
         public var maxClosedRemembered: Int
+        /// How long, in event time, an operation emitted `Incomplete` at its timeout waits for its
+        /// final record, and how many wait at most: a long-running operation (a compute or a
+        /// managed network taking 20 minutes) is then emitted again, completed, when it comes.
+        /// Its records stay held meanwhile (`drainDoneRecords`), so `vigil run` re-reads them after
+        /// a restart and a completion is not lost to it.
+        public var completionSeconds: Int64
+        public var maxAwaitingCompletion: Int
 
-        public init(timeoutSeconds: Int64 = 900, maxOpenOperations: Int = 100_000, maxClosedRemembered: Int = 100_000) {
+        public init(timeoutSeconds: Int64 = 900, maxOpenOperations: Int = 100_000, maxClosedRemembered: Int = 100_000,
+                    completionSeconds: Int64 = 3 * 3600, maxAwaitingCompletion: Int = 10_000) {
             self.timeoutSeconds = timeoutSeconds
             self.maxOpenOperations = max(1, maxOpenOperations)
             self.maxClosedRemembered = max(0, maxClosedRemembered)
+            self.completionSeconds = max(0, completionSeconds)
+            self.maxAwaitingCompletion = max(0, maxAwaitingCompletion)
         }
     }
 
@@ -52,6 +62,10 @@ public struct OperationAssembler {
         /// Closed operations forgotten at `maxClosedRemembered`, before their timeout: a straggler
         /// of one is assembled as a new operation.
         public var closedForgotten = 0
+        /// Operations emitted `Incomplete` at their timeout, then again when their final record came.
+        public var completedLate = 0
+        /// Incomplete operations that stopped waiting for their final record at `maxAwaitingCompletion`.
+        public var awaitingForgotten = 0
         public var open = 0
         public var maxOpen = 0
     }
@@ -198,6 +212,10 @@ public struct OperationAssembler {
     private var openOrder = FIFOQueue<Open>()
     /// Closed operations with their last record's time, in the order they closed.
     private var closedOrder = FIFOQueue<(key: Key, time: Int64)>()
+    /// Operations emitted `Incomplete` that may still complete (`Configuration.completionSeconds`),
+    /// by key, and in the order they were emitted (with the clock then).
+    private var awaiting: [Key: Open] = [:]
+    private var awaitingOrder = FIFOQueue<(key: Key, open: Open, since: Int64)>()
     private var clock: Int64 = .min
     /// Final records seen without a Start, held until the clock passes their time.
     private var pendingFinals: [Open] = []
@@ -254,6 +272,13 @@ public struct OperationAssembler {
         stats.recordsSeen += 1
         let key = Key(correlationId: life.correlationId, operation: life.operation)
         let time = event.time?.nanoseconds ?? clock
+        if phase.isFinal, let waiting = awaiting[key] {
+            if case .open? = slots[key] {} else {
+                awaiting[key] = nil
+                out.append(complete(waiting, with: event, phase: phase, time: time))
+                return true
+            }
+        }
         switch slots[key] {
         case .closed?:
             stats.absorbedAfterClose += 1
@@ -307,6 +332,11 @@ public struct OperationAssembler {
         for o in still.sorted(by: { ($0.firstTime, $0.first.id) < ($1.firstTime, $1.first.id) }) { out.append(emit(o, incomplete: true)) }
         pendingFinals.removeAll()
         openOrder.removeAll()
+        // End of input: nothing completes any more.
+        while let w = awaitingOrder.popFirst() {
+            if awaiting[w.key] === w.open { release(w.open) }
+        }
+        awaiting.removeAll()
         return out
     }
 
@@ -341,6 +371,64 @@ public struct OperationAssembler {
             if !o.emitted { out.append(emit(o, incomplete: true)) }
         }
         forgetClosed(through: limit)
+        let waitLimit = clock &- configuration.completionSeconds &* 1_000_000_000
+        while let w = awaitingOrder.first, w.since <= waitLimit {
+            awaitingOrder.popFirst()
+            if awaiting[w.key] === w.open {
+                awaiting[w.key] = nil
+                release(w.open)
+            }
+        }
+    }
+
+    /// An operation emitted `Incomplete` at its timeout, waiting for its final record (`awaiting`);
+    /// false when none may wait.
+    private mutating func awaitCompletion(_ o: Open) -> Bool {
+        // A timeout of 0 emits every operation at its first record, by choice: none waits.
+        guard configuration.timeoutSeconds > 0, configuration.maxAwaitingCompletion > 0, configuration.completionSeconds > 0 else {
+            return false
+        }
+        if let older = awaiting[o.key] { release(older) }   // the same key opened again: the older stops waiting
+        awaiting[o.key] = o
+        awaitingOrder.append((o.key, o, clock))
+        while awaiting.count > configuration.maxAwaitingCompletion, let w = awaitingOrder.popFirst() {
+            if awaiting[w.key] === w.open {
+                awaiting[w.key] = nil
+                release(w.open)
+                stats.awaitingForgotten += 1
+            }
+        }
+        return true
+    }
+
+    /// The assembler is done with the records of `o`: `drainDoneRecords` hands them back.
+    private mutating func release(_ o: Open) {
+        doneRecords.append(o.firstId)
+        doneRecords += o.moreIds
+    }
+
+    /// The operation `waiting` stood for, emitted again now that its final record came: a new
+    /// event (its id covers the final record too), built from copies of its records, since the
+    /// event emitted `Incomplete` reads `waiting` when its record is built.
+    private mutating func complete(_ waiting: Open, with final: Event, phase: Phase, time: Int64) -> Event {
+        let o = Open(key: waiting.key, first: waiting.first, latestPhase: waiting.latestPhase, time: waiting.firstTime)
+        o.start = waiting.start
+        o.latest = waiting.latest
+        o.lastTime = max(waiting.lastTime, time)
+        o.moreIds = waiting.moreIds + [final.id]
+        apply(phase, final, to: o)
+        o.emitted = true
+        release(o)
+        // Closed again, so the records that still follow are absorbed.
+        if slots[o.key] == nil, configuration.maxClosedRemembered > 0 {
+            slots[o.key] = .closed(o.lastTime)
+            closedCount += 1
+            closedOrder.append((o.key, o.lastTime))
+        }
+        stats.recordsAssembled += 1
+        stats.emittedComplete += 1
+        stats.completedLate += 1
+        return Self.assemble(o)
     }
 
     /// Forgets the closed operations, oldest closed first, whose last record is at or before `limit`.
@@ -382,12 +470,16 @@ public struct OperationAssembler {
     private mutating func emit(_ o: Open, incomplete: Bool) -> Event {
         precondition(!o.emitted, "operation emitted twice")
         o.emitted = true
-        doneRecords.append(o.firstId)
-        doneRecords += o.moreIds
         openCount -= 1
         stats.open = openCount
         stats.recordsAssembled += o.recordCount
-        if o.final != nil { stats.emittedComplete += 1 } else { stats.emittedIncomplete += 1 }
+        if o.final != nil {
+            stats.emittedComplete += 1
+            release(o)
+        } else {
+            stats.emittedIncomplete += 1
+            if !awaitCompletion(o) { release(o) }
+        }
         if configuration.maxClosedRemembered > 0 {
             slots[o.key] = .closed(o.lastTime)
             closedCount += 1

@@ -370,9 +370,8 @@ import Testing
         #expect(a.stats.closedForgotten == 1)
     }
 
-    /// A record at the very instant its operation times out starts a new operation: the operation
-    /// emitted Incomplete then, whose last record is past the timeout too, is not remembered as
-    /// closed (a record 1 ns later is not absorbed either).
+    /// A final record at the very instant its operation times out is not absorbed: the operation,
+    /// emitted Incomplete then, is emitted again, completed by it.
     @Test func aRecordAtTheInstantItsOperationTimesOutIsNotAbsorbed() {
         func record(_ result: String, _ time: EventTime, line: Int) -> Event {
             Fixture.activity(time: time, operation: Self.op, result: result, correlationId: "c-1", caller: "alice@contoso.example",
@@ -381,8 +380,56 @@ import Testing
         var a = OperationAssembler(configuration: .init(timeoutSeconds: 600))
         _ = a.process(record("Start", Fixture.at(day: 0, hour: 9), line: 1))
         let out = a.process(record("Success", Fixture.at(day: 0, hour: 9, minute: 10), line: 2))
-        #expect(out.count == 1 && a.stats.emittedIncomplete == 1)
+        #expect(out.map(\.result) == ["Incomplete", "Succeeded"] && a.stats.emittedIncomplete == 1 && a.stats.completedLate == 1)
         #expect(a.stats.absorbedAfterClose == 0)
-        #expect(a.finish().count == 1)
+        #expect(a.finish().isEmpty)
+    }
+
+    /// A long-running operation (a compute taking 20 minutes) is emitted Incomplete at its timeout,
+    /// then again, completed, when its Success comes: with the Start's request body, the Success's
+    /// response, every record, and an id of its own. Only the first final record completes it; one
+    /// past `completionSeconds`, or past `maxAwaitingCompletion` newer ones, starts afresh.
+    @Test func aLongRunningOperationIsCompletedAfterItsTimeout() throws {
+        var a = OperationAssembler(configuration: .init(timeoutSeconds: 900))
+        var out = Self.run([Self.record("Start", minute: 0, request: Self.request, line: 1),
+                            Self.record("Accept", minute: 1, line: 2),
+                            Self.record("Start", minute: 16, corr: "other", line: 3)], &a)   // moves event time past the timeout
+        #expect(out.map(\.result) == ["Incomplete"])
+        out = Self.run([Self.record("Success", minute: 20, response: Self.response, line: 4),
+                        Self.record("Success", minute: 21, line: 5)], &a)
+        try #require(out.count == 1)
+        let done = out[0]
+        #expect(done.result == "Succeeded" && done.text(at: "records") == "3")
+        #expect(done.text(at: "requestBody.properties.computeType") == "ComputeInstance")
+        #expect(done.text(at: "responseBody.properties.provisioningState") == "Succeeded")
+        #expect(a.stats.completedLate == 1 && a.stats.absorbedAfterClose == 1)
+        var ids = Set<UInt64>()
+        a.drainDoneRecords { ids.insert($0) }
+        #expect(ids.count == 4, "every record of the operation, the late Successes included, is handed back")
+
+        // Past the completion window, a Success is an operation of its own (no request body).
+        var b = OperationAssembler(configuration: .init(timeoutSeconds: 900, completionSeconds: 600))
+        _ = Self.run([Self.record("Start", minute: 0, request: Self.request, line: 1),
+                      Self.record("Start", minute: 16, corr: "other", line: 2),
+                      Self.record("Start", minute: 40, corr: "third", line: 3)], &b)
+        let late = Self.run([Self.record("Success", minute: 41, line: 4)], &b) + b.finish()
+        #expect(b.stats.completedLate == 0)
+        #expect(late.contains { $0.correlationId == "corr-1" && $0.text(at: "requestBody.properties.computeType") == nil })
+
+        // With a timeout of 0 (every operation emitted at its first record, by choice) none waits.
+        var z = OperationAssembler(configuration: .init(timeoutSeconds: 0))
+        let zero = Self.run([Self.record("Start", minute: 0, request: Self.request, line: 1),
+                             Self.record("Success", minute: 20, line: 2)], &z)
+        #expect(zero.map(\.result) == ["Incomplete"] && z.stats.completedLate == 0)
+        #expect(z.finish().map { $0.text(at: "requestBody.properties.computeType") } == [nil], "the Success alone, no body")
+
+        // At most `maxAwaitingCompletion` wait: the older one stops waiting.
+        var c = OperationAssembler(configuration: .init(timeoutSeconds: 900, maxAwaitingCompletion: 1))
+        _ = Self.run([Self.record("Start", minute: 0, request: Self.request, line: 1),
+                      Self.record("Start", minute: 1, corr: "second", request: Self.request, line: 2),
+                      Self.record("Start", minute: 17, corr: "other", line: 3)], &c)
+        #expect(c.stats.emittedIncomplete == 2 && c.stats.awaitingForgotten == 1)
+        let second = Self.run([Self.record("Success", minute: 18, corr: "second", line: 4)], &c)
+        #expect(second.map(\.result) == ["Succeeded"] && c.stats.completedLate == 1)
     }
 }
