@@ -94,3 +94,28 @@ dump(D + "aml_secrets_listed_across_workspaces.tests.yml", "Tests for correlatio
       ("two workspaces", [lk("10:00:00", "MLW-PROD"), lk("10:15:00", "MLW-DEV")]),
       ("three workspaces over more than an hour", [lk("10:00:00", "MLW-PROD"), lk("10:30:00", "MLW-DEV"), lk("11:00:01", "MLW-SANDBOX")]),
       ("three workspaces, three identities", [lk("10:00:00", "MLW-PROD"), lk("10:15:00", "MLW-DEV", caller="a@contoso.example"), lk("10:40:00", "MLW-SANDBOX", caller="b@contoso.example")])])
+
+KV = "/SUBSCRIPTIONS/" + SUB + "/RESOURCEGROUPS/RG-ML-PROD/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV-MLW-PROD"
+def secret_get(t, name, caller="mallory@contoso.example", result="Success", version="0f1e2d3c4b5a69788796a5b4c3d2e1f0"):
+    """A Key Vault AuditEvent export record (identity.claim, singular) of one SecretGet."""
+    return {"time": f"2026-11-21T{t}.0000000Z", "resourceId": KV, "operationName": "SecretGet", "operationVersion": "7.4",
+            "category": "AuditEvent", "resultType": result, "resultSignature": "OK" if result == "Success" else "Forbidden",
+            "durationMs": "12", "callerIpAddress": "203.0.113.77", "correlationId": f"kv-{name}-{t}",
+            "identity": {"claim": {"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": caller,
+                                   "appid": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+                                   "http://schemas.microsoft.com/identity/claims/objectidentifier": "6d766c58-88cc-5b06-80ee-38487bebcd8c"}},
+            "properties": {"id": f"https://kv-mlw-prod.vault.azure.net/secrets/{name}/{version}", "clientInfo": "azsdk-python-keyvault-secrets/4.8.0",
+                           "httpStatusCode": 200 if result == "Success" else 403,
+                           "requestUri": f"https://kv-mlw-prod.vault.azure.net/secrets/{name}/?api-version=7.4",
+                           "isAccessPolicyMatch": True, "tlsVersion": "TLS1.2"}}
+def secrets(start, n, caller="mallory@contoso.example", every=30, result="Success", names=None):
+    return [secret_get(plus(start, i * every), (names or [f"secret-{k:02d}" for k in range(n)])[i], caller, result) for i in range(n)]
+dump(D + "keyvault_mass_secret_reads.tests.yml", "Tests for correlations/keyvault_mass_secret_reads.yml.",
+     [("ten different secrets in five minutes", secrets("10:00:00", 10))],
+     [("nine different secrets", secrets("10:00:00", 9)),
+      ("one secret read thirty times (an application's routine)", secrets("10:00:00", 30, every=10, names=["db-password"] * 30)),
+      ("ten secrets over more than ten minutes", secrets("10:00:00", 10, every=70)),
+      ("ten secrets, two identities", secrets("10:00:00", 5) + secrets("10:00:15", 5, caller="dev1@contoso.example",
+                                                                        names=[f"secret-{k:02d}" for k in range(5, 10)])),
+      ("ten reads refused (403)", secrets("10:00:00", 10, result="Failure"))])
+

@@ -546,7 +546,7 @@ enum C {
         }
         #expect(diags.filter { $0.level == .error }.isEmpty, "\(diags)")
         #expect(results.count >= 20)
-        #expect(Set(results.compactMap(\.ruleId)).count == 4, "four correlations, each with tests")
+        #expect(Set(results.compactMap(\.ruleId)).count == 5, "five correlations, each with tests")
         for r in results where !r.passed { Issue.record("\(r.testCase.name): \(r.detail ?? "")") }
         #expect(results.contains { $0.testCase.sequenceJSON != nil && $0.testCase.expectMatch })
     }
