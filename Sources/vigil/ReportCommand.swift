@@ -35,6 +35,8 @@ struct ReportCommand: ParsableCommand {
         let html = HTMLReport.render(model)
         do {
             try html.write(toFile: out, atomically: true, encoding: .utf8)
+            // Private, as the state database and the alerts file are: the report carries evidence.
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: out)
         } catch {
             throw ValidationError("cannot write \(out): \(error.localizedDescription)")
         }
