@@ -1,9 +1,23 @@
 import FastJSON
 import Foundation
+import TestSupport
 import Testing
 @testable import Ingest
 
 @Suite struct TailSourceTests {
+    /// A line over `maxLineBytes` is dropped and said once, with its code and line, however many
+    /// chunks it spans; the next line is read.
+    @Test func anOverLongLineIsDroppedAndSaidOnce() throws {
+        let f = TailFixture()
+        f.write("a.log", "first\n" + String(repeating: "x", count: 5000) + "\nnext\n")
+        let logs = LogCapture()
+        let source = f.source(logger: logs.logger) { $0.maxLineBytes = 1024; $0.readChunkBytes = 512 }
+        #expect(try collect(source, count: 2).map(\.text) == ["first", "next"])
+        let said = logs.lines.withLock { $0.filter { $0.contains("line longer than max_line_bytes") } }
+        #expect(said.count == 1, "\(said)")
+        #expect(said.first?.contains("input.line-too-long") == true && said.first?.contains("\"line\": 2") == true, "\(said)")
+    }
+
     @Test func growthAndPartialLastLine() throws {
         let f = TailFixture()
         f.write("a.log", "one\ntw")

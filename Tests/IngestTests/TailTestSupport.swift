@@ -1,3 +1,4 @@
+import Logging
 import Foundation
 import Testing
 @testable import Ingest
@@ -26,10 +27,10 @@ final class TailFixture {
     }
 
     func source(_ start: TailConfiguration.StartPosition = .beginning, inotify: Bool = true, paths: [String]? = nil,
-                configure: (inout TailConfiguration) -> Void = { _ in }) -> TailSource {
+                logger: Logger = Logger(label: "vigil.tail"), configure: (inout TailConfiguration) -> Void = { _ in }) -> TailSource {
         var configuration = Self.configuration(start, inotify: inotify)
         configure(&configuration)
-        return TailSource(paths: paths ?? [dir], configuration: configuration, checkpoints: store)
+        return TailSource(paths: paths ?? [dir], configuration: configuration, checkpoints: store, logger: logger)
     }
 
     func path(_ relative: String) -> String { "\(dir)/\(relative)" }

@@ -321,8 +321,12 @@ public final class TailSource: @unchecked Sendable {
             if file.complete { break }
             let pendingBytes = file.buffer.count - file.start
             if pendingBytes > configuration.maxLineBytes {
-                logger.warning("line longer than max_line_bytes dropped", metadata: [
-                    "file": "\(file.path)", "offset": "\(file.offset)"])
+                // Once per line: the rest of it is discarded chunk by chunk until its newline.
+                if !file.discarding {
+                    logger.warning("line longer than max_line_bytes dropped", metadata: [
+                        "code": "\(InputCode.lineTooLong)", "file": "\(file.path)", "line": "\(file.lineNumber + 1)",
+                        "offset": "\(file.offset)"])
+                }
                 file.offset += Int64(pendingBytes)
                 file.buffer = []
                 file.start = 0
