@@ -38,7 +38,8 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: Data(SummaryRenderer.json(s).utf8)) as? [String: Any])
         let bounds = try #require(object["state_evictions"] as? [String: Int])
         #expect(bounds == ["events_released_early": 3, "operations_forced_out": 0, "closed_operations_forgotten": 0, "correlation_groups_dropped": 0,
-                           "correlation_events_dropped": 0, "baselines_written_back": 40, "operations_forgotten": 0])
+                           "correlation_events_dropped": 0, "baselines_written_back": 40, "operations_forgotten": 0,
+                           "operations_stopped_waiting": 0])
     }
 
     @Test func jsonCarriesThePeaks() throws {

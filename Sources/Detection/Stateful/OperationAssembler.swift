@@ -180,14 +180,14 @@ public struct OperationAssembler {
         var moreIds: [UInt64] = []
         var emitted = false
 
-        init(key: Key, first: Event, latestPhase: Phase, time: Int64) {
+        init(key: Key, first: Event, latestPhase: Phase, time: Int64, firstId: UInt64? = nil) {
             self.key = key
             self.first = first
             self.latest = first
             self.latestPhase = latestPhase
             firstTime = time
             lastTime = time
-            firstId = first.id
+            self.firstId = firstId ?? first.id
         }
 
         var recordCount: Int { 1 + moreIds.count }
@@ -215,7 +215,10 @@ public struct OperationAssembler {
     /// Operations emitted `Incomplete` that may still complete (`Configuration.completionSeconds`),
     /// by key, and in the order they were emitted (with the clock then).
     private var awaiting: [Key: Open] = [:]
-    private var awaitingOrder = FIFOQueue<(key: Key, open: Open, since: Int64)>()
+    /// `since`: the event time the wait is measured from (the operation's last record), so when it
+    /// stops waiting does not depend on how the watermark moved. Identities only: an entry must not
+    /// keep a completed or replaced operation's records alive.
+    private var awaitingOrder = FIFOQueue<(key: Key, open: ObjectIdentifier, since: Int64)>()
     private var clock: Int64 = .min
     /// Final records seen without a Start, held until the clock passes their time.
     private var pendingFinals: [Open] = []
@@ -272,10 +275,16 @@ public struct OperationAssembler {
         stats.recordsSeen += 1
         let key = Key(correlationId: life.correlationId, operation: life.operation)
         let time = event.time?.nanoseconds ?? clock
-        if phase.isFinal, let waiting = awaiting[key] {
-            if case .open? = slots[key] {} else {
+        if let waiting = awaiting[key] {
+            if case .open? = slots[key] {} else if phase.isFinal {
                 awaiting[key] = nil
                 out.append(complete(waiting, with: event, phase: phase, time: time))
+                return true
+            } else {
+                // An Accept while the operation waits: a straggler of it, not a new operation
+                // (which would lose the Start's request body when the final record completes it).
+                stats.absorbedAfterClose += 1
+                doneRecords.append(event.id)
                 return true
             }
         }
@@ -333,10 +342,9 @@ public struct OperationAssembler {
         pendingFinals.removeAll()
         openOrder.removeAll()
         // End of input: nothing completes any more.
-        while let w = awaitingOrder.popFirst() {
-            if awaiting[w.key] === w.open { release(w.open) }
-        }
+        for o in awaiting.values { release(o) }
         awaiting.removeAll()
+        awaitingOrder.removeAll()
         return out
     }
 
@@ -374,9 +382,9 @@ public struct OperationAssembler {
         let waitLimit = clock &- configuration.completionSeconds &* 1_000_000_000
         while let w = awaitingOrder.first, w.since <= waitLimit {
             awaitingOrder.popFirst()
-            if awaiting[w.key] === w.open {
+            if let o = awaiting[w.key], ObjectIdentifier(o) == w.open {
                 awaiting[w.key] = nil
-                release(w.open)
+                release(o)
             }
         }
     }
@@ -390,11 +398,11 @@ public struct OperationAssembler {
         }
         if let older = awaiting[o.key] { release(older) }   // the same key opened again: the older stops waiting
         awaiting[o.key] = o
-        awaitingOrder.append((o.key, o, clock))
+        awaitingOrder.append((o.key, ObjectIdentifier(o), o.lastTime))
         while awaiting.count > configuration.maxAwaitingCompletion, let w = awaitingOrder.popFirst() {
-            if awaiting[w.key] === w.open {
+            if let waiting = awaiting[w.key], ObjectIdentifier(waiting) == w.open {
                 awaiting[w.key] = nil
-                release(w.open)
+                release(waiting)
                 stats.awaitingForgotten += 1
             }
         }
@@ -411,7 +419,8 @@ public struct OperationAssembler {
     /// event (its id covers the final record too), built from copies of its records, since the
     /// event emitted `Incomplete` reads `waiting` when its record is built.
     private mutating func complete(_ waiting: Open, with final: Event, phase: Phase, time: Int64) -> Event {
-        let o = Open(key: waiting.key, first: waiting.first, latestPhase: waiting.latestPhase, time: waiting.firstTime)
+        let o = Open(key: waiting.key, first: waiting.first, latestPhase: waiting.latestPhase, time: waiting.firstTime,
+                     firstId: waiting.firstId)
         o.start = waiting.start
         o.latest = waiting.latest
         o.lastTime = max(waiting.lastTime, time)
@@ -419,11 +428,15 @@ public struct OperationAssembler {
         apply(phase, final, to: o)
         o.emitted = true
         release(o)
-        // Closed again, so the records that still follow are absorbed.
-        if slots[o.key] == nil, configuration.maxClosedRemembered > 0 {
+        // Closed again, as of its final record, so the records that still follow are absorbed.
+        if configuration.maxClosedRemembered > 0 {
+            if slots[o.key] == nil { closedCount += 1 }
             slots[o.key] = .closed(o.lastTime)
-            closedCount += 1
             closedOrder.append((o.key, o.lastTime))
+            if closedCount > configuration.maxClosedRemembered {
+                while let c = closedOrder.popFirst(), !forgetClosed(c.key, lastTime: c.time) {}
+                stats.closedForgotten += 1
+            }
         }
         stats.recordsAssembled += 1
         stats.emittedComplete += 1

@@ -369,6 +369,9 @@ public struct StatefulStages {
             /// Operations `OperationOnce` forgot at its cap while still heard from: a later record
             /// of one counts as a new operation.
             case operationsForgotten = "operations_forgotten"
+            /// Operations emitted `Incomplete` that stopped waiting for their final record at the
+            /// assembler's cap (`maxAwaitingCompletion`), before `completionSeconds`.
+            case operationsStoppedWaiting = "operations_stopped_waiting"
 
             fileprivate var index: Int { Kind.allCases.firstIndex(of: self)! }
         }
@@ -398,6 +401,7 @@ public struct StatefulStages {
         e[.eventsReleasedEarly] = buffer.stats.evicted
         e[.operationsForcedOut] = assembler.stats.evicted
         e[.closedOperationsForgotten] = assembler.stats.closedForgotten
+        e[.operationsStoppedWaiting] = assembler.stats.awaitingForgotten
         let correlations = engine?.correlationStats ?? CorrelationStats()
         e[.correlationGroupsDropped] = correlations.evictedGroups
         e[.correlationEventsDropped] = correlations.droppedEvents

@@ -62,6 +62,7 @@ public enum SummaryRenderer {
         case .correlationEventsDropped: return "events dropped from full correlation groups"
         case .baselinesWrittenBack: return "baselines written back to the state store (memory cap; nothing lost)"
         case .operationsForgotten: return "operations forgotten early (the anomaly rules' operation cap)"
+        case .operationsStoppedWaiting: return "incomplete operations that stopped waiting for their final record (cap)"
         }
     }
 

@@ -416,6 +416,30 @@ import Testing
         #expect(b.stats.completedLate == 0)
         #expect(late.contains { $0.correlationId == "corr-1" && $0.text(at: "requestBody.properties.computeType") == nil })
 
+        // How long it waits is measured from its last record in event time, not from how far the
+        // clock (the watermark) had moved when it was emitted: the same records complete it or not
+        // whatever the arrival order.
+        for moved in [15, 28, 160] {
+            for (successAt, completes) in [(170, true), (200, false)] {
+                var d = OperationAssembler(configuration: .init(timeoutSeconds: 900))
+                _ = d.process(Self.record("Start", minute: 0, request: Self.request, line: 1))
+                _ = d.advance(to: Fixture.at(day: 0, hour: 9, minute: moved))
+                let got = d.process(Self.record("Success", minute: successAt, line: 2)) + d.finish()
+                #expect(got.contains { $0.result == "Succeeded" && $0.text(at: "requestBody.properties.computeType") == "ComputeInstance" }
+                        == completes, "clock moved to \(moved)′, Success at \(successAt)′")
+            }
+        }
+        // An Accept while it waits is a straggler of it; the Success still completes it with its body.
+        var e = OperationAssembler(configuration: .init(timeoutSeconds: 900))
+        let accepted = Self.run([Self.record("Start", minute: 0, request: Self.request, line: 1),
+                                 Self.record("Start", minute: 16, corr: "other", line: 2),
+                                 Self.record("Accept", minute: 17, line: 3),
+                                 Self.record("Success", minute: 20, line: 4),
+                                 Self.record("Success", minute: 30, line: 5)], &e)   // a repeat, within the timeout
+        #expect(accepted.filter { $0.correlationId == "corr-1" }.map(\.result) == ["Incomplete", "Succeeded"])
+        #expect(accepted.last { $0.correlationId == "corr-1" }?.text(at: "requestBody.properties.computeType") == "ComputeInstance")
+        #expect(e.stats.absorbedAfterClose == 2)
+
         // With a timeout of 0 (every operation emitted at its first record, by choice) none waits.
         var z = OperationAssembler(configuration: .init(timeoutSeconds: 0))
         let zero = Self.run([Self.record("Start", minute: 0, request: Self.request, line: 1),

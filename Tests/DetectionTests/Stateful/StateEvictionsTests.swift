@@ -34,9 +34,10 @@ import Testing
         #expect(e[.baselinesWrittenBack] >= 3, "\(e)")
         #expect(e[.correlationGroupsDropped] == 0 && e[.correlationEventsDropped] == 0)
         #expect(e.all.map(\.kind.rawValue) == ["events_released_early", "operations_forced_out", "closed_operations_forgotten", "correlation_groups_dropped",
-                                         "correlation_events_dropped", "baselines_written_back", "operations_forgotten"])
+                                         "correlation_events_dropped", "baselines_written_back", "operations_forgotten",
+                                         "operations_stopped_waiting"])
         #expect(e.all.map(\.count) == [e[.eventsReleasedEarly], e[.operationsForcedOut], e[.closedOperationsForgotten], 0, 0,
-                                          e[.baselinesWrittenBack], e[.operationsForgotten]])
+                                          e[.baselinesWrittenBack], e[.operationsForgotten], e[.operationsStoppedWaiting]])
     }
 
     /// Several stages of one run (`vigil run`'s scale-out) are reported as their sum, kind by kind.
@@ -44,8 +45,8 @@ import Testing
         var a = StatefulStages.Evictions(), b = StatefulStages.Evictions()
         a[.eventsReleasedEarly] = 1; a[.baselinesWrittenBack] = 10; a[.closedOperationsForgotten] = 4
         b[.eventsReleasedEarly] = 2; b[.correlationGroupsDropped] = 3; b[.operationsForgotten] = 5
-        b[.operationsForcedOut] = 6; b[.correlationEventsDropped] = 7
-        #expect((a + b).all.map(\.count) == [3, 6, 4, 3, 7, 10, 5])
+        b[.operationsForcedOut] = 6; b[.correlationEventsDropped] = 7; a[.operationsStoppedWaiting] = 8
+        #expect((a + b).all.map(\.count) == [3, 6, 4, 3, 7, 10, 5, 8])
         #expect((a + StatefulStages.Evictions()) == a)
     }
 
