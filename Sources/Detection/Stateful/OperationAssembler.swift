@@ -214,11 +214,12 @@ public struct OperationAssembler {
     private var closedOrder = FIFOQueue<(key: Key, time: Int64)>()
     /// Operations emitted `Incomplete` that may still complete (`Configuration.completionSeconds`),
     /// by key, and in the order they were emitted (with the clock then).
-    private var awaiting: [Key: Open] = [:]
+    private var awaiting: [Key: (open: Open, seq: UInt64)] = [:]
     /// `since`: the event time the wait is measured from (the operation's last record), so when it
-    /// stops waiting does not depend on how the watermark moved. Identities only: an entry must not
-    /// keep a completed or replaced operation's records alive.
-    private var awaitingOrder = FIFOQueue<(key: Key, open: ObjectIdentifier, since: Int64)>()
+    /// stops waiting does not depend on how the watermark moved. Sequence numbers, not the objects:
+    /// an entry must not keep a completed or replaced operation's records alive.
+    private var awaitingOrder = FIFOQueue<(key: Key, seq: UInt64, since: Int64)>()
+    private var awaitingSeq: UInt64 = 0
     private var clock: Int64 = .min
     /// Final records seen without a Start, held until the clock passes their time.
     private var pendingFinals: [Open] = []
@@ -275,7 +276,7 @@ public struct OperationAssembler {
         stats.recordsSeen += 1
         let key = Key(correlationId: life.correlationId, operation: life.operation)
         let time = event.time?.nanoseconds ?? clock
-        if let waiting = awaiting[key] {
+        if let waiting = awaiting[key]?.open {
             if case .open? = slots[key] {} else if phase.isFinal {
                 awaiting[key] = nil
                 out.append(complete(waiting, with: event, phase: phase, time: time))
@@ -342,7 +343,7 @@ public struct OperationAssembler {
         pendingFinals.removeAll()
         openOrder.removeAll()
         // End of input: nothing completes any more.
-        for o in awaiting.values { release(o) }
+        for w in awaiting.values { release(w.open) }
         awaiting.removeAll()
         awaitingOrder.removeAll()
         return out
@@ -382,9 +383,9 @@ public struct OperationAssembler {
         let waitLimit = clock &- configuration.completionSeconds &* 1_000_000_000
         while let w = awaitingOrder.first, w.since <= waitLimit {
             awaitingOrder.popFirst()
-            if let o = awaiting[w.key], ObjectIdentifier(o) == w.open {
+            if let waiting = awaiting[w.key], waiting.seq == w.seq {
                 awaiting[w.key] = nil
-                release(o)
+                release(waiting.open)
             }
         }
     }
@@ -396,13 +397,14 @@ public struct OperationAssembler {
         guard configuration.timeoutSeconds > 0, configuration.maxAwaitingCompletion > 0, configuration.completionSeconds > 0 else {
             return false
         }
-        if let older = awaiting[o.key] { release(older) }   // the same key opened again: the older stops waiting
-        awaiting[o.key] = o
-        awaitingOrder.append((o.key, ObjectIdentifier(o), o.lastTime))
+        if let older = awaiting[o.key] { release(older.open) }   // the same key opened again: the older stops waiting
+        awaitingSeq &+= 1
+        awaiting[o.key] = (o, awaitingSeq)
+        awaitingOrder.append((o.key, awaitingSeq, o.lastTime))
         while awaiting.count > configuration.maxAwaitingCompletion, let w = awaitingOrder.popFirst() {
-            if let waiting = awaiting[w.key], ObjectIdentifier(waiting) == w.open {
+            if let waiting = awaiting[w.key], waiting.seq == w.seq {
                 awaiting[w.key] = nil
-                release(waiting)
+                release(waiting.open)
                 stats.awaitingForgotten += 1
             }
         }
