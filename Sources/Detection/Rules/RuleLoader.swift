@@ -290,9 +290,9 @@ struct DocumentParser {
             // Older SigmaHQ rules carry one; pySigma ignores it too. Refusing would drop a rule that
             // matches single events as written.
             if let tf = timeframe, !aggregationUnreadable {
-                diagnostics.append(Diagnostic(.warning, code: "rule.ignored-timeframe",
-                    "'detection.timeframe' without an aggregation ('| count() by … > n') is ignored: the rule matches single events; for a count over a window write a correlation rule with 'timespan'",
-                    at: tf.key.location(file)))
+                warning("rule.ignored-timeframe",
+                        "'detection.timeframe' without an aggregation ('| count() by … > n') is ignored: the rule matches single events; for a count over a window write a correlation rule with 'timespan'",
+                        tf.key)
             }
             return
         }
@@ -532,11 +532,11 @@ struct DocumentParser {
                     error("rule.invalid-value", "'correlation.rules' entries must be rule ids or names, found \(i.kindName)", i)
                 }
             }
-        } else if let c = node["condition"], c.scalar != nil {
+        } else if let c = node["condition"], let expression = c.scalar {
             // pySigma's extended temporal form: a boolean expression over rule names, no `rules`.
-            diagnostics.append(Diagnostic(.error, code: "rule.unsupported-feature",
-                "a correlation condition written as an expression over rules ('\(c.scalar!)', a pySigma extension) is not supported: list the rules in 'rules' (temporal: all of them, or 'condition: {gte: n}')",
-                at: c.location(file)))
+            error("rule.unsupported-feature",
+                  "a correlation condition written as an expression over rules ('\(expression)', a pySigma extension) is not supported: list the rules in 'rules' (temporal: all of them, or 'condition: {gte: n}')",
+                  c)
         } else {
             error("rule.missing-key", "missing required key 'rules' in 'correlation'", node)
         }
