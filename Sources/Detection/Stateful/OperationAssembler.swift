@@ -213,7 +213,7 @@ public struct OperationAssembler {
     /// Closed operations with their last record's time, in the order they closed.
     private var closedOrder = FIFOQueue<(key: Key, time: Int64)>()
     /// Operations emitted `Incomplete` that may still complete (`Configuration.completionSeconds`),
-    /// by key, and in the order they were emitted (with the clock then).
+    /// by key, and in the order they were emitted.
     private var awaiting: [Key: (open: Open, seq: UInt64)] = [:]
     /// `since`: the event time the wait is measured from (the operation's last record), so when it
     /// stops waiting does not depend on how the watermark moved. Sequence numbers, not the objects:
@@ -383,11 +383,18 @@ public struct OperationAssembler {
         let waitLimit = clock &- configuration.completionSeconds &* 1_000_000_000
         while let w = awaitingOrder.first, w.since <= waitLimit {
             awaitingOrder.popFirst()
-            if let waiting = awaiting[w.key], waiting.seq == w.seq {
-                awaiting[w.key] = nil
-                release(waiting.open)
-            }
+            stopWaiting(w)
         }
+    }
+
+    /// Ends the wait `w` stands for, if its operation is still the one waiting under its key (a
+    /// later one of the key, or its completion, replaced it otherwise); true if it was.
+    @discardableResult
+    private mutating func stopWaiting(_ w: (key: Key, seq: UInt64, since: Int64)) -> Bool {
+        guard let waiting = awaiting[w.key], waiting.seq == w.seq else { return false }
+        awaiting[w.key] = nil
+        release(waiting.open)
+        return true
     }
 
     /// An operation emitted `Incomplete` at its timeout, waiting for its final record (`awaiting`);
@@ -402,11 +409,7 @@ public struct OperationAssembler {
         awaiting[o.key] = (o, awaitingSeq)
         awaitingOrder.append((o.key, awaitingSeq, o.lastTime))
         while awaiting.count > configuration.maxAwaitingCompletion, let w = awaitingOrder.popFirst() {
-            if let waiting = awaiting[w.key], waiting.seq == w.seq {
-                awaiting[w.key] = nil
-                release(waiting.open)
-                stats.awaitingForgotten += 1
-            }
+            if stopWaiting(w) { stats.awaitingForgotten += 1 }
         }
         return true
     }
@@ -431,15 +434,7 @@ public struct OperationAssembler {
         o.emitted = true
         release(o)
         // Closed again, as of its final record, so the records that still follow are absorbed.
-        if configuration.maxClosedRemembered > 0 {
-            if slots[o.key] == nil { closedCount += 1 }
-            slots[o.key] = .closed(o.lastTime)
-            closedOrder.append((o.key, o.lastTime))
-            if closedCount > configuration.maxClosedRemembered {
-                while let c = closedOrder.popFirst(), !forgetClosed(c.key, lastTime: c.time) {}
-                stats.closedForgotten += 1
-            }
-        }
+        close(o.key, lastTime: o.lastTime)
         stats.recordsAssembled += 1
         stats.emittedComplete += 1
         stats.completedLate += 1
@@ -495,19 +490,25 @@ public struct OperationAssembler {
             stats.emittedIncomplete += 1
             if !awaitCompletion(o) { release(o) }
         }
-        if configuration.maxClosedRemembered > 0 {
-            slots[o.key] = .closed(o.lastTime)
-            closedCount += 1
-            closedOrder.append((o.key, o.lastTime))
-            if closedCount > configuration.maxClosedRemembered {
-                // The oldest entry still current (a key closed again later has a newer one).
-                while let c = closedOrder.popFirst(), !forgetClosed(c.key, lastTime: c.time) {}
-                stats.closedForgotten += 1
-            }
-        } else {
-            slots[o.key] = nil
-        }
+        close(o.key, lastTime: o.lastTime)
         return Self.assemble(o)
+    }
+
+    /// Remembers `key` as closed, its last record at `lastTime`, to absorb its stragglers, within
+    /// `maxClosedRemembered`; with none remembered, forgets it.
+    private mutating func close(_ key: Key, lastTime: Int64) {
+        guard configuration.maxClosedRemembered > 0 else {
+            slots[key] = nil
+            return
+        }
+        if case .closed? = slots[key] {} else { closedCount += 1 }
+        slots[key] = .closed(lastTime)
+        closedOrder.append((key, lastTime))
+        if closedCount > configuration.maxClosedRemembered {
+            // The oldest entry still current (a key closed again later has a newer one).
+            while let c = closedOrder.popFirst(), !forgetClosed(c.key, lastTime: c.time) {}
+            stats.closedForgotten += 1
+        }
     }
 
     // MARK: building the event
