@@ -69,11 +69,8 @@ enum EntraFields {
 
     static func fillAudit(_ e: inout Event, _ s: Scanned<EntraKey>, _ root: Scanned<RootKey>) {
         if e.result == nil { e.result = s.text(.result) ?? s.text(.resultType) }
-        if var initiatedBy = s[.initiatedBy] {
-            // A Log Analytics CSV cell holds it as JSON text: the one inner document decoded here.
-            if initiatedBy.type == .string, let inner = initiatedBy.innerJSON { initiatedBy = inner }
-            if initiatedBy.type == .object { fillInitiatedBy(&e, initiatedBy) }
-        }
+        // A Log Analytics CSV cell holds it as JSON text.
+        if let initiatedBy = FieldText.object(s[.initiatedBy]) { fillInitiatedBy(&e, initiatedBy) }
         // Identity Protection records (UserRiskEvents, RiskyUsers exports; Graph riskDetection) name
         // the user at risk and the address; directory audits name neither at this level.
         if e.caller == nil { e.caller = s.text(.initiatingUserOrApp) ?? s.text(.userPrincipalName) ?? displayIdentity(root) }
