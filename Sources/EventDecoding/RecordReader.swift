@@ -404,17 +404,18 @@ struct DecodeSession<C: EventConsumer> {
         case .list:
             return try splitInMemory(k, end, line: line)
         case .restExample:
-            if let responses = root["responses"], responses.type == .object,
-               let body = responses.members.first(where: { $0.key.hasPrefix("2") && $0.value["body"] != nil })?.value["body"] {
-                try emitUnwrapped(body, line: line, offset: buffer.offset(of: start))
-                return true
-            }
-            if let responses = root["responses"], responses.type == .object,
-               !responses.members.contains(where: { $0.value["body"] != nil }) {
-                let at = problemLocation(line: line, offset: buffer.offset(of: start))
-                consumer.diagnostic(Diagnostic(.note, code: InputCode.noRecord,
-                    "a REST API example whose responses carry no body (\(responses.members.map(\.key).joined(separator: ", "))): it holds no record", at: at))
-                return true
+            if let responses = root["responses"], responses.type == .object {
+                let members = responses.members
+                if let body = members.first(where: { $0.key.hasPrefix("2") && $0.value["body"] != nil })?.value["body"] {
+                    try emitUnwrapped(body, line: line, offset: buffer.offset(of: start))
+                    return true
+                }
+                if !members.contains(where: { $0.value["body"] != nil }) {
+                    consumer.diagnostic(Diagnostic(.note, code: InputCode.noRecord,
+                        "a REST API example whose responses carry no body (\(members.map(\.key).joined(separator: ", "))): it holds no record",
+                        at: problemLocation(line: line, offset: buffer.offset(of: start))))
+                    return true
+                }
             }
         case .none:
             break
