@@ -113,6 +113,11 @@ final class InputLane: @unchecked Sendable {
         if cancelled { throw LaneCancelled() }
         if !block.isEmpty { blocks.append(block) }
         condition.broadcast()
+        return takeSpent()
+    }
+
+    /// Empties `spent` for the caller to free outside the lock. Call with the lock held.
+    private func takeSpent() -> [Spent] {
         let done = spent
         spent = []
         for s in done { takenBack += s.count }
@@ -131,9 +136,7 @@ final class InputLane: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let done = spent
-            spent = []
-            for s in done { takenBack += s.count }
+            let done = takeSpent()
             condition.unlock()
             _ = consume done
         }
